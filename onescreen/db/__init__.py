@@ -1,0 +1,1 @@
+"""The system of record: SQLAlchemy models, engine/session helpers and Alembic migrations."""

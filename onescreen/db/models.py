@@ -1,0 +1,141 @@
+"""SQL tables of the city registry and the accounts.
+
+One ``grid_node`` table holds the whole hierarchy (city → district → community → cell) so a subtree query
+is a walk over one table and every level shares the same columns (name, GeoJSON polygon, centroid).
+Devices and posts hang off level-4 cells only (DESIGN: every device belongs to one cell). Schema changes
+go through Alembic (``onescreen db upgrade``); these classes are the source the migrations are written from.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+LEVELS = ("city", "district", "community", "cell")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class GridNode(Base):
+    """One node of the grid tree; ``level`` is one of LEVELS and parents are one level up."""
+
+    __tablename__ = "grid_node"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    level: Mapped[str] = mapped_column(String(16), index=True)
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("grid_node.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    geometry: Mapped[dict[str, Any]]  # GeoJSON Polygon or MultiPolygon, lon/lat (EPSG:4326)
+    lat: Mapped[float] = mapped_column(Float)  # label point, inside the polygon
+    lon: Mapped[float] = mapped_column(Float)
+    households: Mapped[int | None] = mapped_column(Integer)
+
+
+class Door(Base):
+    """A smart-community door controller (门禁)."""
+
+    __tablename__ = "door"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    cell_id: Mapped[str] = mapped_column(ForeignKey("grid_node.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+
+
+class Camera(Base):
+    """A camera: RTSP source (credentials kept apart from the URL), zones and the doors it watches."""
+
+    __tablename__ = "camera"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    cell_id: Mapped[str] = mapped_column(ForeignKey("grid_node.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    rtsp_url: Mapped[str | None] = mapped_column(Text)  # without credentials when they are kept below
+    username: Mapped[str | None] = mapped_column(String(128))
+    password: Mapped[str | None] = mapped_column(String(256))  # never rendered, logged or exported in the UI
+    streamed: Mapped[bool] = mapped_column(Boolean, default=False)  # pulled and analysed by ingest-video
+    nominal_fps: Mapped[float | None] = mapped_column(Float)
+    # {"gate": {"polygon": [[x, y], ...], "door_id": "D-…" | null}}, coordinates normalised 0..1
+    zones: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Sensor(Base):
+    """Any other device that reports status or counts (edge analytics boxes, smoke, barriers…)."""
+
+    __tablename__ = "sensor"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    cell_id: Mapped[str] = mapped_column(ForeignKey("grid_node.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+
+
+class PatrolPost(Base):
+    """A post (岗位): a point with a radius that its unit should be within during the shift."""
+
+    __tablename__ = "patrol_post"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    cell_id: Mapped[str] = mapped_column(ForeignKey("grid_node.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    radius_m: Mapped[float] = mapped_column(Float, default=200.0)
+    shift_start: Mapped[str] = mapped_column(String(5))  # "HH:MM" local time; end < start means overnight
+    shift_end: Mapped[str] = mapped_column(String(5))
+
+
+class PatrolUnit(Base):
+    """A patrol unit (巡逻单元) and its terminal; ``post_id`` is its assigned post."""
+
+    __tablename__ = "patrol_unit"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    post_id: Mapped[str | None] = mapped_column(ForeignKey("patrol_post.id"), index=True)
+    members: Mapped[int] = mapped_column(Integer, default=2)
+
+
+class WatchPerson(Base):
+    """A watch-list entry (重点人员): a pseudonymous id only, never a name."""
+
+    __tablename__ = "watch_person"
+
+    person_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    level: Mapped[str] = mapped_column(String(8))  # red | orange | yellow
+    home_community_id: Mapped[str] = mapped_column(ForeignKey("grid_node.id"), index=True)
+    category: Mapped[str | None] = mapped_column(String(64))
+
+
+class User(Base):
+    """An account: role plus the grid node it is scoped to (a community user sees that community only)."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (UniqueConstraint("username"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))  # operator | duty | supervisor | admin
+    scope_node_id: Mapped[str | None] = mapped_column(ForeignKey("grid_node.id"))
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("patrol_unit.id"))  # for duty users on a unit
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+ROLES = ("operator", "duty", "supervisor", "admin")
+REGISTRY_TABLES = (GridNode, Door, Camera, Sensor, PatrolPost, PatrolUnit, WatchPerson)

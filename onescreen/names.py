@@ -1,0 +1,121 @@
+"""Every MQTT topic and Redis key/stream name, in one place.
+
+Nobody spells a topic or key inline: import from here.
+
+Redis Cluster readiness: keys that must live together carry the same hash tag (the part in ``{…}``).
+Events are partitioned by community: ``partition_of(community_id)`` picks one of ``redis.partitions``
+partitions, and every stream, dedup key and rule-state key of that partition is tagged ``{pNN}``, so
+one alert-engine consumer owns one partition's streams *and* state in one cluster slot, and a Lua script
+or MULTI over them is legal on a cluster. City-wide hot state (patrol positions, device last-seen,
+camera health) is keyed per entity and spreads over the cluster freely.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+ROOT = "os"  # short: it is in every key, millions of times
+
+
+# ---------------------------------------------------------------- MQTT topics (CONTRACT §1, §3)
+@dataclass(frozen=True)
+class Topics:
+    """The CONTRACT topics under a configurable prefix (default ``city``)."""
+
+    prefix: str = "city"
+
+    def access(self, door_id: str) -> str:
+        return f"{self.prefix}/access/{door_id}"
+
+    def patrol_position(self, unit_id: str) -> str:
+        return f"{self.prefix}/patrol/{unit_id}/position"
+
+    def video_count(self, camera_id: str) -> str:
+        return f"{self.prefix}/video/{camera_id}/count"
+
+    def device_status(self, device_id: str) -> str:
+        return f"{self.prefix}/device/{device_id}/status"
+
+    def alert(self, alert_id: str) -> str:
+        return f"{self.prefix}/alerts/{alert_id}"
+
+    def duty_alerts(self, unit_id: str) -> str:
+        return f"{self.prefix}/duty/{unit_id}/alerts"
+
+    def subscriptions(self) -> list[str]:
+        """The input topic filters an ingestor subscribes to."""
+        p = self.prefix
+        return [f"{p}/access/+", f"{p}/patrol/+/position", f"{p}/video/+/count", f"{p}/device/+/status"]
+
+    def shared(self, group: str) -> list[str]:
+        """The same filters as an MQTT v5 shared subscription, so several ingestors split the load."""
+        return [f"$share/{group}/{t}" for t in self.subscriptions()]
+
+
+# ---------------------------------------------------------------- event families
+ACCESS = "access"
+PATROL = "patrol"
+COUNT = "count"  # edge people counts (MQTT) and video zone counts share the rules' view
+STATUS = "status"
+VIDEO = "video"  # per-camera analysis output of ingest-video (zone counts and track dwell)
+FAMILIES = (ACCESS, PATROL, COUNT, STATUS, VIDEO)
+
+
+def partition_of(key: str, partitions: int) -> int:
+    """Stable partition of a community (or any subject) id; crc32 so every process agrees."""
+    return zlib.crc32(key.encode("utf-8")) % partitions
+
+
+def _tag(partition: int) -> str:
+    return f"{{p{partition:03d}}}"
+
+
+# ---------------------------------------------------------------- partitioned streams and state
+def event_stream(family: str, partition: int) -> str:
+    """Append-only event stream of one family in one partition."""
+    return f"{ROOT}:{_tag(partition)}:ev:{family}"
+
+
+def dedup_key(partition: int, event_id: str) -> str:
+    """Marks an event id as stored; same slot as its stream so check-and-append is one atomic step."""
+    return f"{ROOT}:{_tag(partition)}:seen:{event_id}"
+
+
+def rule_state(partition: int, rule: str) -> str:
+    """Hash of one rule's state for the subjects of one partition."""
+    return f"{ROOT}:{_tag(partition)}:rule:{rule}"
+
+
+def rule_timers(partition: int) -> str:
+    """Sorted set of due times (score = epoch s) for the time-based rules of one partition."""
+    return f"{ROOT}:{_tag(partition)}:timers"
+
+
+# ---------------------------------------------------------------- city-wide hot state
+PATROL_LATEST = f"{ROOT}:hot:patrol"          # hash unit_id -> latest position JSON
+DEVICE_LAST_SEEN = f"{ROOT}:hot:lastseen"     # zset device_id -> epoch s of last message
+EDGE_COUNT_LATEST = f"{ROOT}:hot:count"       # hash "camera_id/zone" -> latest count JSON
+REJECTED = f"{ROOT}:rejected"                 # stream of rejected messages (bounded)
+REJECTED_COUNTS = f"{ROOT}:rejected:counts"   # hash reason -> count
+CHANGES = f"{ROOT}:changes"                   # pub/sub channel: "something the screens show changed"
+OPEN_ALERTS = f"{ROOT}:alerts:open"           # zset alert_id -> opened epoch s
+PROCESSES = f"{ROOT}:procs"                   # zset "kind:instance" -> last heartbeat epoch s
+SIM_CONTROL = f"{ROOT}:sim:control"           # list: scenario commands for a running simulator
+
+
+def process_health(kind: str, instance: str) -> str:
+    """Hash with one process's heartbeat and health detail (expires if the process dies)."""
+    return f"{ROOT}:proc:{kind}:{instance}"
+
+
+def camera_health(camera_id: str) -> str:
+    return f"{ROOT}:cam:{{{camera_id}}}:health"
+
+
+def camera_snapshot(camera_id: str) -> str:
+    return f"{ROOT}:cam:{{{camera_id}}}:jpeg"
+
+
+def camera_lease(camera_id: str) -> str:
+    return f"{ROOT}:cam:{{{camera_id}}}:lease"

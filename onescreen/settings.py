@@ -1,0 +1,206 @@
+"""One strict, typed configuration for every OneScreen process.
+
+Sources, later wins: built-in defaults < YAML file (``--config`` or ``ONESCREEN_CONFIG``) < ``ONESCREEN_*``
+environment variables. Environment names are ``ONESCREEN_<GROUP>_<FIELD>`` (``ONESCREEN_MQTT_PREFIX``,
+``ONESCREEN_REDIS_URL``, ``ONESCREEN_MQTT_SHARED_GROUP``): every top-level key is a one-word group so the
+first underscore after the group name is the only split. Unknown keys and bad values are rejected at start
+with a message that names the key. Secrets (passwords, session keys) are accepted from the environment only,
+never from the YAML file, so a config file can be committed and shared without leaking them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+SECRET_KEYS = {("mqtt", "password"), ("dashboard", "secret_key"), ("redis", "password")}
+
+
+class ConfigError(Exception):
+    """A configuration problem, with a message an operator can act on."""
+
+
+class Group(BaseModel):
+    """Base of every config group: unknown keys are an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class RedisSettings(Group):
+    url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL (redis:// or rediss://); no password here")
+    password: SecretStr | None = Field(None, description="Redis password (environment only)")
+    partitions: int = Field(8, ge=1, le=1024, description="Event-stream partitions (by community hash)")
+    stream_maxlen: int = Field(1_000_000, ge=1000, description="Approximate max length of each event stream")
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, v: str) -> str:
+        if not v.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return v
+
+
+class MqttSettings(Group):
+    host: str = Field("127.0.0.1", description="Broker host")
+    port: int = Field(1883, ge=1, le=65535, description="Broker port")
+    prefix: str = Field("city", pattern=r"^[A-Za-z0-9_\-/]+$", description="Topic prefix of the CONTRACT topics")
+    username: str | None = Field(None, description="Broker user name")
+    password: SecretStr | None = Field(None, description="Broker password (environment only)")
+    tls: bool = Field(False, description="Connect with TLS")
+    ca_file: Path | None = Field(None, description="CA bundle for TLS")
+    client_id: str = Field("onescreen", description="Client id stem; the process appends its instance")
+    shared_group: str = Field("onescreen", description="Shared-subscription group of the ingestors")
+    keepalive_s: int = Field(30, ge=5, le=3600, description="MQTT keepalive")
+
+
+class DatabaseSettings(Group):
+    url: str = Field("sqlite:///var/onescreen.db", description="SQLAlchemy URL (SQLite file or postgresql+psycopg://)")
+    echo: bool = Field(False, description="Log every SQL statement")
+
+
+class DashboardSettings(Group):
+    host: str = Field("127.0.0.1", description="Bind address")
+    port: int = Field(8050, ge=1, le=65535, description="Bind port")
+    language: Literal["zh", "en"] = Field("zh", description="Screen language")
+    center_name: str = Field("延平区综治中心", description="Name shown in the wall header")
+    tile_url: str | None = Field(None, description="Optional intranet map-tile URL template; none = polygons only")
+    secret_key: SecretStr | None = Field(None, description="Session signing key (environment only)")
+    threads: int = Field(8, ge=1, le=64, description="HTTP worker threads")
+
+
+class VideoSettings(Group):
+    analysis_fps: float = Field(5.0, gt=0, le=30, description="Analysis rate per camera, independent of stream fps")
+    capacity: int = Field(16, ge=1, le=1000, description="Cameras one video worker claims at most")
+    detector: Literal["hog", "onnx"] = Field("hog", description="Person detector")
+    onnx_model: Path | None = Field(None, description="YOLO-format ONNX model file (detector=onnx)")
+    lease_s: int = Field(15, ge=3, le=300, description="Camera lease time; a dead worker's cameras move after it")
+
+
+class AlertSettings(Group):
+    rules_file: Path | None = Field(None, description="Rules YAML; none = built-in CONTRACT defaults")
+    escalate_after_s: int = Field(60, ge=5, description="Unacknowledged alerts go to the supervisor after this")
+
+
+class CitySettings(Group):
+    name: str = Field("南平市延平区", description="City shown at the root of the grid tree")
+    timezone: str = Field("Asia/Shanghai", description="Display timezone (IANA name)")
+    late_limit_s: int = Field(86_400, ge=60, description="Events older than this are rejected (clock_skew)")
+    future_limit_s: int = Field(300, ge=0, description="Events further in the future are rejected (clock_skew)")
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (KeyError, ValueError):
+            raise ValueError(f"unknown timezone {v!r}") from None
+        return v
+
+
+class LogSettings(Group):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level")
+    format: Literal["json", "text"] = Field("json", description="json for machines, text for a terminal")
+
+
+class SimSettings(Group):
+    seed: int = Field(7, description="Random seed of the generated city")
+    rate: float = Field(20.0, ge=0, description="Door events per second at the busiest hour")
+    rtsp_port: int = Field(8554, ge=1, le=65535, description="Port of the simulator's RTSP server")
+    streamed_cameras: int = Field(4, ge=0, le=64, description="Cameras actually served over RTSP")
+
+
+class _YamlSource(PydanticBaseSettingsSource):
+    """Reads the YAML file and refuses secrets in it."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None):
+        super().__init__(settings_cls)
+        self.path = path
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover - unused
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        if self.path is None:
+            return {}
+        try:
+            data = yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"config file {self.path}: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"config file {self.path}: top level must be a mapping")
+        for group, key in SECRET_KEYS:
+            if isinstance(data.get(group), dict) and key in data[group]:
+                env = f"ONESCREEN_{group.upper()}_{key.upper()}"
+                raise ConfigError(f"config file {self.path}: {group}.{key} is a secret; set it in {env} instead")
+        return data
+
+
+class Settings(BaseSettings):
+    """Everything a OneScreen process can be told; see docs/configuration.md for the generated reference."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ONESCREEN_", env_nested_delimiter="_", env_nested_max_split=1, extra="forbid",
+        validate_default=True,
+    )
+
+    redis: RedisSettings = Field(default_factory=RedisSettings, description="Redis (hot path)")
+    mqtt: MqttSettings = Field(default_factory=MqttSettings, description="MQTT broker")
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="System of record")
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings, description="Web server")
+    video: VideoSettings = Field(default_factory=VideoSettings, description="Video ingest")
+    alerts: AlertSettings = Field(default_factory=AlertSettings, description="Alert engine")
+    city: CitySettings = Field(default_factory=CitySettings, description="City-wide facts")
+    log: LogSettings = Field(default_factory=LogSettings, description="Logging")
+    sim: SimSettings = Field(default_factory=SimSettings, description="Simulated city")
+
+    _yaml_path: Path | None = None
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):
+        return (init_settings, env_settings, _YamlSource(settings_cls, _CURRENT_YAML.get("path")))
+
+
+_CURRENT_YAML: dict[str, Path | None] = {}
+_KNOWN_ENV = {"ONESCREEN_CONFIG"}
+
+
+def _check_env_names() -> None:
+    """Reject ``ONESCREEN_*`` variables that name no setting (a typo would otherwise be ignored)."""
+    groups = Settings.model_fields
+    for name in os.environ:
+        if not name.startswith("ONESCREEN_") or name in _KNOWN_ENV:
+            continue
+        rest = name[len("ONESCREEN_"):].lower()
+        group, _, key = rest.partition("_")
+        model = groups.get(group)
+        sub = model.annotation.model_fields if model is not None else {}
+        if key not in sub:
+            raise ConfigError(f"environment variable {name}: no such setting (expected ONESCREEN_<GROUP>_<FIELD>)")
+
+
+def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Load and validate the settings; raise ConfigError naming the offending key."""
+    path = path or os.environ.get("ONESCREEN_CONFIG")
+    yaml_path = Path(path) if path else None
+    if yaml_path is not None and not yaml_path.is_file():
+        raise ConfigError(f"config file {yaml_path}: not found")
+    _check_env_names()
+    _CURRENT_YAML["path"] = yaml_path
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"])
+            lines.append(f"{key}: {err['msg']}")
+        where = f" (file {yaml_path})" if yaml_path else ""
+        raise ConfigError(f"invalid configuration{where}:\n  " + "\n  ".join(lines)) from None
+    finally:
+        _CURRENT_YAML.pop("path", None)

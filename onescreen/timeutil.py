@@ -1,0 +1,48 @@
+"""Instants as the CONTRACT wants them: in ISO 8601 with an offset or epoch milliseconds, out ISO 8601 with offset."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+
+class BadTime(ValueError):
+    """A timestamp that is neither ISO 8601 with an offset nor epoch milliseconds."""
+
+
+def parse_ts(value: object) -> datetime:
+    """Parse a CONTRACT timestamp into an aware UTC datetime; naive ISO strings are refused (no guessing)."""
+    if isinstance(value, bool):
+        raise BadTime("boolean is not a timestamp")
+    if isinstance(value, int):
+        if not -62_135_596_800_000 < value < 253_402_300_799_000:
+            raise BadTime("epoch milliseconds out of range")
+        return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+    if isinstance(value, str):
+        try:
+            dt = datetime.fromisoformat(value)
+        except ValueError:
+            raise BadTime("not ISO 8601") from None
+        if dt.tzinfo is None:
+            raise BadTime("ISO 8601 timestamp without offset")
+        return dt.astimezone(timezone.utc)
+    raise BadTime(f"{type(value).__name__} is not a timestamp")
+
+
+def epoch_ms(dt: datetime) -> int:
+    return int(dt.timestamp() * 1000)
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def iso(dt: datetime, tz: str = "Asia/Shanghai") -> str:
+    """ISO 8601 with offset, in the display timezone, millisecond precision."""
+    return dt.astimezone(_zone(tz)).isoformat(timespec="milliseconds")
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
