@@ -1,0 +1,268 @@
+"""``onescreen``: one command line for every process and admin task.
+
+Each process subcommand loads the settings (strict), sets up structured logging, checks that the services
+it needs answer (a clear message instead of a traceback when they do not), then runs its worker's loop.
+Heavy imports happen inside the commands so ``onescreen --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from onescreen.settings import ConfigError, Settings, load_settings
+
+log = logging.getLogger("onescreen")
+
+
+class Ctx:
+    """What the top-level options give every subcommand."""
+
+    def __init__(self, config: str | None, instance: str | None):
+        self.config_path = config
+        self.instance = instance
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = load_settings(self.config_path)
+            except ConfigError as exc:
+                raise click.ClickException(str(exc)) from None
+        return self._settings
+
+    def start(self, kind: str) -> Settings:
+        """Settings plus logging for a process of this kind."""
+        from onescreen.log import setup_logging
+        from onescreen.worker import default_instance
+
+        s = self.settings
+        self.instance = self.instance or default_instance()
+        setup_logging(s.log.level, s.log.format, kind=kind, instance=self.instance)
+        return s
+
+
+pass_ctx = click.make_pass_decorator(Ctx)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.option("--config", "-c", type=click.Path(dir_okay=False), envvar="ONESCREEN_CONFIG",
+              help="YAML settings file (ONESCREEN_CONFIG).")
+@click.option("--instance", help="Instance name of this process (default host-pid).")
+@click.pass_context
+def main(ctx: click.Context, config: str | None, instance: str | None) -> None:
+    """OneScreen: the city command center (一屏观全城). One subcommand per process."""
+    ctx.obj = Ctx(config, instance)
+
+
+def _run(worker_factory, s: Settings, needs: tuple[str, ...]) -> None:
+    from onescreen.preflight import require
+
+    try:
+        require(s, needs)
+    except ConnectionError as exc:
+        raise click.ClickException(str(exc)) from None
+    sys.exit(worker_factory().run())
+
+
+# ------------------------------------------------------------------ processes
+@main.command("ingest-mqtt")
+@pass_ctx
+def ingest_mqtt(c: Ctx) -> None:
+    """MQTT devices → validated, enriched events in Redis."""
+    s = c.start("ingest-mqtt")
+    from ingest.mqtt.worker import MqttIngestWorker
+
+    _run(lambda: MqttIngestWorker(s, c.instance), s, ("redis", "mqtt", "database"))
+
+
+@main.command("ingest-video")
+@pass_ctx
+def ingest_video(c: Ctx) -> None:
+    """RTSP cameras → zone counts, dwell, snapshots and camera health in Redis."""
+    s = c.start("ingest-video")
+    from ingest.video.worker import VideoIngestWorker
+
+    _run(lambda: VideoIngestWorker(s, c.instance), s, ("redis", "database"))
+
+
+@main.group("alerts", invoke_without_command=True)
+@click.pass_context
+def alerts(ctx: click.Context) -> None:
+    """The alert engine (rules → alerts → people). Without a subcommand: run it."""
+    if ctx.invoked_subcommand is not None:
+        return
+    c: Ctx = ctx.obj
+    s = c.start("alerts")
+    from alerts.engine import AlertEngineWorker
+
+    _run(lambda: AlertEngineWorker(s, c.instance), s, ("redis", "mqtt", "database"))
+
+
+@main.command("dashboard")
+@pass_ctx
+def dashboard(c: Ctx) -> None:
+    """The wall screen, desks and HTTP API on dashboard.host:dashboard.port."""
+    s = c.start("dashboard")
+    from dashboard.server import DashboardWorker
+
+    _run(lambda: DashboardWorker(s, c.instance), s, ("database",))
+
+
+@main.group("sim", invoke_without_command=True)
+@click.option("--no-rtsp", is_flag=True, help="Do not serve camera streams.")
+@click.pass_context
+def sim(ctx: click.Context, no_rtsp: bool) -> None:
+    """The simulated city. Without a subcommand: run it (publishes over MQTT, serves RTSP)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    c: Ctx = ctx.obj
+    s = c.start("sim")
+    from sim.runner import Simulator
+
+    _run(lambda: Simulator(s, c.instance, with_rtsp=not no_rtsp), s, ("redis", "mqtt", "database"))
+
+
+@sim.command("generate")
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder to write the bundle to.")
+@click.option("--preset", type=click.Choice(["default", "nanchang"]), default="default", show_default=True)
+@click.option("--seed", type=int, default=None, help="Random seed (default: sim.seed).")
+@pass_ctx
+def sim_generate(c: Ctx, out: str, preset: str, seed: int | None) -> None:
+    """Generate a simulated city as a registry bundle (load it with `onescreen city import`)."""
+    from onescreen.registry.bundle import write_bundle
+    from sim.citygen import generate_city
+
+    bundle = generate_city(preset=preset, seed=c.settings.sim.seed if seed is None else seed)
+    write_bundle(Path(out), bundle)
+    click.echo(f"wrote {preset} city to {out}: {len(bundle.nodes)} grid nodes, {len(bundle.doors)} doors, "
+               f"{len(bundle.cameras)} cameras, {len(bundle.units)} patrol units")
+
+
+@sim.command("scenario")
+@click.argument("name")
+@click.option("--target", help="Subject id (camera, door, community, unit, person); default: picked.")
+@click.option("--duration", type=float, default=None, help="Seconds the scenario lasts (default: its own).")
+@pass_ctx
+def sim_scenario(c: Ctx, name: str, target: str | None, duration: float | None) -> None:
+    """Inject a named scenario into the running simulated city (see `--help` of sim for the list)."""
+    s = c.start("sim-scenario")
+    from sim.scenarios import SCENARIOS, run_scenario
+
+    if name not in SCENARIOS:
+        raise click.ClickException(f"unknown scenario {name!r}; one of: {', '.join(sorted(SCENARIOS))}")
+    run_scenario(s, name, target=target, duration=duration)
+
+
+@main.command("demo")
+@click.option("--preset", type=click.Choice(["default", "nanchang"]), default="default", show_default=True)
+@click.option("--workdir", type=click.Path(file_okay=False), default="var/demo", show_default=True)
+@pass_ctx
+def demo(c: Ctx, preset: str, workdir: str) -> None:
+    """Everything on this machine: own Redis, Mosquitto, RTSP server, simulated city and all processes."""
+    from onescreen.demo import run_demo
+
+    sys.exit(run_demo(c.settings, Path(workdir), preset=preset, config_path=c.config_path))
+
+
+# ------------------------------------------------------------------ admin
+@main.group("db")
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@pass_ctx
+def db_upgrade(c: Ctx, revision: str) -> None:
+    """Apply schema migrations (Alembic) to database.url."""
+    from onescreen.db.session import upgrade
+    from onescreen.log import redact_url
+
+    upgrade(c.settings.database.url, revision)
+    click.echo(f"database {redact_url(c.settings.database.url)} at {revision}")
+
+
+@main.group("city")
+def city() -> None:
+    """The city registry (grid tree, devices, posts, units, watch list)."""
+
+
+@city.command("import")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@pass_ctx
+def city_import(c: Ctx, folder: str) -> None:
+    """Replace the registry with a bundle folder (all or nothing)."""
+    from onescreen.db.session import make_engine
+    from onescreen.registry.bundle import RegistryError
+    from onescreen.registry.importer import import_bundle
+
+    engine = make_engine(c.settings.database.url)
+    try:
+        counts = import_bundle(engine, Path(folder))
+    except RegistryError as exc:
+        raise click.ClickException(f"nothing imported:\n{exc}") from None
+    click.echo("imported " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+
+
+@city.command("export")
+@click.argument("folder", type=click.Path(file_okay=False))
+@pass_ctx
+def city_export(c: Ctx, folder: str) -> None:
+    """Write the registry as a bundle folder (the import format)."""
+    from onescreen.db.session import make_engine
+    from onescreen.registry.exporter import export_bundle
+
+    export_bundle(make_engine(c.settings.database.url), Path(folder))
+    click.echo(f"exported to {folder}")
+
+
+@main.group("users")
+def users() -> None:
+    """Accounts."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["operator", "duty", "supervisor", "admin"]), required=True)
+@click.option("--scope", help="Grid node the user is limited to (default: the whole city).")
+@click.option("--unit", help="Patrol unit of a duty user.")
+@click.option("--password-env", help="Read the password from this environment variable instead of a prompt.")
+@pass_ctx
+def users_add(c: Ctx, username: str, role: str, scope: str | None, unit: str | None,
+              password_env: str | None) -> None:
+    """Create an account (the password is asked for, or read from --password-env; never an argument)."""
+    from onescreen.accounts import add_user
+    from onescreen.db.session import make_engine, session_factory
+
+    if password_env:
+        password = os.environ.get(password_env)
+        if not password:
+            raise click.ClickException(f"environment variable {password_env} is empty or unset")
+    else:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    with session_factory(make_engine(c.settings.database.url))() as session:
+        try:
+            add_user(session, username, password, role, scope_node_id=scope, unit_id=unit)
+            session.commit()
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"user {username} ({role}) added")
+
+
+@main.command("config")
+@pass_ctx
+def config(c: Ctx) -> None:
+    """Check the configuration and print the effective settings (secrets masked)."""
+    import yaml
+
+    click.echo(yaml.safe_dump(c.settings.model_dump(mode="json"), allow_unicode=True, sort_keys=False))
+
+
+if __name__ == "__main__":  # python -m onescreen.cli
+    main()

@@ -1,0 +1,201 @@
+"""``onescreen demo``: the whole system on one machine with a simulated city.
+
+Starts its own Redis and Mosquitto on free ports (never the machine's own services on the standard ports),
+prepares a SQLite database in the work folder with a generated city and demo accounts, then runs every
+OneScreen process as a child (the same commands production runs) and restarts any that dies. Ctrl-C stops
+everything in reverse order. Logs of each child go to ``<workdir>/logs/<process>.log``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from onescreen.log import setup_logging
+from onescreen.settings import Settings
+
+log = logging.getLogger("onescreen.demo")
+
+PROCESSES = ("dashboard", "ingest-mqtt", "ingest-video", "alerts", "sim")
+DEMO_USERS = (("admin", "admin"), ("operator", "operator"), ("supervisor", "supervisor"), ("duty", "duty"))
+
+
+@dataclass
+class Child:
+    """One supervised OneScreen process."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    log_path: Path
+    proc: subprocess.Popen | None = None
+    restarts: list[float] = field(default_factory=list)
+
+    def start(self) -> None:
+        out = self.log_path.open("ab")
+        self.proc = subprocess.Popen(self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        out.close()
+        log.info("started %s (pid %s), log %s", self.name, self.proc.pid, self.log_path)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("%s did not stop in %.0f s: killing it", self.name, timeout)
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def prepare_database(url: str, workdir: Path, preset: str, seed: int) -> None:
+    """Schema, a generated city (unless one is loaded already) and demo accounts printed once."""
+    from onescreen.accounts import add_user
+    from onescreen.db.models import GridNode, PatrolUnit, User
+    from onescreen.db.session import make_engine, session_factory, upgrade
+    from onescreen.registry.bundle import write_bundle
+    from onescreen.registry.importer import import_bundle
+    from sim.citygen import generate_city
+
+    upgrade(url)
+    engine = make_engine(url)
+    with session_factory(engine)() as session:
+        has_city = session.scalar(select(func.count()).select_from(GridNode)) > 0
+    if not has_city:
+        t0 = time.monotonic()
+        folder = workdir / f"city-{preset}"
+        write_bundle(folder, generate_city(preset=preset, seed=seed))
+        counts = import_bundle(engine, folder)
+        log.info("generated and imported the %s city in %.1f s: %s", preset, time.monotonic() - t0, counts)
+    with session_factory(engine)() as session:
+        if session.scalar(select(func.count()).select_from(User)) == 0:
+            unit = session.scalar(select(PatrolUnit.id).order_by(PatrolUnit.id).limit(1))
+            lines = []
+            for username, role in DEMO_USERS:
+                password = secrets.token_urlsafe(9)
+                add_user(session, username, password, role, unit_id=unit if role == "duty" else None)
+                lines.append(f"    {username:<11} {role:<11} {password}")
+            session.commit()
+            # Printed once, to the terminal only (never logged): they exist nowhere else in clear text.
+            print("\nDemo accounts (shown once; add more with `onescreen users add`):\n"
+                  + "\n".join(lines) + "\n", flush=True)
+    engine.dispose()
+
+
+def _wait_http(url: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - our own localhost URL
+                if resp.status < 500:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def run_demo(settings: Settings, workdir: Path, preset: str = "default", config_path: str | None = None) -> int:
+    """Run everything until Ctrl-C or SIGTERM; returns the exit code."""
+    from onescreen.services import MosquittoServer, RedisServer, ServiceError, free_port
+
+    setup_logging(settings.log.level, "text", kind="demo", instance="demo")
+    workdir = workdir.resolve()
+    (workdir / "logs").mkdir(parents=True, exist_ok=True)
+    host, port = settings.dashboard.host, settings.dashboard.port
+    if not _port_free(host, port):
+        log.error("port %s:%s is taken: stop what runs there or set ONESCREEN_DASHBOARD_PORT", host, port)
+        return 2
+    stop = {"flag": False}
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        log.info("%s: stopping the demo", signal.Signals(signum).name)
+        stop["flag"] = True
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+
+    try:
+        redis_srv = RedisServer(workdir=workdir / "redis", appendonly=True)
+        broker = MosquittoServer(workdir=workdir / "mosquitto", persistence=True)
+        redis_srv.start()
+        broker.start()
+    except ServiceError as exc:
+        log.error("%s", exc)
+        return 2
+    log.info("Redis on %s, Mosquitto on %s:%s (demo-owned, in %s)", redis_srv.url, broker.host, broker.port,
+             workdir)
+    db_url = f"sqlite:///{workdir / 'onescreen.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONESCREEN_")}
+    env.update({
+        "ONESCREEN_REDIS_URL": redis_srv.url,
+        "ONESCREEN_MQTT_HOST": broker.host,
+        "ONESCREEN_MQTT_PORT": str(broker.port),
+        "ONESCREEN_DATABASE_URL": db_url,
+        "ONESCREEN_SIM_RTSP_PORT": str(free_port()),
+        "ONESCREEN_LOG_FORMAT": settings.log.format,
+        "PYTHONUNBUFFERED": "1",
+    })
+    if config_path:
+        env["ONESCREEN_CONFIG"] = str(Path(config_path).resolve())
+    children: list[Child] = []
+    try:
+        prepare_database(db_url, workdir, preset, settings.sim.seed)
+        for name in PROCESSES:
+            argv = [sys.executable, "-m", "onescreen.cli", "--instance", f"demo-{name}", name]
+            children.append(Child(name, argv, env, workdir / "logs" / f"{name}.log"))
+        for child in children:
+            child.start()
+        url = f"http://{host}:{port}/"
+        if _wait_http(url + "api/health", 60):
+            print(f"\nOneScreen demo is up: {url}   (Ctrl-C stops it; logs in {workdir / 'logs'})\n", flush=True)
+        else:
+            log.error("the dashboard did not answer within 60 s: see %s", workdir / "logs" / "dashboard.log")
+        _supervise(children, stop)
+    finally:
+        for child in reversed(children):
+            child.stop()
+        broker.stop()
+        redis_srv.stop()
+        log.info("demo stopped")
+    return 0
+
+
+def _supervise(children: list[Child], stop: dict[str, bool]) -> None:
+    """Restart a child that died, at most 5 times a minute each, until told to stop."""
+    while not stop["flag"]:
+        time.sleep(1.0)
+        for child in children:
+            if child.proc is None or child.proc.poll() is None or stop["flag"]:
+                continue
+            now = time.monotonic()
+            child.restarts = [t for t in child.restarts if now - t < 60]
+            if len(child.restarts) >= 5:
+                continue  # crash-looping: leave it down, said below once a minute
+            log.warning("%s exited with %s: restarting (see %s)", child.name, child.proc.returncode,
+                        child.log_path)
+            child.restarts.append(now)
+            child.start()

@@ -1,0 +1,132 @@
+"""Shared fixtures: real Redis, Mosquitto, RTSP and PostgreSQL started on free ports for the test session.
+
+Services are session-scoped because starting them costs seconds; per-test isolation comes from the
+function-scoped helpers (``redis_client`` flushes Redis, ``sqlite_url`` is a fresh file per test).
+Tests that stop/restart a service must leave it running when they finish.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from onescreen.services import (
+    MosquittoServer,
+    PostgresCluster,
+    RedisServer,
+    RtspServer,
+    ServiceError,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+VTEST = (REPO / ".." / "shared" / "data" / "vtest.avi").resolve()
+VTEST_MISSING = f"sample video {VTEST} is absent (see the README's test-data section)"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clean_onescreen_env():
+    """Ignore the developer's ONESCREEN_* variables so tests see only what they set themselves."""
+    saved = {k: v for k, v in os.environ.items() if k.startswith("ONESCREEN_")}
+    for key in saved:
+        del os.environ[key]
+    yield
+    os.environ.update(saved)
+
+
+def _start_or_fail(service):
+    """Start a service; a missing binary fails loudly (it is a set-up problem, not a reason to skip)."""
+    try:
+        service.start()
+    except ServiceError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    return service
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A private redis-server (no persistence) for the whole session."""
+    server = _start_or_fail(RedisServer())
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mqtt_broker():
+    """A private Mosquitto broker (anonymous, never drops queued QoS 1) for the whole session."""
+    broker = _start_or_fail(MosquittoServer())
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def rtsp_server():
+    """A real RTSP server with mounts ``vtest`` (if the sample exists), ``quiet`` and ``figure``."""
+    mounts = {"quiet": "scene:quiet", "figure": "scene:figure"}
+    if VTEST.is_file():
+        mounts["vtest"] = f"file:{VTEST}"
+    server = _start_or_fail(RtspServer(mounts))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def vtest_path() -> Path:
+    """The sample pedestrian video; skips just the requesting test when it is absent."""
+    if not VTEST.is_file():
+        pytest.skip(VTEST_MISSING)
+    return VTEST
+
+
+@pytest.fixture
+def vtest_url(rtsp_server, vtest_path) -> str:
+    """RTSP URL of the looping sample video; skips when the sample is absent."""
+    return rtsp_server.url("vtest")
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A throwaway PostgreSQL cluster with database ``onescreen``."""
+    cluster = _start_or_fail(PostgresCluster())
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_cluster) -> str:
+    return postgres_cluster.url
+
+
+@pytest.fixture
+def redis_client(redis_server):
+    """A client on the session Redis, emptied before each test."""
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushall()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    """A fresh SQLite database with the schema at head."""
+    from onescreen.db.session import upgrade
+
+    url = f"sqlite:///{tmp_path / 'onescreen.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def settings(redis_server, mqtt_broker, sqlite_url, redis_client):
+    """Settings pointing at the fixture Redis (flushed), Mosquitto and a fresh SQLite database."""
+    from onescreen.settings import load_settings
+
+    return load_settings(
+        redis={"url": redis_server.url},
+        mqtt={"host": mqtt_broker.host, "port": mqtt_broker.port},
+        database={"url": sqlite_url},
+        log={"format": "text"},
+    )
