@@ -60,14 +60,19 @@ def main(ctx: click.Context, config: str | None, instance: str | None) -> None:
     ctx.obj = Ctx(config, instance)
 
 
-def _run(worker_factory, s: Settings, needs: tuple[str, ...]) -> None:
+def _run(c: Ctx, s: Settings, needs: tuple[str, ...], worker: str, **kwargs: object) -> None:
+    """Check the services the process needs, then import and run its worker (``module:Class``)."""
+    import importlib
+
     from onescreen.preflight import require
 
     try:
         require(s, needs)
     except ConnectionError as exc:
         raise click.ClickException(str(exc)) from None
-    sys.exit(worker_factory().run())
+    module, cls = worker.split(":")
+    worker_cls = getattr(importlib.import_module(module), cls)
+    sys.exit(worker_cls(s, c.instance, **kwargs).run())
 
 
 # ------------------------------------------------------------------ processes
@@ -76,9 +81,7 @@ def _run(worker_factory, s: Settings, needs: tuple[str, ...]) -> None:
 def ingest_mqtt(c: Ctx) -> None:
     """MQTT devices → validated, enriched events in Redis."""
     s = c.start("ingest-mqtt")
-    from ingest.mqtt.worker import MqttIngestWorker
-
-    _run(lambda: MqttIngestWorker(s, c.instance), s, ("redis", "mqtt", "database"))
+    _run(c, s, ("redis", "mqtt", "database"), "ingest.mqtt.worker:MqttIngestWorker")
 
 
 @main.command("ingest-video")
@@ -86,9 +89,7 @@ def ingest_mqtt(c: Ctx) -> None:
 def ingest_video(c: Ctx) -> None:
     """RTSP cameras → zone counts, dwell, snapshots and camera health in Redis."""
     s = c.start("ingest-video")
-    from ingest.video.worker import VideoIngestWorker
-
-    _run(lambda: VideoIngestWorker(s, c.instance), s, ("redis", "database"))
+    _run(c, s, ("redis", "database"), "ingest.video.worker:VideoIngestWorker")
 
 
 @main.group("alerts", invoke_without_command=True)
@@ -99,9 +100,7 @@ def alerts(ctx: click.Context) -> None:
         return
     c: Ctx = ctx.obj
     s = c.start("alerts")
-    from alerts.engine import AlertEngineWorker
-
-    _run(lambda: AlertEngineWorker(s, c.instance), s, ("redis", "mqtt", "database"))
+    _run(c, s, ("redis", "mqtt", "database"), "alerts.engine:AlertEngineWorker")
 
 
 @main.command("dashboard")
@@ -109,9 +108,7 @@ def alerts(ctx: click.Context) -> None:
 def dashboard(c: Ctx) -> None:
     """The wall screen, desks and HTTP API on dashboard.host:dashboard.port."""
     s = c.start("dashboard")
-    from dashboard.server import DashboardWorker
-
-    _run(lambda: DashboardWorker(s, c.instance), s, ("database",))
+    _run(c, s, ("database",), "dashboard.server:DashboardWorker")
 
 
 @main.group("sim", invoke_without_command=True)
@@ -123,9 +120,7 @@ def sim(ctx: click.Context, no_rtsp: bool) -> None:
         return
     c: Ctx = ctx.obj
     s = c.start("sim")
-    from sim.runner import Simulator
-
-    _run(lambda: Simulator(s, c.instance, with_rtsp=not no_rtsp), s, ("redis", "mqtt", "database"))
+    _run(c, s, ("redis", "mqtt", "database"), "sim.runner:Simulator", with_rtsp=not no_rtsp)
 
 
 @sim.command("generate")
@@ -220,6 +215,18 @@ def city_export(c: Ctx, folder: str) -> None:
 
     export_bundle(make_engine(c.settings.database.url), Path(folder))
     click.echo(f"exported to {folder}")
+
+
+@city.command("ensure-demo")
+@click.option("--preset", type=click.Choice(["default", "nanchang"]), default="default", show_default=True)
+@click.option("--workdir", type=click.Path(file_okay=False), default="var/city", show_default=True)
+@pass_ctx
+def city_ensure_demo(c: Ctx, preset: str, workdir: str) -> None:
+    """Upgrade the schema and load a generated city if the registry is empty (containers' first start)."""
+    from onescreen.demo import ensure_city
+
+    ensure_city(c.settings.database.url, Path(workdir), preset, c.settings.sim.seed)
+    click.echo("registry ready")
 
 
 @main.group("users")

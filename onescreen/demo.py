@@ -71,10 +71,9 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
-def prepare_database(url: str, workdir: Path, preset: str, seed: int) -> None:
-    """Schema, a generated city (unless one is loaded already) and demo accounts printed once."""
-    from onescreen.accounts import add_user
-    from onescreen.db.models import GridNode, PatrolUnit, User
+def ensure_city(url: str, workdir: Path, preset: str, seed: int) -> None:
+    """Schema, plus a generated city unless one is loaded already (a real city is never overwritten)."""
+    from onescreen.db.models import GridNode
     from onescreen.db.session import make_engine, session_factory, upgrade
     from onescreen.registry.bundle import write_bundle
     from onescreen.registry.importer import import_bundle
@@ -82,14 +81,26 @@ def prepare_database(url: str, workdir: Path, preset: str, seed: int) -> None:
 
     upgrade(url)
     engine = make_engine(url)
-    with session_factory(engine)() as session:
-        has_city = session.scalar(select(func.count()).select_from(GridNode)) > 0
-    if not has_city:
+    try:
+        with session_factory(engine)() as session:
+            if session.scalar(select(func.count()).select_from(GridNode)) > 0:
+                return
         t0 = time.monotonic()
         folder = workdir / f"city-{preset}"
         write_bundle(folder, generate_city(preset=preset, seed=seed))
         counts = import_bundle(engine, folder)
         log.info("generated and imported the %s city in %.1f s: %s", preset, time.monotonic() - t0, counts)
+    finally:
+        engine.dispose()
+
+
+def ensure_demo_users(url: str) -> None:
+    """Create the demo accounts with random passwords, printed once, if there are no accounts yet."""
+    from onescreen.accounts import add_user
+    from onescreen.db.models import PatrolUnit, User
+    from onescreen.db.session import make_engine, session_factory
+
+    engine = make_engine(url)
     with session_factory(engine)() as session:
         if session.scalar(select(func.count()).select_from(User)) == 0:
             unit = session.scalar(select(PatrolUnit.id).order_by(PatrolUnit.id).limit(1))
@@ -163,7 +174,8 @@ def run_demo(settings: Settings, workdir: Path, preset: str = "default", config_
         env["ONESCREEN_CONFIG"] = str(Path(config_path).resolve())
     children: list[Child] = []
     try:
-        prepare_database(db_url, workdir, preset, settings.sim.seed)
+        ensure_city(db_url, workdir, preset, settings.sim.seed)
+        ensure_demo_users(db_url)
         for name in PROCESSES:
             argv = [sys.executable, "-m", "onescreen.cli", "--instance", f"demo-{name}", name]
             children.append(Child(name, argv, env, workdir / "logs" / f"{name}.log"))
@@ -194,7 +206,10 @@ def _supervise(children: list[Child], stop: dict[str, bool]) -> None:
             now = time.monotonic()
             child.restarts = [t for t in child.restarts if now - t < 60]
             if len(child.restarts) >= 5:
-                continue  # crash-looping: leave it down, said below once a minute
+                if child.restarts[-1] != -1.0:
+                    log.error("%s keeps crashing: left down; see %s", child.name, child.log_path)
+                    child.restarts.append(-1.0)  # marks "said once"
+                continue
             log.warning("%s exited with %s: restarting (see %s)", child.name, child.proc.returncode,
                         child.log_path)
             child.restarts.append(now)

@@ -112,6 +112,7 @@ class SimSettings(Group):
     seed: int = Field(7, description="Random seed of the generated city")
     rate: float = Field(20.0, ge=0, description="Door events per second at the busiest hour")
     rtsp_port: int = Field(8554, ge=1, le=65535, description="Port of the simulator's RTSP server")
+    rtsp_host: str = Field("127.0.0.1", description="Host in the streamed cameras' URLs (mediamtx in compose)")
     streamed_cameras: int = Field(4, ge=0, le=64, description="Cameras actually served over RTSP")
 
 
