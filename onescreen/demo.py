@@ -41,6 +41,7 @@ class Child:
     log_path: Path
     proc: subprocess.Popen | None = None
     restarts: list[float] = field(default_factory=list)
+    given_up: bool = False
 
     def start(self) -> None:
         out = self.log_path.open("ab")
@@ -206,10 +207,11 @@ def _supervise(children: list[Child], stop: dict[str, bool]) -> None:
             now = time.monotonic()
             child.restarts = [t for t in child.restarts if now - t < 60]
             if len(child.restarts) >= 5:
-                if child.restarts[-1] != -1.0:
-                    log.error("%s keeps crashing: left down; see %s", child.name, child.log_path)
-                    child.restarts.append(-1.0)  # marks "said once"
+                if not child.given_up:
+                    log.error("%s keeps crashing: left down for a minute; see %s", child.name, child.log_path)
+                child.given_up = True
                 continue
+            child.given_up = False
             log.warning("%s exited with %s: restarting (see %s)", child.name, child.proc.returncode,
                         child.log_path)
             child.restarts.append(now)
