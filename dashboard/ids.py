@@ -9,6 +9,8 @@ from __future__ import annotations
 # ---------------------------------------------------------------- app shell
 LOCATION = "url"
 PAGE_CONTENT = "page-content"
+PAGE_TITLES = "page-titles"
+PAGE_TITLE = "page-title"
 
 # ---------------------------------------------------------------- wall screen: contract ids (CONTRACT §4)
 KPI_OPEN_ALERTS = "kpi-open-alerts"

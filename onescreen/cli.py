@@ -133,7 +133,9 @@ def sim_generate(c: Ctx, out: str, preset: str, seed: int | None) -> None:
     from onescreen.registry.bundle import write_bundle
     from sim.citygen import generate_city
 
-    bundle = generate_city(preset=preset, seed=c.settings.sim.seed if seed is None else seed)
+    s = c.settings
+    bundle = generate_city(preset=preset, seed=s.sim.seed if seed is None else seed,
+                           rtsp_host=s.sim.rtsp_host, rtsp_port=s.sim.rtsp_port)
     write_bundle(Path(out), bundle)
     click.echo(f"wrote {preset} city to {out}: {len(bundle.nodes)} grid nodes, {len(bundle.doors)} doors, "
                f"{len(bundle.cameras)} cameras, {len(bundle.units)} patrol units")
@@ -147,11 +149,14 @@ def sim_generate(c: Ctx, out: str, preset: str, seed: int | None) -> None:
 def sim_scenario(c: Ctx, name: str, target: str | None, duration: float | None) -> None:
     """Inject a named scenario into the running simulated city (see `--help` of sim for the list)."""
     s = c.start("sim-scenario")
-    from sim.scenarios import SCENARIOS, run_scenario
+    from sim.scenarios import SCENARIOS, ScenarioError, run_scenario
 
     if name not in SCENARIOS:
         raise click.ClickException(f"unknown scenario {name!r}; one of: {', '.join(sorted(SCENARIOS))}")
-    run_scenario(s, name, target=target, duration=duration)
+    try:
+        run_scenario(s, name, target=target, duration=duration)
+    except ScenarioError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command("demo")
@@ -225,7 +230,7 @@ def city_ensure_demo(c: Ctx, preset: str, workdir: str) -> None:
     """Upgrade the schema and load a generated city if the registry is empty (containers' first start)."""
     from onescreen.demo import ensure_city
 
-    ensure_city(c.settings.database.url, Path(workdir), preset, c.settings.sim.seed)
+    ensure_city(c.settings, Path(workdir), preset)
     click.echo("registry ready")
 
 

@@ -72,7 +72,7 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
-def ensure_city(url: str, workdir: Path, preset: str, seed: int) -> None:
+def ensure_city(settings: Settings, workdir: Path, preset: str) -> None:
     """Schema, plus a generated city unless one is loaded already (a real city is never overwritten)."""
     from onescreen.db.models import GridNode
     from onescreen.db.session import make_engine, session_factory, upgrade
@@ -80,6 +80,7 @@ def ensure_city(url: str, workdir: Path, preset: str, seed: int) -> None:
     from onescreen.registry.importer import import_bundle
     from sim.citygen import generate_city
 
+    url = settings.database.url
     upgrade(url)
     engine = make_engine(url)
     try:
@@ -88,7 +89,8 @@ def ensure_city(url: str, workdir: Path, preset: str, seed: int) -> None:
                 return
         t0 = time.monotonic()
         folder = workdir / f"city-{preset}"
-        write_bundle(folder, generate_city(preset=preset, seed=seed))
+        s = settings.sim
+        write_bundle(folder, generate_city(preset=preset, seed=s.seed, rtsp_host=s.rtsp_host, rtsp_port=s.rtsp_port))
         counts = import_bundle(engine, folder)
         log.info("generated and imported the %s city in %.1f s: %s", preset, time.monotonic() - t0, counts)
     finally:
@@ -117,6 +119,18 @@ def ensure_demo_users(url: str) -> None:
     engine.dispose()
 
 
+def _demo_rtsp_port(workdir: Path, preferred: int) -> int:
+    """The simulator's RTSP port: chosen once per work folder, because the generated cameras' URLs name it."""
+    from onescreen.services import free_port
+
+    saved = workdir / "rtsp_port"
+    if saved.is_file():
+        return int(saved.read_text())
+    port = preferred if _port_free("127.0.0.1", preferred) else free_port()
+    saved.write_text(str(port))
+    return port
+
+
 def _wait_http(url: str, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -132,7 +146,7 @@ def _wait_http(url: str, timeout: float) -> bool:
 
 def run_demo(settings: Settings, workdir: Path, preset: str = "default", config_path: str | None = None) -> int:
     """Run everything until Ctrl-C or SIGTERM; returns the exit code."""
-    from onescreen.services import MosquittoServer, RedisServer, ServiceError, free_port
+    from onescreen.services import MosquittoServer, RedisServer, ServiceError
 
     setup_logging(settings.log.level, "text", kind="demo", instance="demo")
     workdir = workdir.resolve()
@@ -161,13 +175,18 @@ def run_demo(settings: Settings, workdir: Path, preset: str = "default", config_
     log.info("Redis on %s, Mosquitto on %s:%s (demo-owned, in %s)", redis_srv.url, broker.host, broker.port,
              workdir)
     db_url = f"sqlite:///{workdir / 'onescreen.db'}"
+    rtsp_port = _demo_rtsp_port(workdir, settings.sim.rtsp_port)
+    demo_settings = settings.model_copy(update={
+        "database": settings.database.model_copy(update={"url": db_url}),
+        "sim": settings.sim.model_copy(update={"rtsp_port": rtsp_port}),
+    })
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONESCREEN_")}
     env.update({
         "ONESCREEN_REDIS_URL": redis_srv.url,
         "ONESCREEN_MQTT_HOST": broker.host,
         "ONESCREEN_MQTT_PORT": str(broker.port),
         "ONESCREEN_DATABASE_URL": db_url,
-        "ONESCREEN_SIM_RTSP_PORT": str(free_port()),
+        "ONESCREEN_SIM_RTSP_PORT": str(rtsp_port),
         "ONESCREEN_LOG_FORMAT": settings.log.format,
         "PYTHONUNBUFFERED": "1",
     })
@@ -175,7 +194,7 @@ def run_demo(settings: Settings, workdir: Path, preset: str = "default", config_
         env["ONESCREEN_CONFIG"] = str(Path(config_path).resolve())
     children: list[Child] = []
     try:
-        ensure_city(db_url, workdir, preset, settings.sim.seed)
+        ensure_city(demo_settings, workdir, preset)
         ensure_demo_users(db_url)
         for name in PROCESSES:
             argv = [sys.executable, "-m", "onescreen.cli", "--instance", f"demo-{name}", name]

@@ -8,24 +8,29 @@ ingest attaches it so no downstream consumer has to look it up again.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-Id = str  # device/person ids: 1..128 chars, validated in the models below
+from onescreen.timeutil import parse_ts
+
+# CONTRACT timestamps: ISO 8601 *with* offset or epoch milliseconds; pydantic's own datetime parsing would also
+# take naive strings and epoch seconds, so the contract's parser runs first.
+Ts = Annotated[datetime, BeforeValidator(parse_ts)]
 Level = Literal["red", "orange", "yellow", "green"]
 LEVELS: tuple[Level, ...] = ("red", "orange", "yellow", "green")
 LEVEL_ZH = {"red": "红色", "orange": "橙色", "yellow": "黄色", "green": "绿色"}
 
 
 class _Payload(BaseModel):
-    # Devices may add fields we do not know yet (CONTRACT: extend, never change), so extra keys are kept.
-    model_config = ConfigDict(extra="allow", frozen=True)
+    # Devices may add fields we do not know yet (CONTRACT: extend, never change), so extra keys are allowed.
+    # Strict: "14" is not 14 and "true" is not true: a wrong type is a device bug worth rejecting visibly.
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
 
 
 class AccessPayload(_Payload):
     event_id: str = Field(min_length=1, max_length=128)
-    ts: datetime
+    ts: Ts
     person_id: str = Field(min_length=1, max_length=128)
     direction: Literal["in", "out", "unknown"]
     result: Literal["granted", "denied"]
@@ -35,7 +40,7 @@ class AccessPayload(_Payload):
 
 
 class PatrolPayload(_Payload):
-    ts: datetime
+    ts: Ts
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     event_id: str | None = Field(None, min_length=1, max_length=128)
@@ -45,7 +50,7 @@ class PatrolPayload(_Payload):
 
 
 class CountPayload(_Payload):
-    ts: datetime
+    ts: Ts
     persons: int = Field(ge=0, le=10_000)
     event_id: str | None = Field(None, min_length=1, max_length=128)
     camera_id: str | None = Field(None, min_length=1, max_length=128)
@@ -53,7 +58,7 @@ class CountPayload(_Payload):
 
 
 class StatusPayload(_Payload):
-    ts: datetime
+    ts: Ts
     online: bool
     event_id: str | None = Field(None, min_length=1, max_length=128)
 

@@ -4,8 +4,8 @@ The test suite and ``onescreen demo`` need the same parts the production system 
 touching anything already running on the machine. Each class here starts one service on a free port in a
 private work directory, waits until it really accepts connections, and stops it cleanly; ``stop()`` then
 ``start()`` brings it back on the same port with the same data directory, which is how tests simulate an
-outage. Children get SIGTERM if this process dies (PR_SET_PDEATHSIG), so a crashed test run leaves no
-stray brokers behind.
+outage. Children started from the main thread get SIGTERM if this process dies (PR_SET_PDEATHSIG), so a
+crashed test run leaves no stray brokers behind.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import weakref
 from pathlib import Path
@@ -65,12 +66,15 @@ def find_binary(name: str, package: str, extra_dirs=()) -> str:
     raise ServiceError(f"{name} not found: install it with `apt-get install {package}`")
 
 
+try:
+    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl   # looked up here: the forked child only calls it
+except (OSError, AttributeError):  # pragma: no cover - not Linux
+    _PRCTL = None
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the forked child
     """Ask Linux to SIGTERM the child when the thread that started it dies (no orphaned services)."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
+    _PRCTL(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _tail(path: Path, lines: int = 15) -> str:
@@ -117,10 +121,6 @@ class Service:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self.running else None
-
     def start(self) -> Service:
         """Start the child and block until it is ready; ServiceError (with its log tail) if it is not."""
         if self.running:
@@ -130,9 +130,12 @@ class Service:
         self._prepare()
         cmd = self._command()
         log.info("starting %s on port %s (log %s)", self.name, self.port, self.log_path)
+        # The death signal follows the starting *thread*: only the main thread's children get it, so a
+        # service started from a short-lived thread is not killed when that thread ends.
+        on_death = _die_with_parent if _PRCTL and threading.current_thread() is threading.main_thread() else None
         with open(self.log_path, "ab") as logf:
             kwargs = {"stdin": subprocess.DEVNULL, "stdout": logf, "stderr": subprocess.STDOUT,
-                      "cwd": self.workdir, "preexec_fn": _die_with_parent, **self._popen_kwargs()}
+                      "cwd": self.workdir, "preexec_fn": on_death, **self._popen_kwargs()}
             self._proc = subprocess.Popen(cmd, **kwargs)  # noqa: S603 - fixed argument list
         deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline:
@@ -170,7 +173,7 @@ class Service:
 
     def _wait_port_closed(self, timeout: float = 5.0) -> None:
         deadline = time.monotonic() + timeout
-        while port_open(self.port, self.host, timeout=0.2) and time.monotonic() < deadline:
+        while port_open(self.port, self.host, 0.2) and time.monotonic() < deadline:
             time.sleep(0.05)
 
     def restart(self) -> Service:
@@ -292,14 +295,10 @@ def _gi_python() -> str:
     """A Python that can import GStreamer's RTSP server through gi (Debian's, not the venv's)."""
     probe = ("import gi; gi.require_version('Gst', '1.0'); gi.require_version('GstRtspServer', '1.0'); "
              "from gi.repository import Gst, GstRtspServer")
-    tried = []
-    for candidate in dict.fromkeys([os.environ.get("GI_PYTHON"), sys.executable, "/usr/bin/python3",
-                                    shutil.which("python3")]):
-        if not candidate or not Path(candidate).is_file():
-            continue
-        tried.append(candidate)
-        ok = subprocess.run([candidate, "-c", probe], capture_output=True, timeout=30).returncode == 0
-        if ok:
+    candidates = [os.environ.get("GI_PYTHON"), sys.executable, "/usr/bin/python3", shutil.which("python3")]
+    tried = [c for c in dict.fromkeys(candidates) if c and Path(c).is_file()]
+    for candidate in tried:
+        if subprocess.run([candidate, "-c", probe], capture_output=True, timeout=30).returncode == 0:
             return candidate
     raise ServiceError(
         f"no Python with GStreamer RTSP server bindings (tried {', '.join(tried) or 'none'}): install them "
@@ -317,6 +316,7 @@ class RtspServer(Service):
         super().__init__(port, workdir)
         self.mounts = dict(mounts)
         self._enabled = {name: True for name in self.mounts}
+        self._control = threading.Lock()   # one command and its answer at a time
         if RtspServer._python is None:
             RtspServer._python = _gi_python()
 
@@ -345,9 +345,13 @@ class RtspServer(Service):
         if not self.running:
             return  # applied at the next start through --down
         word = "up" if enabled else "down"
-        self._proc.stdin.write(f"{word} {name}\n".encode())
-        self._proc.stdin.flush()
-        reply = self._read_line(timeout)
+        with self._control:
+            try:
+                self._proc.stdin.write(f"{word} {name}\n".encode())
+                self._proc.stdin.flush()
+            except (OSError, AttributeError) as exc:
+                raise ServiceError(f"rtsp server is not reachable: {exc} (log {self.log_path})") from exc
+            reply = self._read_line(timeout)
         if reply != f"ok {word} {name}":
             raise ServiceError(f"rtsp server answered {reply!r} to '{word} {name}' (log {self.log_path})")
 
@@ -446,8 +450,3 @@ class PostgresCluster(Service):
             return True
         except psycopg.OperationalError:
             return False
-
-    def close(self) -> None:
-        self.stop()
-        if self._own_workdir:
-            shutil.rmtree(self.workdir, ignore_errors=True)

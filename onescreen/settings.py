@@ -57,6 +57,12 @@ class MqttSettings(Group):
     client_id: str = Field("onescreen", description="Client id stem; the process appends its instance")
     shared_group: str = Field("onescreen", description="Shared-subscription group of the ingestors")
     keepalive_s: int = Field(30, ge=5, le=3600, description="MQTT keepalive")
+    session_expiry_s: int = Field(7 * 86_400, ge=0, description="Broker keeps an ingestor's queue this long offline")
+    receive_maximum: int = Field(2000, ge=10, le=65_535,
+                                 description="Unacknowledged messages the broker may send us: the in-memory bound")
+    batch_size: int = Field(500, ge=1, le=10_000, description="Messages written to Redis per pipeline")
+    dedup_window_s: int = Field(90_000, ge=60, description="A repeated event_id within this window is a duplicate")
+    metrics_port: int = Field(9101, ge=0, le=65535, description="Prometheus port of ingest-mqtt (0 = off)")
 
 
 class DatabaseSettings(Group):

@@ -20,8 +20,10 @@ COMMUNITY_STEMS = [
     "九峰", "双溪", "金山", "东山", "西门", "北门", "南门", "水西", "梅峰", "紫芝", "延福", "安济", "万安",
     "和平", "团结", "朝阳", "新华", "人民", "文化", "三元", "塔下", "龙山", "凤凰", "马站", "安丰", "西溪",
     "大洲", "长安", "碧水", "翠屏", "东坑", "西坑", "南坪", "溪口", "横坑", "岭头", "樟林", "杉洋", "桥头",
-    "仙阁", "金桥", "华光", "明翠", "锦江", "半岭", "青州", "峡口",
+    "仙阁", "金桥", "华光", "明翠", "锦江", "半岭", "青州", "峡口", "演仙", "高峰", "下洋", "上洋", "坪山",
+    "瑞溪", "锦屏", "茶洋", "溪源", "将口", "洋头", "谷口", "黄坑", "吉溪", "安福", "富屯", "建溪", "沙溪",
 ]
+NUMERALS = "二三四五六七八九十"
 COMMUNITY_SUFFIXES = ["社区", "社区", "社区", "村", "居委会"]
 
 DOOR_PLACES = ["东门", "西门", "南门", "北门", "正门", "侧门", "车行道闸", "人行通道", "地下车库入口",
@@ -37,16 +39,16 @@ WATCH_CATEGORIES = ["community_correction", "petition", "mental_health", "drug",
 
 
 def pick_unique(rng: random.Random, pool: list[str], used: set[str], suffix: str = "") -> str:
-    """A name from ``pool`` + ``suffix`` not yet in ``used``; adds a numeral once the pool runs out."""
+    """A name from ``pool`` + ``suffix`` not in ``used``; adds a Chinese numeral once the pool runs out."""
     for _ in range(len(pool) * 2):
         name = rng.choice(pool) + suffix
         if name not in used:
             used.add(name)
             return name
-    n = 2
-    while True:
-        name = f"{rng.choice(pool)}{n}{suffix}"
-        if name not in used:
-            used.add(name)
-            return name
-        n += 1
+    for numeral in NUMERALS:  # 滨江二社区, as cities name a split community
+        for stem in pool:
+            name = f"{stem}{numeral}{suffix}"
+            if name not in used:
+                used.add(name)
+                return name
+    raise ValueError(f"name pool exhausted for suffix {suffix!r}")

@@ -49,7 +49,7 @@ def redis_server():
     """A private redis-server (no persistence) for the whole session."""
     server = _start_or_fail(RedisServer())
     yield server
-    server.stop()
+    server.close()
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +57,7 @@ def mqtt_broker():
     """A private Mosquitto broker (anonymous, never drops queued QoS 1) for the whole session."""
     broker = _start_or_fail(MosquittoServer())
     yield broker
-    broker.stop()
+    broker.close()
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +68,7 @@ def rtsp_server():
         mounts["vtest"] = f"file:{VTEST}"
     server = _start_or_fail(RtspServer(mounts))
     yield server
-    server.stop()
+    server.close()
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def postgres_cluster():
     """A throwaway PostgreSQL cluster with database ``onescreen``."""
     cluster = _start_or_fail(PostgresCluster())
     yield cluster
-    cluster.stop()
+    cluster.close()
 
 
 @pytest.fixture(scope="session")

@@ -137,5 +137,17 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
+class RegistryVersion(Base):
+    """One row (id 1) bumped by every registry import, so each process's lookup cache can tell cheaply
+    whether its copy is stale (``RegistryCache.refresh_if_changed``) without re-reading the tables."""
+
+    __tablename__ = "registry_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    source: Mapped[str | None] = mapped_column(Text)  # bundle path of the last import
+
+
 ROLES = ("operator", "duty", "supervisor", "admin")
 REGISTRY_TABLES = (GridNode, Door, Camera, Sensor, PatrolPost, PatrolUnit, WatchPerson)

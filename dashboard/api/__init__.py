@@ -1,0 +1,20 @@
+"""The dashboard's HTTP API: one Flask blueprint per concept, registered in ``BLUEPRINTS`` order.
+
+A new endpoint family (alerts, cameras) is a new module here with a ``bp`` and one line below; the
+blueprints find the shared connections through ``dashboard.context.app_context()``.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from dashboard.api import health, metrics
+
+BLUEPRINTS = (health.bp, metrics.bp)
+
+
+def register_api(server: Flask) -> None:
+    """Mount every API blueprint and the request metrics on the Dash app's Flask server."""
+    metrics.instrument(server)
+    for blueprint in BLUEPRINTS:
+        server.register_blueprint(blueprint)

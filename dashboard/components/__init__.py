@@ -1,0 +1,1 @@
+"""Reusable pieces of the dashboard's pages: pure builders from the AppContext to Dash components."""

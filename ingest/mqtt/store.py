@@ -1,0 +1,105 @@
+"""Batched, idempotent writes of parsed messages to Redis: one pipeline (one round trip) per batch.
+
+Each accepted event goes through one Lua call that marks its ``event_id`` as seen (SET NX with the dedup
+window as TTL) and appends it to its partition's stream only if it was new; the seen-mark and the stream share
+the partition's hash tag, so the pair is atomic on a single Redis and legal on Redis Cluster. Replaying a batch
+after a failure (Redis restarted mid-pipeline) therefore stores nothing twice. Hot state for the screens and the
+rules (latest patrol position, device last-seen, latest edge count) and the rejected store ride in the same
+pipeline.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import orjson
+import redis
+
+from onescreen import names
+from ingest.mqtt.parsers import Accepted, Rejected
+
+STORE_ONCE = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'd', ARGV[3])
+  return 1
+end
+return 0
+"""
+REJECTED_MAXLEN = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class RawRejected:
+    """A rejection with what the admin page shows: topic, raw payload (cut at 64 KiB), time received."""
+
+    topic: str
+    payload: bytes
+    received_ms: int
+    rejection: Rejected
+
+
+@dataclass(slots=True)
+class BatchResult:
+    new: list[bool]  # per accepted event: stored now (True) or a duplicate (False)
+    rejected: int
+    seconds: float
+
+    @property
+    def stored(self) -> int:
+        return sum(self.new)
+
+    @property
+    def duplicates(self) -> int:
+        return len(self.new) - self.stored
+
+
+class EventStore:
+    """Writes batches; raises redis.RedisError when Redis is unreachable (the caller retries the batch)."""
+
+    def __init__(self, client: redis.Redis, dedup_window_s: int, stream_maxlen: int):
+        self.client = client
+        self.dedup_window_s = dedup_window_s
+        self.stream_maxlen = stream_maxlen
+        self._store_once = client.register_script(STORE_ONCE)
+
+    def write(self, accepted: Sequence[Accepted], rejected: Sequence[RawRejected]) -> BatchResult:
+        t0 = time.perf_counter()
+        pipe = self.client.pipeline(transaction=False)
+        for ev in accepted:
+            keys = [names.dedup_key(ev.partition, ev.event_id), names.event_stream(ev.family, ev.partition)]
+            self._store_once(keys=keys, args=[self.dedup_window_s, self.stream_maxlen, orjson.dumps(ev.doc)],
+                             client=pipe)
+        self._hot_state(pipe, accepted)
+        for r in rejected:
+            pipe.xadd(names.REJECTED, {
+                "topic": r.topic, "payload": r.payload[:65536], "rx": r.received_ms,
+                "reason": r.rejection.reason, "detail": r.rejection.detail,
+            }, maxlen=REJECTED_MAXLEN, approximate=True)
+            pipe.hincrby(names.REJECTED_COUNTS, r.rejection.reason.split(":")[0], 1)
+        replies = pipe.execute() if (accepted or rejected) else []
+        return BatchResult([x == 1 for x in replies[:len(accepted)]], len(rejected), time.perf_counter() - t0)
+
+    @staticmethod
+    def _hot_state(pipe: redis.client.Pipeline, accepted: Sequence[Accepted]) -> None:
+        """Latest-per-subject state; within a batch only the newest message of each subject is written."""
+        last_seen: dict[str, int] = {}
+        positions: dict[str, dict] = {}
+        counts: dict[str, dict] = {}
+        for ev in accepted:
+            ts = ev.doc["ts"]
+            if last_seen.get(ev.device_id, -1) < ts:
+                last_seen[ev.device_id] = ts
+            if ev.family == names.PATROL and positions.get(ev.device_id, {}).get("ts", -1) < ts:
+                positions[ev.device_id] = ev.doc
+            elif ev.family == names.COUNT:
+                key = f"{ev.device_id}/{ev.doc['zone']}"
+                if counts.get(key, {}).get("ts", -1) < ts:
+                    counts[key] = ev.doc
+        if last_seen:
+            pipe.zadd(names.DEVICE_LAST_SEEN, {k: v / 1000 for k, v in last_seen.items()}, gt=True)
+        if positions:
+            pipe.hset(names.PATROL_LATEST, mapping={k: orjson.dumps(v) for k, v in positions.items()})
+        if counts:
+            pipe.hset(names.EDGE_COUNT_LATEST, mapping={k: orjson.dumps(v) for k, v in counts.items()})

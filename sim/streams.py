@@ -1,0 +1,58 @@
+"""The simulator's own camera streams: which RTSP mount serves what, and how the registry names them.
+
+A streamed camera's URL is ``rtsp://127.0.0.1:{port}/{mount}`` and each streamed camera has its own mount
+(``vtest``, ``figure``, ``quiet``, then ``vtest-2``…), so taking one camera down (scenario ``camera_down``)
+leaves the others playing. What a mount shows is its kind, the part before the dash.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+REPO = Path(__file__).resolve().parents[1]
+VTEST = (REPO / ".." / "shared" / "data" / "vtest.avi").resolve()
+
+# kind -> RtspServer spec; vtest (pedestrians on a square) first so the busiest camera gets real people
+MOUNT_KINDS: dict[str, str] = {
+    "vtest": f"file:{VTEST}",
+    "figure": "scene:figure",
+    "quiet": "scene:quiet",
+}
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
+
+
+def mount_name(index: int) -> str:
+    """Name of the index-th streamed camera's mount: vtest, figure, quiet, vtest-2, figure-2…"""
+    kinds = list(MOUNT_KINDS)
+    kind = kinds[index % len(kinds)]
+    round_ = index // len(kinds) + 1
+    return kind if round_ == 1 else f"{kind}-{round_}"
+
+
+def mount_url(port: int, mount: str, host: str = "127.0.0.1") -> str:
+    return f"rtsp://{host}:{port}/{mount}"
+
+
+def mount_spec(mount: str) -> str | None:
+    """The RtspServer spec a mount name stands for, or None if it is not one of ours."""
+    kind = mount.split("-", 1)[0]
+    spec = MOUNT_KINDS.get(kind)
+    if spec is None:
+        return None
+    if spec.startswith("file:") and not Path(spec[5:]).is_file():
+        return "scene:figure"  # the sample video is optional test data; a moving figure stands in for it
+    return spec
+
+
+def local_mount(url: str | None) -> tuple[int, str] | None:
+    """(port, mount) if ``url`` is one of the simulator's own streams, else None."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme != "rtsp" or parts.hostname not in LOCAL_HOSTS:
+        return None
+    mount = parts.path.strip("/")
+    if not mount or mount_spec(mount) is None:
+        return None
+    return parts.port or 554, mount

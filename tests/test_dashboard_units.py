@@ -1,0 +1,84 @@
+"""Pure parts of the dashboard: texts, the registry snapshot, map drill-down and camera-grid shapes."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard.components.citymap import FALLBACK_BOUNDS, clicked_node, drill
+from dashboard.components.panels import camera_grid
+from dashboard.i18n import TEXTS, Translator
+from dashboard.registry import build_view, geometry_bounds
+from onescreen.db.models import Camera, GridNode
+from tests.dashboard_helpers import EAST, NORTH, SOUTH, WEST, small_city
+
+
+def test_both_languages_carry_the_same_keys():
+    assert set(TEXTS["zh"]) == set(TEXTS["en"])
+    assert all(TEXTS[lang][k].strip() for lang in TEXTS for k in TEXTS[lang])
+
+
+def test_translator_formats_and_falls_back():
+    assert Translator("zh")("wall.data_as_of", time="21:15:30") == "数据截至 21:15:30"
+    assert Translator("en")("alerts.empty") == "No alerts"
+    assert Translator("en")("no.such.key") == "no.such.key"
+
+
+@pytest.mark.parametrize("geometry,expected", [
+    ({"type": "Polygon", "coordinates": [[[1, 2], [3, 2], [3, 5], [1, 2]]]}, [[2, 1], [5, 3]]),
+    ({"type": "MultiPolygon", "coordinates": [[[[1, 2], [3, 2], [1, 2]]], [[[-1, 0], [0, 9], [-1, 0]]]]},
+     [[0, -1], [9, 3]]),
+    ({"type": "Polygon", "coordinates": []}, None),
+])
+def test_geometry_bounds(geometry, expected):
+    assert geometry_bounds([geometry]) == expected
+
+
+def _view():
+    rows = small_city()
+    nodes = [r for r in rows if isinstance(r, GridNode)]
+    cameras = [r for r in rows if isinstance(r, Camera)]
+    return build_view("测试市", nodes, cameras)
+
+
+def test_build_view_shapes_the_registry_for_the_map():
+    view = _view()
+    assert not view.empty
+    assert [f["id"] for f in view.districts["features"]] == ["D1", "D2"]
+    assert len(view.communities["features"]) == 4
+    assert [f["id"] for f in view.cells_of("D1-01")["features"]] == ["D1-01-A", "D1-01-B"]
+    assert view.cells_of("D2-01")["features"] == []
+    assert view.bounds == [[SOUTH, WEST], [NORTH, EAST]]
+    assert (view.count("district"), view.count("community"), view.count("cell")) == (2, 4, 2)
+    assert view.cameras_total == 3
+    assert [c.id for c in view.streamed] == ["CAM-1", "CAM-2"]
+    assert not hasattr(view.streamed[0], "password")  # credentials never reach the screen's data
+    assert [n.id for n in view.path("D1-01-A")] == ["C", "D1", "D1-01", "D1-01-A"]
+
+
+def test_empty_registry_view():
+    view = build_view("测试市", [], [])
+    assert view.empty and view.bounds is None and view.streamed == ()
+
+
+def test_drill_down_and_back():
+    view = _view()
+    cells, viewport, chain = drill(view, "D1-01")
+    assert len(cells["features"]) == 2
+    assert viewport["bounds"] == view.node_bounds["D1-01"] and viewport["transition"] == "flyToBounds"
+    assert [n.name for n in chain] == ["测试市", "西城街道", "北门社区"]
+    cells, viewport, chain = drill(view, None)
+    assert cells["features"] == [] and viewport["bounds"] == view.bounds and chain == []
+    cells, viewport, chain = drill(view, "D1")  # a district: zoom to it, no cells
+    assert cells["features"] == [] and viewport["bounds"] == view.node_bounds["D1"]
+    assert drill(build_view("x", [], []), "nope")[1]["bounds"] == FALLBACK_BOUNDS
+
+
+def test_clicked_node_reads_dash_leaflet_click_data():
+    assert clicked_node({"type": "Feature", "properties": {"id": "D1-01"}}) == "D1-01"
+    assert clicked_node({"type": "Feature", "id": "X", "properties": {}}) == "X"
+    assert clicked_node(None) is None
+
+
+@pytest.mark.parametrize("n,expected", [(1, (4, 1)), (4, (4, 1)), (6, (6, 1)), (7, (4, 2)), (16, (8, 2))])
+def test_camera_grid(n, expected):
+    assert camera_grid(n) == expected
