@@ -23,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from onescreen.log import setup_logging
+from onescreen.services import _die_with_parent
 from onescreen.settings import Settings
 
 log = logging.getLogger("onescreen.demo")
@@ -45,8 +46,10 @@ class Child:
 
     def start(self) -> None:
         out = self.log_path.open("ab")
+        # Own session: a terminal's Ctrl-C reaches only the demo, which stops the children in order.
+        # Death signal: if the demo itself is killed (-9), the kernel stops its children too.
         self.proc = subprocess.Popen(self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=_die_with_parent)
         out.close()
         log.info("started %s (pid %s), log %s", self.name, self.proc.pid, self.log_path)
 
@@ -180,7 +183,7 @@ def run_demo(settings: Settings, workdir: Path, preset: str = "default", config_
         "database": settings.database.model_copy(update={"url": db_url}),
         "sim": settings.sim.model_copy(update={"rtsp_port": rtsp_port}),
     })
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ONESCREEN_")}
+    env = dict(os.environ)  # the user's ONESCREEN_* settings apply to every child, except what the demo owns:
     env.update({
         "ONESCREEN_REDIS_URL": redis_srv.url,
         "ONESCREEN_MQTT_HOST": broker.host,

@@ -51,23 +51,6 @@ APPSRC = "appsrc name=src is-live=true format=time do-timestamp=true max-buffers
 
 
 # ---------------------------------------------------------------- mounts
-class SharedFactory(GstRtspServer.RTSPMediaFactory):
-    """A shared factory that never hands out a media that is shutting down.
-
-    The stock factory caches a shared media by URL until it is fully unprepared, so a client arriving while
-    the last one leaves gets that dying media and a 503 (a real camera would just answer). The cache key
-    carries a generation that moves on as soon as a media starts to shut down, so the next client gets a
-    fresh one instead.
-    """
-
-    def __init__(self, mount: Mount):
-        super().__init__()
-        self.mount = mount
-
-    def do_gen_key(self, url) -> str:
-        return f"{url.abspath}?{url.query or ''}#{self.mount.generation}"
-
-
 class Mount:
     """One mount: a frame producer feeding the appsrc of each (shared) media built for it."""
 
@@ -80,8 +63,7 @@ class Mount:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self.generation = 0
-        self.factory = SharedFactory(self)
+        self.factory = GstRtspServer.RTSPMediaFactory()
         self.factory.set_shared(True)
         self.factory.connect("media-configure", self._on_configure)
 
@@ -96,26 +78,15 @@ class Mount:
     def _on_configure(self, _factory, media) -> None:
         src = media.get_element().get_by_name("src")
         src.set_property("caps", self.caps)
-        # Reusable, for the rare client that still got a media just as it shut down (see SharedFactory): it
-        # is prepared again without a new media-configure, so the appsrc follows the media's target state.
-        media.set_reusable(True)
-        media.connect("target-state", self._on_target_state, src)
         media.connect("unprepared", lambda _m, s=src: self._track(s, False))
         self._track(src, True)
 
-    def _on_target_state(self, _media, state, src) -> None:
-        if state < Gst.State.PAUSED:
-            self.generation += 1          # shutting down: new clients must get a new media
-        self._track(src, state >= Gst.State.PAUSED)
-
     def _track(self, src, active: bool) -> None:
         with self._lock:
-            if active and src not in self._sinks:
+            if active:
                 self._sinks.append(src)
-            elif not active and src in self._sinks:
+            elif src in self._sinks:
                 self._sinks.remove(src)
-            else:
-                return
             count = len(self._sinks)
         if active:
             self._wake.set()
@@ -253,6 +224,9 @@ class Server:
         self.loop = GLib.MainLoop()
         self.mounts = mounts
         self.server = GstRtspServer.RTSPServer()
+        # Handle every client in this main loop, one request at a time: with a thread per client, one
+        # client's DESCRIBE can catch a shared media while another client's exit is tearing it down (503).
+        self.server.get_thread_pool().set_max_threads(0)
         self.server.set_address(host)
         self.server.set_service(str(port))
         self.points = self.server.get_mount_points()

@@ -20,6 +20,8 @@ from onescreen.services import (
     ServiceError,
 )
 
+pytest_plugins = ["tests.city_fixtures"]
+
 REPO = Path(__file__).resolve().parents[1]
 VTEST = (REPO / ".." / "shared" / "data" / "vtest.avi").resolve()
 VTEST_MISSING = f"sample video {VTEST} is absent (see the README's test-data section)"

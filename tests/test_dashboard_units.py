@@ -82,3 +82,22 @@ def test_clicked_node_reads_dash_leaflet_click_data():
 @pytest.mark.parametrize("n,expected", [(1, (4, 1)), (4, (4, 1)), (6, (6, 1)), (7, (4, 2)), (16, (8, 2))])
 def test_camera_grid(n, expected):
     assert camera_grid(n) == expected
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("language,expected,absent", [("zh", "待处置告警", "Open alerts"),
+                                                      ("en", "Open alerts", "待处置告警")])
+def test_wall_texts_follow_the_configured_language(settings, language, expected, absent):
+    import json
+
+    from plotly.utils import PlotlyJSONEncoder
+
+    from dashboard.app import create_app
+    from dashboard.context import app_context
+    from dashboard.pages import wall
+    from tests.dashboard_helpers import with_dashboard
+
+    app = create_app(with_dashboard(settings, language=language))
+    rendered = json.dumps(wall.layout(app_context(app.server)), cls=PlotlyJSONEncoder, ensure_ascii=False)
+    assert expected in rendered and absent not in rendered
+    assert f'lang="{"zh-CN" if language == "zh" else "en-GB"}"' in app.server.test_client().get("/").text

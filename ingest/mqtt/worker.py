@@ -60,6 +60,13 @@ class Inbound:
 class MqttIngestWorker(Worker):
     kind = "ingest-mqtt"
 
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.counts = {"received": 0, "stored": 0, "duplicates": 0, "rejected": 0}
+        self.connected = False
+        self.subscribed = False  # SUBACK seen: from here on nothing published is missed, even on a new session
+        self.redis_ok = True
+
     def setup(self) -> None:
         s = self.settings
         self.limits = Limits(prefix=s.mqtt.prefix, partitions=s.redis.partitions,
@@ -69,9 +76,6 @@ class MqttIngestWorker(Worker):
         self.redis = connect(s.redis)
         self.store = EventStore(self.redis, s.mqtt.dedup_window_s, s.redis.stream_maxlen)
         self.inbox: queue.SimpleQueue[Inbound] = queue.SimpleQueue()
-        self.counts = {"received": 0, "stored": 0, "duplicates": 0, "rejected": 0}
-        self.connected = False
-        self.redis_ok = True
         self.last_refresh = time.monotonic()
         if s.mqtt.metrics_port:
             try:
@@ -93,6 +97,7 @@ class MqttIngestWorker(Worker):
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = lambda *_a: setattr(self, "subscribed", True)
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = s.session_expiry_s
         props.ReceiveMaximum = s.receive_maximum
@@ -112,7 +117,7 @@ class MqttIngestWorker(Worker):
                  self.settings.mqtt.port, flags.session_present, topics)
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
-        self.connected = False
+        self.connected = self.subscribed = False
         if not self.stop_event.is_set():
             log.warning("MQTT disconnected (%s): reconnecting with backoff", reason)
 

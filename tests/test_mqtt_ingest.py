@@ -1,0 +1,194 @@
+"""ingest-mqtt end to end on a real Mosquitto and a real Redis: families, rejections, duplicates, and no loss
+through a Redis outage, a kill -9 of the ingestor, and two ingestors sharing the subscription."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+import uuid
+from collections import Counter
+
+import orjson
+import pytest
+import redis
+
+from ingest.mqtt.worker import MqttIngestWorker
+from onescreen import names
+from onescreen.services import RedisServer
+from onescreen.settings import load_settings
+from tests.mqtt_helpers import (Publisher, ThreadWorker, access_event, ingest_process, stream_docs, wait_for)
+
+PARTITIONS = 8
+
+
+def make_settings(redis_url: str, broker, city_url: str, **mqtt):
+    group = "g" + uuid.uuid4().hex[:8]  # a fresh shared group per test: no session left by another test
+    return load_settings(
+        redis={"url": redis_url, "partitions": PARTITIONS},
+        mqtt={"host": broker.host, "port": broker.port, "shared_group": group, "client_id": group,
+              "metrics_port": 0, "session_expiry_s": 300, **mqtt},
+        database={"url": city_url}, log={"format": "text"},
+    )
+
+
+@pytest.fixture
+def s(redis_server, redis_client, mqtt_broker, small_city):
+    return make_settings(redis_server.url, mqtt_broker, small_city.url)
+
+
+@pytest.fixture
+def publisher(mqtt_broker):
+    pub = Publisher(mqtt_broker.host, mqtt_broker.port)
+    yield pub
+    pub.close()
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def test_each_family_end_to_end(s, publisher, redis_client, small_city):
+    c = small_city
+    with ThreadWorker(MqttIngestWorker(s, "t-fam")) as worker:
+        wait_for(lambda: worker.subscribed)
+        publisher.publish(f"city/access/{c.door}", access_event(c.door, now_ms(), event_id="acc-1"))
+        publisher.publish(f"city/patrol/{c.unit}/position", {"ts": now_ms(), "lat": 26.64, "lon": 118.17,
+                                                             "status": "on_post"})
+        publisher.publish(f"city/video/{c.camera}/count", {"ts": now_ms(), "persons": 14, "zone": "gate"})
+        publisher.publish(f"city/device/{c.door}/status", {"ts": now_ms(), "online": True})
+        publisher.flush()
+        assert wait_for(lambda: worker.counts["stored"] == 4), worker.counts
+    docs = {f: stream_docs(redis_client, f, PARTITIONS) for f in (names.ACCESS, names.PATROL, names.COUNT,
+                                                                   names.STATUS)}
+    assert [d["event_id"] for d in docs[names.ACCESS]] == ["acc-1"]
+    place = c.registry.place_of_device(c.door)
+    assert docs[names.ACCESS][0]["community_id"] == place.community_id
+    assert docs[names.PATROL][0]["unit_id"] == c.unit and docs[names.COUNT][0]["persons"] == 14
+    assert docs[names.STATUS][0]["online"] is True
+    # hot state for the screens and the rules
+    assert orjson.loads(redis_client.hget(names.PATROL_LATEST, c.unit))["status"] == "on_post"
+    assert orjson.loads(redis_client.hget(names.EDGE_COUNT_LATEST, f"{c.camera}/gate"))["persons"] == 14
+    assert redis_client.zscore(names.DEVICE_LAST_SEEN, c.door) is not None
+    # the partition is the community's, so one engine consumer sees a community's events in one place
+    part = names.partition_of(place.community_id, PARTITIONS)
+    assert redis_client.xlen(names.event_stream(names.ACCESS, part)) == 1
+
+
+def test_every_rejection_reason_lands_in_the_rejected_store(s, publisher, redis_client, small_city):
+    c, t = small_city, now_ms()
+    bad = {
+        "invalid_json": (f"city/access/{c.door}", b"{oops"),
+        "missing_field": (f"city/access/{c.door}", {"event_id": "x", "ts": t}),
+        "bad_value": (f"city/video/{c.camera}/count", {"ts": t, "persons": -1}),
+        "unknown_device": ("city/access/D-NOPE", access_event("D-NOPE", t)),
+        # every filter we subscribe matches only CONTRACT shapes; an empty id level is what still gets through
+        "unknown_topic": ("city/access/", access_event(c.door, t)),
+        "too_large": (f"city/access/{c.door}", b"{" + b" " * 70_000 + b"}"),
+        "clock_skew": (f"city/access/{c.door}", access_event(c.door, t + 3_600_000)),
+        "topic_mismatch": (f"city/access/{c.door}", access_event(c.door, t, door_id=c.other_door)),
+    }
+    with ThreadWorker(MqttIngestWorker(s, "t-rej")) as worker:
+        wait_for(lambda: worker.subscribed)
+        for topic, payload in bad.values():
+            publisher.publish(topic, payload)
+        publisher.flush()
+        assert wait_for(lambda: worker.counts["rejected"] == len(bad)), worker.counts
+    entries = redis_client.xrange(names.REJECTED)
+    reasons = Counter(e[b"reason"].decode().split(":")[0] for _id, e in entries)
+    assert set(reasons) == set(bad), reasons
+    counts = {k.decode(): int(v) for k, v in redis_client.hgetall(names.REJECTED_COUNTS).items()}
+    assert counts == {r: 1 for r in bad}
+    raw = next(e for _id, e in entries if e[b"reason"] == b"invalid_json")
+    assert raw[b"payload"] == b"{oops" and raw[b"topic"] == f"city/access/{c.door}".encode() and int(raw[b"rx"]) > 0
+    large = next(e for _id, e in entries if e[b"reason"] == b"too_large")
+    assert len(large[b"payload"]) == 65536  # cut at 64 KiB
+
+
+def test_duplicates_are_stored_once_and_counted(s, publisher, redis_client, small_city):
+    c = small_city
+    ev = access_event(c.door, now_ms())
+    with ThreadWorker(MqttIngestWorker(s, "t-dup")) as worker:
+        wait_for(lambda: worker.subscribed)
+        for _ in range(3):
+            publisher.publish(f"city/access/{c.door}", ev)
+        publisher.flush()
+        assert wait_for(lambda: worker.counts["received"] == 3)
+        assert worker.counts["stored"] == 1 and worker.counts["duplicates"] == 2
+    assert len(stream_docs(redis_client, names.ACCESS, PARTITIONS)) == 1
+
+
+def burst(c, n: int) -> list[tuple[str, dict]]:
+    t = now_ms()
+    doors = [c.door, c.other_door]
+    return [(f"city/access/{doors[i % 2]}", access_event(doors[i % 2], t, event_id=f"b-{i}")) for i in range(n)]
+
+
+def assert_exactly_once(client: redis.Redis, n: int) -> None:
+    ids = [d["event_id"] for d in stream_docs(client, names.ACCESS, PARTITIONS)]
+    counts = Counter(ids)
+    assert len(counts) == n, f"{n - len(counts)} of {n} missing"
+    assert max(counts.values()) == 1, f"doubled: {[k for k, v in counts.items() if v > 1][:5]}"
+
+
+def test_redis_down_for_10_s_mid_burst_loses_and_doubles_nothing(mqtt_broker, small_city, tmp_path, publisher):
+    with RedisServer(workdir=tmp_path / "redis", appendonly=True) as own_redis:
+        s = make_settings(own_redis.url, mqtt_broker, small_city.url)
+        client = redis.Redis.from_url(own_redis.url)
+        n = 6000
+        with ThreadWorker(MqttIngestWorker(s, "t-outage")) as worker:
+            wait_for(lambda: worker.subscribed)
+            messages = burst(small_city, n)
+            publisher.publish_many(messages[: n // 3], rate=3000)
+            own_redis.stop()  # mid-burst
+            publisher.publish_many(messages[n // 3:], rate=3000)
+            publisher.flush()
+            time.sleep(10)
+            assert not worker.redis_ok
+            own_redis.start()
+            assert wait_for(lambda: _stored(client) == n, timeout=60), (worker.counts, _stored(client))
+        assert_exactly_once(client, n)
+        client.close()
+
+
+def _stored(client: redis.Redis) -> int:
+    try:
+        return sum(client.xlen(names.event_stream(names.ACCESS, p)) for p in range(PARTITIONS))
+    except redis.RedisError:
+        return -1
+
+
+def test_kill_9_mid_burst_then_restart_loses_nothing(s, publisher, redis_client, small_city, tmp_path):
+    n = 8000
+    proc = ingest_process(s, "kill9", tmp_path / "ingest.log")
+    try:
+        assert wait_for(lambda: redis_client.exists(names.process_health("ingest-mqtt", "kill9")), 30)
+        messages = burst(small_city, n)
+        publisher.publish_many(messages[: n // 2])
+        wait_for(lambda: _stored(redis_client) > 500, 20)
+        os.kill(proc.pid, signal.SIGKILL)  # in the middle of the burst
+        proc.wait()
+        killed_at = _stored(redis_client)
+        publisher.publish_many(messages[n // 2:])
+        publisher.flush()
+        proc = ingest_process(s, "kill9", tmp_path / "ingest.log")  # same instance: same MQTT session
+        assert wait_for(lambda: _stored(redis_client) == n, 60), (killed_at, _stored(redis_client))
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    assert 0 < killed_at < n, "the kill did not land mid-burst"
+    assert_exactly_once(redis_client, n)
+
+
+def test_two_ingestors_split_the_load_with_nothing_doubled(s, publisher, redis_client, small_city):
+    n = 4000
+    with ThreadWorker(MqttIngestWorker(s, "t-a")) as a, ThreadWorker(MqttIngestWorker(s, "t-b")) as b:
+        wait_for(lambda: a.subscribed and b.subscribed)
+        time.sleep(0.5)  # both subscriptions in place before the first message
+        publisher.publish_many(burst(small_city, n))
+        publisher.flush()
+        assert wait_for(lambda: _stored(redis_client) == n, 30)
+        share_a, share_b = a.counts["received"], b.counts["received"]
+    assert share_a + share_b == n
+    assert min(share_a, share_b) > n * 0.2, (share_a, share_b)
+    assert_exactly_once(redis_client, n)
