@@ -119,3 +119,19 @@ def camera_snapshot(camera_id: str) -> str:
 
 def camera_lease(camera_id: str) -> str:
     return f"{ROOT}:cam:{{{camera_id}}}:lease"
+
+
+# ---------------------------------------------------------------- alert engine (issue #5)
+ALERT_GROUP = "alerts"                          # consumer group of the alert engines on every event stream
+ALERT_OUTBOX = f"{ROOT}:alerts:outbox"          # stream: alert changes still to be published over MQTT
+ALERT_OUTBOX_GROUP = "notify"                   # consumer group of the MQTT notifiers on the outbox
+ALERT_ESCALATIONS = f"{ROOT}:alerts:escalate"   # zset alert_id -> due epoch s (escalation / reminder)
+ALERT_DISPATCHED = f"{ROOT}:alerts:dispatched"  # hash unit_id -> JSON {alert_id: [lat, lon]} awaiting on_scene
+OFFLINE_DEVICES = f"{ROOT}:alerts:offline"      # set of device ids with an active device_offline alert
+ALERT_RULES_STATUS = f"{ROOT}:alerts:rules"     # hash: the rules file in force (path, loaded_at, error)
+WATCH = "watch"  # derived family: a watch-list person's sighting, re-routed to the person's home partition
+
+
+def partition_lease(partition: int) -> str:
+    """Which alert engine owns a partition (value = instance, PX = lease time); same slot as its streams."""
+    return f"{ROOT}:{_tag(partition)}:lease:alerts"

@@ -20,6 +20,7 @@ import select
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -417,6 +418,11 @@ class PostgresCluster(Service):
 
     def _prepare(self) -> None:
         if self._user is not None:
+            for parent in self.workdir.resolve().parents:
+                if not parent.stat().st_mode & stat.S_IXOTH:
+                    raise ServiceError(f"PostgreSQL runs as user {self._user.pw_name}, who cannot reach "
+                                       f"{self.workdir} ({parent} is not world-searchable): use a work "
+                                       "directory under /tmp, or leave workdir unset")
             for path in [self.workdir, *self.workdir.rglob("*")]:
                 os.chown(path, self._user.pw_uid, self._user.pw_gid)
         if (self.datadir / "PG_VERSION").is_file():

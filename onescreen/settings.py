@@ -90,7 +90,16 @@ class VideoSettings(Group):
 
 class AlertSettings(Group):
     rules_file: Path | None = Field(None, description="Rules YAML; none = built-in CONTRACT defaults")
-    escalate_after_s: int = Field(60, ge=5, description="Unacknowledged alerts go to the supervisor after this")
+    escalate_after_s: int = Field(60, ge=1, description="Unacknowledged alerts go to the supervisor after this")
+    remind_every_s: int = Field(60, ge=1, description="Reminder period of an escalated, still unacknowledged alert")
+    lease_s: float = Field(10.0, ge=1, le=300, description="Partition lease; a dead engine's partitions move after it")
+    batch_size: int = Field(500, ge=1, le=10_000, description="Events read per XREADGROUP")
+    late_window_s: int = Field(300, ge=0, description="Out-of-order events older than the newest by up to this "
+                                                     "still count; older ones are archived but do not move state")
+    on_scene_radius_m: float = Field(100.0, gt=0, description="Dispatched unit this close to the alert = on scene")
+    archive: bool = Field(True, description="Copy every consumed event into the SQL event_archive table")
+    archive_retention_days: int = Field(30, ge=1, description="Archived events older than this are deleted")
+    rules_reload_s: float = Field(5.0, gt=0, description="How often the rules file is checked for changes")
 
 
 class CitySettings(Group):

@@ -124,8 +124,8 @@ class SceneMount(Mount):
     def _run(self) -> None:
         period = 1.0 / self.fps
         while not self._stop.is_set():
+            self._wake.clear()            # before the check, so a media arriving in between is not missed
             if not self.has_clients():
-                self._wake.clear()
                 self._wake.wait(1.0)
                 continue
             now = time.monotonic()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -248,6 +249,16 @@ def test_postgres_select_and_schema(postgres_url):
 
 
 @pytest.mark.postgres
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root hands the cluster to another user")
+def test_postgres_as_root_names_an_unreachable_workdir(tmp_path):
+    hidden = tmp_path / "private"
+    hidden.mkdir()
+    hidden.chmod(0o700)
+    with pytest.raises(ServiceError, match="cannot reach"):
+        PostgresCluster(workdir=hidden / "pg").start()
+
+
+@pytest.mark.postgres
 def test_postgres_stop_refuses_then_start_works():
     with PostgresCluster() as cluster:
         engine = sa.create_engine(cluster.url, connect_args={"connect_timeout": 2})
@@ -279,6 +290,4 @@ def test_settings_fixture_points_at_the_fixture_services(settings, redis_server,
 
 
 def test_onescreen_environment_is_cleared():
-    import os
-
     assert not [k for k in os.environ if k.startswith("ONESCREEN_")]
