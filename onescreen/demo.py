@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from onescreen.log import setup_logging
-from onescreen.services import _die_with_parent
+from onescreen.services import die_with_parent
 from onescreen.settings import Settings
 
 log = logging.getLogger("onescreen.demo")
@@ -49,7 +49,7 @@ class Child:
         # Own session: a terminal's Ctrl-C reaches only the demo, which stops the children in order.
         # Death signal: if the demo itself is killed (-9), the kernel stops its children too.
         self.proc = subprocess.Popen(self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                     start_new_session=True, preexec_fn=_die_with_parent)
+                                     start_new_session=True, preexec_fn=die_with_parent)
         out.close()
         log.info("started %s (pid %s), log %s", self.name, self.proc.pid, self.log_path)
 
