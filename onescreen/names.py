@@ -92,6 +92,14 @@ def rule_timers(partition: int) -> str:
     return f"{ROOT}:{_tag(partition)}:timers"
 
 
+def hourly_counts(partition: int, hour: str) -> str:
+    """Hash ``district|family`` -> events stored in one local hour (``YYYYMMDDHH``) in one partition.
+
+    Kept by ingest in the same atomic step as the append, so screens read aggregates, never the streams.
+    """
+    return f"{ROOT}:{_tag(partition)}:agg:{hour}"
+
+
 # ---------------------------------------------------------------- city-wide hot state
 PATROL_LATEST = f"{ROOT}:hot:patrol"          # hash unit_id -> latest position JSON
 DEVICE_LAST_SEEN = f"{ROOT}:hot:lastseen"     # zset device_id -> epoch s of last message
@@ -126,7 +134,6 @@ ALERT_GROUP = "alerts"                          # consumer group of the alert en
 ALERT_OUTBOX = f"{ROOT}:alerts:outbox"          # stream: alert changes still to be published over MQTT
 ALERT_OUTBOX_GROUP = "notify"                   # consumer group of the MQTT notifiers on the outbox
 ALERT_ESCALATIONS = f"{ROOT}:alerts:escalate"   # zset alert_id -> due epoch s (escalation / reminder)
-ALERT_DISPATCHED = f"{ROOT}:alerts:dispatched"  # hash unit_id -> JSON {alert_id: [lat, lon]} awaiting on_scene
 OFFLINE_DEVICES = f"{ROOT}:alerts:offline"      # set of device ids with an active device_offline alert
 ALERT_RULES_STATUS = f"{ROOT}:alerts:rules"     # hash: the rules file in force (path, loaded_at, error)
 WATCH = "watch"  # derived family: a watch-list person's sighting, re-routed to the person's home partition
@@ -135,3 +142,18 @@ WATCH = "watch"  # derived family: a watch-list person's sighting, re-routed to 
 def partition_lease(partition: int) -> str:
     """Which alert engine owns a partition (value = instance, PX = lease time); same slot as its streams."""
     return f"{ROOT}:{_tag(partition)}:lease:alerts"
+
+
+def alert_dispatched(unit_id: str) -> str:
+    """Hash alert_id -> JSON [lat, lon] of the alerts dispatched to a unit and not yet on scene."""
+    return f"{ROOT}:alerts:dispatched:{{{unit_id}}}"
+
+
+def camera_zones(camera_id: str) -> str:
+    """Latest per-zone counts and dwell of one camera (the newest VIDEO event, for screens; expires)."""
+    return f"{ROOT}:cam:{{{camera_id}}}:zones"
+
+
+def process_member_prefix(kind: str) -> str:
+    """Prefix of the ``PROCESSES`` members (``kind:instance``) of one process kind, e.g. the live video workers."""
+    return f"{kind}:"

@@ -8,6 +8,8 @@ import signal
 import time
 import uuid
 from collections import Counter
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
@@ -115,7 +117,12 @@ def test_duplicates_are_stored_once_and_counted(s, publisher, redis_client, smal
         publisher.flush()
         assert wait_for(lambda: worker.counts["received"] == 3)
         assert worker.counts["stored"] == 1 and worker.counts["duplicates"] == 2
-    assert len(stream_docs(redis_client, names.ACCESS, PARTITIONS)) == 1
+    (doc,) = stream_docs(redis_client, names.ACCESS, PARTITIONS)
+    # the hourly aggregate the screens read counts the event once too, in the city's local hour
+    hour = datetime.fromtimestamp(doc["ts"] / 1000, ZoneInfo("Asia/Shanghai")).strftime("%Y%m%d%H")
+    part = names.partition_of(doc["community_id"], PARTITIONS)
+    assert redis_client.hgetall(names.hourly_counts(part, hour)) == {f"{doc['district_id']}|access".encode(): b"1"}
+    assert 0 < redis_client.ttl(names.hourly_counts(part, hour)) <= 9 * 86400
 
 
 def burst(c, n: int) -> list[tuple[str, dict]]:

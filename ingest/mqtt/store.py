@@ -5,7 +5,8 @@ window as TTL) and appends it to its partition's stream only if it was new; the 
 the partition's hash tag, so the pair is atomic on a single Redis and legal on Redis Cluster. Replaying a batch
 after a failure (Redis restarted mid-pipeline) therefore stores nothing twice. Hot state for the screens and the
 rules (latest patrol position, device last-seen, latest edge count) and the rejected store ride in the same
-pipeline.
+pipeline; per-hour counts by district and family are kept by the same Lua call, so an aggregate never counts a
+duplicate and the screens never scan a stream.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import orjson
 import redis
@@ -20,13 +23,16 @@ import redis
 from onescreen import names
 from ingest.mqtt.parsers import Accepted, Rejected
 
+# KEYS: seen-mark, stream, hourly aggregate (same partition tag); ARGV: dedup ttl, maxlen, doc, agg field, agg ttl
 STORE_ONCE = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'd', ARGV[3])
+  if redis.call('HINCRBY', KEYS[3], ARGV[4], 1) == 1 then redis.call('EXPIRE', KEYS[3], ARGV[5]) end
   return 1
 end
 return 0
 """
+AGG_TTL_S = 9 * 86_400  # the wall's 7-day heat map plus margin
 REJECTED_MAXLEN = 100_000
 
 
@@ -58,19 +64,23 @@ class BatchResult:
 class EventStore:
     """Writes batches; raises redis.RedisError when Redis is unreachable (the caller retries the batch)."""
 
-    def __init__(self, client: redis.Redis, dedup_window_s: int, stream_maxlen: int):
+    def __init__(self, client: redis.Redis, dedup_window_s: int, stream_maxlen: int, timezone: str = "Asia/Shanghai"):
         self.client = client
+        self.zone = ZoneInfo(timezone)
         self.dedup_window_s = dedup_window_s
         self.stream_maxlen = stream_maxlen
         self._store_once = client.register_script(STORE_ONCE)
+        self._hours: dict[int, str] = {}
 
     def write(self, accepted: Sequence[Accepted], rejected: Sequence[RawRejected]) -> BatchResult:
         t0 = time.perf_counter()
         pipe = self.client.pipeline(transaction=False)
         for ev in accepted:
-            keys = [names.dedup_key(ev.partition, ev.event_id), names.event_stream(ev.family, ev.partition)]
-            self._store_once(keys=keys, args=[self.dedup_window_s, self.stream_maxlen, orjson.dumps(ev.doc)],
-                             client=pipe)
+            keys = [names.dedup_key(ev.partition, ev.event_id), names.event_stream(ev.family, ev.partition),
+                    names.hourly_counts(ev.partition, self._hour(ev.doc["ts"]))]
+            args = [self.dedup_window_s, self.stream_maxlen, orjson.dumps(ev.doc),
+                    f"{ev.doc['district_id']}|{ev.family}", AGG_TTL_S]
+            self._store_once(keys=keys, args=args, client=pipe)
         self._hot_state(pipe, accepted)
         for r in rejected:
             pipe.xadd(names.REJECTED, {
@@ -80,6 +90,17 @@ class EventStore:
             pipe.hincrby(names.REJECTED_COUNTS, r.rejection.reason.split(":")[0], 1)
         replies = pipe.execute() if (accepted or rejected) else []
         return BatchResult([x == 1 for x in replies[:len(accepted)]], len(rejected), time.perf_counter() - t0)
+
+    def _hour(self, ts_ms: int) -> str:
+        """Local hour bucket of an event: "today vs yesterday" is the city's day, not UTC's."""
+        hour_start = ts_ms // 3_600_000
+        cached = self._hours.get(hour_start)
+        if cached is None:
+            cached = datetime.fromtimestamp(hour_start * 3600, self.zone).strftime("%Y%m%d%H")
+            if len(self._hours) > 1000:
+                self._hours.clear()
+            self._hours[hour_start] = cached
+        return cached
 
     @staticmethod
     def _hot_state(pipe: redis.client.Pipeline, accepted: Sequence[Accepted]) -> None:
