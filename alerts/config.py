@@ -25,7 +25,9 @@ class _Rule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = Field(True, description="Run this rule")
-    cooldown_s: float = Field(0, ge=0, description="After a clear, the same subject cannot raise again for this long")
+    cooldown_s: float = Field(
+        0, ge=0, description="After a clear, the same subject cannot raise again for this long"
+    )
 
 
 class Gathering(_Rule):
@@ -34,9 +36,13 @@ class Gathering(_Rule):
     level: Level = Field("orange", description="Alert level")
     red_at: int = Field(30, ge=1, description="Persons at which the alert turns red")
     clear_below: int = Field(8, ge=0, description="Hysteresis: the alert clears only below this count …")
-    clear_hold_s: float = Field(30, ge=0, description="… held for this long (a count hovering at 10 never flaps)")
+    clear_hold_s: float = Field(
+        30, ge=0, description="… held for this long (a count hovering at 10 never flaps)"
+    )
     stale_s: float = Field(60, gt=0, description="A zone count older than this is not evidence any more")
-    cooldown_s: float = Field(120, ge=0, description="After a clear, the zone cannot raise again for this long")
+    cooldown_s: float = Field(
+        120, ge=0, description="After a clear, the zone cannot raise again for this long"
+    )
 
     @model_validator(mode="after")
     def _order(self) -> Gathering:
@@ -50,7 +56,9 @@ class Lingering(_Rule):
     door_attempts: int = Field(4, ge=1, description="Events of one person at one door …")
     door_window_s: float = Field(600, gt=0, description="… within this window, none a granted 'in'")
     level: Level = Field("yellow", description="Alert level")
-    clear_hold_s: float = Field(30, ge=0, description="A video lingering alert clears after this long without it")
+    clear_hold_s: float = Field(
+        30, ge=0, description="A video lingering alert clears after this long without it"
+    )
 
 
 class KeyPersonGathering(_Rule):
@@ -61,7 +69,9 @@ class KeyPersonGathering(_Rule):
 
 class KeyPersonMissing(_Rule):
     red_after_s: float = Field(86_400, gt=0, description="A red watch-list person unseen longer than this")
-    orange_after_s: float = Field(259_200, gt=0, description="An orange watch-list person unseen longer than this")
+    orange_after_s: float = Field(
+        259_200, gt=0, description="An orange watch-list person unseen longer than this"
+    )
     level: Level = Field("orange", description="Alert level")
 
 
@@ -74,7 +84,9 @@ class OffPost(_Rule):
 
 class DeviceOffline(_Rule):
     camera_silent_s: float = Field(60, gt=0, description="A camera with no analysed frame this long")
-    device_silent_s: float = Field(300, gt=0, description="Any device silent (or last-will offline) this long")
+    device_silent_s: float = Field(
+        300, gt=0, description="Any device silent (or last-will offline) this long"
+    )
     level: Level = Field("yellow", description="Alert level")
 
 
@@ -93,8 +105,12 @@ class Storm(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     flap_window_s: float = Field(600, gt=0, description="Window in which raise/clear cycles are counted")
-    flap_max: int = Field(3, ge=1, description="More cycles than this in the window = flapping: the alert is "
-                                               "held open (no clears, no re-raises) until the window is calm")
+    flap_max: int = Field(
+        3,
+        ge=1,
+        description="More cycles than this in the window = flapping: the alert is "
+        "held open (no clears, no re-raises) until the window is calm",
+    )
 
 
 class RulesConfig(BaseModel):
@@ -104,7 +120,8 @@ class RulesConfig(BaseModel):
 
     rules: Rules = Field(default_factory=Rules, description="City-wide thresholds and levels")
     overrides: dict[str, dict[str, dict[str, Any]]] = Field(
-        default_factory=dict, description="community_id -> {rule: {field: value}} over the city-wide values")
+        default_factory=dict, description="community_id -> {rule: {field: value}} over the city-wide values"
+    )
     storm: Storm = Field(default_factory=Storm, description="Flapping detection")
     _cache: dict[tuple[str, str], Any] = PrivateAttr(default_factory=dict)
 
@@ -115,8 +132,12 @@ class RulesConfig(BaseModel):
             if unknown:
                 raise ValueError(f"overrides.{community}.{unknown[0]}: no such rule")
             try:
-                Rules.model_validate({k: {**getattr(self.rules, k).model_dump(), **v} if isinstance(v, dict) else v
-                                      for k, v in section.items()})
+                Rules.model_validate(
+                    {
+                        k: {**getattr(self.rules, k).model_dump(), **v} if isinstance(v, dict) else v
+                        for k, v in section.items()
+                    }
+                )
             except ValidationError as exc:
                 err = exc.errors()[0]
                 key = ".".join(str(p) for p in err["loc"])

@@ -103,6 +103,20 @@ def alerts(ctx: click.Context) -> None:
     _run(c, s, ("redis", "mqtt", "database"), "alerts.engine:AlertEngineWorker")
 
 
+@alerts.command("replay")
+@click.option("--from", "start", required=True, help="Window start: ISO 8601 with offset or epoch ms.")
+@click.option("--to", "end", required=True, help="Window end (exclusive).")
+@click.option("--rules", "rules_file", type=click.Path(exists=True, dir_okay=False),
+              help="Rules file to try (default: alerts.rules_file, else the CONTRACT defaults).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@pass_ctx
+def alerts_replay(c: Ctx, start: str, end: str, rules_file: str | None, as_json: bool) -> None:
+    """Run the rules over archived events and report what they raise; live alerts are not touched."""
+    from alerts.cli import replay_command
+
+    click.echo(replay_command(c.settings, start, end, rules_file, as_json))
+
+
 @main.command("dashboard")
 @pass_ctx
 def dashboard(c: Ctx) -> None:

@@ -86,6 +86,64 @@ class VideoSettings(Group):
     detector: Literal["hog", "onnx"] = Field("hog", description="Person detector")
     onnx_model: Path | None = Field(None, description="YOLO-format ONNX model file (detector=onnx)")
     lease_s: int = Field(15, ge=3, le=300, description="Camera lease time; a dead worker's cameras move after it")
+    # capture (ingest/video/capture.py)
+    rtsp_transport: Literal["tcp", "udp"] = Field("tcp", description="RTSP transport (CONTRACT default: tcp)")
+    ffmpeg_options: str = Field(
+        "fpsprobesize;0", pattern=r"^([A-Za-z0-9_]+;[^|;]*(\|[A-Za-z0-9_]+;[^|;]*)*)?$",
+        description="More FFmpeg demuxer options, 'key;value|key;value' (default: no frame-rate probing, which "
+                    "would read ~27 frames before the first one is returned)")
+    open_timeout_s: float = Field(5.0, gt=0, le=120, description="Give up opening a stream after this")
+    read_timeout_s: float = Field(5.0, gt=0, le=120, description="A read waiting longer fails and reconnects")
+    decode_threads: int = Field(1, ge=0, le=16,
+                                description="FFmpeg decode threads per camera (0 = FFmpeg's choice); cameras "
+                                            "already run in parallel")
+    reconnect_min_s: float = Field(0.5, gt=0, le=60, description="First reconnect delay (doubles, with jitter)")
+    reconnect_max_s: float = Field(30.0, gt=0, le=600, description="Longest reconnect delay")
+    stall_s: float = Field(5.0, gt=0, le=600, description="Connected but no frame this long: state stalled")
+    hang_s: float = Field(20.0, gt=0, le=600,
+                          description="A read stuck this long is abandoned and a fresh reader takes over")
+    degraded_ratio: float = Field(0.5, gt=0, le=1,
+                                  description="Measured fps below this share of the nominal fps: degraded")
+    # analysis (ingest/video/analysis.py, detectors/, tracker.py, zones.py)
+    cv_threads: int = Field(1, ge=0, le=64,
+                            description="OpenCV threads per call (0 = OpenCV's choice); cameras run in parallel")
+    detect_concurrency: int = Field(
+        0, ge=0, le=256, description="Detections running at once in one worker (0 = cores - 1, at least 1): bounds "
+                                     "its CPU; when busy cameras need more, their analysis rate drops")
+    detect_width: int = Field(1280, ge=0, le=7680,
+                              description="Frames wider are scaled down to this before detection (0 = never)")
+    motion_width: int = Field(160, ge=32, le=1920, description="Width of the motion gate's downscaled frame")
+    motion_min_area: float = Field(0.005, ge=0, le=1,
+                                   description="Moving share of the frame that opens the gate to the detector")
+    motion_tail_s: float = Field(2.0, ge=0, le=60, description="Keep detecting this long after motion stops")
+    idle_detect_s: float = Field(2.0, gt=0, le=600,
+                                 description="With people in view, detect at least this often even without motion")
+    empty_detect_s: float = Field(30.0, gt=0, le=3600,
+                                  description="With nobody in view and no motion, detect anyway this often")
+    hog_stride: int = Field(8, ge=4, le=32, description="HOG window stride in pixels (larger = faster, coarser)")
+    hog_scale: float = Field(1.05, gt=1, le=2, description="HOG pyramid scale step")
+    hog_threshold: float = Field(0.0, ge=-5, le=10, description="HOG SVM hit threshold (higher = fewer, surer)")
+    onnx_format: Literal["yolov8", "yolov5"] = Field(
+        "yolov8", description="Output layout: yolov8 (1, 4+classes, N) or yolov5 (1, N, 5+classes)")
+    onnx_input: int = Field(640, ge=32, le=4096, description="Input size when the model's is dynamic")
+    onnx_person_class: int = Field(0, ge=0, description="Class index of 'person' in the model")
+    onnx_confidence: float = Field(0.35, gt=0, lt=1, description="Minimum person score")
+    onnx_nms_iou: float = Field(0.45, gt=0, lt=1, description="Overlap above which the weaker box is dropped")
+    onnx_threads: int = Field(1, ge=0, le=64, description="onnxruntime intra-op threads (0 = its choice)")
+    track_iou: float = Field(0.2, gt=0, lt=1, description="Least box overlap that continues a track")
+    track_gap_s: float = Field(3.0, gt=0, le=60,
+                               description="Occlusion tolerance: a lost track, a zone visit, re-association window")
+    track_hold_s: float = Field(1.0, ge=0, le=10,
+                                description="A track missed by the detector still counts this long (flicker)")
+    track_reassoc: float = Field(1.0, gt=0, le=10,
+                                 description="Re-associate a new box with a lost track within this many body heights")
+    # outputs (ingest/video/publish.py)
+    snapshot_interval_s: float = Field(1.0, gt=0, le=60, description="Latest-JPEG refresh period")
+    snapshot_ttl_s: int = Field(30, ge=2, le=3600, description="A snapshot not refreshed disappears after this")
+    snapshot_width: int = Field(640, ge=0, le=7680, description="Snapshots wider are scaled down (0 = never)")
+    jpeg_quality: int = Field(75, ge=10, le=100, description="Snapshot JPEG quality")
+    health_interval_s: float = Field(1.0, gt=0, le=60, description="Camera health records are written this often")
+    registry_refresh_s: float = Field(30.0, gt=0, le=3600, description="Check the registry for changes this often")
 
 
 class AlertSettings(Group):

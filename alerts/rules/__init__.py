@@ -6,11 +6,20 @@ Adding a rule = one module + one line in ``RULES`` + its section in ``alerts.con
 
 from __future__ import annotations
 
-from alerts.rules import device_offline, gathering, key_person_gathering, key_person_missing, lingering, off_post
+from alerts.rules import (
+    device_offline,
+    gathering,
+    key_person_gathering,
+    key_person_missing,
+    lingering,
+    off_post,
+)
 from alerts.rules.base import Decision, Rule, RuleContext, RuleState, Subject
 
-RULES: dict[str, Rule] = {m.RULE.name: m.RULE for m in (
-    gathering, lingering, key_person_gathering, key_person_missing, off_post, device_offline)}
+RULES: dict[str, Rule] = {
+    m.RULE.name: m.RULE
+    for m in (gathering, lingering, key_person_gathering, key_person_missing, off_post, device_offline)
+}
 
 
 def rules_for(family: str) -> tuple[Rule, ...]:

@@ -38,7 +38,7 @@ class Subject:
 
 @dataclass(slots=True)
 class Decision:
-    """One rule outcome: raise a new alert, update the open one (new evidence / level) or clear its condition."""
+    """One rule outcome: raise a new alert, update the open one (evidence / level) or clear its condition."""
 
     action: Action
     rule: str
@@ -149,7 +149,7 @@ def ts_s(event: dict[str, Any]) -> float:
 
 
 def flapping(s: dict[str, Any], now: float, window_s: float, flap_max: int) -> bool:
-    """Record one raise/clear cycle in ``s`` and say whether the subject now flaps (too many in the window)."""
+    """Record one raise/clear cycle in ``s``; True when the subject now flaps (too many in the window)."""
     cycles = [t for t in s.get("cycles", []) if now - t < window_s] + [now]
     s["cycles"] = cycles
     return len(cycles) > flap_max

@@ -1,4 +1,5 @@
-"""``device_offline`` (设备离线): a camera gives no analysed frame for ≥ ``camera_silent_s``, or any device sends
+"""``device_offline`` (设备离线): a camera gives no analysed frame for ≥ ``camera_silent_s``, or any device
+sends
 nothing (or its last will says offline) for ≥ ``device_silent_s``; yellow.
 
 Every message of a device (door event, edge count, status, video frame) moves its last-seen time and its one
@@ -15,8 +16,12 @@ from alerts.rules.base import Decision, RuleContext, RuleState, Subject, locatio
 from onescreen import names
 
 NAME = "device_offline"
-DEVICE_FIELD = {names.ACCESS: "door_id", names.COUNT: "camera_id", names.VIDEO: "camera_id",
-                names.STATUS: "device_id"}
+DEVICE_FIELD = {
+    names.ACCESS: "door_id",
+    names.COUNT: "camera_id",
+    names.VIDEO: "camera_id",
+    names.STATUS: "device_id",
+}
 
 
 class DeviceOffline:
@@ -32,9 +37,10 @@ class DeviceOffline:
             return []
         device = event[DEVICE_FIELD[family]]
         subject = Subject("device", device)
-        s = state.get(subject.key) or {"loc": location(event),
-                                       "kind": event.get("device_kind") or ("door" if family == names.ACCESS
-                                                                            else "camera")}
+        s = state.get(subject.key) or {
+            "loc": location(event),
+            "kind": event.get("device_kind") or ("door" if family == names.ACCESS else "camera"),
+        }
         ts = ts_s(event)
         if ts >= s.get("ts", 0):
             s["ts"] = ts
@@ -50,7 +56,9 @@ class DeviceOffline:
         s = state.get(key)
         if s is None:
             return []
-        return self._evaluate(state, Subject.from_key(key), s, now, ctx.cfg(NAME, s["loc"].get("community_id")), ctx)
+        return self._evaluate(
+            state, Subject.from_key(key), s, now, ctx.cfg(NAME, s["loc"].get("community_id")), ctx
+        )
 
     @staticmethod
     def _reason(s: dict[str, Any], now: float, cfg: Any) -> str | None:
@@ -62,8 +70,9 @@ class DeviceOffline:
             return "silent"
         return None
 
-    def _evaluate(self, state: RuleState, subject: Subject, s: dict[str, Any], now: float, cfg: Any,
-                  ctx: RuleContext) -> list[Decision]:
+    def _evaluate(
+        self, state: RuleState, subject: Subject, s: dict[str, Any], now: float, cfg: Any, ctx: RuleContext
+    ) -> list[Decision]:
         reason = self._reason(s, now, cfg)
         out: list[Decision] = []
         if reason and not s.get("active"):
@@ -85,11 +94,16 @@ class DeviceOffline:
             state.disarm(subject.key)  # offline and alerted: the next message from it re-arms
         return out
 
-    def _decision(self, action: str, subject: Subject, s: dict[str, Any], now: float, cfg: Any,
-                  ctx: RuleContext) -> Decision:
+    def _decision(
+        self, action: str, subject: Subject, s: dict[str, Any], now: float, cfg: Any, ctx: RuleContext
+    ) -> Decision:
         last = s.get("frame", s["ts"]) if s.get("reason") == "no_frame" else s["ts"]
-        evidence = {"device_id": subject.id, "device_kind": s.get("kind"), "reason": s.get("reason"),
-                    "last_seen": ctx.iso(last)}
+        evidence = {
+            "device_id": subject.id,
+            "device_kind": s.get("kind"),
+            "reason": s.get("reason"),
+            "last_seen": ctx.iso(last),
+        }
         return Decision(action, NAME, subject, cfg.level, s["loc"], evidence, now)  # type: ignore[arg-type]
 
 

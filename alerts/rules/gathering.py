@@ -56,8 +56,9 @@ class Gathering:
             return []
         return self._evaluate(state, Subject.from_key(key), s, now, cfg, ctx)
 
-    def _evaluate(self, state: RuleState, subject: Subject, s: dict[str, Any], now: float, cfg: Any,
-                  ctx: RuleContext) -> list[Decision]:
+    def _evaluate(
+        self, state: RuleState, subject: Subject, s: dict[str, Any], now: float, cfg: Any, ctx: RuleContext
+    ) -> list[Decision]:
         persons = s["persons"]
         out: list[Decision] = []
         due: float | None = None
@@ -110,15 +111,30 @@ class Gathering:
         s.pop("below", None)
         return [self._decision("clear", subject, s, s["level"], now, ctx)]
 
-    def _decision(self, action: str, subject: Subject, s: dict[str, Any], level: str, now: float,
-                  ctx: RuleContext) -> Decision:
+    def _decision(
+        self, action: str, subject: Subject, s: dict[str, Any], level: str, now: float, ctx: RuleContext
+    ) -> Decision:
         camera_id, _, zone = subject.id.partition("/")
-        evidence = {"persons": s["persons"], "peak": s.get("peak", s["persons"]), "camera_id": camera_id,
-                    "zone": zone, "source": s["source"], "since": ctx.iso(s.get("since", s["ts"]))}
+        evidence = {
+            "persons": s["persons"],
+            "peak": s.get("peak", s["persons"]),
+            "camera_id": camera_id,
+            "zone": zone,
+            "source": s["source"],
+            "since": ctx.iso(s.get("since", s["ts"])),
+        }
         if s.get("flapping"):
             evidence["flapping"] = True
-        return Decision(action, NAME, subject, level, s["loc"], evidence, now,  # type: ignore[arg-type]
-                        camera_id=camera_id if s["source"] == "video" else None)
+        return Decision(
+            action,
+            NAME,
+            subject,
+            level,
+            s["loc"],
+            evidence,
+            now,  # type: ignore[arg-type]
+            camera_id=camera_id if s["source"] == "video" else None,
+        )
 
 
 RULE = Gathering()

@@ -42,8 +42,16 @@ class KeyPersonGathering:
         cfg = ctx.cfg(NAME, s["loc"].get("community_id"))
         return self._evaluate(state, Subject.from_key(key), s, now, cfg, ctx, grew=False)
 
-    def _evaluate(self, state: RuleState, subject: Subject, s: dict[str, Any], now: float, cfg: Any,
-                  ctx: RuleContext, grew: bool) -> list[Decision]:
+    def _evaluate(
+        self,
+        state: RuleState,
+        subject: Subject,
+        s: dict[str, Any],
+        now: float,
+        cfg: Any,
+        ctx: RuleContext,
+        grew: bool,
+    ) -> list[Decision]:
         s["seen"] = {p: t for p, t in s["seen"].items() if t > now - cfg.window_s}
         out: list[Decision] = []
         if len(s["seen"]) >= cfg.min_persons:
@@ -61,12 +69,18 @@ class KeyPersonGathering:
         state.arm(subject.key, min(s["seen"].values()) + cfg.window_s)
         return out
 
-    def _decision(self, action: str, subject: Subject, s: dict[str, Any], now: float, cfg: Any,
-                  ctx: RuleContext) -> Decision:
+    def _decision(
+        self, action: str, subject: Subject, s: dict[str, Any], now: float, cfg: Any, ctx: RuleContext
+    ) -> Decision:
         persons = sorted(s["seen"], key=lambda p: s["seen"][p])
-        evidence = {"persons": [{"person_id": p, "watch_level": ctx.registry.watch_level(p),
-                                 "seen_at": ctx.iso(s["seen"][p])} for p in persons],
-                    "count": len(persons), "window_s": cfg.window_s}
+        evidence = {
+            "persons": [
+                {"person_id": p, "watch_level": ctx.registry.watch_level(p), "seen_at": ctx.iso(s["seen"][p])}
+                for p in persons
+            ],
+            "count": len(persons),
+            "window_s": cfg.window_s,
+        }
         return Decision(action, NAME, subject, cfg.level, s["loc"], evidence, now)  # type: ignore[arg-type]
 
 

@@ -34,9 +34,15 @@ class KeyPersonMissing:
         if ctx.registry.watch_level(person) not in WATCHED_LEVELS:
             return []
         home = ctx.registry.watch_home(person) or event.get("community_id") or ""
-        doc = {"family": names.WATCH, "event_id": f"w-{event['event_id']}", "ts": event["ts"],
-               "person_id": person, "door_id": event.get("door_id"), "home_community_id": home,
-               **location(event)}
+        doc = {
+            "family": names.WATCH,
+            "event_id": f"w-{event['event_id']}",
+            "ts": event["ts"],
+            "person_id": person,
+            "door_id": event.get("door_id"),
+            "home_community_id": home,
+            **location(event),
+        }
         return [(names.partition_of(home, ctx.partitions), doc)]
 
     def on_start(self, state: RuleState, partition: int, now: float, ctx: RuleContext) -> None:
@@ -44,13 +50,22 @@ class KeyPersonMissing:
         for person in ctx.registry.watched_persons():
             level = ctx.registry.watch_level(person)
             home = ctx.registry.watch_home(person)
-            if level not in WATCHED_LEVELS or home is None or names.partition_of(home, ctx.partitions) != partition:
+            if (
+                level not in WATCHED_LEVELS
+                or home is None
+                or names.partition_of(home, ctx.partitions) != partition
+            ):
                 continue
             key = Subject("person", person).key
             if state.get(key) is None:
                 node = ctx.registry.node(home)
-                loc = {"district_id": ctx.registry.district_of(home), "community_id": home, "cell_id": None,
-                       "lat": getattr(node, "lat", None), "lon": getattr(node, "lon", None)}
+                loc = {
+                    "district_id": ctx.registry.district_of(home),
+                    "community_id": home,
+                    "cell_id": None,
+                    "lat": getattr(node, "lat", None),
+                    "lon": getattr(node, "lon", None),
+                }
                 state.put(key, {"last_seen": now, "never_seen": True, "loc": loc})
                 state.arm(key, now + _after(ctx.cfg(NAME, home), level))
 
@@ -65,8 +80,12 @@ class KeyPersonMissing:
         ts = ts_s(event)
         if ts <= s.get("last_seen", 0) and not s.get("never_seen"):
             return []  # an older sighting tells nothing new
-        s.update(last_seen=max(ts, s.get("last_seen", 0)) if not s.get("never_seen") else ts,
-                 never_seen=False, loc=location(event), door_id=event.get("door_id"))
+        s.update(
+            last_seen=max(ts, s.get("last_seen", 0)) if not s.get("never_seen") else ts,
+            never_seen=False,
+            loc=location(event),
+            door_id=event.get("door_id"),
+        )
         out = []
         if s.get("active"):
             s["active"] = False
@@ -93,11 +112,23 @@ class KeyPersonMissing:
         state.put(key, s)
         return [self._decision("raise", subject, s, now, level, cfg, ctx)]
 
-    def _decision(self, action: str, subject: Subject, s: dict[str, Any], now: float, watch_level: str, cfg: Any,
-                  ctx: RuleContext) -> Decision:
-        evidence = {"person_id": subject.id, "watch_level": watch_level,
-                    "last_seen": None if s.get("never_seen") else ctx.iso(s["last_seen"]),
-                    "unseen_s": round(now - s["last_seen"]), "last_door_id": s.get("door_id")}
+    def _decision(
+        self,
+        action: str,
+        subject: Subject,
+        s: dict[str, Any],
+        now: float,
+        watch_level: str,
+        cfg: Any,
+        ctx: RuleContext,
+    ) -> Decision:
+        evidence = {
+            "person_id": subject.id,
+            "watch_level": watch_level,
+            "last_seen": None if s.get("never_seen") else ctx.iso(s["last_seen"]),
+            "unseen_s": round(now - s["last_seen"]),
+            "last_door_id": s.get("door_id"),
+        }
         return Decision(action, NAME, subject, cfg.level, s["loc"], evidence, now)  # type: ignore[arg-type]
 
 

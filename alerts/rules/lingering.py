@@ -5,7 +5,8 @@ Two signals, one rule:
   subject ``camera_zone``. If the zone watches a door (``zones[name].door_id``) the video alone is not enough:
   a granted ``in`` at that door during the dwell means the person went in, so only a zone with no such entry
   raises, and the alert carries both the track and the door's recent events (fusion).
-- door: one ``person_id`` makes ≥ ``door_attempts`` events at one door within ``door_window_s`` with no granted
+- door: one ``person_id`` makes ≥ ``door_attempts`` events at one door within ``door_window_s`` with no
+  granted
   ``in``; subject ``door_person``. A granted ``in`` ends it.
 For fusion the rule keeps, per door watched by a camera, the last granted ``in`` and the last few events.
 """
@@ -45,7 +46,8 @@ class Lingering:
             if _granted_in(event):
                 d["granted_in"] = max(d.get("granted_in", 0), ts)
             d["recent"] = sorted(d["recent"] + [[ts, person, event.get("direction"), event.get("result")]])[
-                -DOOR_RECENT:]
+                -DOOR_RECENT:
+            ]
             state.put(f"door:{door}", d)
         subject = Subject("door_person", f"{door}/{person}")
         s = state.get(subject.key)
@@ -67,12 +69,17 @@ class Lingering:
         state.arm(subject.key, newest + cfg.door_window_s)
         return out
 
-    def _door_decision(self, action: str, subject: Subject, s: dict[str, Any], now: float, cfg: Any,
-                       ctx: RuleContext) -> Decision:
+    def _door_decision(
+        self, action: str, subject: Subject, s: dict[str, Any], now: float, cfg: Any, ctx: RuleContext
+    ) -> Decision:
         door, _, person = subject.id.partition("/")
-        evidence = {"door_id": door, "person_id": person, "attempts": len(s["attempts"]),
-                    "since": ctx.iso(s["attempts"][0]) if s["attempts"] else None,
-                    "cameras": list(ctx.registry.cameras_watching_door(door))}
+        evidence = {
+            "door_id": door,
+            "person_id": person,
+            "attempts": len(s["attempts"]),
+            "since": ctx.iso(s["attempts"][0]) if s["attempts"] else None,
+            "cameras": list(ctx.registry.cameras_watching_door(door)),
+        }
         return Decision(action, NAME, subject, cfg.level, s["loc"], evidence, now)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------ video
@@ -86,7 +93,7 @@ class Lingering:
             tracks = [t for t in z.get("tracks") or [] if t[1] >= cfg.dwell_s]
             if s is not None and ts < s.get("ts", 0):
                 continue  # out of order: the newer frame already spoke
-            door_id = ((cam.zones.get(zone) or {}).get("door_id") if cam is not None else None)
+            door_id = (cam.zones.get(zone) or {}).get("door_id") if cam is not None else None
             if tracks:
                 longest = max(tracks, key=lambda t: t[1])
                 d = state.get(f"door:{door_id}") if door_id else None
@@ -113,18 +120,44 @@ class Lingering:
                     state.put(subject.key, s)
         return out
 
-    def _video_decision(self, action: str, subject: Subject, s: dict[str, Any], camera_id: str, zone: str,
-                        cfg: Any, ctx: RuleContext) -> Decision:
+    def _video_decision(
+        self,
+        action: str,
+        subject: Subject,
+        s: dict[str, Any],
+        camera_id: str,
+        zone: str,
+        cfg: Any,
+        ctx: RuleContext,
+    ) -> Decision:
         track_id, dwell = s["track"]
-        evidence: dict[str, Any] = {"camera_id": camera_id, "zone": zone, "track_id": track_id,
-                                    "dwell_s": round(dwell, 1), "tracks": s.get("tracks_n", 1),
-                                    "since": ctx.iso(s["ts"] - dwell)}
+        evidence: dict[str, Any] = {
+            "camera_id": camera_id,
+            "zone": zone,
+            "track_id": track_id,
+            "dwell_s": round(dwell, 1),
+            "tracks": s.get("tracks_n", 1),
+            "since": ctx.iso(s["ts"] - dwell),
+        }
         if s.get("door_id"):
-            evidence["door"] = {"door_id": s["door_id"], "granted_in": False, "events": [
-                {"ts": ctx.iso(t), "person_id": p, "direction": d, "result": r} for t, p, d, r in
-                s.get("door_events", [])]}
-        return Decision(action, NAME, subject, cfg.level, s["loc"], evidence, s["ts"],  # type: ignore[arg-type]
-                        camera_id=camera_id)
+            evidence["door"] = {
+                "door_id": s["door_id"],
+                "granted_in": False,
+                "events": [
+                    {"ts": ctx.iso(t), "person_id": p, "direction": d, "result": r}
+                    for t, p, d, r in s.get("door_events", [])
+                ],
+            }
+        return Decision(
+            action,
+            NAME,
+            subject,
+            cfg.level,
+            s["loc"],
+            evidence,
+            s["ts"],  # type: ignore[arg-type]
+            camera_id=camera_id,
+        )
 
     # ------------------------------------------------------------ timers
     def on_timer(self, state: RuleState, key: str, now: float, ctx: RuleContext) -> list[Decision]:
@@ -137,7 +170,9 @@ class Lingering:
             state.arm(key, s["attempts"][-1] + cfg.door_window_s)
             return []
         state.drop(key)
-        return [self._door_decision("clear", Subject.from_key(key), s, now, cfg, ctx)] if s.get("active") else []
+        return (
+            [self._door_decision("clear", Subject.from_key(key), s, now, cfg, ctx)] if s.get("active") else []
+        )
 
 
 RULE = Lingering()

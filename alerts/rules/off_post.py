@@ -1,4 +1,5 @@
-"""``off_post`` (脱岗): a patrol unit on shift is further than ``max_distance_m`` from its post for ≥ ``hold_s``,
+"""``off_post`` (脱岗): a patrol unit on shift is further than ``max_distance_m`` from its post for
+≥ ``hold_s``,
 or sends no position for ≥ ``silent_s``; yellow.
 
 One due-time timer per unit: the earlier of "away long enough" and "silent long enough". Units outside their
@@ -58,8 +59,16 @@ class OffPost:
             return []
         return self._evaluate(state, subject, s, now, post, ctx.cfg(NAME, s["loc"].get("community_id")), ctx)
 
-    def _evaluate(self, state: RuleState, subject: Subject, s: dict[str, Any], now: float, post: Any, cfg: Any,
-                  ctx: RuleContext) -> list[Decision]:
+    def _evaluate(
+        self,
+        state: RuleState,
+        subject: Subject,
+        s: dict[str, Any],
+        now: float,
+        post: Any,
+        cfg: Any,
+        ctx: RuleContext,
+    ) -> list[Decision]:
         reason = None
         if on_shift(post.shift_start, post.shift_end, now, ctx.tz):
             if now - s["ts"] >= cfg.silent_s:
@@ -82,12 +91,17 @@ class OffPost:
         state.arm(subject.key, min(pending) if pending else now + cfg.silent_s)
         return out
 
-    def _decision(self, action: str, subject: Subject, s: dict[str, Any], now: float, cfg: Any,
-                  ctx: RuleContext) -> Decision:
-        evidence = {"unit_id": subject.id, "post_id": s.get("post_id"), "reason": s.get("reason"),
-                    "distance_m": s.get("dist"), "last_position": {"lat": s.get("lat"), "lon": s.get("lon"),
-                                                                   "ts": ctx.iso(s["ts"])},
-                    "since": ctx.iso(s["away"] if s.get("reason") == "away" and "away" in s else s["ts"])}
+    def _decision(
+        self, action: str, subject: Subject, s: dict[str, Any], now: float, cfg: Any, ctx: RuleContext
+    ) -> Decision:
+        evidence = {
+            "unit_id": subject.id,
+            "post_id": s.get("post_id"),
+            "reason": s.get("reason"),
+            "distance_m": s.get("dist"),
+            "last_position": {"lat": s.get("lat"), "lon": s.get("lon"), "ts": ctx.iso(s["ts"])},
+            "since": ctx.iso(s["away"] if s.get("reason") == "away" and "away" in s else s["ts"]),
+        }
         return Decision(action, NAME, subject, cfg.level, s["loc"], evidence, now)  # type: ignore[arg-type]
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from dashboard.api import health, metrics
+from dashboard.api import alerts, health, metrics
 
-BLUEPRINTS = (health.bp, metrics.bp)
+BLUEPRINTS = (health.bp, metrics.bp, alerts.bp)
 
 
 def register_api(server: Flask) -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 LEVELS = ("city", "district", "community", "cell")
@@ -151,3 +152,113 @@ class RegistryVersion(Base):
 
 ROLES = ("operator", "duty", "supervisor", "admin")
 REGISTRY_TABLES = (GridNode, Door, Camera, Sensor, PatrolPost, PatrolUnit, WatchPerson)
+
+
+# ---------------------------------------------------------------- alerts (issue #5)
+# Registry rows (cells, units, devices) are referenced by plain id columns, not foreign keys: a registry import
+# replaces those tables wholesale, and an alert must outlive the row it was about.
+class Alert(Base):
+    """One alert: a (rule, subject) condition and its handling, open until someone closes it."""
+
+    __tablename__ = "alert"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[str | None] = mapped_column(String(32), unique=True)  # A-20261122-000042
+    rule: Mapped[str] = mapped_column(String(32), index=True)
+    level: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    subject_kind: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[str] = mapped_column(String(300))
+    # "rule|kind|id" while the alert is not closed, NULL after: the unique index makes one-alert-per-condition
+    # hold even when two engines race or an event is replayed after a crash.
+    active_key: Mapped[str | None] = mapped_column(String(400), unique=True)
+    district_id: Mapped[str | None] = mapped_column(String(64))
+    community_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    cell_id: Mapped[str | None] = mapped_column(String(64))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    condition: Mapped[str] = mapped_column(String(16), default="active")  # active | cleared (by the rule)
+    route_unit: Mapped[str | None] = mapped_column(String(128))  # responsible patrol unit of the cell
+    assignee: Mapped[str | None] = mapped_column(String(128))  # unit it was dispatched to
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    on_scene_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reminders: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AlertTransition(Base):
+    """Every change of an alert (status, level, evidence, escalation): who, when, from where, why. The audit trail."""
+
+    __tablename__ = "alert_transition"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_pk: Mapped[int] = mapped_column(ForeignKey("alert.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    action: Mapped[str] = mapped_column(String(32))  # open, update, clear, ack, dispatch, …, escalate, remind
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str] = mapped_column(String(8))
+    actor: Mapped[str] = mapped_column(String(64))  # username, or "system"
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    unit_id: Mapped[str | None] = mapped_column(String(128))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class AlertSnapshot(Base):
+    """The camera frame kept when a video-derived alert fired (evidence; the live JPEG moves on)."""
+
+    __tablename__ = "alert_snapshot"
+
+    alert_pk: Mapped[int] = mapped_column(ForeignKey("alert.id", ondelete="CASCADE"), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(128))
+    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AlertSilence(Base):
+    """An operator's silence: matching alerts are recorded but not notified until ``until``."""
+
+    __tablename__ = "alert_silence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    rule: Mapped[str | None] = mapped_column(String(32))  # None = any rule
+    subject_id: Mapped[str | None] = mapped_column(String(300))  # None = any subject
+    community_id: Mapped[str | None] = mapped_column(String(64))  # None = anywhere
+    until: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ApiToken(Base):
+    """A bearer token of the HTTP API: only its SHA-256 is stored (the token is 32 random bytes)."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    label: Mapped[str | None] = mapped_column(String(200))
+
+
+class EventArchive(Base):
+    """Every consumed event, for history queries and rule replay; trimmed by retention."""
+
+    __tablename__ = "event_archive"
+    __table_args__ = (UniqueConstraint("family", "event_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    family: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(160))
+    ts: Mapped[int] = mapped_column(BigInteger, index=True)  # epoch ms
+    community_id: Mapped[str | None] = mapped_column(String(64))
+    doc: Mapped[dict[str, Any]] = mapped_column(JSON)
