@@ -21,12 +21,12 @@ import paho.mqtt.client as mqtt
 import redis
 from sqlalchemy import select
 
-from alerts import archive, store
+from alerts import archive, followup
 from alerts.config import RulesError, load_rules
 from alerts.leases import Leases
-from alerts.notify import OutboxNotifier, announce
+from alerts.notify import OutboxNotifier
 from alerts.rules import RULES, RuleContext, RuleState, rules_for
-from alerts.rules.base import Decision, distance_m
+from alerts.rules.base import Decision
 from alerts.stages import Batch, run_chain
 from onescreen import names
 from onescreen.db.models import AlertSilence
@@ -122,7 +122,7 @@ class AlertEngineWorker(Worker):
                 self.stop_event.wait(0.2)
                 return
             self._process(self._read())
-            self.escalate_due()
+            followup.escalate_due(self.redis, self.sessions, self.settings)
             self.notifier.drain()
             if not self._healthy:
                 log.info("alert engine healthy again")
@@ -285,6 +285,8 @@ class AlertEngineWorker(Worker):
         docs = [e for e in entries if e[3] is not None and e[0] in self.owned]
         docs.sort(key=lambda e: e[3]["ts"])  # out-of-order arrivals within a batch: oldest first
         for p, _stream, _id, ev in docs:
+            if ev["family"] == names.VIDEO and ev.get("lat") is None:
+                self._place_camera(ev)
             if late_ms is not None and ev["ts"] < late_ms:
                 continue  # older than the late window: archived, but it cannot move live state any more
             for rule in rules_for(ev["family"]):
@@ -295,6 +297,12 @@ class AlertEngineWorker(Worker):
                 positions[ev["unit_id"]] = (ev["lat"], ev["lon"])
         decisions += self._fire_timers(now)
         self._commit(entries, docs, decisions, derived, positions, now)
+
+    def _place_camera(self, ev: dict[str, Any]) -> None:
+        """Video entries carry the grid ids but not the camera's point: alerts need it on the map."""
+        cam = self.registry.camera(ev["camera_id"])
+        if cam is not None:
+            ev["lat"], ev["lon"] = cam.lat, cam.lon
 
     def _fire_timers(self, now: float) -> list[Decision]:
         out: list[Decision] = []
@@ -339,7 +347,7 @@ class AlertEngineWorker(Worker):
             )
             run_chain(decisions, batch)
             if positions:
-                self._auto_on_scene(session, pipe, positions)
+                followup.auto_on_scene(self.redis, session, pipe, positions, self.settings)
             if self.settings.alerts.archive:
                 archive.archive(session, [e[3] for e in docs])
             session.commit()
@@ -378,63 +386,3 @@ class AlertEngineWorker(Worker):
 
     def _snapshot(self, camera_id: str) -> bytes | None:
         return self.redis.get(names.camera_snapshot(camera_id))
-
-    def _auto_on_scene(self, session: Any, pipe: Any, positions: dict[str, tuple[float, float]]) -> None:
-        """A dispatched unit within ``on_scene_radius_m`` of its alert is on scene (CONTRACT §3)."""
-        units = list(positions)
-        rp = self.redis.pipeline(transaction=False)
-        for u in units:
-            rp.hgetall(names.alert_dispatched(u))
-        for unit, waiting in zip(units, rp.execute()):
-            lat, lon = positions[unit]
-            for alert_id, where in waiting.items():
-                a_lat, a_lon = orjson.loads(where)
-                dist = distance_m(lat, lon, a_lat, a_lon)
-                if dist > self.settings.alerts.on_scene_radius_m:
-                    continue
-                alert = store.get(session, alert_id.decode())
-                if alert is None or alert.status != "dispatched" or alert.assignee != unit:
-                    pipe.hdel(names.alert_dispatched(unit), alert_id)
-                    continue
-                store.act(
-                    session,
-                    alert,
-                    "on_scene",
-                    datetime.now(timezone.utc),
-                    unit_id=unit,
-                    note=f"unit {unit} within {dist:.0f} m (automatic)",
-                )
-                announce(pipe, store.to_contract(alert, self.settings.city.timezone), publish=True)
-
-    # ------------------------------------------------------------ escalation (any engine may do it)
-    def escalate_due(self, now: float | None = None) -> int:
-        """Escalate unacknowledged alerts whose time is up, then remind until someone acknowledges."""
-        now = now or time.time()
-        due = self.redis.zrangebyscore(names.ALERT_ESCALATIONS, "-inf", now, start=0, num=50)
-        done = 0
-        for raw in due:
-            if not self.redis.zrem(names.ALERT_ESCALATIONS, raw):
-                continue  # another engine took it
-            alert_id = raw.decode()
-            pipe = self.redis.pipeline(transaction=False)
-            with self.sessions() as session:
-                alert = store.get(session, alert_id)
-                if alert is None or alert.status != "open":
-                    continue
-                at = datetime.now(timezone.utc)
-                if alert.escalated_at is None:
-                    alert.escalated_at = at
-                    store.note_event(
-                        session, alert, "escalate", at, "unacknowledged: escalated to supervisor"
-                    )
-                else:
-                    alert.reminders += 1
-                    store.note_event(
-                        session, alert, "remind", at, f"reminder {alert.reminders}: still unacknowledged"
-                    )
-                session.commit()
-                announce(pipe, store.to_contract(alert, self.settings.city.timezone), publish=True)
-            pipe.zadd(names.ALERT_ESCALATIONS, {alert_id: now + self.settings.alerts.remind_every_s})
-            pipe.execute()
-            done += 1
-        return done

@@ -281,6 +281,17 @@ def users_add(c: Ctx, username: str, role: str, scope: str | None, unit: str | N
     click.echo(f"user {username} ({role}) added")
 
 
+@users.command("token")
+@click.argument("username")
+@click.option("--days", type=float, default=None, help="Days until it expires (default: the API's default).")
+@pass_ctx
+def users_token(c: Ctx, username: str, days: float | None) -> None:
+    """Create a bearer token for the HTTP API (printed once; only its hash is stored)."""
+    from alerts.cli import token_command
+
+    click.echo(token_command(c.settings, username, days))
+
+
 @main.command("config")
 @pass_ctx
 def config(c: Ctx) -> None:

@@ -1,0 +1,87 @@
+"""What the engine does around the alerts besides the rules: automatic on_scene and escalation.
+
+Both follow CONTRACT §3: ``on_scene`` may be set when the dispatched unit's position comes within
+``alerts.on_scene_radius_m`` of the alert; unacknowledged alerts escalate after ``alerts.escalate_after_s``
+(to the supervisor role: a transition and a notification) and are reminded every ``alerts.remind_every_s``
+until acknowledged. The escalation timers are one city-wide sorted set; whichever engine's ZREM succeeds
+handles an entry, so any number of engines can run this.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+import orjson
+import redis
+
+from alerts import store
+from alerts.notify import announce
+from alerts.rules.base import distance_m
+from onescreen import names
+from onescreen.settings import Settings
+
+
+def auto_on_scene(
+    client: redis.Redis,
+    session: Any,
+    pipe: Any,
+    positions: dict[str, tuple[float, float]],
+    settings: Settings,
+) -> None:
+    """A dispatched unit within ``on_scene_radius_m`` of its alert is on scene (recorded as ``system``)."""
+    units = list(positions)
+    rp = client.pipeline(transaction=False)
+    for u in units:
+        rp.hgetall(names.alert_dispatched(u))
+    for unit, waiting in zip(units, rp.execute()):
+        lat, lon = positions[unit]
+        for alert_id, where in waiting.items():
+            a_lat, a_lon = orjson.loads(where)
+            dist = distance_m(lat, lon, a_lat, a_lon)
+            if dist > settings.alerts.on_scene_radius_m:
+                continue
+            alert = store.get(session, alert_id.decode())
+            if alert is None or alert.status != "dispatched" or alert.assignee != unit:
+                pipe.hdel(names.alert_dispatched(unit), alert_id)  # stale entry (re-dispatched, handled)
+                continue
+            store.act(
+                session,
+                alert,
+                "on_scene",
+                datetime.now(timezone.utc),
+                unit_id=unit,
+                note=f"unit {unit} within {dist:.0f} m (automatic)",
+            )
+            announce(pipe, store.to_contract(alert, settings.city.timezone), publish=True)
+
+
+def escalate_due(client: redis.Redis, sessions: Any, settings: Settings, now: float | None = None) -> int:
+    """Escalate unacknowledged alerts whose time is up, then remind until someone acknowledges."""
+    now = now or time.time()
+    done = 0
+    for raw in client.zrangebyscore(names.ALERT_ESCALATIONS, "-inf", now, start=0, num=50):
+        if not client.zrem(names.ALERT_ESCALATIONS, raw):
+            continue  # another engine took it
+        alert_id = raw.decode()
+        pipe = client.pipeline(transaction=False)
+        with sessions() as session:
+            alert = store.get(session, alert_id)
+            if alert is None or alert.status != "open":
+                continue
+            at = datetime.now(timezone.utc)
+            if alert.escalated_at is None:
+                alert.escalated_at = at
+                store.note_event(session, alert, "escalate", at, "unacknowledged: escalated to supervisor")
+            else:
+                alert.reminders += 1
+                store.note_event(
+                    session, alert, "remind", at, f"reminder {alert.reminders}: still unacknowledged"
+                )
+            session.commit()
+            announce(pipe, store.to_contract(alert, settings.city.timezone), publish=True)
+        pipe.zadd(names.ALERT_ESCALATIONS, {alert_id: now + settings.alerts.remind_every_s})
+        pipe.execute()
+        done += 1
+    return done
