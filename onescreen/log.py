@@ -14,11 +14,11 @@ from datetime import datetime, timezone
 import orjson
 
 _CONTEXT: dict[str, str] = {}
-_URL_CREDS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]*@")
+_URL_CREDS = re.compile(r"(?P<scheme>(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?//)[^/@\s]*@")
 
 
 def redact_url(url: str | None) -> str:
-    """``rtsp://user:pw@host/x`` → ``rtsp://***@host/x``; anything else unchanged."""
+    """``rtsp://user:pw@host/x`` (or scheme-less ``//user:pw@host``) → ``…//***@host/x``; else unchanged."""
     return _URL_CREDS.sub(r"\g<scheme>***@", url or "")
 
 

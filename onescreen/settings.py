@@ -78,6 +78,17 @@ class DashboardSettings(Group):
     tile_url: str | None = Field(None, description="Optional intranet map-tile URL template; none = polygons only")
     secret_key: SecretStr | None = Field(None, description="Session signing key (environment only)")
     threads: int = Field(8, ge=1, le=64, description="HTTP worker threads")
+    session_idle_minutes: int = Field(60, ge=1, le=24 * 60,
+                                      description="A session unused this long expires (the wall's polling keeps "
+                                                  "a kiosk's session alive)")
+    session_max_hours: float = Field(12.0, gt=0, le=24 * 30,
+                                     description="A session expires this long after login, used or not")
+    login_max_failures_user: int = Field(5, ge=1, le=1000,
+                                         description="Wrong passwords per username before it is locked out")
+    login_max_failures_ip: int = Field(20, ge=1, le=100000,
+                                       description="Wrong passwords per client address before it is locked out")
+    login_lockout_minutes: int = Field(15, ge=1, le=24 * 60,
+                                       description="Window of the failure counts, and the lockout length")
 
 
 class VideoSettings(Group):

@@ -1,0 +1,169 @@
+"""What one camera costs in ingest-video, against the floor of just decoding its stream, in the same run.
+
+Starts its own RTSP server (onescreen.services.RtspServer, free port) and Redis. For each of two 640x360
+25 fps scenes, two clients pull the same live stream at the same time:
+
+- the floor: ``ffmpeg -threads 1 -rtsp_transport tcp -i URL -f null -`` (decode only; CPU from /proc);
+- one real ``CameraPipeline`` (reader thread, motion gate, configured detector, tracker, zones, Redis
+  writes, JPEG once a second) at ``--fps`` analysis; CPU from its threads' own clocks.
+
+Both scenes run side by side; after a warm-up (connection, stream probing, the gate learning the
+background) the CPU of every client is sampled at the start and the end of one window, so start-up costs
+are in neither figure and both sides are measured over exactly the same stream time.
+
+Scenes: ``quiet`` (a still street, one blinking light: the motion gate should keep the cost near the floor)
+and ``busy`` (a 640x360 crop of ../shared/data/vtest.avi, people walking all the time: the detector runs on
+every analysed frame and dominates). Reports CPU seconds per camera-minute, ratios to the floor, the
+detector's CPU ms per analysed frame, and how many such busy streams one core keeps up with in real time.
+
+    python bench/video.py [--quick] [--seconds 60] [--fps 5]
+
+The last line is ``RESULT quiet_ratio=… busy_ratio=… detector_ms=… streams_per_core=…``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+
+from ingest.video.capture import configure_ffmpeg
+from ingest.video.detectors import make_detector
+from ingest.video.pipeline import CameraPipeline
+from ingest.video.publish import Publisher
+from onescreen.redisconn import connect
+from onescreen.registry.cache import CameraInfo
+from onescreen.services import RedisServer, RtspServer, find_binary
+from onescreen.settings import load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+VTEST = (REPO / ".." / "shared" / "data" / "vtest.avi").resolve()
+ZONES = {"square": {"polygon": [[0.05, 0.3], [0.95, 0.3], [0.95, 0.98], [0.05, 0.98]], "door_id": None}}
+
+
+def busy_clip(ffmpeg: str, workdir: Path) -> str:
+    """A 640x360 H.264 clip of vtest (bottom-centre crop: people at their native size), or a stand-in scene."""
+    if not VTEST.is_file():
+        print(f"note: {VTEST} absent: the busy scene is the generated walking figure instead", flush=True)
+        return "scene:figure?walk=3&stand=1&gap=0"
+    cap = cv2.VideoCapture(str(VTEST))
+    w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    cap.release()
+    vf = f"crop=640:360:{(w - 640) // 2}:{h - 360}" if w >= 640 and h >= 360 else "scale=640:360"
+    out = workdir / "busy.mp4"
+    subprocess.run([ffmpeg, "-v", "error", "-y", "-i", str(VTEST), "-vf", vf, "-an", "-c:v", "libx264",
+                    "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-r", "25", str(out)], check=True, timeout=120)
+    return f"file:{out}"
+
+
+def floor(ffmpeg: str, url: str) -> subprocess.Popen:
+    """Start decoding the stream to nowhere, one thread, until killed."""
+    return subprocess.Popen([ffmpeg, "-v", "error", "-nostdin", "-threads", "1", "-rtsp_transport", "tcp",
+                             "-i", url, "-f", "null", "-"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def process_cpu(pid: int) -> float:
+    """User+system CPU seconds of a running process so far (/proc, clock-tick resolution)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def threads_cpu(threads) -> float:
+    """CPU seconds of the given live threads (nanosecond per-thread clocks)."""
+    return sum(time.clock_gettime(time.pthread_getcpuclockid(t.ident)) for t in threads if t.is_alive())
+
+
+class Scene:
+    """One camera pipeline and its floor on the same stream, sampled at the start and end of the window."""
+
+    def __init__(self, name: str, url: str, settings, publisher, ffmpeg: str):
+        self.name = name
+        cam = CameraInfo(f"BENCH-{name}", "bench", name, 0.0, 0.0, url, None, None, True, 25.0, ZONES)
+        self.pipe = CameraPipeline(cam, None, settings.video, make_detector(settings.video), publisher,
+                                   instance="bench").start()
+        self.ffmpeg = floor(ffmpeg, url)
+
+    def sample(self) -> tuple[float, float, int, float, int]:
+        stats = self.pipe.analyser.stats
+        if self.ffmpeg.poll() is not None:
+            raise SystemExit(f"ffmpeg floor exited: {self.ffmpeg.stderr.read().decode(errors='replace')[-500:]}")
+        return (threads_cpu(self.pipe.threads()), process_cpu(self.ffmpeg.pid), stats.detections_run,
+                stats.detect_cpu_s, stats.frames)
+
+    def close(self) -> None:
+        self.ffmpeg.kill()
+        self.ffmpeg.wait(10)
+        self.pipe.stop()
+
+
+def measure(scenes: list[Scene], warmup: float, seconds: float) -> list[dict]:
+    """Steady-state CPU of every scene over the same window (after ``warmup``), all running side by side."""
+    time.sleep(warmup)
+    before = [sc.sample() for sc in scenes]
+    wall0 = time.monotonic()
+    time.sleep(seconds)
+    after = [sc.sample() for sc in scenes]
+    wall = time.monotonic() - wall0
+    rows = []
+    for sc, (cpu0, fl0, runs0, det0, fr0), (cpu1, fl1, runs1, det1, fr1) in zip(scenes, before, after):
+        runs = runs1 - runs0
+        health = sc.pipe.health()
+        rows.append({"name": sc.name, "cpu": cpu1 - cpu0, "floor": fl1 - fl0, "wall": wall, "runs": runs,
+                     "frames": fr1 - fr0, "det_ms": 1000 * (det1 - det0) / runs if runs else 0.0,
+                     "fps": health["fps"], "state": health["state"]})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="measure 20 s (finishes within 45 s)")
+    parser.add_argument("--seconds", type=float, default=60.0, help="measured seconds per scene")
+    parser.add_argument("--fps", type=float, default=5.0, help="analysis rate")
+    parser.add_argument("--detector", default="hog", help="video.detector (onnx needs --model)")
+    parser.add_argument("--model", help="ONNX model file for --detector onnx")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    seconds, warmup = (20.0, 5.0) if args.quick else (args.seconds, 5.0)
+    ffmpeg = find_binary("ffmpeg", "ffmpeg")
+    t_start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="bench-video-") as tmp, RedisServer() as redis_server:
+        video = {"analysis_fps": args.fps, "detector": args.detector}
+        if args.model:
+            video["onnx_model"] = args.model
+        settings = load_settings(redis={"url": redis_server.url}, video=video)
+        configure_ffmpeg(settings.video)
+        publisher = Publisher(connect(settings.redis), settings)
+        mounts = {"quiet": "scene:quiet?size=640x360&fps=25", "busy": busy_clip(ffmpeg, Path(tmp))}
+        with RtspServer(mounts) as server:
+            scenes = [Scene(name, server.url(name), settings, publisher, ffmpeg) for name in mounts]
+            try:
+                rows = measure(scenes, warmup, seconds)
+            finally:
+                for sc in scenes:
+                    sc.close()
+    print(f"\ningest-video, one 640x360 25 fps camera per scene, analysis {args.fps:g} fps, detector "
+          f"{args.detector}, {os.cpu_count()} cores, steady state over {seconds:.0f} s (scenes side by side)")
+    print(f"{'scene':6} {'CPU s/cam-min':>14} {'floor s/cam-min':>16} {'ratio':>6} {'analysed':>9} {'detected':>9} "
+          f"{'det ms':>7} {'stream fps':>10}")
+    for r in rows:
+        per_min, floor_min = r["cpu"] / r["wall"] * 60, r["floor"] / r["wall"] * 60
+        print(f"{r['name']:6} {per_min:14.2f} {floor_min:16.2f} {r['cpu'] / r['floor']:6.2f} {r['frames']:9d} "
+              f"{r['runs']:9d} {r['det_ms']:7.1f} {r['fps']:10.1f}")
+    quiet, busy = rows
+    per_core = 1.0 / (busy["cpu"] / busy["wall"])
+    print(f"busy: {busy['cpu'] / busy['wall'] * 100:.1f}% of a core per camera -> {per_core:.1f} streams per core "
+          f"in real time; total run {time.monotonic() - t_start:.0f} s", flush=True)
+    print(f"RESULT quiet_ratio={quiet['cpu'] / quiet['floor']:.2f} busy_ratio={busy['cpu'] / busy['floor']:.2f} "
+          f"detector_ms={busy['det_ms']:.1f} streams_per_core={per_core:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

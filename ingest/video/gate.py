@@ -1,0 +1,40 @@
+"""The motion gate: background subtraction on a small grey frame decides when the detector must run.
+
+A person detector costs tens of milliseconds a frame; decoding costs about one. Most cameras show nothing
+moving most of the time, so the gate keeps the detector off while the scene is still and the ingest cost
+close to the decoding floor (bench/video.py measures it). MOG2 learns the background, including periodic
+changes such as a blinking light; what is left after a small opening is "motion" when it covers more than
+``motion_min_area`` of the frame.
+
+A still scene does not mean an empty one: people standing still are exactly the lingering case. The
+analyser therefore carries the last detections forward while the gate is closed (nobody can have arrived
+or left without motion) and re-detects every ``idle_detect_s`` while anyone is in view.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+
+
+class MotionGate:
+    """MOG2 on a downscaled grey frame; ``moving(frame)`` is True when enough of it changed."""
+
+    def __init__(self, width: int, min_area: float, history: int = 300):
+        self.width = width
+        self.min_area = min_area
+        self.mog = cv2.createBackgroundSubtractorMOG2(history=history, varThreshold=25, detectShadows=False)
+        self.last_area = 0.0
+
+    def moving(self, frame: np.ndarray) -> bool:
+        """Feed one analysed frame; True when the moving share of the frame reaches ``min_area``."""
+        h, w = frame.shape[:2]
+        # Bilinear sampling, not area averaging: 7x cheaper at 640 -> 160, and MOG2 absorbs the aliasing noise.
+        small = cv2.resize(frame, (self.width, max(1, round(h * self.width / w))), interpolation=cv2.INTER_LINEAR)
+        grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+        mask = self.mog.apply(grey)
+        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, _KERNEL)
+        self.last_area = cv2.countNonZero(mask) / mask.size
+        return self.last_area >= self.min_area

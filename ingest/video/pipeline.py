@@ -1,0 +1,141 @@
+"""One camera, end to end: its reader (capture.py), its analyser thread, and what they publish.
+
+The analyser thread runs at ``analysis_fps`` whatever the stream's rate: at each due time it asks the
+reader for the freshest frame, analyses it (analysis.py) and publishes the zone figures, plus a JPEG and
+the latest figures for screens about once a second. If analysis is slower than the period the next frame is simply taken later (no
+burst to catch up, no queue). It also runs the reader's hang watchdog, since it wakes at least once a
+second whatever the camera does. A worker runs one pipeline per claimed camera.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import cv2
+import numpy as np
+
+from ingest.video.analysis import Analyser
+from ingest.video.capture import Capture, FrameSlot
+from ingest.video.detectors import Detector
+from ingest.video.health import health_record
+from ingest.video.publish import Publisher
+from onescreen import names
+from onescreen.events import Place
+from onescreen.registry.cache import CameraInfo
+from onescreen.settings import VideoSettings
+
+log = logging.getLogger(__name__)
+
+
+def track_id_base(now: float | None = None) -> int:
+    """Track ids unique per camera across restarts and hand-overs: seconds since 2024 x 2^16."""
+    return (int((now or time.time()) - 1_704_067_200) & 0xFFFFFFF) << 16
+
+
+def encode_jpeg(frame: np.ndarray, width: int, quality: int) -> bytes | None:
+    """The frame as JPEG, scaled down to ``width`` (0 = as is)."""
+    h, w = frame.shape[:2]
+    if width and w > width:
+        frame = cv2.resize(frame, (width, round(h * width / w)), interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return buf.tobytes() if ok else None
+
+
+def stop_all(pipelines: list[CameraPipeline], timeout: float = 1.0) -> None:
+    """Stop many pipelines in about ``timeout`` in all: signal every one first, then wait on them together."""
+    for pipe in pipelines:
+        pipe._stop.set()
+        pipe.capture.request_stop()
+    deadline = time.monotonic() + timeout
+    for pipe in pipelines:
+        for thread in (pipe._thread, pipe.capture._thread):
+            if thread is not None and thread.is_alive():
+                thread.join(max(0.0, deadline - time.monotonic()))
+
+
+class CameraPipeline:
+    """Capture + analysis + output of one camera; ``start()``, ``stop()``, ``health(now)``."""
+
+    def __init__(self, camera: CameraInfo, place: Place | None, cfg: VideoSettings, detector: Detector,
+                 publisher: Publisher | None, url: str | None = None, instance: str = "",
+                 detect_slots: threading.Semaphore | None = None):
+        self.camera = camera
+        self.cfg = cfg
+        self.publisher = publisher
+        self.instance = instance
+        self.slot = FrameSlot()
+        self.capture = Capture(url or camera.source_url() or "", cfg, self.slot, camera.nominal_fps, camera.id,
+                               shown=camera.rtsp_url or "")
+        self.analyser = Analyser(cfg, detector, camera.zones, track_id_base(), detect_slots)
+        self.place = place
+        self.ids = {"cell_id": place.cell_id, "community_id": place.community_id,
+                    "district_id": place.district_id} if place else {}
+        self.stream = publisher.stream_of(place.community_id if place else camera.id) if publisher else ""
+        self.last_doc: dict[str, Any] | None = None
+        self.last_jpeg: bytes | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"analyse-{camera.id}", daemon=True)
+
+    def start(self) -> CameraPipeline:
+        self.capture.start()
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 1.0) -> None:
+        """Stop both threads; a reader still inside a blocking call finishes it on its own (daemon)."""
+        stop_all([self], timeout)
+
+    def threads(self) -> list[threading.Thread]:
+        """The camera's threads (analyser, current reader): what its CPU is spent in (bench/video.py)."""
+        return [t for t in (self._thread, self.capture._thread) if t is not None]
+
+    def health(self, now: float | None = None) -> dict[str, Any]:
+        """The camera's health record (no URL with credentials: the shown URL is redacted)."""
+        now = time.time() if now is None else now
+        st = self.analyser.stats
+        return health_record(self.capture.status(now), now, self.cfg, url=self.capture.shown,
+                             worker=self.instance, analysis_fps=round(st.rate(now), 2),
+                             detector_ms=round(st.detect_ms, 1), analysed_frames=st.frames)
+
+    # ------------------------------------------------------------ analyser thread
+    def _loop(self) -> None:
+        period = 1.0 / self.cfg.analysis_fps
+        due = time.monotonic()
+        seq = 0
+        next_snapshot = 0.0
+        while not self._stop.is_set():
+            wait = due - time.monotonic()
+            if wait > 0 and self._stop.wait(wait):
+                break
+            self.capture.check_hung()
+            self.slot.request()
+            got = self.slot.take(seq, timeout=1.0)
+            if got is None:
+                due = time.monotonic()
+                continue
+            frame, ts, seq = got
+            try:
+                self._analyse(frame, ts)
+                if ts >= next_snapshot:
+                    next_snapshot = ts + self.cfg.snapshot_interval_s
+                    self._latest(frame)
+            except Exception:   # one bad frame or a detector bug must not end the camera's analysis
+                log.exception("camera %s: analysis failed on a frame", self.camera.id)
+            due = max(due + period, time.monotonic())
+
+    def _analyse(self, frame: np.ndarray, ts: float) -> None:
+        zones = self.analyser.process(frame, ts)
+        doc = {"family": names.VIDEO, "camera_id": self.camera.id, "ts": int(ts * 1000), "zones": zones,
+               **self.ids}
+        self.last_doc = doc
+        if self.publisher is not None:
+            self.publisher.analysis(self.stream, doc)
+
+    def _latest(self, frame: np.ndarray) -> None:
+        jpeg = encode_jpeg(frame, self.cfg.snapshot_width, self.cfg.jpeg_quality)
+        self.last_jpeg = jpeg or self.last_jpeg
+        if self.publisher is not None and self.last_doc is not None:
+            self.publisher.latest(self.camera.id, self.last_doc, jpeg)

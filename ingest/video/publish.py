@@ -1,0 +1,92 @@
+"""Everything ingest-video writes to Redis, in one place (key names from onescreen.names).
+
+- each analysed frame: one entry on the partition's VIDEO stream, a single field ``d`` of compact JSON
+  (consumer: the alert engine); one command, because at 5 fps per camera this is the hot path;
+- about once a second: the latest JPEG (``camera_snapshot``) and the latest zone document
+  (``camera_zones``, for screens), both SET with expiry so a dead camera's picture and figures disappear
+  instead of freezing on the wall;
+- the health hash of every camera a worker holds (``camera_health``), including the worker's instance.
+
+A Redis outage must not stop the analysis: a failed write is dropped (the next frame carries the current
+state anyway), logged once when it starts and once when writes work again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import redis
+
+from onescreen import names
+from onescreen.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Publisher:
+    """Thread-safe writer shared by a worker's camera pipelines (redis-py pools its connections)."""
+
+    def __init__(self, client: redis.Redis, settings: Settings):
+        self.redis = client
+        self.partitions = settings.redis.partitions
+        self.maxlen = settings.redis.stream_maxlen
+        self.snapshot_ms = settings.video.snapshot_ttl_s * 1000
+        self._ok = True
+        self._lock = threading.Lock()
+        self.written = 0
+        self.dropped = 0
+
+    def stream_of(self, community_id: str) -> str:
+        """The VIDEO stream of a community's partition."""
+        return names.event_stream(names.VIDEO, names.partition_of(community_id, self.partitions))
+
+    def analysis(self, stream: str, doc: dict[str, Any]) -> None:
+        """Append one frame's zone figures to the partition's VIDEO stream."""
+        self._run(lambda: self.redis.xadd(stream, {"d": orjson.dumps(doc)}, maxlen=self.maxlen, approximate=True),
+                  "zone figures")
+
+    def latest(self, camera_id: str, doc: dict[str, Any], jpeg: bytes | None) -> None:
+        """The camera's latest zone figures and JPEG, for screens (about once a second)."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(names.camera_zones(camera_id), orjson.dumps(doc), px=self.snapshot_ms)
+        if jpeg is not None:
+            pipe.set(names.camera_snapshot(camera_id), jpeg, px=self.snapshot_ms)
+        self._run(pipe.execute, "snapshot")
+
+    def health(self, records: dict[str, dict[str, Any]]) -> None:
+        """Write the health hashes of several cameras in one round trip."""
+        if not records:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for camera_id, record in records.items():
+            pipe.hset(names.camera_health(camera_id), mapping={k: _flat(v) for k, v in record.items()})
+        self._run(pipe.execute, "camera health")
+
+    def _run(self, write: Callable[[], Any], what: str) -> bool:
+        try:
+            write()
+        except redis.RedisError as exc:
+            with self._lock:
+                self.dropped += 1
+                if self._ok:
+                    log.error("Redis write of %s failed (%s): dropping video output until it is back", what, exc)
+                self._ok = False
+            return False
+        with self._lock:
+            self.written += 1
+            if not self._ok:
+                log.info("Redis writable again: video output resumed")
+            self._ok = True
+        return True
+
+
+def _flat(value: Any) -> str | int | float:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float, str)):
+        return value
+    return orjson.dumps(value).decode()
