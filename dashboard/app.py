@@ -16,6 +16,8 @@ from dash import Dash, Input, Output, State, dcc, html
 
 from dashboard import ids
 from dashboard.api import metrics, register_api
+from dashboard.auth import access, init_auth
+from dashboard.auth.sessions import current_user
 from dashboard.components.shell import nav_bar
 from dashboard.context import AppContext, attach
 from dashboard.i18n import LOCALES, Translator
@@ -89,7 +91,14 @@ def _register_router(app: Dash, ctx: AppContext) -> None:
         """Render the page registered on this path (trailing slash ignored)."""
         path = (pathname or "/").rstrip("/") or "/"
         page = by_path.get(path)
-        return page.layout(ctx) if page else _not_found(ctx, path)
+        if page is None:
+            return _not_found(ctx, path)
+        user = current_user()  # the gate let this request in; a client-side link may still lead anywhere
+        if not access.may_open(user.role if user else None, path):
+            from dashboard.desk.layout import forbidden_layout
+
+            return forbidden_layout(ctx, path)
+        return page.layout(ctx)
 
     app.clientside_callback(
         "function(path, titles) { var t = titles && titles[(path || '/').replace(/(.)\\/$/, '$1')];"
@@ -112,6 +121,7 @@ def create_app(settings: Settings) -> Dash:
     )
     app.index_string = INDEX_TEMPLATE.replace("__LANG__", LOCALES[settings.dashboard.language])
     attach(app.server, ctx)
+    init_auth(app.server, ctx)  # sessions, CSRF, role gate (dashboard/auth)
     register_api(app.server)
     app.layout = _shell(ctx)
     pages = load_pages()

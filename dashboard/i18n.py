@@ -81,6 +81,18 @@ TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
+# The desks' and sign-in texts live with the desks (issue #7); merged here so one Translator serves all.
+from dashboard.desk.texts import DESK_TEXTS  # noqa: E402
+
+for _lang, _texts in DESK_TEXTS.items():
+    TEXTS[_lang].update(_texts)
+
+# The wall's live-panel texts (issue #6) live with the wall components; merged the same way.
+from dashboard.components.wall_texts import WALL_TEXTS  # noqa: E402
+
+for _lang, _texts in WALL_TEXTS.items():
+    TEXTS[_lang].update(_texts)
+
 # BCP 47 tags for the browser's Intl formatting of the live clock.
 LOCALES: dict[str, str] = {"zh": "zh-CN", "en": "en-GB"}
 

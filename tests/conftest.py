@@ -20,7 +20,7 @@ from onescreen.services import (
     ServiceError,
 )
 
-pytest_plugins = ["tests.city_fixtures"]
+pytest_plugins = ["tests.city_fixtures", "tests.auth_helpers"]
 
 REPO = Path(__file__).resolve().parents[1]
 VTEST = (REPO / ".." / "shared" / "data" / "vtest.avi").resolve()

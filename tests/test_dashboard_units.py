@@ -95,9 +95,12 @@ def test_wall_texts_follow_the_configured_language(settings, language, expected,
     from dashboard.app import create_app
     from dashboard.context import app_context
     from dashboard.pages import wall
+    from tests.auth_helpers import create_users, logged_in_client
     from tests.dashboard_helpers import with_dashboard
 
     app = create_app(with_dashboard(settings, language=language))
     rendered = json.dumps(wall.layout(app_context(app.server)), cls=PlotlyJSONEncoder, ensure_ascii=False)
     assert expected in rendered and absent not in rendered
-    assert f'lang="{"zh-CN" if language == "zh" else "en-GB"}"' in app.server.test_client().get("/").text
+    admin = create_users(settings.database.url)["admin"]  # pages need a session (dashboard.auth)
+    client = logged_in_client(app, admin.username, admin.password)
+    assert f'lang="{"zh-CN" if language == "zh" else "en-GB"}"' in client.get("/").text

@@ -7,6 +7,7 @@ and on a free dashboard port so it never meets a demo or services already runnin
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -18,6 +19,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from onescreen.services import free_port, port_open
+from tests.auth_helpers import login
 
 EXPECTED = {"dashboard", "ingest-mqtt", "ingest-video", "alerts", "sim"}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -72,7 +74,10 @@ def test_demo_comes_up_shows_the_city_and_stops_cleanly(demo):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1920, "height": 1080})
-        page.goto(f"http://127.0.0.1:{port}/", wait_until="networkidle")
+        # the accounts printed once at the first start: sign in as the demo admin
+        password = re.search(r"^ +admin +admin +(\S+)$", out, re.M)
+        assert password, out[-3000:]
+        login(page, f"http://127.0.0.1:{port}", "admin", password.group(1), "/")
         page.wait_for_selector("#city-map path.leaflet-interactive", timeout=30_000)
         polygons = page.locator("#city-map path.leaflet-interactive").count()
         page.screenshot(path=str(tmp_path / "demo.png"))

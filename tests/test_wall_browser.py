@@ -1,31 +1,33 @@
 """The wall screen in a real headless Chromium, served by a real DashboardWorker (waitress) on a free port.
 
-Besides the CONTRACT §4 ids, these tests hold the offline promise (every request stays on 127.0.0.1:
-a route handler records and aborts anything else) and the no-scrollbar canvas at both wall sizes.
-Screenshots land in ``test-artifacts/`` for a human to look at.
+Besides the CONTRACT §4 ids, these tests hold the offline promise (every request stays on 127.0.0.1: a route
+handler records and aborts anything else), the no-scrollbar canvas at both wall sizes, the drill-down with
+every panel following the scope, and the stale banner through a Redis outage. The MQTT → alert-feed test is
+in ``test_wall_live.py``. Screenshots land in ``test-artifacts/`` for a human to look at.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy.orm import Session
 
 from onescreen import names
+from onescreen.db.models import Alert
+from onescreen.db.session import make_engine
+from tests.auth_helpers import create_users
 from tests.dashboard_helpers import RunningWorker, insert_small_city, with_dashboard
+from tests.wall_browser_helpers import CHROMIUM, WallPage, launch
 
 pytestmark = [pytest.mark.services, pytest.mark.browser]
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 CONTRACT_IDS = ("kpi-open-alerts", "alert-feed", "city-map", "camera-wall")
-LOCAL_HOSTS = {"127.0.0.1"}
 COMMUNITIES = "#city-map .leaflet-os-communities-pane"
 CELLS = "#city-map .leaflet-os-cells-pane"
 DISTRICTS = "#city-map .leaflet-os-districts-pane"
+FEED_IDS = "Array.from(document.querySelectorAll('#alert-feed [data-alert-id]')).map(e => e.dataset.alertId)"
 
 
 @pytest.fixture(scope="module")
@@ -34,71 +36,51 @@ def browser():
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"{CHROMIUM} missing: install Debian's chromium package", pytrace=False)
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = launch(pw)
         yield browser
         browser.close()
+
+
+def add_alert(url: str, alert_id: str, rule: str, level: str, district: str, community: str, cell: str | None,
+              lat: float, lon: float) -> None:
+    """An open alert row as the engine writes it (the wall reads SQL for the feed and the colours)."""
+    engine = make_engine(url)
+    try:
+        with Session(engine) as s:
+            s.add(Alert(alert_id=alert_id, rule=rule, level=level, status="open", subject_kind="device",
+                        subject_id=alert_id, district_id=district, community_id=community, cell_id=cell,
+                        lat=lat, lon=lon, evidence={}, opened_at=datetime.now(timezone.utc)))
+            s.commit()
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture
 def city_wall(settings):
     insert_small_city(settings.database.url)
+    users = create_users(settings.database.url)
     running = RunningWorker(with_dashboard(settings)).start()
+    running.creds = users["operator"]
     yield running
     running.stop()
 
 
 @pytest.fixture
 def empty_wall(settings):
+    users = create_users(settings.database.url)
     running = RunningWorker(with_dashboard(settings)).start()
+    running.creds = users["operator"]
     yield running
     running.stop()
 
 
-class WallPage:
-    """A page on the wall with console errors and non-local requests recorded."""
-
-    def __init__(self, browser, url: str, width: int, height: int):
-        self.errors: list[str] = []
-        self.outside: list[str] = []
-        self.page = browser.new_page(viewport={"width": width, "height": height})
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.route("**/*", self._only_local)
-        self.page.goto(url, wait_until="load")
-        self.page.wait_for_selector("#wall-canvas", state="visible", timeout=15_000)
-        self.page.wait_for_function("document.getElementById('wall-clock-time').textContent.length >= 8")
-
-    def _only_local(self, route) -> None:
-        parts = urlsplit(route.request.url)
-        if parts.scheme in ("data", "blob") or parts.hostname in LOCAL_HOSTS:
-            route.continue_()
-        else:
-            self.outside.append(route.request.url)
-            route.abort()
-
-    def assert_clean(self) -> None:
-        assert self.outside == [], f"requests left 127.0.0.1: {self.outside}"
-        assert self.errors == [], f"console errors: {self.errors}"
-
-    def assert_no_scrollbars(self) -> None:
-        dims = self.page.evaluate("""() => ({sw: document.documentElement.scrollWidth, iw: innerWidth,
-                                             sh: document.documentElement.scrollHeight, ih: innerHeight})""")
-        assert dims["sw"] <= dims["iw"] and dims["sh"] <= dims["ih"], dims
-
-    def screenshot(self, name: str) -> None:
-        ARTIFACTS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / name))
-
-    def close(self) -> None:
-        self.page.close()
-
-
 @pytest.mark.parametrize("width,height", [(1920, 1080), (3840, 2160)])
 def test_wall_renders_offline_without_scrollbars(browser, city_wall, width, height):
-    wall = WallPage(browser, city_wall.url + "/", width, height)
+    wall = WallPage(browser, city_wall.url, width, height, city_wall.creds)
     try:
         page = wall.page
         page.wait_for_selector("#city-map .os-map-label", timeout=10_000)
+        wall.wait_live()
         for element_id in CONTRACT_IDS:
             assert page.locator(f"#{element_id}").is_visible(), element_id
         assert page.locator("#kpi-open-alerts").inner_text() == "0"
@@ -106,14 +88,18 @@ def test_wall_renders_offline_without_scrollbars(browser, city_wall, width, heig
         assert page.locator("#city-map .os-map-label").all_inner_texts() == ["西城街道", "东湖街道"]
         assert page.locator(f"{COMMUNITIES} path").count() == 4
         assert page.locator(f"{DISTRICTS} path").count() == 2
-        assert page.locator(f"{CELLS} path").count() == 0  # cells only once a community is clicked
+        assert page.locator(f"{CELLS} path").count() == 0  # cells only once a community is chosen
         tiles = page.locator("#camera-wall .cam-tile")
         assert tiles.count() == 2  # streamed cameras only
         assert "无画面" in tiles.first.inner_text()
+        for label in ("今日事件", "视频在线率", "巡逻在岗率", "1-3-5达标率", "化解率"):
+            assert label in page.locator("#wall-kpi-grid").inner_text()
+        assert page.locator("#wall-chart-hourly .hbar").count() == 24
+        assert page.locator("#wall-chart-heat .heat-row").count() == 3  # 2 districts + the hour axis
         assert "数据截至" in page.locator("#wall-data-as-of").inner_text()
+        assert "stale" not in page.locator("#wall-data-as-of").get_attribute("class")
         assert "延平区综治中心" in page.locator(".wall-header").inner_text()
         assert "secret-pw" not in page.content()
-        # The canvas fills the window: scaled 1x on 1920x1080, 2x on 3840x2160.
         box = page.locator("#wall-canvas").bounding_box()
         assert box["width"] == pytest.approx(width, abs=2) and box["height"] == pytest.approx(height, abs=2)
         wall.assert_no_scrollbars()
@@ -125,32 +111,59 @@ def test_wall_renders_offline_without_scrollbars(browser, city_wall, width, heig
 
 
 @pytest.mark.parametrize("width,height", [(1920, 1080), (3840, 2160)])  # clicks through the 2x scale too
-def test_wall_is_live_and_drills_down(browser, city_wall, redis_client, width, height):
-    wall = WallPage(browser, city_wall.url + "/", width, height)
+def test_wall_is_live_and_drills_down(browser, city_wall, settings, redis_client, width, height):
+    url = settings.database.url
+    add_alert(url, "A-20261122-000001", "gathering", "orange", "D1", "D1-01", "D1-01-A", 26.70, 118.12)
+    add_alert(url, "A-20261122-000002", "off_post", "yellow", "D2", "D2-02", None, 26.60, 118.25)
+    wall = WallPage(browser, city_wall.url, width, height, city_wall.creds)
     try:
         page = wall.page
         page.wait_for_selector(f"{COMMUNITIES} path", timeout=10_000)
         redis_client.zadd(names.OPEN_ALERTS, {"A-1": 1.0, "A-2": 2.0, "A-3": 3.0})
-        page.wait_for_function("document.getElementById('kpi-open-alerts').textContent === '3'",
-                               timeout=6_000)  # the 2 s poll, with margin
+        page.wait_for_function("document.getElementById('kpi-open-alerts').textContent === '3'", timeout=4_000)
         assert "hot" in page.locator("#kpi-open-alerts").get_attribute("class")
-        # A click on 北门社区 (north-west square) draws its two cells and updates the breadcrumb.
-        page.locator(f"{COMMUNITIES} path").first.click()
+        page.wait_for_function(f"{FEED_IDS}.length === 2", timeout=4_000)
+        assert page.evaluate(FEED_IDS) == ["A-20261122-000002", "A-20261122-000001"]  # newest first
+        assert "脱岗" in page.locator("#alert-feed").inner_text() and "疑似聚集" in page.locator("#alert-feed").inner_text()
+        # colour by highest open level: 北门社区 orange, 新村社区 yellow, the others green
+        fill = "(id => document.querySelector('{} path.os-area-' + id).getAttribute('fill'))".format(COMMUNITIES)
+        page.wait_for_function(f"{fill}('D1-01') === '#ff9f1a'", timeout=4_000)
+        fills = [page.evaluate(f"{fill}('{c}')") for c in ("D1-01", "D1-02", "D2-01", "D2-02")]
+        assert fills == ["#ff9f1a", "#2fbf71", "#2fbf71", "#ffd84d"], fills
+        assert page.locator("#city-map .os-marker-alerts").count() == 2
+        # city → district: a click on 北门社区 selects its district 西城街道; the panels follow
+        page.locator(f"{COMMUNITIES} path.os-area-D1-01").click()
+        page.wait_for_function(f"{FEED_IDS}.length === 1", timeout=4_000)
+        assert page.evaluate(FEED_IDS) == ["A-20261122-000001"]
+        assert page.locator("#kpi-open-alerts").inner_text() == "1"
+        assert "西城街道" in page.locator("#city-map-breadcrumb").inner_text()
+        assert page.locator("#wall-chart-heat .heat-row").count() == 8  # 7 days + axis, inside a district
+        # district → community: cells appear
+        page.wait_for_timeout(800)  # the map flies to the district (0.6 s)
+        page.locator(f"{COMMUNITIES} path.os-area-D1-01").click()
         page.wait_for_function(f"document.querySelectorAll('{CELLS} path').length === 2", timeout=5_000)
         crumbs = page.locator("#city-map-breadcrumb").inner_text()
         assert "西城街道" in crumbs and "北门社区" in crumbs
         page.wait_for_timeout(900)
         wall.screenshot(f"wall-drilled-{width}x{height}.png")
-        page.locator("#city-map-reset").click()
+        # back through the breadcrumb: 全市
+        page.locator("#city-map-breadcrumb .crumb").first.click()
         page.wait_for_function(f"document.querySelectorAll('{CELLS} path').length === 0", timeout=5_000)
+        page.wait_for_function(f"{FEED_IDS}.length === 2", timeout=4_000)
         assert page.locator("#city-map-breadcrumb").inner_text().strip() == "全市"
+        # a feed item opens the alert's detail with its history
+        page.locator("#alert-feed [data-alert-id='A-20261122-000001']").click()
+        page.wait_for_selector("#wall-alert-detail:not(.hidden) [data-alert-id='A-20261122-000001']", timeout=4_000)
+        assert "疑似聚集" in page.locator("#wall-alert-detail").inner_text()
+        page.locator("#wall-alert-detail-close").click()
+        page.wait_for_selector("#wall-alert-detail.hidden", state="attached", timeout=4_000)
         wall.assert_clean()
     finally:
         wall.close()
 
 
 def test_wall_with_empty_registry_says_how_to_load_a_city(browser, empty_wall):
-    wall = WallPage(browser, empty_wall.url + "/", 1920, 1080)
+    wall = WallPage(browser, empty_wall.url, 1920, 1080, empty_wall.creds)
     try:
         page = wall.page
         for element_id in CONTRACT_IDS:
@@ -162,24 +175,6 @@ def test_wall_with_empty_registry_says_how_to_load_a_city(browser, empty_wall):
         assert "未接入视频" in page.locator("#camera-wall").inner_text()
         wall.assert_no_scrollbars()
         wall.screenshot("wall-empty-1920x1080.png")
-        wall.assert_clean()
-    finally:
-        wall.close()
-
-
-def test_placeholder_pages_are_navigable(browser, empty_wall):
-    wall = WallPage(browser, empty_wall.url + "/", 1920, 1080)
-    try:
-        page = wall.page
-        for path, title in (("/alerts", "告警处置"), ("/duty", "值班调度"), ("/patrol", "巡逻督查"),
-                            ("/admin", "系统管理")):
-            page.locator(f".wall-nav a[href='{path}']").click()
-            page.wait_for_selector(".desk-title", timeout=5_000)
-            assert page.locator(".desk-title").inner_text() == title
-            assert "建设中 (later issue)" in page.locator(".desk-main").inner_text()
-            assert page.title().startswith(title)
-            page.locator(".desk-link").click()
-            page.wait_for_selector("#wall-canvas", timeout=5_000)
         wall.assert_clean()
     finally:
         wall.close()

@@ -1,6 +1,7 @@
 """Alerts HTTP API (CONTRACT §3): list, detail with history, lifecycle actions, evidence frame, silences.
 
-Bearer tokens only (``alerts.tokens``): 401 for a wrong or missing credential, 403 for a role without the
+Bearer tokens (``alerts.tokens``) or the web session (``dashboard.auth``): 401 for a wrong or missing
+credential, 403 for a role without the
 right
 (matrix in ``alerts.lifecycle.ROLE_ACTIONS``), 409 for an illegal transition. Every action is written with the
 user and remote address into ``alert_transition``: that table is the audit trail. A change is announced on
@@ -23,7 +24,7 @@ from alerts import lifecycle, store
 from alerts.notify import announce
 from alerts.tokens import authenticate
 from dashboard.context import app_context
-from onescreen.db.models import AlertSilence, GridNode
+from onescreen.db.models import AlertSilence, GridNode, User
 from onescreen.db.session import session_factory
 
 bp = Blueprint("alerts", __name__)
@@ -48,12 +49,18 @@ def _session() -> Session:
 
 
 def authed(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Resolve the bearer token to a user (g.user) and open a session (g.db), or answer 401."""
+    """Resolve the bearer token (or the web session) to a user (g.user) and open a session (g.db), or 401."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         with _session() as session:
-            user = authenticate(session, request.headers.get("Authorization"))
+            header = request.headers.get("Authorization")
+            user = authenticate(session, header)
+            if user is None and not header:  # the web pages: the signed-in user (dashboard.auth)
+                from dashboard.auth.sessions import current_user
+
+                signed_in = current_user()
+                user = session.get(User, signed_in.id) if signed_in is not None else None
             if user is None:
                 return _error(401, "missing or invalid bearer token")
             g.user, g.db = user, session

@@ -1,18 +1,113 @@
-"""`/duty` (值班调度): placeholder until its issue lands; registered now so the navigation exists."""
+"""`/duty` (值班调度): the duty terminal for a patrol unit's phone. The alerts dispatched to my unit, newest
+first; confirm receipt (接单), arrive (到场; also set automatically from the unit's position), resolve with a
+feedback note. The same alerts are pushed on MQTT ``city/duty/{unit_id}/alerts`` by the alert engine.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from dash import ALL, Input, Output, State, callback_context, dcc, html, no_update
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerts import store
+from dashboard.auth.sessions import current_user
 from dashboard.context import AppContext
-from dashboard.pages._stub import stub_layout
+from dashboard.desk import actions, data
+from dashboard.desk.layout import desk_page
+from dashboard.desk.widgets import RULES_ZH, STATUS_ZH, fmt_time, level_badge, status_badge, timeline
 from dashboard.pages.base import Page, register
+from onescreen.db.models import Alert
 
 PATH = "/duty"
 TITLE_KEY = "nav.duty"
+P = "desk-duty-"
+ACTIVE = ("dispatched", "on_scene")
 
 
 def layout(ctx: AppContext):
-    """Navigation plus an "under construction" note."""
-    return stub_layout(ctx, PATH, TITLE_KEY)
+    user = current_user()
+    unit = user.unit_id if user else None
+    head = html.P(f"本单元：{unit}" if unit else "当前账号未绑定巡逻单元（请管理员在用户中设置）",
+                  className="desk-muted", id=P + "unit")
+    return desk_page(ctx, PATH, TITLE_KEY, head, dcc.Interval(id=P + "tick", interval=3000),
+                     dcc.Store(id=P + "sig"), html.Div(id=P + "msg", className="desk-msg"),
+                     html.Div(id=P + "list"), class_name="desk-duty")
 
 
-PAGE = register(Page(path=PATH, title_key=TITLE_KEY, order=30, layout=layout))
+def _mine(ctx: AppContext, unit: str | None, include_done: bool = True) -> list[Alert]:
+    if not unit:
+        return []
+    with Session(ctx.engine) as db:
+        rows = db.execute(select(Alert).where(Alert.assignee == unit, Alert.alert_id.is_not(None))
+                          .order_by(Alert.updated_at.desc()).limit(30)).scalars().all()
+        db.expunge_all()
+    return [a for a in rows if include_done or a.status in ACTIVE]
+
+
+def _card(ctx: AppContext, a: Alert, history: list[dict[str, Any]]) -> html.Div:
+    reg = data.registry(ctx)
+    place = " · ".join(reg.node(n).name for n in (a.community_id, a.cell_id) if n and reg.node(n)) or "—"
+    received = any(h["action"] == "receipt" for h in history)
+    live = a.status in ACTIVE
+    buttons = [
+        html.Button("已接单" if received else "接单确认", id={"type": P + "act", "alert": a.alert_id, "do": "receipt"},
+                    className="desk-btn secondary", disabled=received or not live, n_clicks=0),
+        html.Button("到场", id={"type": P + "act", "alert": a.alert_id, "do": "on_scene"}, className="desk-btn",
+                    disabled=a.status != "dispatched", n_clicks=0),
+        html.Button("处置完毕", id={"type": P + "act", "alert": a.alert_id, "do": "resolve"}, className="desk-btn",
+                    disabled=not live, n_clicks=0),
+    ]
+    return html.Div(className=f"duty-card lvl-border-{a.level}", **{"data-alert-id": a.alert_id,
+                                                                    "data-status": a.status}, children=[
+        html.H2([level_badge(a.level), " ", RULES_ZH.get(a.rule, a.rule), " ", status_badge(a.status)]),
+        html.Div(f"{a.alert_id} · {place}", className="desk-muted"),
+        html.Div(f"派警 {fmt_time(ctx, a.dispatched_at, True)}" + (
+            f" · 到场 {fmt_time(ctx, a.on_scene_at)}" if a.on_scene_at else ""), className="desk-muted"),
+        *([dcc.Textarea(id={"type": P + "note", "alert": a.alert_id}, className="desk-textarea",
+                        placeholder="处置反馈（处置完毕时必填）", maxLength=2000),
+           html.Div(buttons, className="desk-row")] if live else []),
+        html.Details([html.Summary("处置记录"), timeline(ctx, history)]),
+    ])
+
+
+def register_callbacks(app, ctx: AppContext) -> None:
+    @app.callback(Output(P + "list", "children"), Output(P + "sig", "data"),
+                  Input(P + "tick", "n_intervals"), Input(P + "msg", "children"), State(P + "sig", "data"))
+    def refresh(_tick, _msg, sig):
+        """Re-drawn only when an alert changed, so a feedback being typed is not wiped by the poll."""
+        user = current_user()
+        alerts = _mine(ctx, user.unit_id if user else None)
+        with Session(ctx.engine) as db:
+            histories = {a.alert_id: store.history(db, store.get(db, a.alert_id), ctx.settings.city.timezone)
+                         for a in alerts}
+        new_sig = [[a.alert_id, a.status, len(histories[a.alert_id])] for a in alerts]
+        if new_sig == sig and callback_context.triggered_id == P + "tick":
+            return no_update, no_update
+        if not alerts:
+            return html.P("暂无派给本单元的告警", className="desk-muted"), new_sig
+        return [_card(ctx, a, histories[a.alert_id]) for a in alerts], new_sig
+
+    @app.callback(Output(P + "msg", "children"), Output(P + "msg", "className"),
+                  Input({"type": P + "act", "alert": ALL, "do": ALL}, "n_clicks"),
+                  State({"type": P + "note", "alert": ALL}, "value"),
+                  State({"type": P + "note", "alert": ALL}, "id"), prevent_initial_call=True)
+    def act(clicks, notes, note_ids):
+        trig = callback_context.triggered_id
+        value = callback_context.triggered[0].get("value") if callback_context.triggered else None
+        if not trig or not value:
+            return no_update, no_update
+        note = {i["alert"]: n for i, n in zip(note_ids, notes)}.get(trig["alert"])
+        user = current_user()
+        try:
+            if trig["do"] == "receipt":
+                actions.receipt(ctx, user, trig["alert"], note)
+                return f"{trig['alert']}：已接单", "desk-msg ok"
+            doc = actions.perform(ctx, user, trig["alert"], trig["do"], note)
+        except actions.DeskError as exc:
+            return str(exc), "desk-msg error"
+        return f"{trig['alert']}：{STATUS_ZH.get(doc['status'], doc['status'])}", "desk-msg ok"
+
+
+PAGE = register(Page(path=PATH, title_key=TITLE_KEY, order=30, layout=layout, register_callbacks=register_callbacks))

@@ -1,23 +1,35 @@
 """``/``: the wall screen (一屏观全城) for a 1920×1080 or 3840×2160 wall in kiosk mode.
 
-Everything sits on a fixed 1920×1080 canvas that ``assets/scale.js`` scales to the window, so the layout
-is designed once in pixels and looks the same on every wall. The clock runs in the browser (clientside
-callback); live figures come from Redis on a 2 s poll, and the "data as of" stamp says when they were
-last read successfully, so a stale screen shows itself as stale instead of looking calm.
+Everything sits on a fixed 1920×1080 canvas that ``assets/scale.js`` scales to the window. The geometry of
+the map is sent once, with the page; after that a refresh sends only what changed:
+
+- the browser asks for a refresh every second through a gate (``onescreen.gate`` in wall.js) that lets one
+  request run at a time, so a slow server is never asked again before it answered;
+- the server reads aggregates for the drill-down scope (``components.wall_data``) and compares a hash per
+  section with the hashes the browser already shows: unchanged sections are ``no_update`` and cost nothing
+  on the wire; polygon colours travel as the GeoJSON ``hideout`` (a dict of node → level), restyled in the
+  browser, never as geometry;
+- "data as of" and the stale banner are computed in the browser from the time of the last good answer, so
+  they turn red even when the server cannot answer at all (Redis down also means no session check), and
+  clear by themselves when answers come back.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
-import redis
-from dash import ClientsideFunction, Dash, Input, Output, State, ctx as dash_ctx, dcc, html, no_update
+import orjson
+from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx as dash_ctx, dcc, html, no_update
 
 from dashboard import ids
 from dashboard.components import citymap
-from dashboard.components.panels import alert_feed, camera_wall, kpi_block, open_alerts_class, panel
+from dashboard.components.alert_detail import detail_body, detail_shell
+from dashboard.components.panels import (alert_feed, camera_tiles, camera_wall, feed_items, heat_map, hourly_chart,
+                                         kpi_block, kpi_grid, level_chips, open_alerts_class, panel)
 from dashboard.components.shell import nav_bar
+from dashboard.components.wall_data import reader
 from dashboard.context import AppContext
 from dashboard.i18n import LOCALES
 from dashboard.pages.base import Page, register
@@ -26,27 +38,11 @@ log = logging.getLogger(__name__)
 
 PATH = "/"
 TITLE_KEY = "nav.wall"
-LIVE_INTERVAL_MS = 2000
+LIVE_INTERVAL_MS = 1000   # refresh cadence; with the gate, at most one refresh in flight
+STALE_AFTER_MS = 6000     # no good answer for this long: the stale banner
 
 
-def _read_open_alerts(ctx: AppContext) -> int | None:
-    try:
-        return ctx.open_alert_count()
-    except redis.RedisError as exc:
-        log.warning("wall: open-alert count unavailable: %s", exc)
-        return None
-
-
-def _as_of(ctx: AppContext, ok_at: str | None, ok: bool) -> tuple[str, str]:
-    """Text and class of the "data as of" stamp."""
-    if ok and ok_at:
-        return ctx.t("wall.data_as_of", time=ok_at), "data-as-of"
-    if ok_at:
-        return ctx.t("wall.data_stale", time=ok_at), "data-as-of stale"
-    return ctx.t("wall.data_down"), "data-as-of stale"
-
-
-def header(ctx: AppContext, as_of_text: str, as_of_class: str) -> html.Header:
+def header(ctx: AppContext) -> html.Header:
     t = ctx.t
     return html.Header(className="wall-header", children=[
         html.Div(className="wall-brand", children=[
@@ -62,82 +58,210 @@ def header(ctx: AppContext, as_of_text: str, as_of_class: str) -> html.Header:
                 html.Span(id=ids.CLOCK_DATE, className="wall-date"),
                 html.Span(id=ids.CLOCK_TIME, className="wall-time"),
             ]),
-            html.Div(as_of_text, id=ids.DATA_AS_OF, className=as_of_class),
+            html.Div(t("wall.data_down"), id=ids.DATA_AS_OF, className="data-as-of stale"),
         ]),
     ])
 
 
-def layout(ctx: AppContext) -> html.Div:
-    """The whole canvas; live parts are filled at once and refreshed by the callbacks below."""
+def _client_config(ctx: AppContext) -> dict[str, Any]:
     t = ctx.t
-    open_alerts = _read_open_alerts(ctx)
-    ok_at = ctx.now().strftime("%H:%M:%S") if open_alerts is not None else None
-    as_of_text, as_of_class = _as_of(ctx, ok_at, open_alerts is not None)
+    return {"tz": ctx.settings.city.timezone, "locale": LOCALES[ctx.settings.dashboard.language],
+            "staleMs": STALE_AFTER_MS, "lang": ctx.settings.dashboard.language,
+            "text": {"asOf": t("wall.data_as_of", time="{time}"), "stale": t("wall.data_stale", time="{time}"),
+                     "down": t("wall.data_down"), "banner": t("wall.stale_banner", time="{time}"),
+                     "bannerNever": t("wall.stale_banner_never"),
+                     "modeAlert": t("map.mode_alert"), "modeDensity": t("map.mode_density")}}
+
+
+def layout(ctx: AppContext) -> html.Div:
+    """The whole canvas with geometry and empty live parts; the first refresh fills them within a second."""
+    t = ctx.t
     _cells, _viewport, chain = citymap.drill(ctx.city, None)
     map_extra = [
         html.Div(citymap.breadcrumb(ctx, chain), id=ids.MAP_BREADCRUMB, className="breadcrumb"),
+        citymap.layer_toggles(ctx),
         html.Button(t("map.reset"), id=ids.MAP_RESET, className="map-reset", n_clicks=0),
     ]
     map_parts = [citymap.city_map(ctx), citymap.empty_notice(ctx),
                  None if ctx.city.empty else html.Div(t("map.hint"), className="map-hint")]
-    map_body = html.Div(className="map-frame", children=[p for p in map_parts if p is not None])
+    map_body = html.Div(className="map-frame " + " ".join(f"hide-{n}" for n in citymap.HIDDEN_LAYERS),
+                        id="city-map-frame", children=[p for p in map_parts if p is not None])
     return html.Div(id=ids.WALL_CANVAS, className="wall", children=[
-        header(ctx, as_of_text, as_of_class),
+        header(ctx),
+        html.Div(id=ids.WALL_STALE, className="stale-banner hidden"),
         html.Main(className="wall-body", children=[
             html.Div(className="wall-col wall-left", children=[
-                panel(t("panel.overview"), kpi_block(ctx, open_alerts), "panel-kpis"),
+                panel(t("panel.overview"), kpi_block(ctx, None), "panel-kpis"),
                 panel(t("panel.alerts"), alert_feed(ctx), "panel-alerts"),
             ]),
             html.Div(className="wall-col wall-main", children=[
                 panel(ctx.settings.city.name, map_body, "panel-map", extra=map_extra),
                 panel(t("panel.cameras"), camera_wall(ctx), "panel-cameras",
-                      extra=html.Span(str(len(ctx.city.streamed)), className="panel-count")),
+                      extra=html.Span("", className="panel-count cam-page-label")),
+            ]),
+            html.Div(className="wall-col wall-right", children=[
+                panel(t("panel.hourly"), html.Div(hourly_chart(ctx, None), id=ids.CHART_HOURLY), "panel-hourly"),
+                panel(t("panel.heat"), html.Div(heat_map(ctx, None), id=ids.CHART_HEAT), "panel-heat"),
             ]),
         ]),
+        detail_shell(ctx),
         dcc.Interval(id=ids.CLOCK_TICK, interval=1000),
         dcc.Interval(id=ids.LIVE_TICK, interval=LIVE_INTERVAL_MS),
-        dcc.Store(id=ids.CLOCK_CONFIG, data={"tz": ctx.settings.city.timezone,
-                                             "locale": LOCALES[ctx.settings.dashboard.language]}),
-        dcc.Store(id=ids.DATA_AS_OF_STORE, data=ok_at),
+        dcc.Store(id=ids.CLOCK_CONFIG, data=_client_config(ctx)),
+        dcc.Store(id=ids.MAP_SCOPE, data=None),
+        dcc.Store(id=ids.MAP_MODE, data="alert"),
+        dcc.Store(id=ids.WALL_REQUEST),
+        dcc.Store(id=ids.WALL_STATUS),
+        dcc.Store(id=ids.WALL_HASHES, data={}),
+        dcc.Store(id=ids.CAMERA_STATUS),
+        dcc.Store(id=ids.CAMERA_SINK),
     ])
 
 
+def _digest(value: Any) -> str:
+    return hashlib.blake2b(orjson.dumps(value, option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
+
+
+LIVE_OUTPUTS = (
+    ("open", Output(ids.KPI_OPEN_ALERTS, "children")), ("open_cls", Output(ids.KPI_OPEN_ALERTS, "className")),
+    ("levels", Output(ids.KPI_LEVELS, "children")), ("grid", Output(ids.KPI_GRID, "children")),
+    ("feed", Output(ids.ALERT_FEED, "children")),
+    ("hideout", Output(ids.MAP_COMMUNITIES, "hideout")), ("hideout_cells", Output(ids.MAP_CELLS, "hideout")),
+    ("alerts", Output(ids.MAP_ALERTS, "data")), ("patrol", Output(ids.MAP_PATROL, "data")),
+    ("devices", Output(ids.MAP_DEVICES, "data")),
+    ("hourly", Output(ids.CHART_HOURLY, "children")), ("heat", Output(ids.CHART_HEAT, "children")),
+    ("cams", Output(ids.CAMERA_WALL, "children")), ("cam_status", Output(ids.CAMERA_STATUS, "data")),
+)
+
+
+def live_sections(ctx: AppContext, data: dict[str, Any], scope: str | None, mode: str) -> dict[str, Any]:
+    """Section name -> (hash key source, builder) for the data read this refresh (None: keep what is shown)."""
+    k = data["kpi"]
+    sec: dict[str, Any] = {}
+    if "open" in k:
+        sec["open"] = (k["open"], lambda: k["open"])
+        sec["open_cls"] = (k["open"], lambda: open_alerts_class(k["open"]))
+    if "levels" in k:
+        sec["levels"] = (k["levels"], lambda: level_chips(ctx, k["levels"]))
+    grid = {key: k.get(key) for key in ("events_today", "camera_rate", "patrol_rate", "rapid_rate", "resolution_rate")}
+    sec["grid"] = (grid, lambda: kpi_grid(ctx, grid))
+    if data["feed"] is not None:
+        sec["feed"] = (data["feed"], lambda: feed_items(ctx, data["feed"]))
+    if data["colors"] is not None:
+        density = data["density"] or {}
+        hide = {"mode": mode, "level": data["colors"], "density": density,
+                "dmax": max(density.values(), default=0), "sel": scope}
+        sec["hideout"] = (hide, lambda: hide)
+        sec["hideout_cells"] = (hide, lambda: hide)
+    if data["alert_points"] is not None:
+        sec["alerts"] = (data["alert_points"], lambda: citymap.points(data["alert_points"], "alert"))
+    if data["patrol"] is not None:
+        pts = data["patrol"]["points"]
+        sec["patrol"] = (pts, lambda: citymap.points(pts, "patrol"))
+    if data["devices"] is not None:
+        sec["devices"] = (data["devices"]["points"], lambda: citymap.points(data["devices"]["points"]))
+    if data["hourly"] is not None:
+        sec["hourly"] = (data["hourly"], lambda: hourly_chart(ctx, data["hourly"]))
+    if data["heat"] is not None:
+        sec["heat"] = (data["heat"], lambda: heat_map(ctx, data["heat"]))
+    if data["cameras"] is not None:
+        tiles = data["cameras"]
+        sec["cams"] = ([c["id"] for c in tiles], lambda: camera_tiles(ctx, tiles))
+        status = {c["id"]: c["online"] for c in tiles}
+        sec["cam_status"] = (status, lambda: status)
+    return sec
+
+
 def register_callbacks(app: Dash, ctx: AppContext) -> None:
-    """Clock (in the browser), live KPIs (Redis poll) and map drill-down."""
+    """Clock and staleness (browser), gated live refresh (server), drill-down, colour mode, alert detail."""
     app.clientside_callback(
         ClientsideFunction(namespace="onescreen", function_name="clock"),
         Output(ids.CLOCK_TIME, "children"), Output(ids.CLOCK_DATE, "children"),
+        Output(ids.DATA_AS_OF, "children"), Output(ids.DATA_AS_OF, "className"),
+        Output(ids.WALL_STALE, "children"), Output(ids.WALL_STALE, "className"),
         Input(ids.CLOCK_TICK, "n_intervals"), State(ids.CLOCK_CONFIG, "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction(namespace="onescreen", function_name="gate"),
+        Output(ids.WALL_REQUEST, "data"),
+        Input(ids.LIVE_TICK, "n_intervals"), Input(ids.MAP_SCOPE, "data"), Input(ids.MAP_MODE, "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction(namespace="onescreen", function_name="done"),
+        Output(ids.CAMERA_SINK, "data"),
+        Input(ids.WALL_STATUS, "data"), Input(ids.CAMERA_STATUS, "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction(namespace="onescreen", function_name="mode"),
+        Output(ids.MAP_MODE, "data"), Output(ids.MAP_MODE_BUTTON, "children"),
+        Input(ids.MAP_MODE_BUTTON, "n_clicks"), State(ids.CLOCK_CONFIG, "data"),
+        prevent_initial_call=True,
     )
 
     @app.callback(
-        Output(ids.KPI_OPEN_ALERTS, "children"), Output(ids.KPI_OPEN_ALERTS, "className"),
-        Output(ids.DATA_AS_OF, "children"),
-        Output(ids.DATA_AS_OF, "className"), Output(ids.DATA_AS_OF_STORE, "data"),
-        Input(ids.LIVE_TICK, "n_intervals"), State(ids.DATA_AS_OF_STORE, "data"),
+        *[o for _name, o in LIVE_OUTPUTS], Output(ids.WALL_STATUS, "data"), Output(ids.WALL_HASHES, "data"),
+        Input(ids.WALL_REQUEST, "data"),
+        State(ids.MAP_SCOPE, "data"), State(ids.MAP_MODE, "data"), State(ids.WALL_HASHES, "data"),
         prevent_initial_call=True,
     )
-    def refresh_live(_n: int, last_ok: str | None) -> tuple[Any, Any, str, str, str | None]:
-        """Re-read the live figures; on a Redis outage keep the last numbers and mark the stamp stale."""
-        count = _read_open_alerts(ctx)
-        if count is None:
-            text, cls = _as_of(ctx, last_ok, ok=False)
-            return no_update, no_update, text, cls, last_ok
-        ok_at = ctx.now().strftime("%H:%M:%S")
-        text, cls = _as_of(ctx, ok_at, ok=True)
-        return count, open_alerts_class(count), text, cls, ok_at
+    def refresh(req: Any, scope: str | None, mode: str | None, shown: dict[str, str] | None) -> tuple[Any, ...]:
+        """Read the scope's aggregates; send only the sections whose hash differs from what is shown."""
+        data = reader(ctx).read(scope or None)
+        sections = live_sections(ctx, data, scope or None, mode or "alert")
+        shown = dict(shown or {})
+        out: list[Any] = []
+        for name, _o in LIVE_OUTPUTS:
+            if name not in sections:
+                out.append(no_update)
+                continue
+            key, build = sections[name]
+            h = _digest(key)
+            if shown.get(name) == h:
+                out.append(no_update)
+            else:
+                shown[name] = h
+                out.append(build())
+        status = {"ok": data["ok"], "at": ctx.now().strftime("%H:%M:%S"), "req": (req or {}).get("n")}
+        return (*out, status, shown)
 
     @app.callback(
         Output(ids.MAP_CELLS, "data"), Output(ids.CITY_MAP, "viewport"),
-        Output(ids.MAP_BREADCRUMB, "children"),
-        Input(ids.MAP_COMMUNITIES, "clickData"), Input(ids.MAP_RESET, "n_clicks"),
+        Output(ids.MAP_BREADCRUMB, "children"), Output(ids.MAP_SCOPE, "data"),
+        Input(ids.MAP_COMMUNITIES, "n_clicks"), Input(ids.MAP_CELLS, "n_clicks"),
+        Input(ids.MAP_RESET, "n_clicks"), Input({"type": ids.MAP_CRUMB, "node": ALL}, "n_clicks"),
+        State(ids.MAP_COMMUNITIES, "clickData"), State(ids.MAP_CELLS, "clickData"), State(ids.MAP_SCOPE, "data"),
         prevent_initial_call=True,
     )
-    def drill_down(click: dict[str, Any] | None, _reset: int) -> tuple[Any, Any, Any]:
-        """A click on a community shows its cells; the reset button goes back to the whole city."""
-        node_id = None if dash_ctx.triggered_id == ids.MAP_RESET else citymap.clicked_node(click)
-        cells, viewport, chain = citymap.drill(ctx.city, node_id)
-        return cells, viewport, citymap.breadcrumb(ctx, chain)
+    def drill_down(_community_n: int, _cell_n: int, _reset: int, _crumbs: Any, community_click: Any,
+                   cell_click: Any, scope: str | None) -> tuple[Any, ...]:
+        """Click: one level down towards the clicked polygon; breadcrumb or reset: back up."""
+        trig = dash_ctx.triggered_id
+        if trig == ids.MAP_RESET:
+            target = None
+        elif isinstance(trig, dict) and trig.get("type") == ids.MAP_CRUMB:
+            if not (dash_ctx.triggered and dash_ctx.triggered[0].get("value")):
+                return no_update, no_update, no_update, no_update  # a crumb re-rendered, not clicked
+            target = trig.get("node") or None
+        elif trig == ids.MAP_CELLS:
+            target = citymap.clicked_node(cell_click) or scope
+        else:
+            target = citymap.next_scope(ctx.city, scope, citymap.clicked_node(community_click))
+        cells, viewport, chain = citymap.drill_any(ctx.city, target)
+        return cells, viewport, citymap.breadcrumb(ctx, chain), target
+
+    @app.callback(
+        Output(ids.ALERT_DETAIL, "className"), Output(f"{ids.ALERT_DETAIL}-body", "children"),
+        Input({"type": ids.FEED_ITEM, "id": ALL}, "n_clicks"), Input(ids.ALERT_DETAIL_CLOSE, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def show_detail(_clicks: Any, _close: int) -> tuple[Any, Any]:
+        """A click on a feed item opens its detail (evidence frame and history); the close button hides it."""
+        trig = dash_ctx.triggered_id
+        if trig == ids.ALERT_DETAIL_CLOSE:
+            return "alert-detail hidden", no_update
+        if not (isinstance(trig, dict) and dash_ctx.triggered and dash_ctx.triggered[0].get("value")):
+            return no_update, no_update  # the feed re-rendered, nothing was clicked
+        return "alert-detail", detail_body(ctx, trig["id"])
 
 
 PAGE = register(Page(path=PATH, title_key=TITLE_KEY, order=10, layout=layout,

@@ -262,3 +262,48 @@ class EventArchive(Base):
     ts: Mapped[int] = mapped_column(BigInteger, index=True)  # epoch ms
     community_id: Mapped[str | None] = mapped_column(String(64))
     doc: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+# ---------------------------------------------------------------- desks (issue #7): spot checks, audit log
+# Registry rows are named by plain id (no foreign key): a re-imported city must not break old records.
+
+
+class SpotCheck(Base):
+    """A supervisor's spot check (抽查) of one patrol unit: where it was, and the checklist result."""
+
+    __tablename__ = "spot_check"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    unit_id: Mapped[str] = mapped_column(String(128), index=True)
+    post_id: Mapped[str | None] = mapped_column(String(128))
+    community_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    district_id: Mapped[str | None] = mapped_column(String(64))
+    camera_id: Mapped[str | None] = mapped_column(String(128))  # the nearest camera looked at
+    lat: Mapped[float | None] = mapped_column(Float)  # the unit's position at check time
+    lon: Mapped[float | None] = mapped_column(Float)
+    distance_m: Mapped[float | None] = mapped_column(Float)  # from its post
+    on_post: Mapped[bool] = mapped_column(Boolean)
+    on_route: Mapped[bool] = mapped_column(Boolean)
+    uniform: Mapped[bool] = mapped_column(Boolean)
+    equipment: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(Text)
+    checked_by: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class AuditLog(Base):
+    """Who did what, when and from where, for every action that is not an alert transition (those are in
+    ``alert_transition``): logins, logouts, refused logins, spot checks, silences, exports."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    actor: Mapped[str] = mapped_column(String(64))  # username (as typed, for refused logins)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    role: Mapped[str | None] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(48), index=True)  # login, login_failed, logout, spot_check, …
+    target: Mapped[str | None] = mapped_column(String(300))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    remote_addr: Mapped[str | None] = mapped_column(String(64))

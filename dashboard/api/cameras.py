@@ -1,0 +1,72 @@
+"""``GET /api/cameras/{camera_id}/snapshot.jpg``: the latest frame of a camera (CONTRACT §3, auth required).
+
+The frame is the JPEG the video ingest keeps in Redis (``names.camera_snapshot``, about one a second, with a
+short expiry), so serving it costs one GET. Auth: a bearer token (API clients) or the signed-in session of
+the dashboard (the wall's camera tiles); 401 otherwise. ``?missing=204`` answers "no frame yet" with 204
+instead of 404, so the wall can poll without filling the browser console with errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import redis
+from flask import Blueprint, Response, request
+
+from dashboard.context import app_context
+from onescreen import names
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("cameras", __name__)
+CAMERA_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
+
+
+def _authorised() -> bool:
+    header = request.headers.get("Authorization")
+    if header:
+        from alerts.tokens import authenticate
+        from sqlalchemy.orm import Session
+
+        with Session(app_context().engine) as session:
+            return authenticate(session, header) is not None
+    try:
+        from dashboard.auth.sessions import current_user
+    except ImportError:  # pragma: no cover - the dashboard always ships with dashboard.auth
+        return False
+    return current_user() is not None
+
+
+def _binary_redis() -> redis.Redis:
+    """A non-decoding connection (the app's shared one decodes replies to str; a JPEG is bytes)."""
+    ctx = app_context()
+    client = ctx.__dict__.get("_redis_bytes")
+    if client is None:
+        from onescreen.redisconn import connect
+
+        client = ctx.__dict__.setdefault("_redis_bytes", connect(ctx.settings.redis, decode=False))
+    return client
+
+
+def _error(status: int, message: str) -> Response:
+    headers = {"WWW-Authenticate": 'Bearer realm="onescreen"'} if status == 401 else None
+    return Response(f'{{"error": "{message}"}}', status=status, mimetype="application/json", headers=headers)
+
+
+@bp.get("/api/cameras/<camera_id>/snapshot.jpg")
+def snapshot(camera_id: str) -> Response:
+    if not _authorised():
+        return _error(401, "missing or invalid credentials")
+    if not CAMERA_ID.match(camera_id):
+        return _error(404, "no such camera")
+    try:
+        jpeg = _binary_redis().get(names.camera_snapshot(camera_id))
+    except redis.RedisError as exc:
+        log.warning("camera snapshot unavailable: %s", exc.__class__.__name__)
+        return _error(503, "frame store unavailable")
+    if jpeg is None:
+        if request.args.get("missing") == "204":
+            return Response(status=204, headers={"Cache-Control": "no-store"})
+        return _error(404, "no recent frame")
+    return Response(jpeg, mimetype="image/jpeg", headers={"Cache-Control": "no-store"})

@@ -1,0 +1,1 @@
+"""Helpers of the desk pages (``/alerts``, ``/duty``, ``/patrol``, ``/admin``): queries, actions, components."""

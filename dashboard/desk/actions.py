@@ -1,0 +1,155 @@
+"""What people do at the desks, each a small function with the audit in the same transaction.
+
+Alert actions go through ``alerts.store.act`` (the one lifecycle implementation: transitions, clocks, the
+``alert_transition`` audit row with who / note / remote address) and are announced like the HTTP API does
+(``alerts.notify.announce``: screens, the MQTT outbox, ``city/duty/{unit}/alerts`` on dispatch).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import has_request_context, request
+from sqlalchemy.orm import Session
+
+from alerts import lifecycle, store
+from alerts.notify import announce
+from dashboard.auth import audit
+from dashboard.auth.sessions import SessionUser
+from dashboard.context import AppContext
+from dashboard.desk import data
+from onescreen import names
+from onescreen.db.models import AlertSilence, AlertTransition, SpotCheck
+
+log = logging.getLogger(__name__)
+
+MAX_NOTE = 2000
+
+
+class DeskError(Exception):
+    """A refused action, with the message the desk shows."""
+
+
+def remote_addr() -> str | None:
+    return request.remote_addr if has_request_context() else None
+
+
+def _clean_note(note: str | None, required: bool = False, what: str = "note") -> str | None:
+    note = (note or "").strip()
+    if required and not note:
+        raise DeskError(f"请填写{what}" if what != "note" else "请填写处置说明")
+    if len(note) > MAX_NOTE:
+        raise DeskError(f"说明过长（最多 {MAX_NOTE} 字）")
+    return note or None
+
+
+def _alert_in_scope(ctx: AppContext, db: Session, user: SessionUser, alert_id: str):
+    alert = store.get(db, alert_id) if alert_id else None
+    if alert is None or not data.in_scope(ctx, user, alert.community_id):
+        raise DeskError(f"告警 {alert_id} 不存在或不在您的管辖范围")
+    return alert
+
+
+def perform(ctx: AppContext, user: SessionUser, alert_id: str, action: str, note: str | None = None,
+            unit_id: str | None = None) -> dict[str, Any]:
+    """One lifecycle action by a signed-in user; the alert's CONTRACT JSON after it. DeskError if refused."""
+    note = _clean_note(note, required=action == "resolve", what="处置反馈")
+    if unit_id is not None and unit_id and data.registry(ctx).unit(unit_id) is None:
+        raise DeskError(f"巡逻单元 {unit_id} 不存在")
+    with Session(ctx.engine) as db:
+        alert = _alert_in_scope(ctx, db, user, alert_id)
+        try:
+            lifecycle.check_role(user.role, action, user.unit_id, alert.assignee)
+        except lifecycle.Forbidden as exc:
+            raise DeskError(f"无权执行：{exc}") from exc
+        previous_unit = alert.assignee
+        try:
+            store.act(db, alert, action, datetime.now(UTC), actor=user.username, user_id=user.id,
+                      remote_addr=remote_addr(), note=note, unit_id=unit_id or None)
+        except lifecycle.IllegalTransition as exc:
+            db.rollback()
+            raise DeskError(f"当前状态不允许此操作：{exc}") from exc
+        db.commit()
+        doc = store.to_contract(alert, ctx.settings.city.timezone)
+        pipe = ctx.redis.pipeline(transaction=False)
+        if previous_unit and previous_unit != alert.assignee:
+            pipe.hdel(names.alert_dispatched(previous_unit), alert.alert_id)
+        announce(pipe, doc, publish=True, duty_unit=alert.assignee if action == "dispatch" else None)
+        pipe.execute()
+    log.info("%s %s %s", user.username, action, alert_id)
+    return doc
+
+
+def receipt(ctx: AppContext, user: SessionUser, alert_id: str, note: str | None = None) -> None:
+    """A duty unit confirms it received a dispatched alert (接单): a history entry, no status change."""
+    note = _clean_note(note)
+    with Session(ctx.engine) as db:
+        alert = _alert_in_scope(ctx, db, user, alert_id)
+        if user.role == "duty" and alert.assignee != user.unit_id:
+            raise DeskError("只能确认派给本单元的告警")
+        now = datetime.now(UTC)
+        db.add(AlertTransition(alert_pk=alert.id, at=now, action="receipt", from_status=alert.status,
+                               to_status=alert.status, level=alert.level, actor=user.username, user_id=user.id,
+                               remote_addr=remote_addr(), unit_id=user.unit_id, note=note or "已接单"))
+        alert.updated_at = now
+        db.commit()
+
+
+def silence(ctx: AppContext, user: SessionUser, alert_id: str, minutes: Any, note: str | None) -> datetime:
+    """Silence this alert's rule on its subject for ``minutes`` (supervisor, admin); the end instant."""
+    if user.role not in lifecycle.SILENCE_ROLES:
+        raise DeskError("只有值班领导和管理员可以静默告警")
+    try:
+        minutes = float(minutes)
+    except (TypeError, ValueError):
+        raise DeskError("静默时长必须是数字（分钟）") from None
+    if not 0 < minutes <= 7 * 24 * 60:
+        raise DeskError("静默时长须在 1 分钟到 7 天之间")
+    note = _clean_note(note)
+    with Session(ctx.engine) as db:
+        alert = _alert_in_scope(ctx, db, user, alert_id)
+        until = datetime.now(UTC) + timedelta(minutes=minutes)
+        row = AlertSilence(rule=alert.rule, subject_id=alert.subject_id, community_id=alert.community_id,
+                           until=until, created_by=user.username, note=note)
+        db.add(row)
+        audit.record(db, user.username, "silence", user_id=user.id, role=user.role, target=alert.alert_id,
+                     detail={"rule": alert.rule, "minutes": minutes, "note": note}, remote_addr=remote_addr())
+        db.commit()
+    return until
+
+
+@dataclass
+class Checklist:
+    on_post: bool
+    on_route: bool
+    uniform: bool
+    equipment: bool
+    note: str | None
+
+
+def save_spot_check(ctx: AppContext, user: SessionUser, unit_id: str, checklist: Checklist) -> int:
+    """Record a spot check of ``unit_id`` with where it is now; the new row id."""
+    if user.role not in ("supervisor", "admin"):
+        raise DeskError("只有值班领导和管理员可以抽查")
+    note = _clean_note(checklist.note)
+    states = {u.unit_id: u for u in data.unit_states(ctx, user)}
+    unit = states.get(unit_id or "")
+    if unit is None:
+        raise DeskError("请选择一个巡逻单元")
+    cam = data.nearest_camera(ctx, unit.lat, unit.lon) if unit.lat is not None else (
+        data.nearest_camera(ctx, unit.post_lat, unit.post_lon) if unit.post_lat is not None else None)
+    with Session(ctx.engine) as db:
+        row = SpotCheck(unit_id=unit.unit_id, post_id=unit.post_id, community_id=unit.community_id,
+                        district_id=unit.district_id, camera_id=cam[0].id if cam else None, lat=unit.lat,
+                        lon=unit.lon, distance_m=unit.distance_m, on_post=checklist.on_post,
+                        on_route=checklist.on_route, uniform=checklist.uniform, equipment=checklist.equipment,
+                        note=note, checked_by=user.username, user_id=user.id)
+        db.add(row)
+        db.flush()
+        audit.record(db, user.username, "spot_check", user_id=user.id, role=user.role, target=unit.unit_id,
+                     detail={"spot_check_id": row.id, "on_post": checklist.on_post}, remote_addr=remote_addr())
+        db.commit()
+        return row.id

@@ -1,0 +1,202 @@
+"""Queries the desks share: the registry, scope, live patrol positions, tracks, distances, masking.
+
+Reads only: Redis hot state (``names.PATROL_LATEST``, the patrol streams, camera health) and SQL. A user's scope
+is a grid node; everything a desk lists is cut to the communities under it (``visible_communities``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from dashboard.auth.sessions import SessionUser
+from dashboard.context import AppContext
+from onescreen import names
+from onescreen.registry.cache import RegistryCache
+
+SILENT_AFTER_S = 300  # CONTRACT off_post: no position for this long = silent
+_LOCK = threading.Lock()
+_REFRESH_S = 30.0
+
+
+def registry(ctx: AppContext) -> RegistryCache:
+    """The lookup cache of the registry, shared by the app's requests, re-read when an import bumped it."""
+    with _LOCK:
+        entry = ctx.__dict__.get("_desk_registry")
+        now = time.monotonic()
+        if entry is None:
+            entry = ctx.__dict__["_desk_registry"] = [RegistryCache.load(ctx.engine), now]
+        elif now - entry[1] > _REFRESH_S:
+            entry[0].refresh_if_changed()
+            entry[1] = now
+        return entry[0]
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    r = 6_371_000.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+_PERSON = re.compile(r"p-[0-9A-Za-z]+")
+
+
+def mask_person(value: str | None) -> str:
+    """``p-7f3a9c`` -> ``p-7f****``: enough to tell two apart on one screen, not to identify anyone."""
+    if not value:
+        return ""
+    return value[:4] + "****" if len(value) > 4 else value[:1] + "****"
+
+
+def mask_text(text: str) -> str:
+    """Every person id inside a free text (subject ids like ``D-1/p-7f3a9c``) masked."""
+    return _PERSON.sub(lambda m: mask_person(m.group(0)), text or "")
+
+
+def visible_communities(ctx: AppContext, user: SessionUser | None) -> set[str] | None:
+    """Community ids the user may see, or None for the whole city."""
+    if user is None or user.scope_node_id is None:
+        return None
+    reg = registry(ctx)
+    node = reg.node(user.scope_node_id)
+    if node is None:
+        return set()
+    if node.level == "city":
+        return None
+    if node.level == "community":
+        return {node.id}
+    if node.level == "cell":
+        return {c for c in [reg.community_of(node.id)] if c}
+    return set(reg.descendants(node.id, "community"))
+
+
+def in_scope(ctx: AppContext, user: SessionUser | None, community_id: str | None) -> bool:
+    scope = visible_communities(ctx, user)
+    return scope is None or community_id in scope
+
+
+@dataclass
+class UnitState:
+    """A patrol unit now: its post, last position and whether it is on post."""
+
+    unit_id: str
+    name: str
+    post_id: str | None
+    post_name: str
+    community_id: str | None
+    district_id: str | None
+    post_lat: float | None
+    post_lon: float | None
+    radius_m: float | None
+    lat: float | None
+    lon: float | None
+    age_s: float | None
+    status: str | None  # the terminal's own status
+    distance_m: float | None
+    state: str  # on_post | off_post | silent | no_position
+
+    def as_row(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def positions(ctx: AppContext) -> dict[str, dict[str, Any]]:
+    """Latest fix per unit from the ingest's hot hash."""
+    raw = ctx.redis.hgetall(names.PATROL_LATEST)
+    out = {}
+    for unit, doc in raw.items():
+        try:
+            out[unit] = orjson.loads(doc)
+        except orjson.JSONDecodeError:
+            continue
+    return out
+
+
+def unit_states(ctx: AppContext, user: SessionUser | None = None, now: float | None = None) -> list[UnitState]:
+    """Every unit (in the user's scope) with its post, position, distance and on/off/silent state."""
+    reg = registry(ctx)
+    now = now or time.time()
+    fixes = positions(ctx)
+    scope = visible_communities(ctx, user)
+    rows = []
+    for uid in reg.unit_ids():
+        unit = reg.unit(uid)
+        post = reg.post_of_unit(uid)
+        community = reg.community_of(post.cell_id) if post else None
+        if scope is not None and community not in scope:
+            continue
+        fix = fixes.get(uid)
+        lat = lon = age = dist = None
+        status = None
+        if fix is not None:
+            lat, lon, status = fix.get("lat"), fix.get("lon"), fix.get("status")
+            age = max(0.0, now - fix.get("ts", 0) / 1000)
+            if post is not None and lat is not None:
+                dist = haversine_m(lat, lon, post.lat, post.lon)
+        if fix is None:
+            state = "no_position"
+        elif age is not None and age > SILENT_AFTER_S:
+            state = "silent"
+        elif dist is not None and post is not None and dist > post.radius_m:
+            state = "off_post"
+        else:
+            state = "on_post"
+        rows.append(UnitState(uid, unit.name if unit else uid, post.id if post else None, post.name if post else "",
+                              community, reg.district_of(post.cell_id) if post else None,
+                              post.lat if post else None, post.lon if post else None,
+                              post.radius_m if post else None, lat, lon, age, status, dist, state))
+    return rows
+
+
+def nearest_units(ctx: AppContext, lat: float | None, lon: float | None, user: SessionUser | None = None,
+                  n: int = 5) -> list[tuple[UnitState, float]]:
+    """On-duty units (fresh position, not off duty) nearest to a point, with their distance in metres."""
+    if lat is None or lon is None:
+        return []
+    out = []
+    for u in unit_states(ctx, user):
+        if u.lat is None or u.state == "silent" or u.status == "off_duty":
+            continue
+        out.append((u, haversine_m(lat, lon, u.lat, u.lon)))
+    out.sort(key=lambda pair: pair[1])
+    return out[:n]
+
+
+def tracks(ctx: AppContext, unit_ids: set[str], since_s: float = 3600) -> dict[str, list[tuple[float, float, int]]]:
+    """Each unit's fixes of the last ``since_s`` seconds from the patrol streams: (lat, lon, ts_ms), oldest first."""
+    start = int((time.time() - since_s) * 1000)
+    out: dict[str, list[tuple[float, float, int]]] = {u: [] for u in unit_ids}
+    for p in range(ctx.settings.redis.partitions):
+        for _, fields in ctx.redis.xrange(names.event_stream(names.PATROL, p), min=f"{start}-0", max="+",
+                                         count=20000):
+            try:
+                doc = orjson.loads(fields.get("d", "{}"))
+            except orjson.JSONDecodeError:
+                continue
+            uid = doc.get("unit_id") or doc.get("device_id")
+            if uid in out and doc.get("lat") is not None:
+                out[uid].append((doc["lat"], doc["lon"], doc.get("ts", 0)))
+    for fixes in out.values():
+        fixes.sort(key=lambda f: f[2])
+    return out
+
+
+def nearest_camera(ctx: AppContext, lat: float, lon: float) -> tuple[Any, float] | None:
+    """The registry camera nearest to a point (streamed ones first when equally near) and its distance."""
+    best = None
+    for cam in registry(ctx).cameras():
+        d = haversine_m(lat, lon, cam.lat, cam.lon)
+        if best is None or d < best[1]:
+            best = (cam, d)
+    return best
+
+
+def camera_health(ctx: AppContext, camera_id: str) -> dict[str, str]:
+    return ctx.redis.hgetall(names.camera_health(camera_id))

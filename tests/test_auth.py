@@ -1,0 +1,138 @@
+"""Sign-in, sessions, CSRF and role gates of the dashboard (dashboard/auth), on the real Redis and SQLite."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dashboard.app import create_app
+from onescreen.db.models import AuditLog
+from onescreen.db.session import make_engine
+from tests.auth_helpers import csrf_token, logged_in_client
+
+pytestmark = pytest.mark.services
+ORIGIN = {"Origin": "http://localhost"}
+
+
+@pytest.fixture
+def app(settings, role_users):
+    return create_app(settings)
+
+
+def audit_actions(settings) -> list[tuple[str, str]]:
+    engine = make_engine(settings.database.url)
+    with Session(engine) as db:
+        rows = db.execute(select(AuditLog.actor, AuditLog.action).order_by(AuditLog.id)).all()
+    engine.dispose()
+    return [tuple(r) for r in rows]
+
+
+def post_login(client, username, password, **extra):
+    token = csrf_token(client)
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token,
+                                       **extra}, headers=ORIGIN)
+
+
+def test_pages_need_a_session_health_does_not(app):
+    client = app.server.test_client()
+    resp = client.get("/alerts")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/login?next=/alerts")
+    assert client.get("/api/health").status_code == 200
+    assert client.get("/_dash-layout").status_code == 401
+    assert client.get("/api/alerts").status_code == 401
+    login = client.get("/login")
+    assert login.status_code == 200 and "用户登录" in login.get_data(as_text=True)
+    assert 'name="csrf_token"' in login.get_data(as_text=True)
+
+
+def test_login_logout_and_audit(app, settings, role_users):
+    op = role_users["operator"]
+    client = app.server.test_client()
+    resp = post_login(client, op.username, op.password, next="/alerts")
+    assert resp.status_code == 303 and resp.headers["Location"].endswith("/alerts")
+    cookie = client.get_cookie("onescreen_session")
+    assert cookie is not None and cookie.http_only and cookie.same_site == "Strict"
+    assert client.get("/alerts").status_code == 200
+    assert client.get("/auth/session").get_json()["user"]["role"] == "operator"
+    assert client.get("/api/alerts").status_code == 200  # the session works for the JSON API too
+    stolen = cookie.value
+    token = csrf_token(client)
+    assert client.post("/logout", data={"csrf_token": token}, headers=ORIGIN).status_code == 303
+    assert client.get("/alerts").status_code == 302
+    # the old cookie is dead server-side: replaying it does not sign in
+    replay = app.server.test_client()
+    replay.set_cookie("onescreen_session", stolen)
+    assert replay.get("/alerts").status_code == 302
+    assert audit_actions(settings) == [(op.username, "login"), (op.username, "logout")]
+
+
+def test_wrong_passwords_are_rate_limited_per_user(app, settings, role_users):
+    sup = role_users["supervisor"]
+    client = app.server.test_client()
+    for _ in range(settings.dashboard.login_max_failures_user):
+        resp = post_login(client, sup.username, "wrong-password")
+        assert resp.status_code == 401 and "用户名或密码错误" in resp.get_data(as_text=True)
+    resp = post_login(client, sup.username, sup.password)  # right password, but locked
+    assert resp.status_code == 429 and "分钟后再试" in resp.get_data(as_text=True)
+    # another user from the same address is not locked (the address limit is higher)
+    other = role_users["admin"]
+    assert post_login(app.server.test_client(), other.username, other.password).status_code == 303
+    actions = [a for _, a in audit_actions(settings)]
+    assert actions.count("login_failed") == 5 and "login_locked" in actions
+
+
+def test_wrong_passwords_are_rate_limited_per_address(settings, role_users):
+    from tests.dashboard_helpers import with_dashboard
+
+    app = create_app(with_dashboard(settings, login_max_failures_ip=3))
+    for i in range(3):
+        assert post_login(app.server.test_client(), f"nobody{i}", "whatever-pw").status_code == 401
+    ok = role_users["admin"]
+    assert post_login(app.server.test_client(), ok.username, ok.password).status_code == 429
+
+
+def test_csrf_token_and_origin_are_required(app, role_users):
+    op = role_users["operator"]
+    client = app.server.test_client()
+    csrf_token(client)
+    resp = client.post("/login", data={"username": op.username, "password": op.password, "csrf_token": "x"},
+                       headers=ORIGIN)
+    assert resp.status_code == 400 and "页面已过期" in resp.get_data(as_text=True)
+    client = logged_in_client(app, op.username, op.password)
+    body = {"output": "page-content.children", "outputs": {"id": "page-content", "property": "children"},
+            "inputs": [{"id": "url", "property": "pathname", "value": "/alerts"}], "changedPropIds": []}
+    assert client.post("/_dash-update-component", json=body).status_code == 403  # no Origin/Referer
+    assert client.post("/_dash-update-component", json=body,
+                       headers={"Origin": "http://evil.example"}).status_code == 403
+    assert client.post("/_dash-update-component", json=body, headers=ORIGIN).status_code == 200
+    token = csrf_token(client)
+    assert client.post("/logout", data={"csrf_token": "wrong"}, headers=ORIGIN).status_code == 400
+    assert client.post("/logout", data={"csrf_token": token}, headers=ORIGIN).status_code == 303
+
+
+@pytest.mark.parametrize("role,allowed,denied", [
+    ("operator", ["/", "/alerts"], ["/duty", "/patrol", "/admin"]),
+    ("duty", ["/", "/duty"], ["/alerts", "/patrol", "/admin"]),
+    ("supervisor", ["/", "/alerts", "/patrol"], ["/duty", "/admin"]),
+    ("admin", ["/", "/alerts", "/duty", "/patrol", "/admin"], []),
+])
+def test_role_matrix_of_pages_and_desk_callbacks(app, role_users, role, allowed, denied):
+    user = role_users[role]
+    client = logged_in_client(app, user.username, user.password)
+    for path in allowed:
+        assert client.get(path).status_code == 200, path
+    for path in denied:
+        resp = client.get(path)
+        assert resp.status_code == 403 and "无权访问" in resp.get_data(as_text=True), path
+        desk = path.strip("/")
+        body = {"output": f"desk-{desk}-x.children", "outputs": {"id": f"desk-{desk}-x", "property": "children"},
+                "inputs": [], "changedPropIds": []}
+        assert client.post("/_dash-update-component", json=body, headers=ORIGIN).status_code == 403, path
+
+
+def test_open_redirects_are_refused(app, role_users):
+    op = role_users["operator"]
+    client = app.server.test_client()
+    resp = post_login(client, op.username, op.password, next="//evil.example/x")
+    assert resp.status_code == 303 and resp.headers["Location"].endswith("/alerts")  # the role's home
