@@ -33,3 +33,25 @@ MAP_CELLS = "city-map-cells"
 MAP_FOCUS = "city-map-focus"
 MAP_BREADCRUMB = "city-map-breadcrumb"
 MAP_RESET = "city-map-reset"
+
+# ---------------------------------------------------------------- wall screen, live layer (issue #6)
+MAP_DEVICES = "city-map-devices"
+MAP_PATROL = "city-map-patrol"
+MAP_ALERTS = "city-map-alerts"
+MAP_CRUMB = "city-map-crumb"              # pattern-matching type of the breadcrumb buttons
+MAP_SCOPE = "city-map-scope"              # store: the drill-down node (None = whole city)
+MAP_MODE = "city-map-mode"                # store: "alert" | "density"
+MAP_MODE_BUTTON = "city-map-mode-button"
+WALL_REQUEST = "wall-refresh-request"     # store: a refresh the browser asked for (gated: one at a time)
+WALL_STATUS = "wall-refresh-status"       # store: {ok, at} of the last refresh
+WALL_HASHES = "wall-refresh-hashes"       # store: hash per section the browser already shows
+WALL_STALE = "wall-stale-banner"
+KPI_GRID = "wall-kpi-grid"
+KPI_LEVELS = "wall-kpi-levels"
+CHART_HOURLY = "wall-chart-hourly"
+CHART_HEAT = "wall-chart-heat"
+CAMERA_STATUS = "camera-wall-status"      # store: per-camera online state, applied to the tiles in the browser
+CAMERA_SINK = "camera-wall-sink"
+FEED_ITEM = "alert-feed-item"             # pattern-matching type of the feed items
+ALERT_DETAIL = "wall-alert-detail"
+ALERT_DETAIL_CLOSE = "wall-alert-detail-close"

@@ -178,3 +178,26 @@ def test_wall_with_empty_registry_says_how_to_load_a_city(browser, empty_wall):
         wall.assert_clean()
     finally:
         wall.close()
+
+
+def test_wall_in_english_by_setting(browser, settings):
+    insert_small_city(settings.database.url)
+    creds = create_users(settings.database.url)["operator"]
+    running = RunningWorker(with_dashboard(settings, language="en", center_name="Yanping Command Centre")).start()
+    try:
+        wall = WallPage(browser, running.url, 1920, 1080, creds)
+        try:
+            page = wall.page
+            wall.wait_live()
+            assert page.locator("html").get_attribute("lang") == "en-GB"
+            assert "Open alerts" in page.locator(".panel-kpis").inner_text()
+            assert "Cameras online" in page.locator("#wall-kpi-grid").inner_text()
+            assert page.locator("#city-map-breadcrumb").inner_text().strip() == "Whole city"
+            assert page.locator("#wall-data-as-of").inner_text().startswith("Data as of")
+            assert "Yanping Command Centre" in page.locator(".wall-header").inner_text()
+            wall.screenshot("wall-en-1920x1080.png")
+            wall.assert_clean()
+        finally:
+            wall.close()
+    finally:
+        running.stop()

@@ -29,6 +29,11 @@ FIT_PADDING = [24, 24]
 # Functions defined in assets/wall.js (resolved by dash-leaflet from window.onescreen.map).
 LABEL_FN = {"variable": "onescreen.map.label"}
 HOVER_FN = {"variable": "onescreen.map.hover"}
+AREA_FN = {"variable": "onescreen.map.area"}      # fill colour from the hideout (alert level or density)
+POINT_FN = {"variable": "onescreen.map.point"}    # circle marker by kind/state (cameras, doors, units, alerts)
+HIDDEN_LAYERS = ("doors",)  # off at start: hundreds of doors would drown the alerts; one click shows them
+MARKER_LAYERS = (("alerts", "map.layer_alerts"), ("patrol", "map.layer_patrol"),
+                 ("cameras", "map.layer_cameras"), ("doors", "map.layer_doors"))
 
 
 def map_layers(ctx: AppContext) -> list[Any]:
@@ -41,18 +46,55 @@ def map_layers(ctx: AppContext) -> list[Any]:
     # wall.css) and gives each level a stable CSS hook (.leaflet-os-communities-pane path) for tests.
     layers += [
         dl.Pane(name="os-communities", children=[
-            dl.GeoJSON(id=ids.MAP_COMMUNITIES, data=city.communities, style=COMMUNITY_STYLE,
-                       hoverStyle=HOVER_FN),
+            dl.GeoJSON(id=ids.MAP_COMMUNITIES, data=city.communities, style=AREA_FN, hoverStyle=HOVER_FN,
+                       hideout=empty_hideout()),
         ]),
         dl.Pane(name="os-cells", children=[
-            dl.GeoJSON(id=ids.MAP_CELLS, data=feature_collection([]), style=CELL_STYLE, hoverStyle=HOVER_FN),
+            dl.GeoJSON(id=ids.MAP_CELLS, data=feature_collection([]), style=AREA_FN, hoverStyle=HOVER_FN,
+                       hideout=empty_hideout()),
         ]),
         dl.Pane(name="os-districts", children=[
             dl.GeoJSON(id=ids.MAP_DISTRICTS, data=city.districts, style=DISTRICT_STYLE, interactive=False,
                        onEachFeature=LABEL_FN),
         ]),
+        # Markers above every polygon; each GeoJSON gets its data from the live refresh (wall.py).
+        dl.Pane(name="os-markers", children=[
+            dl.GeoJSON(id=ids.MAP_DEVICES, data=feature_collection([]), pointToLayer=POINT_FN),
+            dl.GeoJSON(id=ids.MAP_PATROL, data=feature_collection([]), pointToLayer=POINT_FN),
+            dl.GeoJSON(id=ids.MAP_ALERTS, data=feature_collection([]), pointToLayer=POINT_FN),
+        ]),
     ]
     return layers
+
+
+def empty_hideout(mode: str = "alert") -> dict[str, Any]:
+    """What the area style function reads: colour mode, highest open level and density per node."""
+    return {"mode": mode, "level": {}, "density": {}, "dmax": 0, "sel": None}
+
+
+def points(rows: list[list[Any]], kind: str | None = None) -> dict[str, Any]:
+    """Compact ``[id, lat, lon, state, …]`` rows as point features (kind in the row or given)."""
+    feats = []
+    for row in rows:
+        props: dict[str, Any] = {"id": row[0], "kind": kind or row[3]}
+        if kind == "alert":
+            props.update(level=row[3], rule=row[4])
+        elif kind == "patrol":
+            props["state"] = row[3]
+        else:
+            props["on"] = row[4]
+        feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [row[2], row[1]]},
+                      "properties": props})
+    return feature_collection(feats)
+
+
+def layer_toggles(ctx: AppContext) -> "html.Div":
+    """Buttons that show/hide the marker layers (pure CSS, in the browser) and switch the colour mode."""
+    t = ctx.t
+    buttons = [html.Button(t(key), className="layer-toggle" if name in HIDDEN_LAYERS else "layer-toggle on",
+                           **{"data-layer": name}) for name, key in MARKER_LAYERS]
+    buttons.append(html.Button(t("map.mode_alert"), id=ids.MAP_MODE_BUTTON, n_clicks=0, className="mode-toggle"))
+    return html.Div(buttons, className="map-toggles")
 
 
 def city_map(ctx: AppContext) -> dl.Map:
@@ -90,14 +132,34 @@ def empty_notice(ctx: AppContext) -> html.Div | None:
 
 
 def breadcrumb(ctx: AppContext, chain: list[NodeInfo]) -> list[Any]:
-    """全市 › district › community, the last one highlighted."""
-    items: list[Any] = [html.Span(ctx.t("map.city"), className="crumb" if chain else "crumb current")]
+    """全市 › district › community › cell, each a button back to that level, the last one highlighted."""
+    items: list[Any] = [html.Button(ctx.t("map.city"), id={"type": ids.MAP_CRUMB, "node": ""},
+                                    className="crumb" if chain else "crumb current")]
     for i, node in enumerate(chain):
         if node.level == "city":
             continue
         items.append(html.Span("›", className="crumb-sep"))
-        items.append(html.Span(node.name, className="crumb current" if i == len(chain) - 1 else "crumb"))
+        items.append(html.Button(node.name, id={"type": ids.MAP_CRUMB, "node": node.id},
+                                 className="crumb current" if i == len(chain) - 1 else "crumb"))
     return items
+
+
+def next_scope(city: CityView, scope: str | None, clicked: str | None) -> str | None:
+    """One step down the tree towards the clicked polygon: city → its district → community → cell."""
+    node = city.nodes.get(clicked or "")
+    if node is None:
+        return scope
+    chain = [n.id for n in city.path(node.id)]
+    if scope is None or scope not in chain:
+        scope_level = "city"
+    else:
+        scope_level = city.nodes[scope].level
+    order = ("city", "district", "community", "cell")
+    want = order[min(order.index(scope_level) + 1, 3)] if scope_level in order else "district"
+    for nid in chain:
+        if city.nodes[nid].level == want:
+            return nid
+    return node.id
 
 
 def drill(city: CityView, node_id: str | None) -> tuple[dict[str, Any], dict[str, Any], list[NodeInfo]]:
@@ -108,6 +170,22 @@ def drill(city: CityView, node_id: str | None) -> tuple[dict[str, Any], dict[str
         return feature_collection([]), _viewport(bounds), []
     cells = city.cells_of(node.id) if node.level == "community" else feature_collection([])
     return cells, _viewport(city.node_bounds[node.id]), city.path(node.id)
+
+
+def drill_any(city: CityView, node_id: str | None) -> tuple[dict[str, Any], dict[str, Any], list[NodeInfo]]:
+    """Like ``drill`` but a cell shows its community's cells and flies to the cell."""
+    node = city.nodes.get(node_id or "")
+    if node is not None and node.level == "cell" and node.parent_id:
+        cells, viewport, _chain = drill(city, node.parent_id)
+        feats = [f for f in cells["features"] if f["id"] == node.id]
+        if feats:
+            from dashboard.registry import geometry_bounds
+
+            b = geometry_bounds([feats[0]["geometry"]])
+            if b:
+                viewport = _viewport(b)
+        return cells, viewport, city.path(node.id)
+    return drill(city, node_id)
 
 
 def _viewport(bounds: Bounds) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """The wall's side panels: KPIs, the live alert feed and the camera wall.
 
-Each builder is pure (context in, components out) so the later live versions only swap the data source:
-``alert-feed`` items will carry ``data-alert-id`` and the camera tiles an ``<img>`` of
-``/api/cameras/<id>/snapshot.jpg`` once those endpoints exist.
+Each builder is pure (context in, data in, components out); the data come from ``wall_data.WallReader``.
+Charts are plain HTML blocks (no plotly: its 4.8 MB bundle would cost seconds of the wall's cold load).
+``alert-feed`` items carry ``data-alert-id``; camera tiles get their frames from
+``/api/cameras/<id>/snapshot.jpg`` (wall.js, about once a second, only for the page on show).
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from dash import html
 
 from dashboard import ids
 from dashboard.context import AppContext
-from dashboard.registry import CameraTile
 
-MAX_CAMERA_TILES = 16  # 4 x 4 is the densest grid still readable from the operators' desks
+MAX_CAMERA_TILES = 36  # pages of CAMERA_PAGE tiles, cycled by wall.js
+CAMERA_PAGE = 4       # a 1×4 strip under the map stays readable from the operators' desks
 
 
 def panel(title: str, body: Any, class_name: str = "", extra: Any = None) -> html.Section:
@@ -44,52 +45,148 @@ def _kpi(label: str, value: Any, value_id: str | None = None, class_name: str = 
 
 
 def kpi_block(ctx: AppContext, open_alerts: int | None) -> html.Div:
-    """Open alerts (``kpi-open-alerts``, live) and the registry's counts."""
-    t, city = ctx.t, ctx.city
+    """Open alerts (``kpi-open-alerts``) with the count per colour, then the rates; filled by the live refresh."""
+    t = ctx.t
     return html.Div(className="kpi-block", children=[
         _kpi(t("kpi.open_alerts"), "—" if open_alerts is None else open_alerts, ids.KPI_OPEN_ALERTS,
              "kpi-main", open_alerts_class(open_alerts)),
-        html.Div(className="kpi-grid", children=[
-            _kpi(t("kpi.districts"), city.count("district")),
-            _kpi(t("kpi.communities"), city.count("community")),
-            _kpi(t("kpi.cells"), city.count("cell")),
-            _kpi(t("kpi.cameras"), city.cameras_total),
-        ]),
+        html.Div(level_chips(ctx, None), id=ids.KPI_LEVELS, className="kpi-levels"),
+        html.Div(kpi_grid(ctx, {}), id=ids.KPI_GRID, className="kpi-grid"),
     ])
+
+
+def level_chips(ctx: AppContext, levels: dict[str, int] | None) -> list[html.Div]:
+    """Open alerts per colour: red, orange, yellow."""
+    return [html.Div(className=f"level-chip level-{lv}", children=[
+        html.Span(ctx.t(f"level.{lv}"), className="level-name"),
+        html.Span("—" if levels is None else str(levels.get(lv, 0)), className="level-count"),
+    ]) for lv in ("red", "orange", "yellow")]
+
+
+def _fmt(value: Any, suffix: str = "") -> str:
+    return "—" if value is None else f"{value:g}{suffix}" if isinstance(value, float) else f"{value}{suffix}"
+
+
+def kpi_grid(ctx: AppContext, k: dict[str, Any]) -> list[html.Div]:
+    """Events today, camera online rate (在线率), patrol on-post rate (在岗率), 1-3-5, resolution (化解率)."""
+    t = ctx.t
+    return [
+        _kpi(t("kpi.events_today"), _fmt(k.get("events_today")), class_name="kpi-events"),
+        _kpi(t("kpi.camera_rate"), _fmt(k.get("camera_rate"), "%"), class_name="kpi-camera-rate"),
+        _kpi(t("kpi.patrol_rate"), _fmt(k.get("patrol_rate"), "%"), class_name="kpi-patrol-rate"),
+        _kpi(t("kpi.rapid_rate"), _fmt(k.get("rapid_rate"), "%"), class_name="kpi-rapid-rate"),
+        _kpi(t("kpi.resolution_rate"), _fmt(k.get("resolution_rate"), "%"), class_name="kpi-resolution-rate"),
+    ]
 
 
 def alert_feed(ctx: AppContext) -> html.Ul:
-    """``alert-feed``: newest alerts first; for now only the "no alerts" placeholder item."""
-    return html.Ul(id=ids.ALERT_FEED, className="alert-feed", children=[
-        html.Li(ctx.t("alerts.empty"), className="alert-item alert-empty"),
-    ])
+    """``alert-feed``: newest alerts first (filled by the live refresh); "no alerts" until then."""
+    return html.Ul(id=ids.ALERT_FEED, className="alert-feed", children=feed_items(ctx, []))
 
 
-def _camera_tile(ctx: AppContext, cam: CameraTile) -> html.Div:
-    return html.Div(className="cam-tile", **{"data-camera-id": cam.id}, children=[
-        html.Div(html.Span(ctx.t("camera.no_picture"), className="cam-nosignal"), className="cam-picture"),
+def place_name(ctx: AppContext, a: dict[str, Any]) -> str:
+    """Community · cell names of an alert's place (ids when the registry does not know them)."""
+    nodes = ctx.city.nodes
+    parts = [nodes[n].name if n in nodes else n for n in (a.get("community"), a.get("cell")) if n]
+    return " · ".join(parts) or (a.get("district") or "")
+
+
+def feed_items(ctx: AppContext, rows: list[dict[str, Any]]) -> list[html.Li]:
+    """One item per alert: colour bar, rule in the screen language, place, status and age (ticked in JS)."""
+    t = ctx.t
+    if not rows:
+        return [html.Li(t("alerts.empty"), className="alert-item alert-empty")]
+    items = []
+    for a in rows:
+        level = "green" if a["status"] in ("resolved", "closed") else a["level"]
+        items.append(html.Li(
+            id={"type": ids.FEED_ITEM, "id": a["id"]}, n_clicks=0,
+            className=f"alert-item level-{level} status-{a['status']}",
+            **{"data-alert-id": a["id"], "data-ts": int(a["ts"] * 1000)},
+            children=[
+                html.Div(className="alert-line", children=[
+                    html.Span(t(f"rule.{a['rule']}"), className="alert-rule"),
+                    html.Span(t(f"status.{a['status']}"), className="alert-status"),
+                ]),
+                html.Div(className="alert-line alert-sub", children=[
+                    html.Span(place_name(ctx, a), className="alert-place"),
+                    html.Span("", className="alert-age"),
+                ]),
+            ]))
+    return items
+
+
+def hourly_chart(ctx: AppContext, h: dict[str, Any] | None) -> html.Div:
+    """Events per hour today (bars) against yesterday (ghost bars), plain HTML: no chart library to load."""
+    t = ctx.t
+    today = (h or {}).get("today", [])
+    yday = (h or {}).get("yesterday", [])
+    top = max([1, *today, *yday])
+    bars = []
+    for hour in range(24):
+        y = yday[hour] if hour < len(yday) else 0
+        v = today[hour] if hour < len(today) else None
+        bars.append(html.Div(className="hbar", title=f"{hour:02d}:00  {t('chart.today')} {v if v is not None else '—'}"
+                                                      f" / {t('chart.yesterday')} {y}", children=[
+            html.Div(className="hbar-y", style={"height": f"{100 * y / top:.1f}%"}),
+            html.Div(className="hbar-t", style={"height": f"{100 * (v or 0) / top:.1f}%"}) if v is not None else None,
+            html.Span(f"{hour:02d}" if hour % 3 == 0 else "", className="hbar-label"),
+        ]))
+    legend = [html.Span(t("chart.today"), className="legend legend-today"),
+              html.Span(t("chart.yesterday"), className="legend legend-yday"),
+              html.Span(f"{sum(today)} / {sum(yday)}", className="legend legend-sum")]
+    if (h or {}).get("district_only"):
+        legend.append(html.Span(t("chart.district_only"), className="legend"))
+    return html.Div(className="hourly", children=[html.Div(legend, className="chart-legend"),
+                                                  html.Div(bars, className="hbars")])
+
+
+def heat_map(ctx: AppContext, heat: dict[str, Any] | None) -> html.Div:
+    """Hour-of-day × district (or × day inside a district) over 7 days, cell opacity ~ events."""
+    rows = (heat or {}).get("rows", [])
+    top = max([1, *(v for _r, vals in rows for v in vals)])
+    nodes = ctx.city.nodes
+    out = []
+    for key, vals in rows:
+        label = nodes[key].name if key in nodes else f"{key[4:6]}-{key[6:8]}" if len(key) == 8 else key
+        cells = [html.Div(className="heat-cell", title=f"{label} {h:02d}:00  {v}",
+                          style={"opacity": f"{0.08 + 0.92 * v / top:.2f}"}) for h, v in enumerate(vals)]
+        out.append(html.Div([html.Div(label, className="heat-label"), *cells], className="heat-row"))
+    axis = [html.Div("", className="heat-label")] + [
+        html.Div(f"{h:02d}" if h % 6 == 0 else "", className="heat-axis") for h in range(24)]
+    return html.Div([*out, html.Div(axis, className="heat-row heat-axis-row")], className="heat")
+
+
+def _camera_tile(ctx: AppContext, cam: dict[str, Any], page: int) -> html.Div:
+    state = "on" if cam.get("online") else "off"
+    return html.Div(className=f"cam-tile cam-{state}", **{"data-camera-id": cam["id"], "data-page": page}, children=[
+        html.Div(className="cam-picture", children=[
+            html.Img(className="cam-img", alt=""),
+            html.Span(ctx.t("camera.no_picture"), className="cam-nosignal"),
+            html.Span(className="cam-dot"),
+        ]),
         html.Div(className="cam-caption", children=[
-            html.Span(cam.name, className="cam-name"), html.Span(cam.id, className="cam-id"),
+            html.Span(cam["name"], className="cam-name"), html.Span(cam["id"], className="cam-id"),
         ]),
     ])
 
 
 def camera_grid(n: int) -> tuple[int, int]:
-    """Columns and rows of the camera strip: one row up to 6 cameras (at least 4 columns so a lone tile
-    stays tile-sized), then two rows."""
+    """Columns and rows of a strip of ``n`` tiles: one row up to 6 (at least 4 columns), then two rows."""
     if n <= 6:
         return max(4, n), 1
-    cols = math.ceil(n / 2)
-    return cols, 2
+    return math.ceil(n / 2), 2
+
+
+def camera_tiles(ctx: AppContext, cams: list[dict[str, Any]]) -> list[Any]:
+    """Streamed cameras of the scope in pages of CAMERA_PAGE tiles (wall.js shows one page at a time)."""
+    if not cams:
+        return [html.Div(ctx.t("camera.none"), className="cam-none")]
+    return [_camera_tile(ctx, cam, i // CAMERA_PAGE) for i, cam in enumerate(cams)]
 
 
 def camera_wall(ctx: AppContext) -> html.Div:
-    """``camera-wall``: one 16:9 tile per streamed camera (at most MAX_CAMERA_TILES)."""
-    cams = ctx.city.streamed[:MAX_CAMERA_TILES]
-    if not cams:
-        return html.Div(id=ids.CAMERA_WALL, className="camera-wall camera-wall-empty",
-                        children=html.Div(ctx.t("camera.none"), className="cam-none"))
-    cols, _rows = camera_grid(len(cams))
-    return html.Div(id=ids.CAMERA_WALL, className="camera-wall",
-                    style={"gridTemplateColumns": f"repeat({cols}, minmax(0, 1fr))"},
-                    children=[_camera_tile(ctx, cam) for cam in cams])
+    """``camera-wall``: live frames of the streamed cameras in scope, 4 per page, cycling (wall.js)."""
+    cams = [{"id": c.id, "name": c.name, "online": False} for c in ctx.city.streamed[:MAX_CAMERA_TILES]]
+    return html.Div(id=ids.CAMERA_WALL, className="camera-wall", children=camera_tiles(ctx, cams),
+                    **{"data-pages": max(1, math.ceil(len(cams) / CAMERA_PAGE))})

@@ -1,0 +1,69 @@
+"""The alert detail over the wall: opened by a click on a feed item, with evidence frame and history.
+
+The evidence frame is embedded in the callback's answer (a data: URI of the JPEG kept when the alert fired),
+so it rides on the wall's own signed-in callback instead of a second, separately authorised image request.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from typing import Any
+
+from dash import html
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from alerts import store
+from dashboard import ids
+from dashboard.components.panels import place_name
+from dashboard.context import AppContext
+
+log = logging.getLogger(__name__)
+
+
+def detail_shell(ctx: AppContext) -> html.Div:
+    """The (hidden) overlay; its body is filled by ``detail_body``."""
+    return html.Div(id=ids.ALERT_DETAIL, className="alert-detail hidden", children=[
+        html.Div(className="alert-detail-head", children=[
+            html.H2(ctx.t("detail.title"), className="panel-title"),
+            html.Button(ctx.t("detail.close"), id=ids.ALERT_DETAIL_CLOSE, n_clicks=0, className="map-reset"),
+        ]),
+        html.Div(id=f"{ids.ALERT_DETAIL}-body", className="alert-detail-body"),
+    ])
+
+
+def detail_body(ctx: AppContext, alert_id: str) -> Any:
+    """Rule, level, status, place, subject, evidence frame and the transition history of one alert."""
+    t, tz = ctx.t, ctx.settings.city.timezone
+    try:
+        with Session(ctx.engine) as s:
+            alert = store.get(s, alert_id)
+            if alert is None:
+                return html.Div(alert_id, className="detail-missing")
+            doc = store.to_contract(alert, tz)
+            history = store.history(s, alert, tz)
+            jpeg = store.snapshot(s, alert)
+    except SQLAlchemyError as exc:
+        log.warning("wall: alert detail unavailable: %s", exc.__class__.__name__)
+        return html.Div(t("wall.data_down"), className="detail-missing")
+    loc = doc["location"]
+    place = place_name(ctx, {"community": loc["community_id"], "cell": loc["cell_id"], "district": loc["district_id"]})
+    facts = [(t("detail.place"), place), (t("detail.subject"), doc["subject"]["id"]),
+             (t("detail.opened"), (doc["opened_at"] or "")[:19].replace("T", " "))]
+    evidence = (html.Img(src="data:image/jpeg;base64," + base64.b64encode(jpeg).decode(), className="detail-img")
+                if jpeg else html.Div(t("detail.no_evidence"), className="detail-noimg"))
+    return html.Div(className=f"detail level-{doc['level']}", **{"data-alert-id": alert_id}, children=[
+        html.Div(className="detail-title", children=[
+            html.Span(t(f"rule.{doc['rule']}"), className="alert-rule"),
+            html.Span(t(f"level.{doc['level']}"), className=f"detail-level level-{doc['level']}"),
+            html.Span(t(f"status.{doc['status']}"), className="alert-status"),
+            html.Span(alert_id, className="cam-id"),
+        ]),
+        html.Dl([x for k, v in facts for x in (html.Dt(k), html.Dd(v))], className="detail-facts"),
+        html.Div(t("detail.evidence"), className="detail-section"), evidence,
+        html.Div(t("detail.history"), className="detail-section"),
+        html.Ol([html.Li(f"{h['at'][11:19]}  {t('status.' + h['to']) if h['to'] else h['action']}  "
+                         f"{h['actor']}{'  ' + h['note'] if h.get('note') else ''}") for h in history],
+                className="detail-history"),
+    ])

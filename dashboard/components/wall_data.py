@@ -1,0 +1,377 @@
+"""What the wall shows, read from aggregates: never a scan of an event stream.
+
+``WallReader.read(scope)`` returns one plain dict per refresh, section by section, for the drill-down scope
+(None = whole city). Sources and cost per refresh:
+
+- open alerts: the rows of alerts not yet resolved (SQL, index on ``status``), so the cost follows the number
+  of *open* alerts, never the number of events; the feed is ``ORDER BY opened_at DESC LIMIT 12``;
+- ``kpi-open-alerts`` at city scope: ZCARD of the engine's open-alert index (CONTRACT §4);
+- patrol: HGETALL of the latest-position hash (one entry per unit);
+- every ``SLOW_S`` seconds, shared by every wall on this server: devices seen in the last 5 min (one ZRANGEBYSCORE),
+  health hashes of the streamed cameras, the hourly aggregates (a past hour is cached, only the current
+  hour is re-read) and today's alert figures (1-3-5, resolution) from SQL.
+
+A section whose source failed comes back as None (the wall keeps what it shows) and ``ok`` is False, which
+turns the "data as of" stamp red; the next successful read clears it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+import redis
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from dashboard.components.wall_index import WallIndex, load_index
+from onescreen import names
+from onescreen.db.models import Alert
+
+log = logging.getLogger(__name__)
+
+OPEN_STATUSES = ("open", "acknowledged", "dispatched", "on_scene")
+LEVEL_RANK = {"red": 3, "orange": 2, "yellow": 1}
+FEED_SIZE = 12
+MAX_ALERT_MARKERS = 400
+MAX_DEVICE_MARKERS = 1500          # more than this in scope: draw only the offline ones (and streamed cameras)
+EVENT_FAMILIES = (names.ACCESS,)   # "events" on the wall: door events (patrol fixes and heartbeats are telemetry)
+ONLINE_WINDOW_S = 300              # a device silent longer counts offline (CONTRACT: device_offline after 300 s)
+CAMERA_FRAME_S = 60                # a streamed camera without a frame this long counts offline
+PATROL_SILENT_S = 300
+SLOW_S = 2.0                       # cadence of the shared, costlier reads
+PAST_HOUR_TTL_S = 300.0            # late events (≤ late limit) can still land in a past hour: re-read now and then
+
+
+def _rank(level: str) -> int:
+    return LEVEL_RANK.get(level, 0)
+
+
+def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    dy = (lat2 - lat1) * 111_195.0
+    dx = (lon2 - lon1) * 111_195.0 * math.cos(math.radians((lat1 + lat2) / 2))
+    return math.hypot(dx, dy)
+
+
+class WallReader:
+    """One per app (``reader(ctx)``); thread-safe; the slow part is shared by every wall and scope."""
+
+    def __init__(self, ctx: Any):
+        self.ctx = ctx
+        self._index: WallIndex | None = None
+        self._lock = threading.Lock()
+        self._slow_at = 0.0
+        self._slow: dict[str, Any] = {}
+        self._slow_ok = True
+        self._hours: dict[str, tuple[float, dict[str, int]]] = {}
+
+    @property
+    def index(self) -> WallIndex:
+        if self._index is None:
+            self._index = load_index(self.ctx.engine)
+        return self._index
+
+    # ------------------------------------------------------------------ public
+    def read(self, scope: str | None) -> dict[str, Any]:
+        """Every section for ``scope``; failed sources give None sections and ``ok`` False."""
+        ix = self.index
+        out: dict[str, Any] = {"ok": True}
+        slow_ok = self._refresh_slow()
+        out["ok"] = slow_ok
+        try:
+            open_rows, feed = self._alerts(scope)
+        except SQLAlchemyError as exc:
+            log.warning("wall: alerts unavailable: %s", exc.__class__.__name__)
+            open_rows, feed, out["ok"] = None, None, False
+        try:
+            zcard = int(self.ctx.redis.zcard(names.OPEN_ALERTS)) if scope is None else None
+            positions = self.ctx.redis.hgetall(names.PATROL_LATEST)
+        except redis.RedisError as exc:
+            log.warning("wall: Redis unavailable: %s", exc.__class__.__name__)
+            zcard, positions, out["ok"] = None, None, False
+        in_scope = None if open_rows is None else [a for a in open_rows if self._inside(a, scope)]
+        out["feed"] = feed
+        out["colors"] = None if open_rows is None else self._colors(open_rows)
+        out["alert_points"] = None if in_scope is None else self._alert_points(in_scope)
+        out["patrol"] = None if positions is None else self._patrol(ix, scope, positions)
+        out["devices"] = self._devices(ix, scope) if self._slow else None
+        out["cameras"] = self._camera_tiles(ix, scope) if self._slow else None
+        out["kpi"] = self._kpis(ix, scope, in_scope, zcard, out["patrol"], out["devices"])
+        out["hourly"] = self._hourly(ix, scope) if self._slow else None
+        out["heat"] = self._heat(ix, scope) if self._slow else None
+        out["density"] = self._slow.get("density")
+        return out
+
+    # ------------------------------------------------------------------ alerts (SQL)
+    def _alerts(self, scope: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        cols = (Alert.alert_id, Alert.rule, Alert.level, Alert.status, Alert.district_id, Alert.community_id,
+                Alert.cell_id, Alert.lat, Alert.lon, Alert.opened_at, Alert.subject_id)
+        with Session(self.ctx.engine) as s:
+            rows = s.execute(select(*cols).where(Alert.status.in_(OPEN_STATUSES), Alert.alert_id.is_not(None))
+                             .limit(5000)).all()
+            q = select(*cols).where(Alert.alert_id.is_not(None))
+            node_level = self.index.level.get(scope or "")
+            if node_level == "district":
+                q = q.where(Alert.district_id == scope)
+            elif node_level == "community":
+                q = q.where(Alert.community_id == scope)
+            elif node_level == "cell":
+                q = q.where(Alert.cell_id == scope)
+            feed = s.execute(q.order_by(Alert.opened_at.desc(), Alert.id.desc()).limit(FEED_SIZE)).all()
+        return [self._row(r) for r in rows], [self._row(r) for r in feed]
+
+    @staticmethod
+    def _row(r: Any) -> dict[str, Any]:
+        opened = r.opened_at
+        return {"id": r.alert_id, "rule": r.rule, "level": r.level, "status": r.status,
+                "district": r.district_id, "community": r.community_id, "cell": r.cell_id,
+                "lat": r.lat, "lon": r.lon, "subject": r.subject_id,
+                "ts": _epoch(opened)}
+
+    def _inside(self, a: dict[str, Any], scope: str | None) -> bool:
+        if scope is None:
+            return True
+        ix = self.index
+        return any(ix.inside(n, scope) for n in (a["cell"], a["community"], a["district"]) if n)
+
+    @staticmethod
+    def _colors(rows: list[dict[str, Any]]) -> dict[str, str]:
+        """Highest open level per district, community and cell."""
+        best: dict[str, str] = {}
+        for a in rows:
+            for node in (a["district"], a["community"], a["cell"]):
+                if node and _rank(a["level"]) > _rank(best.get(node, "")):
+                    best[node] = a["level"]
+        return dict(sorted(best.items()))
+
+    @staticmethod
+    def _alert_points(rows: list[dict[str, Any]]) -> list[list[Any]]:
+        rows = sorted(rows, key=lambda a: (-_rank(a["level"]), -a["ts"]))[:MAX_ALERT_MARKERS]
+        return [[a["id"], round(a["lat"], 6), round(a["lon"], 6), a["level"], a["rule"]]
+                for a in rows if a["lat"] is not None and a["lon"] is not None]
+
+    # ------------------------------------------------------------------ patrol
+    def _patrol(self, ix: WallIndex, scope: str | None, positions: dict[str, str]) -> dict[str, Any]:
+        now = time.time()
+        points, counts = [], {"on_post": 0, "moving": 0, "off": 0}
+        for unit in ix.units_in(scope):
+            raw = positions.get(unit.id)
+            doc = orjson.loads(raw) if raw else None
+            state = "off"
+            lat, lon = unit.lat, unit.lon
+            if doc is not None:
+                lat, lon = float(doc.get("lat", lat)), float(doc.get("lon", lon))
+                fresh = now - float(doc.get("ts", 0)) / 1000.0 <= PATROL_SILENT_S
+                if fresh and doc.get("status") != "off_duty":
+                    near = unit.post_id is not None and _metres(lat, lon, unit.lat, unit.lon) <= unit.radius_m
+                    state = "on_post" if near else "moving"
+            counts[state] += 1
+            if doc is not None or unit.post_id:
+                points.append([unit.id, round(lat, 6), round(lon, 6), state])
+        staffed = sum(1 for u in ix.units_in(scope) if u.post_id)
+        return {"points": points, "counts": counts, "staffed": staffed}
+
+    # ------------------------------------------------------------------ slow, shared reads
+    def _refresh_slow(self) -> bool:
+        """Re-read the shared sources at most every SLOW_S seconds (one thread does it, others reuse)."""
+        if time.monotonic() - self._slow_at < SLOW_S or not self._lock.acquire(blocking=False):
+            return self._slow_ok
+        try:
+            self._slow_at = time.monotonic()
+            slow: dict[str, Any] = {}
+            ok = True
+            try:
+                slow.update(self._read_redis_slow())
+            except redis.RedisError as exc:
+                log.warning("wall: Redis unavailable: %s", exc.__class__.__name__)
+                ok = False
+            try:
+                slow.update(self._read_sql_slow())
+            except SQLAlchemyError as exc:
+                log.warning("wall: database unavailable: %s", exc.__class__.__name__)
+                ok = False
+            if ok:
+                self._slow = slow
+            self._slow_ok = ok
+            return ok
+        finally:
+            self._lock.release()
+
+    def _read_redis_slow(self) -> dict[str, Any]:
+        r, ix, now = self.ctx.redis, self.index, time.time()
+        online = set(r.zrangebyscore(names.DEVICE_LAST_SEEN, now - ONLINE_WINDOW_S, "+inf"))
+        streamed = [c.id for c in ix.cameras if c.streamed]
+        pipe = r.pipeline(transaction=False)
+        for cid in streamed:
+            pipe.hmget(names.camera_health(cid), "state", "last_frame_at", "fps")
+        health = {}
+        for cid, (state, last_frame, fps) in zip(streamed, pipe.execute()):
+            fresh = last_frame is not None and now - int(last_frame) / 1000.0 <= CAMERA_FRAME_S
+            health[cid] = {"online": bool(state in ("online", "degraded") and fresh),
+                           "state": state or "unknown", "fps": fps}
+        return {"online": online, "health": health, "hours": self._read_hours(r)}
+
+    def _read_hours(self, r: redis.Redis) -> dict[str, dict[str, int]]:
+        """Summed ``district|family`` counts of the last 8 local days, by hour key; past hours cached."""
+        tz = self.ctx.tz
+        now = datetime.now(tz)
+        current = now.strftime("%Y%m%d%H")
+        keys = [(now - timedelta(hours=h)).strftime("%Y%m%d%H") for h in range(0, 24 * 8)]
+        mono = time.monotonic()
+        stale = [k for k in keys if k == current or k not in self._hours or mono - self._hours[k][0] > PAST_HOUR_TTL_S]
+        parts = self.ctx.settings.redis.partitions
+        if stale:
+            pipe = r.pipeline(transaction=False)
+            for k in stale:
+                for p in range(parts):
+                    pipe.hgetall(names.hourly_counts(p, k))
+            replies = pipe.execute()
+            for i, k in enumerate(stale):
+                total: dict[str, int] = {}
+                for h in replies[i * parts:(i + 1) * parts]:
+                    for field, n in h.items():
+                        total[field] = total.get(field, 0) + int(n)
+                self._hours[k] = (mono, total)
+        keep = set(keys)
+        for k in [k for k in self._hours if k not in keep]:
+            del self._hours[k]
+        return {k: self._hours[k][1] for k in keys}
+
+    def _read_sql_slow(self) -> dict[str, Any]:
+        tz = self.ctx.tz
+        midnight = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+        week = midnight - timedelta(days=7)
+        with Session(self.ctx.engine) as s:
+            today = s.execute(select(Alert.district_id, Alert.community_id, Alert.cell_id, Alert.status,
+                                     Alert.opened_at, Alert.acknowledged_at, Alert.dispatched_at,
+                                     Alert.on_scene_at)
+                              .where(Alert.opened_at >= midnight, Alert.alert_id.is_not(None))).all()
+            density = s.execute(select(Alert.community_id, Alert.cell_id, func.count())
+                                .where(Alert.opened_at >= week).group_by(Alert.community_id, Alert.cell_id)).all()
+        dens: dict[str, int] = {}
+        for community, cell, n in density:
+            for node in (community, cell):
+                if node:
+                    dens[node] = dens.get(node, 0) + int(n)
+        return {"today": [tuple(r) for r in today], "density": dens}
+
+    # ------------------------------------------------------------------ sections from the slow data
+    def _devices(self, ix: WallIndex, scope: str | None) -> dict[str, Any]:
+        online, health = self._slow["online"], self._slow["health"]
+        cams = ix.cameras_in(scope)
+        cam_on = 0
+        points = []
+        many = len(cams) > MAX_DEVICE_MARKERS  # then only the streamed cameras: a city of 19,000 stays legible
+        for c in cams:
+            up = health[c.id]["online"] if c.streamed and c.id in health else c.id in online
+            cam_on += up
+            if not many or c.streamed:
+                points.append([c.id, round(c.lat, 6), round(c.lon, 6), "camera", 1 if up else 0])
+        doors = ix.doors_in(scope)
+        if len(doors) <= MAX_DEVICE_MARKERS:
+            points += [[d.id, round(d.lat, 6), round(d.lon, 6), "door", 1 if d.id in online else 0] for d in doors]
+        return {"points": points, "cameras": len(cams), "cameras_online": cam_on}
+
+    def _camera_tiles(self, ix: WallIndex, scope: str | None) -> list[dict[str, Any]]:
+        health = self._slow["health"]
+        tiles = [c for c in ix.cameras_in(scope) if c.streamed] or [c for c in ix.cameras if c.streamed]
+        return [{"id": c.id, "name": c.name, "online": health.get(c.id, {}).get("online", False),
+                 "state": health.get(c.id, {}).get("state", "unknown")} for c in tiles[:36]]
+
+    def _event_hours(self, ix: WallIndex, scope: str | None) -> dict[str, int]:
+        districts = ix.districts_of(scope)
+        out: dict[str, int] = {}
+        for hour, fields in self._slow["hours"].items():
+            n = 0
+            for field, count in fields.items():
+                district, _, family = field.partition("|")
+                if family in EVENT_FAMILIES and (districts is None or district in districts):
+                    n += count
+            out[hour] = n
+        return out
+
+    def _hourly(self, ix: WallIndex, scope: str | None) -> dict[str, Any]:
+        """Events per local hour, today and yesterday."""
+        per_hour = self._event_hours(ix, scope)
+        now = datetime.now(self.ctx.tz)
+        today = now.strftime("%Y%m%d")
+        yday = (now - timedelta(days=1)).strftime("%Y%m%d")
+        return {"today": [per_hour.get(f"{today}{h:02d}", 0) for h in range(now.hour + 1)],
+                "yesterday": [per_hour.get(f"{yday}{h:02d}", 0) for h in range(24)],
+                "district_only": ix.level.get(scope or "") in ("community", "cell")}
+
+    def _heat(self, ix: WallIndex, scope: str | None) -> dict[str, Any]:
+        """City scope: district x hour-of-day over 7 days; inside a district: day x hour-of-day."""
+        hours = self._slow["hours"]
+        now = datetime.now(self.ctx.tz)
+        days = [(now - timedelta(days=d)).strftime("%Y%m%d") for d in range(6, -1, -1)]
+        districts = ix.districts_of(scope)
+        if districts is None:
+            rows_ids = sorted(d for d, lvl in ix.level.items() if lvl == "district")
+            grid = {d: [0] * 24 for d in rows_ids}
+            for day in days:
+                for h in range(24):
+                    for field, count in hours.get(f"{day}{h:02d}", {}).items():
+                        district, _, family = field.partition("|")
+                        if family in EVENT_FAMILIES and district in grid:
+                            grid[district][h] += count
+            return {"kind": "district", "rows": [[d, grid[d]] for d in rows_ids]}
+        per_hour = self._event_hours(ix, scope)
+        return {"kind": "day", "rows": [[d, [per_hour.get(f"{d}{h:02d}", 0) for h in range(24)]] for d in days]}
+
+    def _kpis(self, ix: WallIndex, scope: str | None, open_rows: list[dict[str, Any]] | None,
+              zcard: int | None, patrol: dict[str, Any] | None, devices: dict[str, Any] | None) -> dict[str, Any]:
+        k: dict[str, Any] = {}
+        if open_rows is not None:
+            by = {"red": 0, "orange": 0, "yellow": 0}
+            for a in open_rows:
+                if a["level"] in by:
+                    by[a["level"]] += 1
+            k["levels"] = by
+            k["open"] = zcard if scope is None and zcard is not None else len(open_rows)
+        elif zcard is not None:
+            k["open"] = zcard
+        if devices is not None:
+            k["camera_rate"] = _pct(devices["cameras_online"], devices["cameras"])
+        if patrol is not None:
+            k["patrol_rate"] = _pct(patrol["counts"]["on_post"], patrol["staffed"])
+        if self._slow:
+            k["events_today"] = sum(self._hourly(ix, scope)["today"])
+            today = [r for r in self._slow["today"]
+                     if scope is None or any(ix.inside(n, scope) for n in r[:3] if n)]
+            done = sum(1 for r in today if r[3] in ("resolved", "closed"))
+            k["resolution_rate"] = _pct(done, len(today))
+            dispatched = [r for r in today if r[6] is not None]
+            ok135 = sum(1 for r in dispatched if _within(r[4], r[5], 60) and _within(r[4], r[6], 180)
+                        and _within(r[4], r[7], 300))
+            k["rapid_rate"] = _pct(ok135, len(dispatched))
+        return k
+
+
+def _epoch(dt: datetime) -> float:
+    """Epoch seconds of a DB timestamp (SQLite gives naive UTC)."""
+    from datetime import timezone
+
+    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def _within(start: datetime | None, end: datetime | None, seconds: float) -> bool:
+    return start is not None and end is not None and _epoch(end) - _epoch(start) <= seconds
+
+
+def _pct(n: int, total: int) -> float | None:
+    return None if total <= 0 else round(100.0 * n / total, 1)
+
+
+def reader(ctx: Any) -> WallReader:
+    """The app's WallReader (created on first use, kept on the context like the API's session factory)."""
+    r = ctx.__dict__.get("_wall_reader")
+    if r is None:
+        r = ctx.__dict__.setdefault("_wall_reader", WallReader(ctx))
+    return r

@@ -1,0 +1,121 @@
+"""Where every device, post and unit of the city sits in the grid tree, for the wall's scope filters.
+
+The wall's panels follow the map's drill-down scope (city, a district, a community, a cell), so each refresh
+needs "which cameras / doors / units / posts are under this node". The registry changes only on an import,
+so this index is read once per app (lazily, on the first wall refresh) and per-scope lists are memoised:
+a refresh then costs a dict look-up, not a walk over 19,000 cameras.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from onescreen.db.models import Camera, Door, GridNode, PatrolPost, PatrolUnit
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A device or post with its position and grid cell."""
+
+    id: str
+    name: str
+    cell_id: str
+    lat: float
+    lon: float
+    streamed: bool = False
+    radius_m: float = 0.0
+    post_id: str | None = None
+
+
+@dataclass
+class WallIndex:
+    """Grid chains and positioned things; ``chain[cell]`` = the cell and all its ancestors."""
+
+    chain: dict[str, frozenset[str]] = field(default_factory=dict)
+    level: dict[str, str] = field(default_factory=dict)
+    district: dict[str, str] = field(default_factory=dict)  # node -> its district (None above)
+    cameras: tuple[Placed, ...] = ()
+    doors: tuple[Placed, ...] = ()
+    posts: dict[str, Placed] = field(default_factory=dict)
+    units: dict[str, Placed] = field(default_factory=dict)  # unit -> (name, post position, radius)
+
+    def inside(self, node_id: str | None, scope: str | None) -> bool:
+        """True when ``node_id`` lies in ``scope`` (None = the whole city)."""
+        return scope is None or scope in self.chain.get(node_id or "", frozenset())
+
+    def districts_of(self, scope: str | None) -> frozenset[str] | None:
+        """Districts whose hourly aggregates describe ``scope`` (None = all); below a district, its own."""
+        if scope is None or self.level.get(scope) in (None, "city"):
+            return None
+        d = self.district.get(scope)
+        return frozenset([d]) if d else None
+
+    @lru_cache(maxsize=512)
+    def cameras_in(self, scope: str | None) -> tuple[Placed, ...]:
+        return tuple(c for c in self.cameras if self.inside(c.cell_id, scope))
+
+    @lru_cache(maxsize=512)
+    def doors_in(self, scope: str | None) -> tuple[Placed, ...]:
+        return tuple(d for d in self.doors if self.inside(d.cell_id, scope))
+
+    @lru_cache(maxsize=512)
+    def units_in(self, scope: str | None) -> tuple[Placed, ...]:
+        """Units whose post lies in ``scope`` (units without a post count for the whole city only)."""
+        return tuple(u for u in self.units.values()
+                     if (scope is None) or (u.cell_id and self.inside(u.cell_id, scope)))
+
+    __hash__ = object.__hash__  # lru_cache on methods keys by instance identity
+
+
+def _chains(nodes: list[Any]) -> tuple[dict[str, frozenset[str]], dict[str, str], dict[str, str]]:
+    parent = {n.id: n.parent_id for n in nodes}
+    level = {n.id: n.level for n in nodes}
+    chain: dict[str, frozenset[str]] = {}
+    district: dict[str, str] = {}
+    for nid in parent:
+        seen, cur = [], nid
+        while cur is not None and cur in parent and len(seen) < 8:
+            seen.append(cur)
+            if level[cur] == "district":
+                district[nid] = cur
+            cur = parent[cur]
+        chain[nid] = frozenset(seen)
+    return chain, level, district
+
+
+def load_index(engine: Engine) -> WallIndex:
+    """Read the registry tables the wall filters by; an error gives an empty index (the wall still runs)."""
+    try:
+        with Session(engine) as s:
+            nodes = list(s.execute(select(GridNode.id, GridNode.parent_id, GridNode.level)))
+            cams = list(s.execute(select(Camera.id, Camera.name, Camera.cell_id, Camera.lat, Camera.lon,
+                                         Camera.streamed)))
+            doors = list(s.execute(select(Door.id, Door.name, Door.cell_id, Door.lat, Door.lon)))
+            posts = list(s.scalars(select(PatrolPost)))
+            units = list(s.scalars(select(PatrolUnit)))
+    except SQLAlchemyError as exc:
+        log.warning("wall index not loaded: %s", exc.__class__.__name__)
+        return WallIndex()
+    chain, level, district = _chains(nodes)
+    post_map = {p.id: Placed(p.id, p.name, p.cell_id, p.lat, p.lon, radius_m=p.radius_m) for p in posts}
+    unit_map: dict[str, Placed] = {}
+    for u in units:
+        post = post_map.get(u.post_id or "")
+        unit_map[u.id] = Placed(u.id, u.name, post.cell_id if post else "", post.lat if post else 0.0,
+                                post.lon if post else 0.0, radius_m=post.radius_m if post else 0.0,
+                                post_id=u.post_id)
+    return WallIndex(
+        chain=chain, level=level, district=district,
+        cameras=tuple(Placed(c.id, c.name, c.cell_id, c.lat, c.lon, bool(c.streamed)) for c in cams),
+        doors=tuple(Placed(d.id, d.name, d.cell_id, d.lat, d.lon) for d in doors),
+        posts=post_map, units=unit_map,
+    )

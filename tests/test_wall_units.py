@@ -1,0 +1,105 @@
+"""The wall's pure parts and its camera-frame endpoint, without a browser: drill-down steps, colours by
+highest open level, point features, feed items (``data-alert-id``), section hashing, and
+``GET /api/cameras/{id}/snapshot.jpg`` (401 without credentials, the frame with a bearer token or a session).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard.components import citymap
+from dashboard.components.panels import feed_items, kpi_grid
+from dashboard.components.wall_data import WallReader, _pct
+from dashboard.registry import CityView, NodeInfo
+from onescreen import names
+
+
+def tiny_city() -> CityView:
+    nodes = {n.id: n for n in (NodeInfo("C", "city", None, "市"), NodeInfo("D1", "district", "C", "西城"),
+                               NodeInfo("D1-01", "community", "D1", "北门"), NodeInfo("G1", "cell", "D1-01", "一网格"),
+                               NodeInfo("D2", "district", "C", "东湖"), NodeInfo("D2-01", "community", "D2", "湖滨"))}
+    return CityView(name="t", nodes=nodes)
+
+
+@pytest.mark.parametrize("scope,clicked,expected", [
+    (None, "D1-01", "D1"),          # city: a click on a community chooses its district
+    ("D1", "D1-01", "D1-01"),       # district: the community
+    ("D1-01", "G1", "G1"),          # community: the cell
+    ("G1", "G1", "G1"),             # the bottom
+    ("D1", "D2-01", "D2"),          # a community of another district: that district
+    ("D1", None, "D1"),             # nothing clicked: stay
+])
+def test_next_scope_goes_one_level_down(scope, clicked, expected):
+    assert citymap.next_scope(tiny_city(), scope, clicked) == expected
+
+
+def test_colors_take_the_highest_open_level_per_node():
+    rows = [{"district": "D1", "community": "D1-01", "cell": "G1", "level": "yellow"},
+            {"district": "D1", "community": "D1-01", "cell": None, "level": "red"},
+            {"district": "D2", "community": "D2-01", "cell": None, "level": "orange"}]
+    assert WallReader._colors(rows) == {"D1": "red", "D1-01": "red", "G1": "yellow", "D2": "orange",
+                                        "D2-01": "orange"}
+
+
+def test_points_are_geojson_in_lon_lat_order():
+    fc = citymap.points([["A-1", 26.6, 118.1, "red", "gathering"]], "alert")
+    feat = fc["features"][0]
+    assert feat["geometry"]["coordinates"] == [118.1, 26.6]
+    assert feat["properties"] == {"id": "A-1", "kind": "alert", "level": "red", "rule": "gathering"}
+
+
+class _Ctx:
+    def __init__(self):
+        from dashboard.i18n import Translator
+
+        self.t = Translator("zh")
+        self.city = tiny_city()
+
+
+def test_feed_items_carry_alert_id_rule_in_chinese_and_place():
+    rows = [{"id": "A-2", "rule": "off_post", "level": "yellow", "status": "open", "district": "D1",
+             "community": "D1-01", "cell": "G1", "ts": 1.5},
+            {"id": "A-1", "rule": "device_offline", "level": "yellow", "status": "closed", "district": "D2",
+             "community": "D2-01", "cell": None, "ts": 1.0}]
+    items = feed_items(_Ctx(), rows)
+    first = items[0].to_plotly_json()["props"]
+    assert first["data-alert-id"] == "A-2" and "level-yellow" in first["className"]
+    assert "level-green" in items[1].to_plotly_json()["props"]["className"]  # handled: shown green
+    text = str(items[0].to_plotly_json())
+    assert "脱岗" in text and "北门 · 一网格" in text
+
+
+def test_kpis_show_a_dash_when_there_is_nothing_to_count():
+    assert _pct(0, 0) is None and _pct(1, 3) == 33.3
+    grid = str([k.to_plotly_json() for k in kpi_grid(_Ctx(), {"camera_rate": 99.5})])
+    assert "99.5%" in grid and "—" in grid
+
+
+def test_camera_snapshot_needs_credentials(settings, redis_client):
+    from alerts.tokens import create_token
+    from dashboard.app import create_app
+    from onescreen.accounts import add_user
+    from onescreen.db.session import make_engine, session_factory
+    from tests.auth_helpers import create_users, logged_in_client
+
+    engine = make_engine(settings.database.url)
+    with session_factory(engine)() as session:
+        add_user(session, "api", "password-123", "operator")
+        token = create_token(session, "api")
+        session.commit()
+    engine.dispose()
+    users = create_users(settings.database.url)
+    app = create_app(settings)
+    client = app.server.test_client()
+    url = "/api/cameras/CAM-1/snapshot.jpg"
+    assert client.get(url).status_code == 401
+    assert client.get(url, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert client.get(url, headers=bearer).status_code == 404  # no frame yet
+    assert client.get(url + "?missing=204", headers=bearer).status_code == 204
+    redis_client.set(names.camera_snapshot("CAM-1"), b"\xff\xd8jpeg\xff\xd9")
+    resp = client.get(url, headers=bearer)
+    assert resp.status_code == 200 and resp.mimetype == "image/jpeg" and resp.data == b"\xff\xd8jpeg\xff\xd9"
+    assert resp.headers["Cache-Control"] == "no-store"
+    session_client = logged_in_client(app, users["duty"].username, users["duty"].password)
+    assert session_client.get(url).data == b"\xff\xd8jpeg\xff\xd9"
