@@ -69,10 +69,20 @@ class EventStore:
         self.zone = ZoneInfo(timezone)
         self.dedup_window_s = dedup_window_s
         self.stream_maxlen = stream_maxlen
-        self._store_once = client.register_script(STORE_ONCE)
+        self._sha: str | None = None  # loaded on first write: Redis may be down when we start
         self._hours: dict[int, str] = {}
 
     def write(self, accepted: Sequence[Accepted], rejected: Sequence[RawRejected]) -> BatchResult:
+        """One pipeline for the batch; after a Redis restart (script cache empty) load and replay it once."""
+        if self._sha is None:
+            self._sha = self.client.script_load(STORE_ONCE)
+        try:
+            return self._write(accepted, rejected)
+        except redis.exceptions.NoScriptError:
+            self._sha = self.client.script_load(STORE_ONCE)
+            return self._write(accepted, rejected)  # idempotent: events already stored come back as duplicates
+
+    def _write(self, accepted: Sequence[Accepted], rejected: Sequence[RawRejected]) -> BatchResult:
         t0 = time.perf_counter()
         pipe = self.client.pipeline(transaction=False)
         for ev in accepted:
@@ -80,7 +90,8 @@ class EventStore:
                     names.hourly_counts(ev.partition, self._hour(ev.doc["ts"]))]
             args = [self.dedup_window_s, self.stream_maxlen, orjson.dumps(ev.doc),
                     f"{ev.doc['district_id']}|{ev.family}", AGG_TTL_S]
-            self._store_once(keys=keys, args=args, client=pipe)
+            # plain EVALSHA: redis-py's Script object would add a SCRIPT EXISTS round trip to every batch
+            pipe.evalsha(self._sha, len(keys), *keys, *args)
         self._hot_state(pipe, accepted)
         for r in rejected:
             pipe.xadd(names.REJECTED, {
