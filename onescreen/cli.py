@@ -77,11 +77,21 @@ def _run(c: Ctx, s: Settings, needs: tuple[str, ...], worker: str, **kwargs: obj
 
 # ------------------------------------------------------------------ processes
 @main.command("ingest-mqtt")
+@click.option("--drain", is_flag=True,
+              help="Retire --instance: store what the broker queued for its session, then end the session.")
 @pass_ctx
-def ingest_mqtt(c: Ctx) -> None:
-    """MQTT devices → validated, enriched events in Redis."""
+def ingest_mqtt(c: Ctx, drain: bool) -> None:
+    """MQTT devices → validated, enriched events in Redis.
+
+    The instance names the persistent MQTT session, so it must be stable across restarts (default: the host
+    name). An instance that is gone for good still gets its share of the shared subscription queued by the
+    broker: retire it with `onescreen --instance NAME ingest-mqtt --drain`.
+    """
+    import socket
+
+    c.instance = c.instance or socket.gethostname()
     s = c.start("ingest-mqtt")
-    _run(c, s, ("redis", "mqtt", "database"), "ingest.mqtt.worker:MqttIngestWorker")
+    _run(c, s, ("redis", "mqtt", "database"), "ingest.mqtt.worker:MqttIngestWorker", drain=drain)
 
 
 @main.command("ingest-video")

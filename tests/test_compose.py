@@ -25,7 +25,7 @@ def test_compose_file_validates():
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     config = yaml.safe_load(out.stdout)
-    assert {"redis", "mosquitto", "mediamtx", "postgres", "dashboard", "ingest-mqtt", "ingest-video",
+    assert {"redis", "mosquitto", "mediamtx", "postgres", "dashboard", "ingest-mqtt-1", "ingest-mqtt-2", "ingest-video",
             "alerts"} <= set(config["services"])
     assert "--appendonly" in config["services"]["redis"]["command"]
 

@@ -61,8 +61,11 @@ class Inbound:
 class MqttIngestWorker(Worker):
     kind = "ingest-mqtt"
 
-    def __init__(self, *args: Any, **kwargs: Any):
+    def __init__(self, *args: Any, drain: bool = False, **kwargs: Any):
+        """``drain``: retire this instance's MQTT session: take what the broker queued for it, then end it."""
         super().__init__(*args, **kwargs)
+        self.drain = drain
+        self.idle_since = time.monotonic()
         self.counts = {"received": 0, "stored": 0, "duplicates": 0, "rejected": 0}
         self.connected = False
         self.subscribed = False  # SUBACK seen: from here on nothing published is missed, even on a new session
@@ -114,6 +117,11 @@ class MqttIngestWorker(Worker):
             return
         self.connected = True
         topics = Topics(self.settings.mqtt.prefix).shared(self.settings.mqtt.shared_group)
+        if self.drain:  # take only what the broker queued for this session: it is leaving the group
+            client.unsubscribe(topics)
+            self.subscribed = True
+            log.info("MQTT connected to drain session %s (present: %s)", self.instance, flags.session_present)
+            return
         client.subscribe([(t, 1) for t in topics])
         log.info("MQTT connected to %s:%s (session present: %s), subscribed %s", self.settings.mqtt.host,
                  self.settings.mqtt.port, flags.session_present, topics)
@@ -150,7 +158,14 @@ class MqttIngestWorker(Worker):
         batch = self._take_batch()
         BUFFERED.set(self.inbox.qsize())
         if not batch:
+            if self.drain and self.subscribed and time.monotonic() - self.idle_since > 3:
+                self._finish_drain()
             return
+        self.idle_since = time.monotonic()
+        self._handle(batch)
+
+    def _handle(self, batch: list[Inbound]) -> None:
+        """Parse, store and only then acknowledge one batch."""
         accepted: list[Accepted] = []
         rejected: list[RawRejected] = []
         for m in batch:
@@ -206,8 +221,19 @@ class MqttIngestWorker(Worker):
         self.counts["duplicates"] += result.duplicates
         self.counts["rejected"] += result.rejected
 
+    def _finish_drain(self) -> None:
+        """The session's queue is empty: end it (on disconnect) so the broker stops dealing messages to it."""
+        log.info("drained: %s stored, %s duplicates; ending the session", self.counts["stored"],
+                 self.counts["duplicates"])
+        self.stop()
+
     def teardown(self) -> None:
-        self.client.disconnect()
+        if self.drain:
+            props = Properties(PacketTypes.DISCONNECT)
+            props.SessionExpiryInterval = 0  # the broker forgets this instance's session now
+            self.client.disconnect(properties=props)
+        else:
+            self.client.disconnect()
         self.client.loop_stop()
         self.redis.close()
         self.engine.dispose()
