@@ -132,3 +132,18 @@ def settings(redis_server, mqtt_broker, sqlite_url, redis_client):
         database={"url": sqlite_url},
         log={"format": "text"},
     )
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (no browser download), one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.wall_browser_helpers import CHROMIUM, launch
+
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"{CHROMIUM} missing: install Debian's chromium package (make test does)", pytrace=False)
+    with sync_playwright() as pw:
+        chromium = launch(pw)
+        yield chromium
+        chromium.close()

@@ -36,16 +36,6 @@ FAST = {"rules": {"lingering": {"dwell_s": 2}, "off_post": {"hold_s": 3600, "sil
 make_settings = base.make_settings  # the shared fixture
 
 
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"{CHROMIUM} missing: install Debian's chromium package", pytrace=False)
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
 
 class Desk:
     """One person's browser (own cookies) with non-local requests and console errors recorded."""
@@ -155,7 +145,7 @@ def test_login_logout_and_role_denial(browser, city):
 
 
 def test_the_whole_loop_through_the_pages(browser, city):
-    users, reg = city["users"], city["registry"]
+    users = city["users"]
     place = city["door_place"]
     position(city, place.lat + 0.01, place.lon)  # about 1.1 km north: on duty, suggested for dispatch
     alert_id = raise_lingering(city)

@@ -9,7 +9,6 @@ in ``test_wall_live.py``. Screenshots land in ``test-artifacts/`` for a human to
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
@@ -19,7 +18,7 @@ from onescreen.db.models import Alert
 from onescreen.db.session import make_engine
 from tests.auth_helpers import create_users
 from tests.dashboard_helpers import RunningWorker, insert_small_city, with_dashboard
-from tests.wall_browser_helpers import CHROMIUM, WallPage, launch
+from tests.wall_browser_helpers import WallPage
 
 pytestmark = [pytest.mark.services, pytest.mark.browser]
 
@@ -29,16 +28,6 @@ CELLS = "#city-map .leaflet-os-cells-pane"
 DISTRICTS = "#city-map .leaflet-os-districts-pane"
 FEED_IDS = "Array.from(document.querySelectorAll('#alert-feed [data-alert-id]')).map(e => e.dataset.alertId)"
 
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"{CHROMIUM} missing: install Debian's chromium package", pytrace=False)
-    with sync_api.sync_playwright() as pw:
-        browser = launch(pw)
-        yield browser
-        browser.close()
 
 
 def add_alert(url: str, alert_id: str, rule: str, level: str, district: str, community: str, cell: str | None,

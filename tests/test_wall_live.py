@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -21,7 +20,7 @@ from tests.auth_helpers import create_users
 from tests.dashboard_helpers import RunningWorker, with_dashboard
 from tests.mqtt_helpers import Publisher, ThreadWorker, wait_for
 from tests.test_alerts_engine import now_ms
-from tests.wall_browser_helpers import CHROMIUM, WallPage, launch
+from tests.wall_browser_helpers import WallPage
 
 pytestmark = [pytest.mark.services, pytest.mark.browser]
 
@@ -29,16 +28,6 @@ make_settings = base.make_settings  # the shared fixture
 FAST = {"rules": {"gathering": {"hold_s": 1, "clear_hold_s": 1, "cooldown_s": 0}}}
 FEED_RULES = "Array.from(document.querySelectorAll('#alert-feed [data-alert-id] .alert-rule')).map(e => e.textContent)"
 
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"{CHROMIUM} missing: install Debian's chromium package", pytrace=False)
-    with sync_api.sync_playwright() as pw:
-        browser = launch(pw)
-        yield browser
-        browser.close()
 
 
 def test_mqtt_event_shows_in_alert_feed_within_2s(browser, make_settings, small_city, redis_client):
