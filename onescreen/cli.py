@@ -175,8 +175,15 @@ def sim_scenario(c: Ctx, name: str, target: str | None, duration: float | None) 
     s = c.start("sim-scenario")
     from sim.scenarios import SCENARIOS, ScenarioError, run_scenario
 
+    from onescreen.preflight import require
+
     if name not in SCENARIOS:
         raise click.ClickException(f"unknown scenario {name!r}; one of: {', '.join(sorted(SCENARIOS))}")
+    try:
+        require(s, ("redis", "mqtt", "database"))
+    except ConnectionError as exc:
+        raise click.ClickException(f"{exc}\n(for a running demo: onescreen -c var/demo/onescreen.yaml sim "
+                                   f"scenario {name})") from None
     try:
         run_scenario(s, name, target=target, duration=duration)
     except ScenarioError as exc:

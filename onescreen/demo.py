@@ -134,6 +134,34 @@ def _demo_rtsp_port(workdir: Path, preferred: int) -> int:
     return port
 
 
+def _write_demo_config(settings: Settings, env: dict[str, str], workdir: Path) -> Path:
+    """The settings the demo's children run with (its own Redis/Mosquitto ports, its database) as a config
+    file, so any other command can join the running demo with ``-c``. Secrets stay in the environment."""
+    import yaml
+
+    from onescreen.settings import SECRET_KEYS
+
+    s = settings.model_copy(deep=True)
+    s.redis.url = env["ONESCREEN_REDIS_URL"]
+    s.mqtt.host, s.mqtt.port = env["ONESCREEN_MQTT_HOST"], int(env["ONESCREEN_MQTT_PORT"])
+    s.database.url = env["ONESCREEN_DATABASE_URL"]
+    s.sim.rtsp_port = int(env["ONESCREEN_SIM_RTSP_PORT"])
+    doc = s.model_dump(mode="json", exclude_none=True)
+    for group, key in SECRET_KEYS:
+        doc.get(group, {}).pop(key, None)
+    path = workdir / "onescreen.yaml"
+    path.write_text("# written by `onescreen demo`: join the running demo with -c this file\n"
+                    + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def _wait_http(url: str, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -204,9 +232,12 @@ def run_demo(settings: Settings, workdir: Path, preset: str = "default", config_
             children.append(Child(name, argv, env, workdir / "logs" / f"{name}.log"))
         for child in children:
             child.start()
+        config = _write_demo_config(demo_settings, env, workdir)
         url = f"http://{host}:{port}/"
         if _wait_http(url + "api/health", 60):
-            print(f"\nOneScreen demo is up: {url}   (Ctrl-C stops it; logs in {workdir / 'logs'})\n", flush=True)
+            print(f"\nOneScreen demo is up: {url}   (Ctrl-C stops it; logs in {workdir / 'logs'})\n"
+                  f"Make an alert happen, from another terminal:\n"
+                  f"    .venv/bin/onescreen -c {_relative(config)} sim scenario gathering\n", flush=True)
         else:
             log.error("the dashboard did not answer within 60 s: see %s", workdir / "logs" / "dashboard.log")
         _supervise(children, stop)

@@ -57,6 +57,25 @@ def demo(tmp_path):
     log.close()
 
 
+def onescreen(*args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONESCREEN_")}
+    return subprocess.run([sys.executable, "-m", "onescreen.cli", *args], env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def wait_alerts(port: int, token: str, rule: str, timeout: float = 15) -> list[dict]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/alerts?status=open",
+                                     headers={"Authorization": f"Bearer {token}"})
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(request, timeout=5) as resp:
+            found = [a for a in json.loads(resp.read()) if a["rule"] == rule]
+        if found:
+            return found
+        time.sleep(0.5)
+    return []
+
+
 def test_demo_comes_up_shows_the_city_and_stops_cleanly(demo):
     proc, port, tmp_path = demo
     t0 = time.monotonic()
@@ -83,6 +102,15 @@ def test_demo_comes_up_shows_the_city_and_stops_cleanly(demo):
         page.screenshot(path=str(tmp_path / "demo.png"))
         browser.close()
     assert polygons >= 4  # the simulated city's districts (at least) are drawn
+
+    # the printed way to make an alert happen works: a scenario joins the demo through its config file
+    config = str(tmp_path / "demo" / "onescreen.yaml")
+    scenario = onescreen("-c", config, "sim", "scenario", "lingering", "--duration", "3")
+    assert scenario.returncode == 0, scenario.stderr
+    token = onescreen("-c", config, "users", "token", "admin")
+    assert token.returncode == 0, token.stderr
+    alerts = wait_alerts(port, token.stdout.strip().splitlines()[-1], "lingering")
+    assert alerts, "the lingering scenario raised no alert in the demo"
 
     # Ctrl-C: every child and service stops, nothing is left listening
     os.killpg(proc.pid, signal.SIGINT)
