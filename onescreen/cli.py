@@ -310,11 +310,17 @@ def users_token(c: Ctx, username: str, days: float | None) -> None:
 
 
 @main.command("config")
+@click.option("--reference", is_flag=True, help="Print every setting with its default and description (Markdown).")
 @pass_ctx
-def config(c: Ctx) -> None:
+def config(c: Ctx, reference: bool) -> None:
     """Check the configuration and print the effective settings (secrets masked)."""
     import yaml
 
+    if reference:
+        from onescreen.settings import reference_markdown
+
+        click.echo(reference_markdown())
+        return
     click.echo(yaml.safe_dump(c.settings.model_dump(mode="json"), allow_unicode=True, sort_keys=False))
 
 

@@ -71,3 +71,17 @@ def test_bad_environment_is_rejected_naming_the_variable(monkeypatch, name, valu
 def test_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load_settings(tmp_path / "absent.yaml")
+
+
+def test_every_setting_is_documented_and_the_reference_is_current():
+    from pathlib import Path
+
+    from onescreen.settings import Settings, reference_markdown
+
+    for group, gfield in Settings.model_fields.items():
+        assert gfield.description, group
+        for name, field in gfield.annotation.model_fields.items():
+            assert field.description, f"{group}.{name} has no description"
+    doc = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
+    assert doc.read_text(encoding="utf-8").rstrip("\n") == reference_markdown().rstrip("\n"), \
+        "docs/configuration.md is stale: run `onescreen config --reference > docs/configuration.md`"
