@@ -28,5 +28,8 @@ test: deps
 bench: deps
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b --quick || exit 1; done
 
+lint: deps
+	$(BIN)/ruff check --select F,E9 --exclude bench/nodered .
+
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache

@@ -28,7 +28,6 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
