@@ -18,8 +18,8 @@ import redis
 
 from alerts import store
 from alerts.notify import announce
-from alerts.rules.base import distance_m
 from onescreen import names
+from onescreen.geo import distance_m
 from onescreen.settings import Settings
 
 

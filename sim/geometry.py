@@ -26,13 +26,6 @@ def metres_to_deg(lat: float, north_m: float, east_m: float) -> tuple[float, flo
     return north_m / M_PER_DEG_LAT, east_m / (M_PER_DEG_LAT * math.cos(math.radians(lat)))
 
 
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Equirectangular distance: exact enough below a few km, and cheap."""
-    x = math.radians(lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2))
-    y = math.radians(lat2 - lat1)
-    return 6_371_000.0 * math.hypot(x, y)
-
-
 def city_boundary(rng: np.random.Generator, lat: float, lon: float, radius_m: float) -> Polygon:
     """A convex, slightly irregular outline about ``radius_m`` from (lat, lon), a little wider east-west."""
     angles = np.sort(rng.uniform(0, 2 * math.pi, 18))

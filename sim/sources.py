@@ -20,11 +20,12 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from onescreen.geo import distance_m
 from onescreen.names import Topics
 from sim import payloads
 from sim.city import SimCity, SimUnit
 from sim.control import Overrides
-from sim.geometry import distance_m, metres_to_deg
+from sim.geometry import metres_to_deg
 from sim.rhythm import Ticker, activity, on_shift
 
 Message = tuple[str, dict]

@@ -15,8 +15,8 @@ from dashboard.app import create_app
 from onescreen import names
 from onescreen.accounts import add_user
 from onescreen.db.session import make_engine, session_factory
-from tests.mqtt_helpers import ThreadWorker, wait_for
 from tests import test_alerts_engine as base
+from tests.mqtt_helpers import ThreadWorker, wait_for
 from tests.test_alerts_engine import Collector, access_doc, alerts_in, now_ms, place, put
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64 + b"\xff\xd9"

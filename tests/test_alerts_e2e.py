@@ -26,8 +26,8 @@ from onescreen import names
 from onescreen.accounts import add_user
 from onescreen.db.models import AlertTransition
 from onescreen.db.session import make_engine, session_factory
-from tests.mqtt_helpers import Publisher, ThreadWorker, ingest_env, wait_for
 from tests import test_alerts_engine as base
+from tests.mqtt_helpers import Publisher, ThreadWorker, ingest_env, wait_for
 from tests.test_alerts_engine import Collector, access_doc, alerts_in, now_ms, pending, put
 
 FAST = {

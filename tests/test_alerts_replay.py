@@ -13,8 +13,8 @@ from alerts.engine import AlertEngineWorker
 from alerts.replay import replay
 from onescreen.cli import main
 from onescreen.db.session import make_engine
-from tests.mqtt_helpers import ThreadWorker, wait_for
 from tests import test_alerts_engine as base
+from tests.mqtt_helpers import ThreadWorker, wait_for
 from tests.test_alerts_engine import access_doc, alerts_in, count_doc, now_ms, pending, put
 
 RULES = {"rules": {"gathering": {"hold_s": 1}}}

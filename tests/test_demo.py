@@ -7,8 +7,8 @@ and on a free dashboard port so it never meets a demo or services already runnin
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import signal
 import subprocess
 import sys

@@ -19,7 +19,7 @@ from ingest.mqtt.worker import MqttIngestWorker
 from onescreen import names
 from onescreen.services import RedisServer
 from onescreen.settings import load_settings
-from tests.mqtt_helpers import (Publisher, ThreadWorker, access_event, ingest_process, stream_docs, wait_for)
+from tests.mqtt_helpers import Publisher, ThreadWorker, access_event, ingest_process, stream_docs, wait_for
 
 PARTITIONS = 8
 

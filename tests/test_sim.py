@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from onescreen import events, names, schemas
 from onescreen.db.session import make_engine
+from onescreen.geo import distance_m
 from onescreen.registry.bundle import write_bundle
 from onescreen.registry.importer import import_bundle
 from onescreen.services import free_port
@@ -28,7 +29,6 @@ from onescreen.timeutil import parse_ts
 from sim import control, payloads
 from sim.city import SimCity
 from sim.citygen import generate_city
-from sim.geometry import distance_m
 from sim.rhythm import Ticker, activity, on_shift
 from sim.runner import Simulator
 from sim.scenarios import SCENARIOS, ScenarioError, run_scenario

@@ -21,6 +21,7 @@ from ingest.video.publish import Publisher
 from onescreen.registry.cache import CameraInfo
 from onescreen.services import RtspServer, free_port
 from onescreen.settings import load_settings
+from tests.mqtt_helpers import wait_for
 
 pytestmark = pytest.mark.services
 
@@ -40,16 +41,6 @@ def settings(redis_url: str = "redis://127.0.0.1:1/0", **video):
     s = load_settings(redis={"url": redis_url}, video=video)
     configure_ffmpeg(s.video)
     return s
-
-
-def wait_until(predicate, timeout: float, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return predicate()
 
 
 def assert_no_secret(*texts: object) -> None:
@@ -73,7 +64,7 @@ def pipelines():
 def test_frames_are_read_and_snapshotted(vtest_url, pipelines):
     s = settings(analysis_fps=2.0, detect_width=640)
     pipe = pipelines(camera("C-VT", vtest_url), s)
-    assert wait_until(lambda: pipe.analyser.stats.frames >= 4 and pipe.health()["fps"] > 0, 20), pipe.health()
+    assert wait_for(lambda: pipe.analyser.stats.frames >= 4 and pipe.health()["fps"] > 0, 20), pipe.health()
     time.sleep(1.5)
     health = pipe.health()
     assert health["state"] == "online", health
@@ -118,7 +109,7 @@ def test_dwell_of_a_standing_figure_at_5_and_2_fps(redis_client, redis_server, p
             return out
 
         period = 2 * WALK + STAND + GAP
-        got = wait_until(lambda: all(complete_visits().values()) and complete_visits(), 2 * period + 15, 0.5)
+        got = wait_for(lambda: all(complete_visits().values()) and complete_visits(), 2 * period + 15, 0.5)
     assert got, f"no complete visit seen: {complete_visits()}"
     print(f"\ndwell expected {expected:.2f} s, measured {got}")
     for fps, dwells in got.items():
@@ -130,14 +121,14 @@ def test_server_stop_and_restart(pipelines, caplog):
     s = settings(analysis_fps=2.0, reconnect_min_s=0.2, reconnect_max_s=1.0)
     with RtspServer({"q": "scene:quiet?size=320x180&fps=10"}) as server:
         pipe = pipelines(camera("C-RS", server.url("q"), fps=10.0), s)
-        assert wait_until(lambda: pipe.health()["state"] == "online", 20), pipe.health()
+        assert wait_for(lambda: pipe.health()["state"] == "online", 20), pipe.health()
         server.stop()
         try:
-            down = wait_until(lambda: (h := pipe.health())["state"] == "offline" and h, 20)
+            down = wait_for(lambda: (h := pipe.health())["state"] == "offline" and h, 20)
             assert down and "refused" in down["reason"], pipe.health()
         finally:
             server.start()
-        up = wait_until(lambda: (h := pipe.health())["state"] == "online" and h, 30)
+        up = wait_for(lambda: (h := pipe.health())["state"] == "online" and h, 30)
         assert up and up["reconnects"] >= 1 and up["reason"] == "", pipe.health()
     assert_no_secret(down, up, caplog.text)
 
@@ -152,7 +143,7 @@ def test_bad_urls_are_offline_with_a_reason(rtsp_server, pipelines, caplog):
         "garbage": ("this is not a url", "open failed"),
     }
     pipes = {name: pipelines(camera(f"C-BAD-{name}", url), s) for name, (url, _why) in cases.items()}
-    assert wait_until(lambda: all(p.health()["state"] == "offline" for p in pipes.values()), 20), \
+    assert wait_for(lambda: all(p.health()["state"] == "offline" for p in pipes.values()), 20), \
         {n: p.health() for n, p in pipes.items()}
     for name, pipe in pipes.items():
         health = pipe.health()
@@ -195,7 +186,7 @@ def test_a_hung_read_is_abandoned_and_the_pipeline_goes_on(silent_server, pipeli
     is given up: a fresh reader takes over, the analyser keeps running and health says so."""
     s = settings(analysis_fps=2.0, open_timeout_s=6.0, hang_s=1.5, reconnect_min_s=0.2, reconnect_max_s=0.5)
     pipe = pipelines(camera("C-HANG", f"rtsp://127.0.0.1:{silent_server}/live"), s)
-    assert wait_until(lambda: pipe.health()["abandoned_reads"] >= 1, 10), pipe.health()
+    assert wait_for(lambda: pipe.health()["abandoned_reads"] >= 1, 10), pipe.health()
     assert pipe._thread.is_alive()
     assert "hung" in pipe.capture.reason or pipe.health()["state"] in ("connecting", "offline")
 
@@ -209,14 +200,14 @@ def test_a_redis_outage_drops_output_but_not_the_analysis(rtsp_server, pipelines
         s = settings(redis_server.url, analysis_fps=5.0)
         publisher = Publisher(connect(s.redis), s)
         pipe = pipelines(camera("C-REDIS", rtsp_server.url("quiet")), s, publisher)
-        assert wait_until(lambda: publisher.written >= 3, 20)
+        assert wait_for(lambda: publisher.written >= 3, 20)
         redis_server.stop()
         try:
             frames = pipe.analyser.stats.frames
-            assert wait_until(lambda: publisher.dropped >= 3, 20)
+            assert wait_for(lambda: publisher.dropped >= 3, 20)
             assert pipe.analyser.stats.frames > frames and pipe._thread.is_alive()
         finally:
             redis_server.start()
         written = publisher.written
-        assert wait_until(lambda: publisher.written > written + 2, 20)
+        assert wait_for(lambda: publisher.written > written + 2, 20)
     assert caplog.text.count("dropping video output") == 1 and "resumed" in caplog.text

@@ -8,7 +8,6 @@ devices), so a replay over archived events gives the same decisions as the live 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal, Protocol
@@ -132,15 +131,6 @@ class Rule(Protocol):
 def location(doc: dict[str, Any]) -> dict[str, Any]:
     """The CONTRACT location block from an enriched event (or a stored copy of one)."""
     return {k: doc.get(k) for k in ("district_id", "community_id", "cell_id", "lat", "lon")}
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine); metres."""
-    r = 6_371_008.8
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * r * math.asin(math.sqrt(a))
 
 
 def ts_s(event: dict[str, Any]) -> float:

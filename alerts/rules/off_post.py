@@ -13,8 +13,9 @@ from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from alerts.rules.base import Decision, RuleContext, RuleState, Subject, distance_m, location, ts_s
+from alerts.rules.base import Decision, RuleContext, RuleState, Subject, location, ts_s
 from onescreen import names
+from onescreen.geo import distance_m
 
 NAME = "off_post"
 

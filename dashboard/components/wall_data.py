@@ -18,7 +18,6 @@ turns the "data as of" stamp red; the next successful read clears it.
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from datetime import datetime, timedelta
@@ -33,6 +32,7 @@ from sqlalchemy.orm import Session
 from dashboard.components.wall_index import WallIndex, load_index
 from onescreen import names
 from onescreen.db.models import Alert
+from onescreen.geo import distance_m
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +51,6 @@ PAST_HOUR_TTL_S = 300.0            # late events (≤ late limit) can still land
 
 def _rank(level: str) -> int:
     return LEVEL_RANK.get(level, 0)
-
-
-def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    dy = (lat2 - lat1) * 111_195.0
-    dx = (lon2 - lon1) * 111_195.0 * math.cos(math.radians((lat1 + lat2) / 2))
-    return math.hypot(dx, dy)
 
 
 class WallReader:
@@ -169,7 +163,7 @@ class WallReader:
                 lat, lon = float(doc.get("lat", lat)), float(doc.get("lon", lon))
                 fresh = now - float(doc.get("ts", 0)) / 1000.0 <= PATROL_SILENT_S
                 if fresh and doc.get("status") != "off_duty":
-                    near = unit.post_id is not None and _metres(lat, lon, unit.lat, unit.lon) <= unit.radius_m
+                    near = unit.post_id is not None and distance_m(lat, lon, unit.lat, unit.lon) <= unit.radius_m
                     state = "on_post" if near else "moving"
             counts[state] += 1
             if doc is not None or unit.post_id:

@@ -6,7 +6,6 @@ is a grid node; everything a desk lists is cut to the communities under it (``vi
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 import time
@@ -18,6 +17,7 @@ import orjson
 from dashboard.auth.sessions import SessionUser
 from dashboard.context import AppContext
 from onescreen import names
+from onescreen.geo import distance_m
 from onescreen.registry.cache import RegistryCache
 
 SILENT_AFTER_S = 300  # CONTRACT off_post: no position for this long = silent
@@ -36,14 +36,6 @@ def registry(ctx: AppContext) -> RegistryCache:
             entry[0].refresh_if_changed()
             entry[1] = now
         return entry[0]
-
-
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    r = 6_371_000.0
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * r * math.asin(math.sqrt(a))
 
 
 _PERSON = re.compile(r"p-[0-9A-Za-z]+")
@@ -139,7 +131,7 @@ def unit_states(ctx: AppContext, user: SessionUser | None = None, now: float | N
             lat, lon, status = fix.get("lat"), fix.get("lon"), fix.get("status")
             age = max(0.0, now - fix.get("ts", 0) / 1000)
             if post is not None and lat is not None:
-                dist = haversine_m(lat, lon, post.lat, post.lon)
+                dist = distance_m(lat, lon, post.lat, post.lon)
         if fix is None:
             state = "no_position"
         elif age is not None and age > SILENT_AFTER_S:
@@ -164,7 +156,7 @@ def nearest_units(ctx: AppContext, lat: float | None, lon: float | None, user: S
     for u in unit_states(ctx, user):
         if u.lat is None or u.state == "silent" or u.status == "off_duty":
             continue
-        out.append((u, haversine_m(lat, lon, u.lat, u.lon)))
+        out.append((u, distance_m(lat, lon, u.lat, u.lon)))
     out.sort(key=lambda pair: pair[1])
     return out[:n]
 
@@ -192,7 +184,7 @@ def nearest_camera(ctx: AppContext, lat: float, lon: float) -> tuple[Any, float]
     """The registry camera nearest to a point (streamed ones first when equally near) and its distance."""
     best = None
     for cam in registry(ctx).cameras():
-        d = haversine_m(lat, lon, cam.lat, cam.lon)
+        d = distance_m(lat, lon, cam.lat, cam.lon)
         if best is None or d < best[1]:
             best = (cam, d)
     return best
