@@ -17,6 +17,7 @@ import logging
 import queue
 import random
 import time
+from collections import Counter as Tally
 from dataclasses import dataclass
 from typing import Any
 
@@ -206,12 +207,15 @@ class MqttIngestWorker(Worker):
         WRITE.observe(result.seconds)
         DUPLICATES.inc(result.duplicates)
         now_ms = time.time() * 1000
+        stored_by_family: Tally[str] = Tally()
         for ev, new in zip(accepted, result.new):
             if new:
-                STORED.labels(ev.family).inc()
+                stored_by_family[ev.family] += 1
                 LAG.observe(max(0.0, (now_ms - ev.doc["ts"]) / 1000))
-        for r in rejected:
-            REJECTED.labels(r.rejection.reason.split(":")[0]).inc()
+        for family, n_stored in stored_by_family.items():  # one labelled inc per family, not per event
+            STORED.labels(family).inc(n_stored)
+        for reason, n_rejected in Tally(r.rejection.reason.split(":")[0] for r in rejected).items():
+            REJECTED.labels(reason).inc(n_rejected)
         if rejected:  # one line per batch, not per message: a misbehaving device must not flood the log
             first = rejected[0]
             log.warning("rejected %d message(s); first: %s on %s (%s)", len(rejected), first.rejection.reason,
