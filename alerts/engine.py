@@ -106,7 +106,6 @@ class AlertEngineWorker(Worker):
 
     def health(self) -> dict[str, Any]:
         return {
-            "implemented": True,
             "partitions": sorted(list(self.owned)),  # a copy: the heartbeat thread reads it
             "rules_error": self.rules_error,
             "published": getattr(getattr(self, "notifier", None), "published", 0),
