@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +37,7 @@ class Publisher:
         self.maxlen = settings.redis.stream_maxlen
         self.snapshot_ms = settings.video.snapshot_ttl_s * 1000
         self._ok = True
+        self._recovered_at = 0.0  # monotonic time of the last failure → success switch
         self._lock = threading.Lock()
         self.written = 0
         self.dropped = 0
@@ -67,19 +69,23 @@ class Publisher:
         self._run(pipe.execute, "camera health")
 
     def _run(self, write: Callable[[], Any], what: str) -> bool:
+        started = time.monotonic()
         try:
             write()
         except redis.RedisError as exc:
             with self._lock:
                 self.dropped += 1
-                if self._ok:
+                # Writes run on several threads: one that began before Redis came back can still fail after
+                # another has seen it back. That failure belongs to the outage already reported, not a new one.
+                if self._ok and started >= self._recovered_at:
                     log.error("Redis write of %s failed (%s): dropping video output until it is back", what, exc)
-                self._ok = False
+                    self._ok = False
             return False
         with self._lock:
             self.written += 1
             if not self._ok:
                 log.info("Redis writable again: video output resumed")
+                self._recovered_at = time.monotonic()
             self._ok = True
         return True
 
