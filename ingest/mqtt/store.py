@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 import orjson
 import redis
 
-from onescreen import names
 from ingest.mqtt.parsers import Accepted, Rejected
+from onescreen import names
 
 # KEYS: seen-mark, stream, hourly aggregate (same partition tag); ARGV: dedup ttl, maxlen, doc, agg field, agg ttl
 STORE_ONCE = """
