@@ -96,7 +96,10 @@ class Mount:
         with self._lock:
             sinks = list(self._sinks)
         for src in sinks:
-            src.emit("push-buffer", buf)
+            # A buffer pushed before the media plays is stamped (do-timestamp) against no base time: its
+            # timestamp lies far in the future and the RTSP sink waits for it forever. Seen under CPU load.
+            if src.current_state == Gst.State.PLAYING:
+                src.emit("push-buffer", buf)
 
     def has_clients(self) -> bool:
         with self._lock:
