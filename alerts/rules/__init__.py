@@ -1,7 +1,8 @@
 """The alert rules, one module each with the same shape (a ``RULE`` with ``name``, ``families``, ``on_event``,
 ``on_timer``; optionally ``derive`` and ``on_start``), registered here by name.
 
-Adding a rule = one module + one line in ``RULES`` + its section in ``alerts.config.Rules``.
+Adding a rule = one module + its entry in the ``register`` loop below + its section in
+``alerts.config.Rules``.
 """
 
 from __future__ import annotations
@@ -16,10 +17,25 @@ from alerts.rules import (
 )
 from alerts.rules.base import Decision, Rule, RuleContext, RuleState, Subject
 
-RULES: dict[str, Rule] = {
-    m.RULE.name: m.RULE
-    for m in (gathering, lingering, key_person_gathering, key_person_missing, off_post, device_offline)
-}
+RULES: dict[str, Rule] = {}
+_BY_FAMILY: dict[str, tuple[Rule, ...]] = {}
+
+
+def register(rule: Rule) -> Rule:
+    """Add a rule to the registry (the built-in ones below; a test may add its own and ``unregister`` it)."""
+    if rule.name in RULES:
+        raise ValueError(f"rule {rule.name!r} is already registered")
+    RULES[rule.name] = rule
+    for family in rule.families:
+        _BY_FAMILY[family] = _BY_FAMILY.get(family, ()) + (rule,)
+    return rule
+
+
+def unregister(name: str) -> None:
+    """Take a rule out of the registry again."""
+    rule = RULES.pop(name)
+    for family in rule.families:
+        _BY_FAMILY[family] = tuple(r for r in _BY_FAMILY[family] if r is not rule)
 
 
 def rules_for(family: str) -> tuple[Rule, ...]:
@@ -27,9 +43,9 @@ def rules_for(family: str) -> tuple[Rule, ...]:
     return _BY_FAMILY.get(family, ())
 
 
-_BY_FAMILY: dict[str, tuple[Rule, ...]] = {}
-for _rule in RULES.values():
-    for _family in _rule.families:
-        _BY_FAMILY[_family] = _BY_FAMILY.get(_family, ()) + (_rule,)
+for _module in (gathering, lingering, key_person_gathering, key_person_missing, off_post, device_offline):
+    register(_module.RULE)
 
-__all__ = ["RULES", "Decision", "Rule", "RuleContext", "RuleState", "Subject", "rules_for"]
+__all__ = [
+    "RULES", "Decision", "Rule", "RuleContext", "RuleState", "Subject", "register", "rules_for", "unregister",
+]
