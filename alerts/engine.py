@@ -6,7 +6,9 @@ the stage chain (``alerts.stages``); then commit SQL (alerts, transitions, archi
 that, in one Redis pipeline, write back rule state and timers, queue notifications and XACK the events. A
 crash anywhere before that pipeline leaves the events pending: they are read again (by us after a restart, or
 by whoever takes the partition, via XAUTOCLAIM) and the alert's unique ``active_key`` turns a replayed raise
-into an update, so nothing is lost and no alert is doubled.
+into an update, so nothing is lost and no alert is doubled. A batch that fails for another reason than an
+outage is retried in halves until the failing entry stands alone; one that keeps failing goes to the
+partition's dead-letter stream (``alerts.deadletter``) so it cannot stop the events behind it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import paho.mqtt.client as mqtt
 import redis
 from sqlalchemy import select
 
-from alerts import archive, followup
+from alerts import archive, deadletter, followup
 from alerts.config import RulesError, load_rules
 from alerts.leases import Leases
 from alerts.notify import OutboxNotifier
@@ -48,6 +50,7 @@ class AlertEngineWorker(Worker):
         self.owned: dict[int, dict[str, RuleState]] = {}
         self.read_pending = True  # first read our own unacknowledged entries (after a restart or an error)
         self.counts = {"events": 0, "decisions": 0, "batches": 0, "errors": 0, "timers": 0}
+        self.isolating = False  # after a failed batch: its pending entries go through deadletter.bisect
         self.rules_error: str | None = None
         self._healthy = True
         self._next = {"lease": 0.0, "rules": 0.0, "registry": 0.0, "silences": 0.0, "trim": 0.0}
@@ -80,6 +83,7 @@ class AlertEngineWorker(Worker):
         self.mqtt.connect_async(s.mqtt.host, s.mqtt.port, keepalive=s.mqtt.keepalive_s)
         self.mqtt.loop_start()
         self.notifier = OutboxNotifier(self.redis, self.mqtt, names.Topics(s.mqtt.prefix), self.instance)
+        self.dead = deadletter.DeadLetters(self.redis, s.alerts.max_attempts, self.instance)
 
     def _index_units(self) -> None:
         """Responsible patrol unit per cell and per community (routing), from the posts' places."""
@@ -109,6 +113,7 @@ class AlertEngineWorker(Worker):
             "partitions": sorted(list(self.owned)),  # a copy: the heartbeat thread reads it
             "rules_error": self.rules_error,
             "published": getattr(getattr(self, "notifier", None), "published", 0),
+            "dead_lettered": getattr(getattr(self, "dead", None), "moved", 0),
             **self.counts,
         }
 
@@ -120,7 +125,14 @@ class AlertEngineWorker(Worker):
                 self.notifier.drain()
                 self.stop_event.wait(0.2)
                 return
-            self._process(self._read())
+            entries = self._read()
+            if self.isolating and not self.read_pending:  # the failed batch is acknowledged or dead-lettered
+                self.isolating = False
+                self.dead.reset()
+            if self.isolating:
+                self._isolate(entries)
+            else:
+                self._process(entries)
             followup.escalate_due(self.redis, self.sessions, self.settings)
             self.notifier.drain()
             if not self._healthy:
@@ -129,7 +141,12 @@ class AlertEngineWorker(Worker):
         except (redis.RedisError, OSError) as exc:
             self._recover(f"Redis: {exc}")
         except Exception as exc:  # noqa: BLE001 - a bad batch must not kill the engine; it is retried
-            log.exception("batch failed")
+            if deadletter.is_outage(exc):  # the database: retried as it is, nothing is the entries' fault
+                self._recover("database: {}: {}".format(*deadletter.describe(exc)[:2]))
+                return
+            # a warning: the entries are retried; an entry that keeps failing gets its own ERROR line
+            log.warning("batch failed: its entries are retried in halves to find the failing one", exc_info=True)
+            self.isolating = True
             self._recover(f"{type(exc).__name__}: {exc}")
 
     def _recover(self, why: str) -> None:
@@ -267,13 +284,18 @@ class AlertEngineWorker(Worker):
             stream = stream.decode() if isinstance(stream, bytes) else stream
             p = int(stream.split(":")[1][2:-1])
             for entry_id, fields in entries:
-                out.append((p, stream, entry_id, orjson.loads(fields[b"d"]) if fields else None))
+                try:
+                    doc = orjson.loads(fields[b"d"]) if fields else None
+                except (KeyError, orjson.JSONDecodeError) as exc:  # no retry can change the bytes
+                    self.dead.move((p, stream, entry_id, None), exc, 1, fields)
+                    continue
+                out.append((p, stream, entry_id, doc))
         if self.read_pending and not out:
             self.read_pending = False
         return out
 
     # ------------------------------------------------------------ processing
-    def _process(self, entries: list[tuple[int, str, bytes, dict[str, Any]]]) -> None:
+    def _process(self, entries: list[tuple[int, str, bytes, dict[str, Any]]], timers: bool = True) -> None:
         now = time.time()
         decisions: list[Decision] = []
         derived: list[tuple[int, dict[str, Any]]] = []
@@ -294,8 +316,23 @@ class AlertEngineWorker(Worker):
                     derived += rule.derive(ev, self.ctx)
             if ev["family"] == names.PATROL:
                 positions[ev["unit_id"]] = (ev["lat"], ev["lon"])
-        decisions += self._fire_timers(now)
+        if timers:
+            decisions += self._fire_timers(now)
         self._commit(entries, docs, decisions, derived, positions, now)
+
+    # ------------------------------------------------------------ a failed batch
+    def _isolate(self, entries: list[tuple[int, str, bytes, dict[str, Any]]]) -> None:
+        """The pending entries of a failed batch, in halves until each failing one is alone (no timers)."""
+        entries = sorted(entries, key=lambda e: deadletter.event_time(e[3]))
+        deadletter.bisect(entries, self._try_batch, self.dead.failed)
+
+    def _try_batch(self, entries: list[tuple[int, str, bytes, dict[str, Any]]]) -> None:
+        try:
+            self._process(entries, timers=False)
+        except Exception:
+            for p in {e[0] for e in entries} & set(self.owned):  # rules may have changed it before raising
+                self.owned[p] = self._load_state(p)
+            raise
 
     def _place_camera(self, ev: dict[str, Any]) -> None:
         """Video entries carry the grid ids but not the camera's point: alerts need it on the map."""

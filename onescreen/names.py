@@ -136,12 +136,18 @@ ALERT_OUTBOX_GROUP = "notify"                   # consumer group of the MQTT not
 ALERT_ESCALATIONS = f"{ROOT}:alerts:escalate"   # zset alert_id -> due epoch s (escalation / reminder)
 OFFLINE_DEVICES = f"{ROOT}:alerts:offline"      # set of device ids with an active device_offline alert
 ALERT_RULES_STATUS = f"{ROOT}:alerts:rules"     # hash: the rules file in force (path, loaded_at, error)
+ALERT_DEAD_LETTER_COUNTS = f"{ROOT}:alerts:deadletter:counts"  # hash error type -> entries dead-lettered
 WATCH = "watch"  # derived family: a watch-list person's sighting, re-routed to the person's home partition
 
 
 def partition_lease(partition: int) -> str:
     """Which alert engine owns a partition (value = instance, PX = lease time); same slot as its streams."""
     return f"{ROOT}:{_tag(partition)}:lease:alerts"
+
+
+def dead_letters(partition: int) -> str:
+    """Stream (bounded) of the partition's entries the alert engine could not process; same slot as them."""
+    return f"{ROOT}:{_tag(partition)}:deadletter"
 
 
 def alert_dispatched(unit_id: str) -> str:

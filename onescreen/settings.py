@@ -169,6 +169,9 @@ class AlertSettings(Group):
     archive: bool = Field(True, description="Copy every consumed event into the SQL event_archive table")
     archive_retention_days: int = Field(30, ge=1, description="Archived events older than this are deleted")
     rules_reload_s: float = Field(5.0, gt=0, description="How often the rules file is checked for changes")
+    max_attempts: int = Field(3, ge=1, le=100, description="A failed batch is retried in halves down to "
+                                                           "single entries; one that fails alone this many "
+                                                           "times goes to its partition's dead-letter stream")
 
 
 class CitySettings(Group):

@@ -102,14 +102,14 @@ def place(registry, device: str) -> dict:
     }
 
 
-def put(client, settings, doc: dict) -> None:
-    """Append an enriched event to its partition stream, as the ingestors do."""
+def put(client, settings, doc: dict) -> bytes:
+    """Append an enriched event to its partition stream, as the ingestors do; returns the entry id."""
     doc.setdefault("event_id", uuid.uuid4().hex)
     doc.setdefault("rx", doc["ts"])
     stream = names.event_stream(
         doc["family"], names.partition_of(doc["community_id"], settings.redis.partitions)
     )
-    client.xadd(stream, {"d": orjson.dumps(doc)})
+    return client.xadd(stream, {"d": orjson.dumps(doc)})
 
 
 def now_ms(offset_s: float = 0) -> int:

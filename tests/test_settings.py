@@ -44,6 +44,7 @@ def test_secret_from_environment_is_masked(monkeypatch):
     ("dashboard:\n  language: fr\n", "dashboard.language: Input should be 'zh' or 'en'"),
     ("city:\n  timezone: Mars/Olympus\n", "city.timezone: Value error, unknown timezone 'Mars/Olympus'"),
     ("mqtt:\n  port: 70000\n", "mqtt.port: Input should be less than or equal to 65535"),
+    ("alerts:\n  max_attempts: 0\n", "alerts.max_attempts: Input should be greater than or equal to 1"),
     ("mqtt:\n  password: x\n", "mqtt.password is a secret; set it in ONESCREEN_MQTT_PASSWORD"),
     ("dashboard:\n  secret_key: x\n", "dashboard.secret_key is a secret"),
     ("- a\n- b\n", "top level must be a mapping"),
