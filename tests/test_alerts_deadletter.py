@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 
+import orjson
 import psycopg
 import pytest
 import redis
@@ -21,6 +22,9 @@ from sqlalchemy import func, select
 
 from alerts import deadletter, rules
 from alerts.engine import AlertEngineWorker
+from dashboard.app import create_app
+from dashboard.context import app_context
+from dashboard.pages import admin
 from onescreen import names
 from onescreen.db.models import AlertTransition, EventArchive
 from onescreen.db.session import make_engine, upgrade
@@ -246,3 +250,25 @@ def test_bisect_lets_an_outage_through_and_counts_nothing():
 ])
 def test_what_counts_as_an_outage(exc, outage):
     assert deadletter.is_outage(exc) is outage
+
+
+# ------------------------------------------------------------------ what an operator sees
+def test_dead_letters_on_metrics_and_admin_page(settings, redis_client):
+    stream = names.event_stream(names.ACCESS, 2)
+    doc = {"family": "access", "event_id": "e-1", "person_id": "p-7f3a9c"}
+    entry_id = redis_client.xadd(stream, {"d": orjson.dumps(doc)})
+    try:
+        raise KeyError("door_id")
+    except KeyError as exc:
+        deadletter.DeadLetters(redis_client, 3, "eng-1").move((2, stream, entry_id, doc), exc, 3)
+    app = create_app(settings)
+    text = app.server.test_client().get("/metrics").get_data(as_text=True)
+    assert 'onescreen_alerts_dead_lettered_total{error="KeyError"} 1.0' in text
+    with app.server.app_context():
+        counts, table = admin._dead_letters(app_context(app.server))
+    assert counts.children == "KeyError: 1"
+    cells = [[td.children for td in tr.children] for tr in table.children[1:]]
+    assert len(cells) == 1
+    assert cells[0][1:6] == [stream, entry_id.decode(), "KeyError: 'door_id'", cells[0][4], "3"]
+    assert cells[0][4].startswith("tests/test_alerts_deadletter.py:")
+    assert "p-7f****" in cells[0][6] and "p-7f3a9c" not in cells[0][6]  # person ids masked as elsewhere

@@ -3,14 +3,22 @@
 Metric objects live at module level because prometheus_client's default registry is process-wide; several
 apps in one process (tests) share them, which is what a scrape of one process should see anyway. Request
 labels use the Flask URL rule (``/api/alerts/<alert_id>``), never the raw path, to bound cardinality.
+The alert engines have no metrics port: what they count for operators (dead letters) is kept in Redis and
+exported here at scrape time, the same total from every dashboard.
 """
 
 from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Flask, Response, g, request
+import redis
+from flask import Blueprint, Flask, Response, g, has_app_context, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
+
+from dashboard.context import app_context
+from onescreen import names
 
 bp = Blueprint("metrics", __name__)
 
@@ -21,6 +29,32 @@ LATENCY = Histogram("onescreen_dashboard_request_seconds", "Time to answer an HT
 REGISTRY_NODES = Gauge("onescreen_dashboard_registry_nodes", "Grid nodes in the loaded registry snapshot",
                        ["level"])
 STREAMED_CAMERAS = Gauge("onescreen_dashboard_streamed_cameras", "Streamed cameras on the camera wall")
+
+
+class DeadLetterCollector(Collector):
+    """``onescreen_alerts_dead_lettered_total{error}``: entries the engines moved to a dead-letter stream."""
+
+    def describe(self) -> list[CounterMetricFamily]:
+        return [self._family()]
+
+    def collect(self) -> list[CounterMetricFamily]:
+        family = self._family()
+        if has_app_context():  # a scrape of /metrics; nothing to read elsewhere
+            try:
+                counts = app_context().redis.hgetall(names.ALERT_DEAD_LETTER_COUNTS)
+            except redis.RedisError:
+                return []  # Redis away: the series is absent rather than wrong (health says why)
+            for error, n in sorted(counts.items()):
+                family.add_metric([error], int(n))
+        return [family]
+
+    @staticmethod
+    def _family() -> CounterMetricFamily:
+        return CounterMetricFamily("onescreen_alerts_dead_lettered", "Entries the alert engines could not "
+                                   "process and moved to a dead-letter stream", labels=["error"])
+
+
+REGISTRY.register(DeadLetterCollector())
 
 
 @bp.get("/metrics")

@@ -1,6 +1,7 @@
 """Queries the desks share: the registry, scope, live patrol positions, tracks, distances, masking.
 
-Reads only: Redis hot state (``names.PATROL_LATEST``, the patrol streams, camera health) and SQL. A user's scope
+Reads only: Redis hot state (``names.PATROL_LATEST``, the patrol streams, camera health, the alert engine's
+dead letters) and SQL. A user's scope
 is a grid node; everything a desk lists is cut to the communities under it (``visible_communities``).
 """
 
@@ -192,3 +193,15 @@ def nearest_camera(ctx: AppContext, lat: float, lon: float) -> tuple[Any, float]
 
 def camera_health(ctx: AppContext, camera_id: str) -> dict[str, str]:
     return ctx.redis.hgetall(names.camera_health(camera_id))
+
+
+def dead_letters(ctx: AppContext, limit: int = 50) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """The alert engine's dead letters: totals by error type, and the newest ``limit`` of all partitions."""
+    pipe = ctx.redis.pipeline(transaction=False)
+    pipe.hgetall(names.ALERT_DEAD_LETTER_COUNTS)
+    for p in range(ctx.settings.redis.partitions):
+        pipe.xrevrange(names.dead_letters(p), count=limit)
+    counts, *streams = pipe.execute()
+    recent = [fields for entries in streams for _id, fields in entries]
+    recent.sort(key=lambda f: int(f.get("at") or 0), reverse=True)
+    return counts, recent[:limit]

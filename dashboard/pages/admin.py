@@ -1,5 +1,6 @@
 """`/admin` (系统管理): users (list, add, deactivate), camera health (online, fps, reconnects), rejected
-messages with their reasons (``names.REJECTED``), the registry browser and the audit log. Admins only.
+messages with their reasons (``names.REJECTED``), events the alert engine dead-lettered
+(``names.dead_letters``), the registry browser and the audit log. Admins only.
 Camera credentials are never rendered: the registry rows shown are the credential-free RTSP URLs.
 """
 
@@ -49,6 +50,8 @@ def layout(ctx: AppContext):
     ])
     cams = html.Section(className="desk-panel", children=[html.H2("摄像机状态"), html.Div(id=P + "cameras")])
     rejected = html.Section(className="desk-panel", children=[html.H2("拒收消息"), html.Div(id=P + "rejected")])
+    dead = html.Section(className="desk-panel", children=[html.H2("死信事件（告警引擎无法处理）"),
+                                                          html.Div(id=P + "dead")])
     registry = html.Section(className="desk-panel", children=[
         html.H2("城市登记信息"),
         dcc.Dropdown(id=P + "level", options=LEVELS, value="community", clearable=False, className="desk-select",
@@ -58,7 +61,7 @@ def layout(ctx: AppContext):
     log = html.Section(className="desk-panel", children=[html.H2("操作审计"), html.Div(id=P + "audit")])
     return desk_page(ctx, PATH, TITLE_KEY, dcc.Interval(id=P + "tick", interval=5000),
                      html.Div(className="desk-grid", children=[html.Div([users, registry, log]),
-                                                                html.Div([cams, rejected])]),
+                                                                html.Div([cams, rejected, dead])]),
                      class_name="desk-wide")
 
 
@@ -100,6 +103,20 @@ def _rejected(ctx: AppContext):
             _table(["接收时间", "主题", "原因", "说明", "内容（截断）"], rows, P + "rejected-table")]
 
 
+def _dead_letters(ctx: AppContext):
+    counts, recent = data.dead_letters(ctx)
+    rows = []
+    for f in recent:
+        at = f.get("at")
+        when = fmt_time(ctx, datetime.fromtimestamp(int(at) / 1000, ctx.tz), True) if at else "—"
+        rows.append([when, f.get("stream", ""), f.get("id", ""),
+                     data.mask_text(f"{f.get('error', '')}: {f.get('message', '')}"), f.get("where", ""),
+                     f.get("attempts", ""), data.mask_text((f.get("d") or "")[:120])])
+    return [html.P("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "无", className="desk-muted"),
+            _table(["处理时间", "来源流", "条目 ID", "错误", "出错位置", "尝试次数", "内容（截断）"], rows,
+                   P + "dead-table")]
+
+
 def _registry(ctx: AppContext, level: str) -> html.Table:
     reg = data.registry(ctx)
     if level == "camera":
@@ -132,6 +149,10 @@ def register_callbacks(app, ctx: AppContext) -> None:
                   Input(P + "tick", "n_intervals"), Input(P + "msg", "children"))
     def refresh(_tick, _msg):
         return _users(ctx), _cameras(ctx), _rejected(ctx), _audit(ctx)
+
+    @app.callback(Output(P + "dead", "children"), Input(P + "tick", "n_intervals"))
+    def dead_letters(_tick):
+        return _dead_letters(ctx)
 
     @app.callback(Output(P + "registry", "children"), Input(P + "level", "value"))
     def registry(level):
