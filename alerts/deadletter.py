@@ -88,7 +88,7 @@ def _text(value: Any) -> str:
 
 
 def describe(exc: BaseException) -> tuple[str, str, str]:
-    """(error type, message without URL credentials, where raised: ``rules/lingering.py:44 _access``)."""
+    """(error type, message without URL credentials, where raised: ``rules/lingering.py:43 _access``)."""
     where = ""
     frames = traceback.extract_tb(exc.__traceback__)
     if frames:

@@ -327,6 +327,7 @@ class AlertEngineWorker(Worker):
         deadletter.bisect(entries, self._try_batch, self.dead.failed)
 
     def _try_batch(self, entries: list[tuple[int, str, bytes, dict[str, Any]]]) -> None:
+        """One run of ``bisect``: a batch without timers that, when it fails, leaves the state as stored."""
         try:
             self._process(entries, timers=False)
         except Exception:
