@@ -16,6 +16,8 @@ def connect(cfg: RedisSettings, *, decode: bool = False) -> redis.Redis:
         cfg.url,
         password=password,
         decode_responses=decode,
+        # Raw device bytes (a rejected payload, a cut multi-byte character) must not break a reader that decodes.
+        encoding_errors="backslashreplace",
         socket_connect_timeout=2,
         socket_timeout=5,
         health_check_interval=15,

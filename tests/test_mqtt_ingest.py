@@ -224,3 +224,28 @@ def test_a_departed_instance_is_drained_and_retired(s, publisher, redis_client, 
                                for i in range(100))
         publisher.flush()
         assert wait_for(lambda: new.counts["received"] - before == 100, 15)
+
+
+def test_undecodable_payloads_are_kept_raw_and_shown_to_the_admin(s, publisher, redis_client, small_city):
+    """Bytes that are not UTF-8 (or a payload cut inside a character) are stored as they came and still render."""
+    from dashboard.app import create_app
+    from dashboard.context import app_context
+    from dashboard.pages import admin
+
+    c = small_city
+    broken = b"\xff\xfe{"
+    large = ("{" + "门" * 30_000 + "}").encode()          # 90 kB: cut at 64 KiB in the middle of a character
+    with ThreadWorker(MqttIngestWorker(s, "t-bytes")) as worker:
+        wait_for(lambda: worker.subscribed)
+        publisher.publish(f"city/access/{c.door}", broken)
+        publisher.publish(f"city/access/{c.door}", large)
+        publisher.flush()
+        assert wait_for(lambda: worker.counts["rejected"] == 2), worker.counts
+    stored = {e[b"reason"]: e[b"payload"] for _id, e in redis_client.xrange(names.REJECTED)}
+    assert stored[b"invalid_json"] == broken and stored[b"too_large"] == large[:65536]
+    app = create_app(s)
+    with app.server.app_context():
+        _counts, table = admin._rejected(app_context(app.server))
+    shown = [str(td.children) for tr in table.children[1:] for td in tr.children]
+    assert any("\\xff\\xfe{" in cell for cell in shown), shown
+    assert any(cell.startswith("{门门") for cell in shown), shown
