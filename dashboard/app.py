@@ -79,7 +79,7 @@ def _not_found(ctx: AppContext, path: str) -> html.Div:
             html.Div(ctx.settings.dashboard.center_name, className="desk-brand"), nav_bar(ctx, path),
         ]),
         html.Main(className="desk-main", children=[html.H1(ctx.t("notfound.title"), className="desk-title"),
-                                                   html.P(path, className="desk-stub-hint")]),
+                                                   html.P(path, className="desk-hint")]),
     ])
 
 

@@ -29,7 +29,7 @@ def forbidden_layout(ctx: AppContext, path: str) -> html.Div:
         ]),
         html.Main(className="desk-main", children=[
             html.H1(ctx.t("auth.forbidden"), className="desk-title desk-forbidden"),
-            html.P(path, className="desk-stub-hint"),
+            html.P(path, className="desk-hint"),
             dcc.Link(ctx.t("auth.home"), href="/", className="desk-link"),
         ]),
     ])
