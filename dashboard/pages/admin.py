@@ -174,9 +174,10 @@ def register_callbacks(app, ctx: AppContext) -> None:
                              detail={"role": role, "scope": new.scope_node_id, "unit": new.unit_id},
                              remote_addr=remote_addr())
                 db.commit()
+                created = new.username  # read before the session closes: the committed row is expired
         except ValueError as exc:
             return f"未保存：{exc}", "desk-msg error", no_update
-        return f"用户 {new.username} 已创建", "desk-msg ok", ""
+        return f"用户 {created} 已创建", "desk-msg ok", ""
 
 
 PAGE = register(Page(path=PATH, title_key=TITLE_KEY, order=50, layout=layout, register_callbacks=register_callbacks))
