@@ -1,12 +1,18 @@
 """The screen texts in Chinese (default) and English, chosen by ``dashboard.language``.
 
-A flat dict per language rather than gettext: the dashboard has a few dozen strings, operators switch the
+A flat dict per language rather than gettext: the dashboard has a few hundred strings, operators switch the
 language in the settings file, and a test keeps both languages carrying the same keys.
 """
 
 from __future__ import annotations
 
 from typing import Literal
+
+from dashboard.components.wall_texts import WALL_TEXTS
+from dashboard.desk.admin_texts import ADMIN_DESK_TEXTS
+from dashboard.desk.alerts_texts import ALERTS_DESK_TEXTS
+from dashboard.desk.patrol_texts import PATROL_DESK_TEXTS
+from dashboard.desk.texts import DESK_TEXTS
 
 Language = Literal["zh", "en"]
 
@@ -41,6 +47,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "map.city": "全市",
         "map.reset": "返回全市",
         "map.hint": "点击社区查看网格",
+        # The alert vocabulary (CONTRACT §3), one copy for the wall and the desks.
+        "rule.gathering": "疑似聚集", "rule.lingering": "逗留异常", "rule.key_person_gathering": "重点人员聚集",
+        "rule.key_person_missing": "疑似脱管", "rule.off_post": "脱岗", "rule.device_offline": "设备离线",
+        "level.red": "红色", "level.orange": "橙色", "level.yellow": "黄色", "level.green": "绿色",
+        "status.open": "待处置", "status.acknowledged": "已签收", "status.dispatched": "已派警",
+        "status.on_scene": "已到场", "status.resolved": "已化解", "status.closed": "已归档",
     },
     "en": {
         "app.title": "OneScreen",
@@ -72,20 +84,28 @@ TEXTS: dict[str, dict[str, str]] = {
         "map.city": "Whole city",
         "map.reset": "Whole city",
         "map.hint": "Click a community to see its grid cells",
+        "rule.gathering": "Gathering", "rule.lingering": "Lingering",
+        "rule.key_person_gathering": "Key persons gathering", "rule.key_person_missing": "Key person missing",
+        "rule.off_post": "Off post", "rule.device_offline": "Device offline",
+        "level.red": "Red", "level.orange": "Orange", "level.yellow": "Yellow", "level.green": "Green",
+        "status.open": "Open", "status.acknowledged": "Acknowledged", "status.dispatched": "Dispatched",
+        "status.on_scene": "On scene", "status.resolved": "Resolved", "status.closed": "Closed",
     },
 }
 
-# The desks' and sign-in texts live with the desks (issue #7); merged here so one Translator serves all.
-from dashboard.desk.texts import DESK_TEXTS  # noqa: E402
+# Each area keeps its texts beside its code; merged here so one Translator serves all. A key defined by two
+# areas would silently win or lose depending on order, so it stops the import instead.
+AREA_TEXTS: dict[str, dict[str, dict[str, str]]] = {
+    "wall": WALL_TEXTS, "desk": DESK_TEXTS, "alerts desk": ALERTS_DESK_TEXTS,
+    "patrol desk": PATROL_DESK_TEXTS, "admin desk": ADMIN_DESK_TEXTS,
+}
 
-for _lang, _texts in DESK_TEXTS.items():
-    TEXTS[_lang].update(_texts)
-
-# The wall's live-panel texts (issue #6) live with the wall components; merged the same way.
-from dashboard.components.wall_texts import WALL_TEXTS  # noqa: E402
-
-for _lang, _texts in WALL_TEXTS.items():
-    TEXTS[_lang].update(_texts)
+for _area, _by_language in AREA_TEXTS.items():
+    for _lang, _texts in _by_language.items():
+        _twice = TEXTS[_lang].keys() & _texts.keys()
+        if _twice:
+            raise ValueError(f"{_area} texts redefine {sorted(_twice)}")
+        TEXTS[_lang].update(_texts)
 
 # BCP 47 tags for the browser's Intl formatting of the live clock.
 LOCALES: dict[str, str] = {"zh": "zh-CN", "en": "en-GB"}

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 WALL_TEXTS: dict[str, dict[str, str]] = {
     "zh": {
-        "rule.gathering": "疑似聚集", "rule.lingering": "逗留异常", "rule.key_person_gathering": "重点人员聚集",
-        "rule.key_person_missing": "疑似脱管", "rule.off_post": "脱岗", "rule.device_offline": "设备离线",
-        "level.red": "红色", "level.orange": "橙色", "level.yellow": "黄色", "level.green": "绿色",
-        "status.open": "待处置", "status.acknowledged": "已签收", "status.dispatched": "已派警",
-        "status.on_scene": "已到场", "status.resolved": "已化解", "status.closed": "已归档",
         "kpi.events_today": "今日事件", "kpi.camera_rate": "视频在线率", "kpi.patrol_rate": "巡逻在岗率",
         "kpi.rapid_rate": "1-3-5达标率", "kpi.resolution_rate": "化解率",
         "panel.hourly": "今日分时事件（对比昨日）", "panel.heat": "数据导巡 · 近7日时段热力",
@@ -22,11 +17,6 @@ WALL_TEXTS: dict[str, dict[str, str]] = {
         "camera.online": "在线", "camera.offline": "离线", "camera.page": "第 {n}/{m} 页",
     },
     "en": {
-        "rule.gathering": "Gathering", "rule.lingering": "Lingering", "rule.key_person_gathering": "Key persons gathering",
-        "rule.key_person_missing": "Key person missing", "rule.off_post": "Off post", "rule.device_offline": "Device offline",
-        "level.red": "Red", "level.orange": "Orange", "level.yellow": "Yellow", "level.green": "Green",
-        "status.open": "Open", "status.acknowledged": "Acknowledged", "status.dispatched": "Dispatched",
-        "status.on_scene": "On scene", "status.resolved": "Resolved", "status.closed": "Closed",
         "kpi.events_today": "Events today", "kpi.camera_rate": "Cameras online", "kpi.patrol_rate": "Patrol on post",
         "kpi.rapid_rate": "1-3-5 met", "kpi.resolution_rate": "Resolved",
         "panel.hourly": "Events per hour", "panel.heat": "Patrol guide · 7 days",

@@ -29,49 +29,63 @@ log = logging.getLogger(__name__)
 MAX_NOTE = 2000
 
 
+# A receipt (接单) without a note is stored with this note. It is audit data, so it is written the same whatever
+# the screen language; the timeline shows it as the language's "received" (dashboard.desk.widgets).
+RECEIPT_NOTE = "已接单"
+
+
 class DeskError(Exception):
-    """A refused action, with the message the desk shows."""
+    """A refused action: the text key (``desk.error.*``) and values of the message the desk shows, so the page
+    words it in the screen's language."""
+
+    def __init__(self, key: str, **values: object):
+        super().__init__(key)
+        self.key, self.values = key, values
+
+    def text(self, ctx: AppContext) -> str:
+        return ctx.t(self.key, **self.values)
 
 
 def remote_addr() -> str | None:
     return request.remote_addr if has_request_context() else None
 
 
-def _clean_note(note: str | None, required: bool = False, what: str = "note") -> str | None:
+def _clean_note(note: str | None, required: bool = False) -> str | None:
+    """The note stripped (None when empty); a required one is the feedback that resolves an alert."""
     note = (note or "").strip()
     if required and not note:
-        raise DeskError(f"请填写{what}" if what != "note" else "请填写处置说明")
+        raise DeskError("desk.error.feedback_required")
     if len(note) > MAX_NOTE:
-        raise DeskError(f"说明过长（最多 {MAX_NOTE} 字）")
+        raise DeskError("desk.error.note_too_long", n=MAX_NOTE)
     return note or None
 
 
 def _alert_in_scope(ctx: AppContext, db: Session, user: SessionUser, alert_id: str):
     alert = store.get(db, alert_id) if alert_id else None
     if alert is None or not data.in_scope(ctx, user, alert.community_id):
-        raise DeskError(f"告警 {alert_id} 不存在或不在您的管辖范围")
+        raise DeskError("desk.error.alert_unknown", alert=alert_id)
     return alert
 
 
 def perform(ctx: AppContext, user: SessionUser, alert_id: str, action: str, note: str | None = None,
             unit_id: str | None = None) -> dict[str, Any]:
     """One lifecycle action by a signed-in user; the alert's CONTRACT JSON after it. DeskError if refused."""
-    note = _clean_note(note, required=action == "resolve", what="处置反馈")
+    note = _clean_note(note, required=action == "resolve")
     if unit_id is not None and unit_id and data.registry(ctx).unit(unit_id) is None:
-        raise DeskError(f"巡逻单元 {unit_id} 不存在")
+        raise DeskError("desk.error.unit_unknown", unit=unit_id)
     with Session(ctx.engine) as db:
         alert = _alert_in_scope(ctx, db, user, alert_id)
         try:
             lifecycle.check_role(user.role, action, user.unit_id, alert.assignee)
         except lifecycle.Forbidden as exc:
-            raise DeskError(f"无权执行：{exc}") from exc
+            raise DeskError("desk.error.forbidden", reason=exc) from exc
         previous_unit = alert.assignee
         try:
             store.act(db, alert, action, datetime.now(UTC), actor=user.username, user_id=user.id,
                       remote_addr=remote_addr(), note=note, unit_id=unit_id or None)
         except lifecycle.IllegalTransition as exc:
             db.rollback()
-            raise DeskError(f"当前状态不允许此操作：{exc}") from exc
+            raise DeskError("desk.error.illegal", reason=exc) from exc
         db.commit()
         doc = store.to_contract(alert, ctx.settings.city.timezone)
         pipe = ctx.redis.pipeline(transaction=False)
@@ -89,11 +103,11 @@ def receipt(ctx: AppContext, user: SessionUser, alert_id: str, note: str | None 
     with Session(ctx.engine) as db:
         alert = _alert_in_scope(ctx, db, user, alert_id)
         if user.role == "duty" and alert.assignee != user.unit_id:
-            raise DeskError("只能确认派给本单元的告警")
+            raise DeskError("desk.error.receipt_own_unit")
         now = datetime.now(UTC)
         db.add(AlertTransition(alert_pk=alert.id, at=now, action="receipt", from_status=alert.status,
                                to_status=alert.status, level=alert.level, actor=user.username, user_id=user.id,
-                               remote_addr=remote_addr(), unit_id=user.unit_id, note=note or "已接单"))
+                               remote_addr=remote_addr(), unit_id=user.unit_id, note=note or RECEIPT_NOTE))
         alert.updated_at = now
         db.commit()
 
@@ -101,13 +115,13 @@ def receipt(ctx: AppContext, user: SessionUser, alert_id: str, note: str | None 
 def silence(ctx: AppContext, user: SessionUser, alert_id: str, minutes: Any, note: str | None) -> datetime:
     """Silence this alert's rule on its subject for ``minutes`` (supervisor, admin); the end instant."""
     if user.role not in lifecycle.SILENCE_ROLES:
-        raise DeskError("只有值班领导和管理员可以静默告警")
+        raise DeskError("desk.error.silence_role")
     try:
         minutes = float(minutes)
     except (TypeError, ValueError):
-        raise DeskError("静默时长必须是数字（分钟）") from None
+        raise DeskError("desk.error.silence_number") from None
     if not 0 < minutes <= 7 * 24 * 60:
-        raise DeskError("静默时长须在 1 分钟到 7 天之间")
+        raise DeskError("desk.error.silence_range")
     note = _clean_note(note)
     with Session(ctx.engine) as db:
         alert = _alert_in_scope(ctx, db, user, alert_id)
@@ -133,12 +147,12 @@ class Checklist:
 def save_spot_check(ctx: AppContext, user: SessionUser, unit_id: str, checklist: Checklist) -> int:
     """Record a spot check of ``unit_id`` with where it is now; the new row id."""
     if user.role not in ("supervisor", "admin"):
-        raise DeskError("只有值班领导和管理员可以抽查")
+        raise DeskError("desk.error.spot_check_role")
     note = _clean_note(checklist.note)
     states = {u.unit_id: u for u in data.unit_states(ctx, user)}
     unit = states.get(unit_id or "")
     if unit is None:
-        raise DeskError("请选择一个巡逻单元")
+        raise DeskError("desk.error.pick_unit")
     cam = data.nearest_camera(ctx, unit.lat, unit.lon) if unit.lat is not None else (
         data.nearest_camera(ctx, unit.post_lat, unit.post_lon) if unit.post_lat is not None else None)
     with Session(ctx.engine) as db:

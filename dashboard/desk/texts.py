@@ -1,4 +1,9 @@
-"""Screen texts of sign-in and the desk pages, merged into ``dashboard.i18n.TEXTS`` (same keys in both)."""
+"""Texts of sign-in and of what every desk page shares (columns, badges, buttons, the history timeline, refusals),
+merged into ``dashboard.i18n.TEXTS``. Each desk page has its own module beside this one (``<page>_texts.py``).
+
+Rule, level and status names come from the one alert vocabulary in ``dashboard.i18n``; the desk keeps only the
+two status names it words differently from the wall (its buttons say 确认 and 处置完毕).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,43 @@ DESK_TEXTS: dict[str, dict[str, str]] = {
         "role.duty": "执勤民警",
         "role.supervisor": "值班领导",
         "role.admin": "管理员",
+        # columns and fields several desks show
+        "desk.col.id": "编号", "desk.col.name": "名称", "desk.col.time": "时间", "desk.col.level": "级别",
+        "desk.col.rule": "规则", "desk.col.status": "状态", "desk.col.subject": "对象", "desk.col.place": "位置",
+        "desk.col.opened": "发生", "desk.col.unit": "单元", "desk.col.post": "岗位", "desk.col.note": "备注",
+        "desk.col.distance_to_post": "距岗位", "desk.col.uniform": "着装", "desk.col.equipment": "装备",
+        "desk.none": "无",
+        # badges and names
+        "desk.level.red": "红", "desk.level.orange": "橙", "desk.level.yellow": "黄", "desk.level.green": "绿",
+        "desk.status.acknowledged": "已确认", "desk.status.resolved": "已处置",
+        "desk.state.on_post": "在岗", "desk.state.off_post": "脱岗", "desk.state.silent": "失联",
+        "desk.state.no_position": "无定位",
+        # the alert's history (alert_transition.action)
+        "desk.action.open": "告警产生", "desk.action.update": "证据更新", "desk.action.clear": "条件解除",
+        "desk.action.ack": "确认", "desk.action.dispatch": "派警", "desk.action.on_scene": "到场",
+        "desk.action.resolve": "处置反馈", "desk.action.close": "归档", "desk.action.escalate": "升级",
+        "desk.action.remind": "催办", "desk.action.receipt": "接单",
+        # buttons of the lifecycle actions, and what a done action says
+        "desk.btn.ack": "确认", "desk.btn.dispatch": "派警", "desk.btn.on_scene": "到场",
+        "desk.btn.resolve": "处置完毕", "desk.btn.close": "归档", "desk.btn.receipt": "接单确认",
+        "desk.received": "已接单", "desk.done": "{alert}：{status}",
+        # durations and periods
+        "desk.secs": "{s}秒", "desk.min_secs": "{m}分{s:02d}秒", "desk.ago": "{age}前",
+        "desk.period.1h": "1 小时", "desk.period.24h": "24 小时", "desk.period.1d": "1 天",
+        "desk.period.7d": "7 天", "desk.period.30d": "30 天",
+        # refused actions (dashboard.desk.actions.DeskError)
+        "desk.error.feedback_required": "请填写处置反馈",
+        "desk.error.note_too_long": "说明过长（最多 {n} 字）",
+        "desk.error.alert_unknown": "告警 {alert} 不存在或不在您的管辖范围",
+        "desk.error.unit_unknown": "巡逻单元 {unit} 不存在",
+        "desk.error.forbidden": "无权执行：{reason}",
+        "desk.error.illegal": "当前状态不允许此操作：{reason}",
+        "desk.error.receipt_own_unit": "只能确认派给本单元的告警",
+        "desk.error.silence_role": "只有值班领导和管理员可以静默告警",
+        "desk.error.silence_number": "静默时长必须是数字（分钟）",
+        "desk.error.silence_range": "静默时长须在 1 分钟到 7 天之间",
+        "desk.error.spot_check_role": "只有值班领导和管理员可以抽查",
+        "desk.error.pick_unit": "请选择一个巡逻单元",
     },
     "en": {
         "login.title": "Sign in",
@@ -36,5 +78,38 @@ DESK_TEXTS: dict[str, dict[str, str]] = {
         "role.duty": "Duty officer",
         "role.supervisor": "Supervisor",
         "role.admin": "Administrator",
+        "desk.col.id": "ID", "desk.col.name": "Name", "desk.col.time": "Time", "desk.col.level": "Level",
+        "desk.col.rule": "Rule", "desk.col.status": "Status", "desk.col.subject": "Subject", "desk.col.place": "Place",
+        "desk.col.opened": "Opened", "desk.col.unit": "Unit", "desk.col.post": "Post", "desk.col.note": "Note",
+        "desk.col.distance_to_post": "From post", "desk.col.uniform": "Uniform", "desk.col.equipment": "Equipment",
+        "desk.none": "None",
+        "desk.level.red": "Red", "desk.level.orange": "Orange", "desk.level.yellow": "Yellow",
+        "desk.level.green": "Green",
+        "desk.status.acknowledged": "Acknowledged", "desk.status.resolved": "Resolved",
+        "desk.state.on_post": "On post", "desk.state.off_post": "Off post", "desk.state.silent": "Out of contact",
+        "desk.state.no_position": "No position",
+        "desk.action.open": "Alert raised", "desk.action.update": "Evidence updated",
+        "desk.action.clear": "Condition cleared", "desk.action.ack": "Acknowledged",
+        "desk.action.dispatch": "Dispatched", "desk.action.on_scene": "On scene",
+        "desk.action.resolve": "Resolved with feedback", "desk.action.close": "Closed",
+        "desk.action.escalate": "Escalated", "desk.action.remind": "Reminder", "desk.action.receipt": "Receipt confirmed",
+        "desk.btn.ack": "Acknowledge", "desk.btn.dispatch": "Dispatch", "desk.btn.on_scene": "On scene",
+        "desk.btn.resolve": "Resolve", "desk.btn.close": "Close", "desk.btn.receipt": "Confirm receipt",
+        "desk.received": "Received", "desk.done": "{alert}: {status}",
+        "desk.secs": "{s} s", "desk.min_secs": "{m} min {s:02d} s", "desk.ago": "{age} ago",
+        "desk.period.1h": "1 hour", "desk.period.24h": "24 hours", "desk.period.1d": "1 day",
+        "desk.period.7d": "7 days", "desk.period.30d": "30 days",
+        "desk.error.feedback_required": "Enter the feedback: it is required to resolve an alert",
+        "desk.error.note_too_long": "The note is too long (at most {n} characters)",
+        "desk.error.alert_unknown": "Alert {alert} does not exist or is outside your area",
+        "desk.error.unit_unknown": "Patrol unit {unit} does not exist",
+        "desk.error.forbidden": "Not allowed: {reason}",
+        "desk.error.illegal": "Not possible in the alert's current status: {reason}",
+        "desk.error.receipt_own_unit": "You can only confirm alerts dispatched to your own unit",
+        "desk.error.silence_role": "Only supervisors and administrators may silence alerts",
+        "desk.error.silence_number": "The silence duration must be a number (minutes)",
+        "desk.error.silence_range": "The silence duration must be between 1 minute and 7 days",
+        "desk.error.spot_check_role": "Only supervisors and administrators may run spot checks",
+        "desk.error.pick_unit": "Choose a patrol unit",
     },
 }

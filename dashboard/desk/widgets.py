@@ -1,4 +1,4 @@
-"""Small pieces the desk pages share: level/status badges, times, a history timeline, a point map."""
+"""Small pieces the desk pages share: names of codes, level/status badges, times, a history timeline, a point map."""
 
 from __future__ import annotations
 
@@ -9,24 +9,29 @@ from typing import Any
 from dash import html
 
 from dashboard.context import AppContext
+from dashboard.desk.actions import RECEIPT_NOTE
 
-LEVELS_ZH = {"red": "红", "orange": "橙", "yellow": "黄", "green": "绿"}
-STATUS_ZH = {"open": "待处置", "acknowledged": "已确认", "dispatched": "已派警", "on_scene": "已到场",
-             "resolved": "已处置", "closed": "已归档"}
-RULES_ZH = {"gathering": "疑似聚集", "lingering": "逗留异常", "key_person_gathering": "重点人员聚集",
-            "key_person_missing": "疑似脱管", "off_post": "脱岗", "device_offline": "设备离线"}
-ACTIONS_ZH = {"open": "告警产生", "update": "证据更新", "clear": "条件解除", "ack": "确认", "dispatch": "派警",
-              "on_scene": "到场", "resolve": "处置反馈", "close": "归档", "escalate": "升级", "remind": "催办",
-              "receipt": "接单"}
-STATE_ZH = {"on_post": "在岗", "off_post": "脱岗", "silent": "失联", "no_position": "无定位"}
+# The two statuses the desk words differently from the wall (dashboard.desk.texts); the rest are the wall's.
+DESK_STATUS = frozenset({"acknowledged", "resolved"})
 
 
-def level_badge(level: str) -> html.Span:
-    return html.Span(LEVELS_ZH.get(level, level), className=f"lvl lvl-{level}")
+def name_of(ctx: AppContext, family: str, code: str | None) -> str:
+    """The screen name of a code (``rule``, ``level``, ``desk.action``…), or the code itself if it has none."""
+    key = f"{family}.{code}"
+    text = ctx.t(key)
+    return (code or "") if text == key else text
 
 
-def status_badge(status: str) -> html.Span:
-    return html.Span(STATUS_ZH.get(status, status), className=f"st st-{status}")
+def status_name(ctx: AppContext, status: str) -> str:
+    return name_of(ctx, "desk.status" if status in DESK_STATUS else "status", status)
+
+
+def level_badge(ctx: AppContext, level: str) -> html.Span:
+    return html.Span(name_of(ctx, "desk.level", level), className=f"lvl lvl-{level}")
+
+
+def status_badge(ctx: AppContext, status: str) -> html.Span:
+    return html.Span(status_name(ctx, status), className=f"st st-{status}")
 
 
 def fmt_time(ctx: AppContext, value: datetime | str | None, with_date: bool = False) -> str:
@@ -40,11 +45,11 @@ def fmt_time(ctx: AppContext, value: datetime | str | None, with_date: bool = Fa
     return value.astimezone(ctx.tz).strftime("%m-%d %H:%M:%S" if with_date else "%H:%M:%S")
 
 
-def fmt_secs(secs: float | None) -> str:
+def fmt_secs(ctx: AppContext, secs: float | None) -> str:
     if secs is None:
         return "—"
     secs = int(round(secs))
-    return f"{secs // 60}分{secs % 60:02d}秒" if secs >= 60 else f"{secs}秒"
+    return ctx.t("desk.min_secs", m=secs // 60, s=secs % 60) if secs >= 60 else ctx.t("desk.secs", s=secs)
 
 
 def fmt_m(metres: float | None) -> str:
@@ -62,11 +67,16 @@ def timeline(ctx: AppContext, history: Iterable[dict[str, Any]]) -> html.Ul:
         unit = f" → {h['unit_id']}" if h.get("unit_id") and h.get("action") in ("dispatch", "receipt") else ""
         items.append(html.Li(className=f"tl-{h.get('action')}", children=[
             html.Span(fmt_time(ctx, h.get("at"), True) + " ", className="desk-muted"),
-            html.Span(ACTIONS_ZH.get(h.get("action"), h.get("action")) + unit + " "),
+            html.Span(name_of(ctx, "desk.action", h.get("action")) + unit + " "),
             html.Span(who + where, className="who"),
-            html.Div(h["note"], className="desk-muted") if h.get("note") else None,
+            html.Div(_note(ctx, h), className="desk-muted") if h.get("note") else None,
         ]))
     return html.Ul(items, className="desk-timeline")
+
+
+def _note(ctx: AppContext, h: dict[str, Any]) -> str:
+    """The note as stored, except a receipt's default note, which is shown in the screen's language."""
+    return ctx.t("desk.received") if h.get("action") == "receipt" and h["note"] == RECEIPT_NOTE else h["note"]
 
 
 def point_map(points: list[tuple[float, float, str, str]], height: int = 160) -> html.Div:

@@ -27,56 +27,62 @@ from onescreen.db.models import ROLES, AuditLog, User
 PATH = "/admin"
 TITLE_KEY = "nav.admin"
 P = "desk-admin-"
-LEVELS = [{"label": "街道/乡镇", "value": "district"}, {"label": "社区/村居", "value": "community"},
-          {"label": "网格", "value": "cell"}, {"label": "摄像机", "value": "camera"}, {"label": "巡逻单元", "value": "unit"}]
+LEVELS = ("district", "community", "cell", "camera", "unit")  # registry browser (text key desk.admin.level.<l>)
 
 
 def layout(ctx: AppContext):
+    t = ctx.t
     users = html.Section(className="desk-panel", children=[
-        html.H2("用户"), html.Div(id=P + "users"),
-        html.H3("新增用户"),
+        html.H2(t("desk.admin.users")), html.Div(id=P + "users"),
+        html.H3(t("desk.admin.add_user")),
         html.Div(className="desk-filters", children=[
-            html.Div([html.Label("用户名"), dcc.Input(id=P + "new-name", className="desk-input", maxLength=64)]),
-            html.Div([html.Label("初始密码（≥8 位）"), dcc.Input(id=P + "new-pw", type="password",
-                                                            className="desk-input", maxLength=1024)]),
-            html.Div([html.Label("角色"), dcc.Dropdown(id=P + "new-role", className="desk-select",
-                                                      options=[{"label": ctx.t(f"role.{r}"), "value": r}
-                                                               for r in ROLES])]),
-            html.Div([html.Label("管辖节点 ID（空=全市）"), dcc.Input(id=P + "new-scope", className="desk-input")]),
-            html.Div([html.Label("巡逻单元 ID（执勤）"), dcc.Input(id=P + "new-unit", className="desk-input")]),
-            html.Button("新增", id=P + "add", className="desk-btn", n_clicks=0),
+            html.Div([html.Label(t("desk.admin.username")), dcc.Input(id=P + "new-name", className="desk-input",
+                                                                      maxLength=64)]),
+            html.Div([html.Label(t("desk.admin.password")), dcc.Input(id=P + "new-pw", type="password",
+                                                                      className="desk-input", maxLength=1024)]),
+            html.Div([html.Label(t("desk.admin.role")), dcc.Dropdown(id=P + "new-role", className="desk-select",
+                                                                     options=[{"label": t(f"role.{r}"), "value": r}
+                                                                              for r in ROLES])]),
+            html.Div([html.Label(t("desk.admin.scope_id")), dcc.Input(id=P + "new-scope", className="desk-input")]),
+            html.Div([html.Label(t("desk.admin.unit_id")), dcc.Input(id=P + "new-unit", className="desk-input")]),
+            html.Button(t("desk.admin.add"), id=P + "add", className="desk-btn", n_clicks=0),
         ]),
         html.Div(id=P + "msg", className="desk-msg"),
     ])
-    cams = html.Section(className="desk-panel", children=[html.H2("摄像机状态"), html.Div(id=P + "cameras")])
-    rejected = html.Section(className="desk-panel", children=[html.H2("拒收消息"), html.Div(id=P + "rejected")])
-    dead = html.Section(className="desk-panel", children=[html.H2("死信事件（告警引擎无法处理）"),
-                                                          html.Div(id=P + "dead")])
+    cams = html.Section(className="desk-panel", children=[html.H2(t("desk.admin.cameras")),
+                                                           html.Div(id=P + "cameras")])
+    rejected = html.Section(className="desk-panel", children=[html.H2(t("desk.admin.rejected")),
+                                                               html.Div(id=P + "rejected")])
+    dead = html.Section(className="desk-panel", children=[html.H2(t("desk.admin.dead")), html.Div(id=P + "dead")])
     registry = html.Section(className="desk-panel", children=[
-        html.H2("城市登记信息"),
-        dcc.Dropdown(id=P + "level", options=LEVELS, value="community", clearable=False, className="desk-select",
+        html.H2(t("desk.admin.registry")),
+        dcc.Dropdown(id=P + "level", options=[{"label": t(f"desk.admin.level.{lv}"), "value": lv} for lv in LEVELS],
+                     value="community", clearable=False, className="desk-select",
                      style={"maxWidth": "220px", "marginBottom": "8px"}),
         html.Div(id=P + "registry"),
     ])
-    log = html.Section(className="desk-panel", children=[html.H2("操作审计"), html.Div(id=P + "audit")])
+    log = html.Section(className="desk-panel", children=[html.H2(t("desk.admin.audit")), html.Div(id=P + "audit")])
     return desk_page(ctx, PATH, TITLE_KEY, dcc.Interval(id=P + "tick", interval=5000),
                      html.Div(className="desk-grid", children=[html.Div([users, registry, log]),
                                                                 html.Div([cams, rejected, dead])]),
                      class_name="desk-wide")
 
 
-def _table(head: list[str], rows: list[list], table_id: str | None = None) -> html.Table:
+def _table(ctx: AppContext, head: tuple[str, ...], rows: list[list], table_id: str | None = None) -> html.Table:
+    """A plain table under a row of headers (``head``: their text keys)."""
     kw = {"id": table_id} if table_id else {}
-    return html.Table([html.Tr([html.Th(h) for h in head])] + [html.Tr([html.Td(c) for c in r]) for r in rows],
+    return html.Table([html.Tr([html.Th(ctx.t(k)) for k in head])] + [html.Tr([html.Td(c) for c in r]) for r in rows],
                       className="desk-table", **kw)
 
 
 def _users(ctx: AppContext) -> html.Table:
+    t = ctx.t
     with Session(ctx.engine) as db:
-        rows = [[u.username, ctx.t(f"role.{u.role}"), u.scope_node_id or "全市", u.unit_id or "—",
-                 "启用" if u.active else "停用", fmt_time(ctx, u.created_at, True)]
+        rows = [[u.username, t(f"role.{u.role}"), u.scope_node_id or t("desk.admin.whole_city"), u.unit_id or "—",
+                 t("desk.admin.active") if u.active else t("desk.admin.inactive"), fmt_time(ctx, u.created_at, True)]
                 for u in db.execute(select(User).order_by(User.username)).scalars()]
-    return _table(["用户名", "角色", "管辖", "单元", "状态", "创建"], rows, P + "users-table")
+    return _table(ctx, ("desk.admin.username", "desk.admin.role", "desk.admin.col.scope", "desk.col.unit",
+                        "desk.col.status", "desk.admin.col.created"), rows, P + "users-table")
 
 
 def _cameras(ctx: AppContext) -> html.Table:
@@ -87,7 +93,8 @@ def _cameras(ctx: AppContext) -> html.Table:
         fps = h.get("fps") or h.get("measured_fps") or "—"
         rows.append([cam.id, cam.name, state, fps, h.get("reconnects", "—"),
                      cam.rtsp_url or "—"])  # the credential-free URL (CameraInfo keeps credentials apart)
-    return _table(["编号", "名称", "状态", "帧率", "重连次数", "地址"], rows, P + "cameras-table")
+    return _table(ctx, ("desk.col.id", "desk.col.name", "desk.col.status", "desk.admin.col.fps",
+                        "desk.admin.col.reconnects", "desk.admin.col.url"), rows, P + "cameras-table")
 
 
 def _rejected(ctx: AppContext):
@@ -99,8 +106,10 @@ def _rejected(ctx: AppContext):
         when = fmt_time(ctx, datetime.fromtimestamp(int(rx) / 1000, ctx.tz), True) if rx else "—"
         rows.append([when, f.get("topic", ""), f.get("reason", ""), data.mask_text(f.get("detail", "")),
                      data.mask_text((f.get("payload") or "")[:120])])
-    return [html.P("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "无", className="desk-muted"),
-            _table(["接收时间", "主题", "原因", "说明", "内容（截断）"], rows, P + "rejected-table")]
+    return [html.P("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or ctx.t("desk.none"),
+                   className="desk-muted"),
+            _table(ctx, ("desk.admin.col.received", "desk.admin.col.topic", "desk.admin.col.reason",
+                         "desk.admin.col.detail", "desk.admin.col.payload"), rows, P + "rejected-table")]
 
 
 def _dead_letters(ctx: AppContext):
@@ -112,35 +121,41 @@ def _dead_letters(ctx: AppContext):
         rows.append([when, f.get("stream", ""), f.get("id", ""),
                      data.mask_text(f"{f.get('error', '')}: {f.get('message', '')}"), f.get("where", ""),
                      f.get("attempts", ""), data.mask_text((f.get("d") or "")[:120])])
-    return [html.P("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "无", className="desk-muted"),
-            _table(["处理时间", "来源流", "条目 ID", "错误", "出错位置", "尝试次数", "内容（截断）"], rows,
-                   P + "dead-table")]
+    return [html.P("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or ctx.t("desk.none"),
+                   className="desk-muted"),
+            _table(ctx, ("desk.admin.col.dead_at", "desk.admin.col.stream", "desk.admin.col.entry",
+                         "desk.admin.col.error", "desk.admin.col.where", "desk.admin.col.attempts",
+                         "desk.admin.col.payload"), rows, P + "dead-table")]
 
 
 def _registry(ctx: AppContext, level: str) -> html.Table:
     reg = data.registry(ctx)
     if level == "camera":
-        rows = [[c.id, c.name, c.cell_id, "是" if c.streamed else "否", c.rtsp_url or "—"] for c in reg.cameras()]
-        return _table(["编号", "名称", "网格", "视频接入", "地址"], rows[:500])
+        yes, no = ctx.t("desk.admin.yes"), ctx.t("desk.admin.no")
+        rows = [[c.id, c.name, c.cell_id, yes if c.streamed else no, c.rtsp_url or "—"] for c in reg.cameras()]
+        return _table(ctx, ("desk.col.id", "desk.col.name", "desk.admin.col.cell", "desk.admin.col.streamed",
+                            "desk.admin.col.url"), rows[:500])
     if level == "unit":
         rows = []
         for uid in reg.unit_ids():
             u, post = reg.unit(uid), reg.post_of_unit(uid)
             rows.append([uid, u.name, post.name if post else "—", f"{post.shift_start}-{post.shift_end}" if post else "—"])
-        return _table(["编号", "名称", "岗位", "班次"], rows[:500])
+        return _table(ctx, ("desk.col.id", "desk.col.name", "desk.col.post", "desk.admin.col.shift"), rows[:500])
     rows = []
     for nid in reg.nodes_at(level)[:500]:
         n = reg.node(nid)
         parent = reg.node(n.parent_id) if n.parent_id else None
         rows.append([nid, n.name, parent.name if parent else "—", len(reg.children(nid)), n.households or "—"])
-    return _table(["编号", "名称", "上级", "下级数", "户数"], rows)
+    return _table(ctx, ("desk.col.id", "desk.col.name", "desk.admin.col.parent", "desk.admin.col.children",
+                        "desk.admin.col.households"), rows)
 
 
 def _audit(ctx: AppContext) -> html.Table:
     with Session(ctx.engine) as db:
         rows = [[fmt_time(ctx, r.at, True), r.actor, r.action, r.target or "", r.remote_addr or ""]
                 for r in db.execute(select(AuditLog).order_by(AuditLog.id.desc()).limit(50)).scalars()]
-    return _table(["时间", "用户", "操作", "对象", "来源地址"], rows, P + "audit-table")
+    return _table(ctx, ("desk.col.time", "desk.admin.col.user", "desk.admin.col.action", "desk.admin.col.target",
+                        "desk.admin.col.remote"), rows, P + "audit-table")
 
 
 def register_callbacks(app, ctx: AppContext) -> None:
@@ -165,7 +180,7 @@ def register_callbacks(app, ctx: AppContext) -> None:
     def add(_n, name, password, role, scope, unit):
         user = current_user()
         if not role:
-            return "请选择角色", "desk-msg error", no_update
+            return ctx.t("desk.admin.pick_role"), "desk-msg error", no_update
         try:
             with Session(ctx.engine) as db:
                 new = add_user(db, name or "", password or "", role, scope_node_id=(scope or "").strip() or None,
@@ -176,8 +191,8 @@ def register_callbacks(app, ctx: AppContext) -> None:
                 db.commit()
                 created = new.username  # read before the session closes: the committed row is expired
         except ValueError as exc:
-            return f"未保存：{exc}", "desk-msg error", no_update
-        return f"用户 {created} 已创建", "desk-msg ok", ""
+            return ctx.t("desk.admin.not_saved", reason=exc), "desk-msg error", no_update
+        return ctx.t("desk.admin.created", name=created), "desk-msg ok", ""
 
 
 PAGE = register(Page(path=PATH, title_key=TITLE_KEY, order=50, layout=layout, register_callbacks=register_callbacks))

@@ -18,14 +18,14 @@ from dashboard.context import AppContext
 from dashboard.desk import actions, data
 from dashboard.desk.layout import desk_page
 from dashboard.desk.widgets import (
-    RULES_ZH,
-    STATUS_ZH,
     fmt_m,
     fmt_secs,
     fmt_time,
     level_badge,
+    name_of,
     point_map,
     status_badge,
+    status_name,
     timeline,
 )
 from dashboard.pages.base import Page, register
@@ -34,13 +34,17 @@ from onescreen.db.models import Alert, AlertSnapshot
 PATH = "/alerts"
 TITLE_KEY = "nav.alerts"
 P = "desk-alerts-"
-ACTIONS = (("ack", "确认"), ("dispatch", "派警"), ("on_scene", "到场"), ("resolve", "处置完毕"), ("close", "归档"))
-HOURS = [{"label": "1 小时", "value": 1}, {"label": "24 小时", "value": 24}, {"label": "7 天", "value": 168},
-         {"label": "30 天", "value": 720}]
+ACTIONS = ("ack", "dispatch", "on_scene", "resolve", "close")  # a button each (text key desk.btn.<action>)
+HOURS = (("1h", 1), ("24h", 24), ("7d", 168), ("30d", 720))  # text key desk.period.<name>, hours
+LEVELS = ("red", "orange", "yellow")
+RULES = ("gathering", "lingering", "key_person_gathering", "key_person_missing", "off_post", "device_offline")
+STATUSES = ("open", "acknowledged", "dispatched", "on_scene", "resolved", "closed")
+EVIDENCE_FACTS = ("persons", "max_persons", "dwell_s", "distance_m", "distinct", "since")  # desk.alerts.ev.<key>
+INDENT = "\u3000"  # an ideographic space sets a community under its district in the area list (any language)
 
 
-def _opts(mapping: dict[str, str]) -> list[dict[str, str]]:
-    return [{"label": v, "value": k} for k, v in mapping.items()]
+def _opts(ctx: AppContext, family: str, codes: tuple[str, ...]) -> list[dict[str, str]]:
+    return [{"label": ctx.t(f"{family}.{c}"), "value": c} for c in codes]
 
 
 def _areas(ctx: AppContext) -> list[dict[str, str]]:
@@ -52,49 +56,55 @@ def _areas(ctx: AppContext) -> list[dict[str, str]]:
         communities = [c for c in reg.descendants(d, "community") if scope is None or c in scope]
         if scope is None:
             out.append({"label": reg.node(d).name, "value": d})
-        out += [{"label": "　" + reg.node(c).name, "value": c} for c in communities]
+        out += [{"label": INDENT + reg.node(c).name, "value": c} for c in communities]
     return out
 
 
 def layout(ctx: AppContext):
+    t = ctx.t
     filters = html.Div(className="desk-filters", children=[
-        html.Div([html.Label("级别"), dcc.Dropdown(id=P + "level", options=_opts(
-            {"red": "红色", "orange": "橙色", "yellow": "黄色"}), multi=True, className="desk-select")]),
-        html.Div([html.Label("规则"), dcc.Dropdown(id=P + "rule", options=_opts(RULES_ZH), multi=True,
-                                                  className="desk-select")]),
-        html.Div([html.Label("状态"), dcc.Dropdown(id=P + "status", options=_opts(STATUS_ZH), multi=True,
-                                                  value=["open", "acknowledged", "dispatched", "on_scene",
-                                                         "resolved"], className="desk-select")],
+        html.Div([html.Label(t("desk.col.level")), dcc.Dropdown(id=P + "level", options=_opts(ctx, "level", LEVELS),
+                                                               multi=True, className="desk-select")]),
+        html.Div([html.Label(t("desk.col.rule")), dcc.Dropdown(id=P + "rule", options=_opts(ctx, "rule", RULES),
+                                                              multi=True, className="desk-select")]),
+        html.Div([html.Label(t("desk.col.status")), dcc.Dropdown(
+            id=P + "status", options=[{"label": status_name(ctx, s), "value": s} for s in STATUSES], multi=True,
+            value=["open", "acknowledged", "dispatched", "on_scene", "resolved"], className="desk-select")],
                  style={"minWidth": "260px"}),
-        html.Div([html.Label("区域"), dcc.Dropdown(id=P + "area", options=_areas(ctx) if current_user() else [],
-                                                  className="desk-select")], style={"minWidth": "180px"}),
-        html.Div([html.Label("时间"), dcc.Dropdown(id=P + "hours", options=HOURS, value=24, clearable=False,
-                                                  className="desk-select")]),
+        html.Div([html.Label(t("desk.alerts.area")), dcc.Dropdown(
+            id=P + "area", options=_areas(ctx) if current_user() else [], className="desk-select")],
+                 style={"minWidth": "180px"}),
+        html.Div([html.Label(t("desk.alerts.period")), dcc.Dropdown(
+            id=P + "hours", options=[{"label": t(f"desk.period.{name}"), "value": h} for name, h in HOURS],
+            value=24, clearable=False, className="desk-select")]),
     ])
     queue = html.Section(className="desk-panel", children=[
-        html.H2("告警队列"), filters, html.Div(id=P + "table"),
+        html.H2(t("desk.alerts.queue")), filters, html.Div(id=P + "table"),
     ])
     detail = html.Section(className="desk-panel", children=[
-        html.H2("告警详情"), html.Div(id=P + "detail", children=html.P("点击队列中的告警查看详情", className="desk-muted")),
-        html.H3("处置"),
+        html.H2(t("desk.alerts.detail")),
+        html.Div(id=P + "detail", children=html.P(t("desk.alerts.pick_hint"), className="desk-muted")),
+        html.H3(t("desk.alerts.handling")),
         html.Div(className="desk-field", children=[
-            html.Label("派警单元（按距离推荐在岗单元）", htmlFor=P + "unit"),
-            dcc.Dropdown(id=P + "unit", className="desk-select", placeholder="默认：责任单元"),
+            html.Label(t("desk.alerts.dispatch_unit"), htmlFor=P + "unit"),
+            dcc.Dropdown(id=P + "unit", className="desk-select", placeholder=t("desk.alerts.default_unit")),
         ]),
         html.Div(className="desk-field", children=[
-            html.Label("处置说明", htmlFor=P + "note"),
+            html.Label(t("desk.alerts.note"), htmlFor=P + "note"),
             dcc.Textarea(id=P + "note", className="desk-textarea", maxLength=2000),
         ]),
         html.Div(className="desk-row", children=[
-            html.Button(label, id=P + "btn-" + name, className="desk-btn", n_clicks=0) for name, label in ACTIONS
+            html.Button(t(f"desk.btn.{name}"), id=P + "btn-" + name, className="desk-btn", n_clicks=0)
+            for name in ACTIONS
         ]),
         html.Div(id=P + "msg", className="desk-msg"),
-        html.H3("静默（值班领导）"),
+        html.H3(t("desk.alerts.silence")),
         html.Div(className="desk-row", children=[
             dcc.Input(id=P + "silence-minutes", type="number", min=1, max=10080, value=60,
                       className="desk-input", style={"width": "90px"}),
-            html.Span("分钟", className="desk-muted"),
-            html.Button("静默此告警条件", id=P + "btn-silence", className="desk-btn secondary", n_clicks=0),
+            html.Span(t("desk.alerts.minutes"), className="desk-muted"),
+            html.Button(t("desk.alerts.silence_btn"), id=P + "btn-silence", className="desk-btn secondary",
+                        n_clicks=0),
         ]),
     ])
     return desk_page(ctx, PATH, TITLE_KEY,
@@ -134,40 +144,45 @@ def _place(ctx: AppContext, a: Alert) -> str:
 
 
 def _table(ctx: AppContext, alerts: list[Alert], selected: str | None) -> html.Table:
-    head = html.Tr([html.Th(h) for h in ("编号", "级别", "规则", "对象", "位置", "状态", "发生", "单元")])
+    t = ctx.t
+    head = html.Tr([html.Th(t(f"desk.col.{c}")) for c in ("id", "level", "rule", "subject", "place", "status",
+                                                           "opened", "unit")])
     rows = [head]
     for a in alerts:
         rows.append(html.Tr(
             id={"type": P + "row", "alert": a.alert_id}, n_clicks=0, **{"data-alert-id": a.alert_id},
             className="selectable selected" if a.alert_id == selected else "selectable",
-            children=[html.Td(a.alert_id), html.Td(level_badge(a.level)), html.Td(RULES_ZH.get(a.rule, a.rule)),
+            children=[html.Td(a.alert_id), html.Td(level_badge(ctx, a.level)), html.Td(name_of(ctx, "rule", a.rule)),
                       html.Td(data.mask_text(a.subject_id)), html.Td(_place(ctx, a)),
-                      html.Td([status_badge(a.status),
-                               html.Span("已升级", className="tag-escalated") if a.escalated_at else None]),
+                      html.Td([status_badge(ctx, a.status),
+                               html.Span(t("desk.alerts.escalated"), className="tag-escalated")
+                               if a.escalated_at else None]),
                       html.Td(fmt_time(ctx, a.opened_at, True)), html.Td(a.assignee or "—")]))
     if len(rows) == 1:
-        rows.append(html.Tr(html.Td("没有符合条件的告警", colSpan=8, className="desk-muted")))
+        rows.append(html.Tr(html.Td(t("desk.alerts.no_match"), colSpan=8, className="desk-muted")))
     return html.Table(rows, className="desk-table", id=P + "queue")
 
 
 def _evidence(ctx: AppContext, a: Alert, has_snapshot: bool) -> list[Any]:
+    t = ctx.t
     ev = a.evidence or {}
     out: list[Any] = []
     if has_snapshot:
         out.append(html.Img(src=f"/api/alerts/{a.alert_id}/snapshot.jpg", className="desk-evidence-img",
-                            alt="触发时画面"))
+                            alt=t("desk.alerts.frame_alt")))
     facts = []
-    for key, label in (("persons", "人数"), ("max_persons", "峰值人数"), ("dwell_s", "停留(秒)"),
-                       ("distance_m", "离岗距离(m)"), ("distinct", "人数"), ("since", "起始")):
+    for key in EVIDENCE_FACTS:
         if key in ev and not isinstance(ev[key], (dict, list)):
-            facts += [html.Dt(label), html.Dd(str(ev[key]))]
+            facts += [html.Dt(t(f"desk.alerts.ev.{key}")), html.Dd(str(ev[key]))]
     if ev.get("escalated") or a.escalated_at:
-        facts += [html.Dt("升级"), html.Dd(f"已升级至值班领导 {fmt_time(ctx, a.escalated_at)}")]
+        facts += [html.Dt(t("desk.alerts.escalation")),
+                  html.Dd(t("desk.alerts.escalated_to", time=fmt_time(ctx, a.escalated_at)))]
     if facts:
         out.append(html.Dl(facts, className="desk-kv"))
     events = ev.get("door_events") or ev.get("events") or []
     if isinstance(events, list) and events:
-        rows = [html.Tr([html.Th(h) for h in ("时间", "门禁", "人员", "方向", "结果")])]
+        rows = [html.Tr([html.Th(t(k)) for k in ("desk.col.time", "desk.alerts.door", "desk.alerts.person",
+                                                  "desk.alerts.direction", "desk.alerts.result")])]
         for e in events[-10:]:
             if isinstance(e, dict):
                 ts = e.get("ts")
@@ -176,36 +191,39 @@ def _evidence(ctx: AppContext, a: Alert, has_snapshot: bool) -> list[Any]:
                 rows.append(html.Tr([html.Td(when), html.Td(e.get("door_id", "—")),
                                      html.Td(data.mask_person(e.get("person_id"))), html.Td(e.get("direction", "")),
                                      html.Td(e.get("result", ""))]))
-        out += [html.H3("门禁记录"), html.Table(rows, className="desk-table")]
+        out += [html.H3(t("desk.alerts.door_events")), html.Table(rows, className="desk-table")]
     return out
 
 
 def _detail(ctx: AppContext, alert_id: str | None):
+    t = ctx.t
     if not alert_id:
-        return html.P("点击队列中的告警查看详情", className="desk-muted")
+        return html.P(t("desk.alerts.pick_hint"), className="desk-muted")
     user = current_user()
     with Session(ctx.engine) as db:
         a = store.get(db, alert_id)
         if a is None or not data.in_scope(ctx, user, a.community_id):
-            return html.P("告警不存在或不在管辖范围", className="desk-msg error")
+            return html.P(t("desk.alerts.not_found"), className="desk-msg error")
         history = store.history(db, a, ctx.settings.city.timezone)
         has_snapshot = db.get(AlertSnapshot, a.id) is not None
         doc = store.to_contract(a, ctx.settings.city.timezone)
         near = data.nearest_units(ctx, a.lat, a.lon, user, n=3)
         clocks = doc["clocks"]
-        kv = [("编号", a.alert_id), ("规则", RULES_ZH.get(a.rule, a.rule)), ("级别", level_badge(a.level)),
-              ("状态", status_badge(a.status)), ("位置", _place(ctx, a)), ("对象", data.mask_text(a.subject_id)),
-              ("发生", fmt_time(ctx, a.opened_at, True)), ("责任单元", a.route_unit or "—"),
-              ("派警单元", a.assignee or "—"),
-              ("1-3-5", f"确认 {fmt_secs(clocks['ack_s'])} · 派警 {fmt_secs(clocks['dispatch_s'])} · "
-                        f"到场 {fmt_secs(clocks['on_scene_s'])}")]
+        kv = [(t("desk.col.id"), a.alert_id), (t("desk.col.rule"), name_of(ctx, "rule", a.rule)),
+              (t("desk.col.level"), level_badge(ctx, a.level)), (t("desk.col.status"), status_badge(ctx, a.status)),
+              (t("desk.col.place"), _place(ctx, a)), (t("desk.col.subject"), data.mask_text(a.subject_id)),
+              (t("desk.col.opened"), fmt_time(ctx, a.opened_at, True)),
+              (t("desk.alerts.route_unit"), a.route_unit or "—"), (t("desk.alerts.assignee"), a.assignee or "—"),
+              ("1-3-5", t("desk.alerts.clocks", ack=fmt_secs(ctx, clocks["ack_s"]),
+                          dispatch=fmt_secs(ctx, clocks["dispatch_s"]), on_scene=fmt_secs(ctx, clocks["on_scene_s"])))]
         pts = [(a.lat, a.lon, "alert", a.alert_id)] + [(u.lat, u.lon, "unit", f"{u.unit_id} {fmt_m(d)}")
                                                         for u, d in near]
         return html.Div(id=P + "detail-body", **{"data-alert-id": a.alert_id, "data-status": a.status}, children=[
             html.Dl([x for k, v in kv for x in (html.Dt(k), html.Dd(v))], className="desk-kv"),
-            html.H3("证据"), *(_evidence(ctx, a, has_snapshot) or [html.P("无", className="desk-muted")]),
-            html.H3("位置"), point_map(pts),
-            html.H3("处置记录（审计）"), timeline(ctx, history),
+            html.H3(t("desk.alerts.evidence")),
+            *(_evidence(ctx, a, has_snapshot) or [html.P(t("desk.none"), className="desk-muted")]),
+            html.H3(t("desk.alerts.map")), point_map(pts),
+            html.H3(t("desk.alerts.history")), timeline(ctx, history),
         ])
 
 
@@ -244,7 +262,7 @@ def register_callbacks(app, ctx: AppContext) -> None:
         return body, options
 
     @app.callback(Output(P + "msg", "children"), Output(P + "msg", "className"), Output(P + "note", "value"),
-                  *[Input(P + "btn-" + name, "n_clicks") for name, _ in ACTIONS],
+                  *[Input(P + "btn-" + name, "n_clicks") for name in ACTIONS],
                   Input(P + "btn-silence", "n_clicks"),
                   State(P + "selected", "data"), State(P + "note", "value"), State(P + "unit", "value"),
                   State(P + "silence-minutes", "value"), prevent_initial_call=True)
@@ -255,16 +273,16 @@ def register_callbacks(app, ctx: AppContext) -> None:
             return no_update, no_update, no_update
         user = current_user()
         if not alert_id:
-            return "请先在队列中选择一条告警", "desk-msg error", no_update
+            return ctx.t("desk.alerts.select_first"), "desk-msg error", no_update
         action = trig[len(P + "btn-"):]
         try:
             if action == "silence":
                 until = actions.silence(ctx, user, alert_id, minutes, note)
-                return f"已静默至 {fmt_time(ctx, until, True)}", "desk-msg ok", ""
+                return ctx.t("desk.alerts.silenced_until", time=fmt_time(ctx, until, True)), "desk-msg ok", ""
             doc = actions.perform(ctx, user, alert_id, action, note, unit if action == "dispatch" else None)
         except actions.DeskError as exc:
-            return str(exc), "desk-msg error", no_update
-        return f"{alert_id}：{STATUS_ZH.get(doc['status'], doc['status'])}", "desk-msg ok", ""
+            return exc.text(ctx), "desk-msg error", no_update
+        return ctx.t("desk.done", alert=alert_id, status=status_name(ctx, doc["status"])), "desk-msg ok", ""
 
 
 PAGE = register(Page(path=PATH, title_key=TITLE_KEY, order=20, layout=layout, register_callbacks=register_callbacks))

@@ -16,7 +16,7 @@ from dashboard.auth.sessions import current_user
 from dashboard.context import AppContext
 from dashboard.desk import actions, data
 from dashboard.desk.layout import desk_page
-from dashboard.desk.widgets import RULES_ZH, STATUS_ZH, fmt_time, level_badge, status_badge, timeline
+from dashboard.desk.widgets import fmt_time, level_badge, name_of, status_badge, status_name, timeline
 from dashboard.pages.base import Page, register
 from onescreen.db.models import Alert
 
@@ -29,7 +29,7 @@ ACTIVE = ("dispatched", "on_scene")
 def layout(ctx: AppContext):
     user = current_user()
     unit = user.unit_id if user else None
-    head = html.P(f"本单元：{unit}" if unit else "当前账号未绑定巡逻单元（请管理员在用户中设置）",
+    head = html.P(ctx.t("desk.duty.my_unit", unit=unit) if unit else ctx.t("desk.duty.no_unit"),
                   className="desk-muted", id=P + "unit")
     return desk_page(ctx, PATH, TITLE_KEY, head, dcc.Interval(id=P + "tick", interval=3000),
                      dcc.Store(id=P + "sig"), html.Div(id=P + "msg", className="desk-msg"),
@@ -47,28 +47,31 @@ def _mine(ctx: AppContext, unit: str | None, include_done: bool = True) -> list[
 
 
 def _card(ctx: AppContext, a: Alert, history: list[dict[str, Any]]) -> html.Div:
+    t = ctx.t
     reg = data.registry(ctx)
     place = " · ".join(reg.node(n).name for n in (a.community_id, a.cell_id) if n and reg.node(n)) or "—"
     received = any(h["action"] == "receipt" for h in history)
     live = a.status in ACTIVE
     buttons = [
-        html.Button("已接单" if received else "接单确认", id={"type": P + "act", "alert": a.alert_id, "do": "receipt"},
+        html.Button(t("desk.received") if received else t("desk.btn.receipt"),
+                    id={"type": P + "act", "alert": a.alert_id, "do": "receipt"},
                     className="desk-btn secondary", disabled=received or not live, n_clicks=0),
-        html.Button("到场", id={"type": P + "act", "alert": a.alert_id, "do": "on_scene"}, className="desk-btn",
-                    disabled=a.status != "dispatched", n_clicks=0),
-        html.Button("处置完毕", id={"type": P + "act", "alert": a.alert_id, "do": "resolve"}, className="desk-btn",
-                    disabled=not live, n_clicks=0),
+        html.Button(t("desk.btn.on_scene"), id={"type": P + "act", "alert": a.alert_id, "do": "on_scene"},
+                    className="desk-btn", disabled=a.status != "dispatched", n_clicks=0),
+        html.Button(t("desk.btn.resolve"), id={"type": P + "act", "alert": a.alert_id, "do": "resolve"},
+                    className="desk-btn", disabled=not live, n_clicks=0),
     ]
     return html.Div(className=f"duty-card lvl-border-{a.level}", **{"data-alert-id": a.alert_id,
                                                                     "data-status": a.status}, children=[
-        html.H2([level_badge(a.level), " ", RULES_ZH.get(a.rule, a.rule), " ", status_badge(a.status)]),
+        html.H2([level_badge(ctx, a.level), " ", name_of(ctx, "rule", a.rule), " ", status_badge(ctx, a.status)]),
         html.Div(f"{a.alert_id} · {place}", className="desk-muted"),
-        html.Div(f"派警 {fmt_time(ctx, a.dispatched_at, True)}" + (
-            f" · 到场 {fmt_time(ctx, a.on_scene_at)}" if a.on_scene_at else ""), className="desk-muted"),
+        html.Div(t("desk.duty.dispatched_at", time=fmt_time(ctx, a.dispatched_at, True)) + (
+            " · " + t("desk.duty.on_scene_at", time=fmt_time(ctx, a.on_scene_at)) if a.on_scene_at else ""),
+                 className="desk-muted"),
         *([dcc.Textarea(id={"type": P + "note", "alert": a.alert_id}, className="desk-textarea",
-                        placeholder="处置反馈（处置完毕时必填）", maxLength=2000),
+                        placeholder=t("desk.duty.feedback"), maxLength=2000),
            html.Div(buttons, className="desk-row")] if live else []),
-        html.Details([html.Summary("处置记录"), timeline(ctx, history)]),
+        html.Details([html.Summary(t("desk.duty.history")), timeline(ctx, history)]),
     ])
 
 
@@ -86,7 +89,7 @@ def register_callbacks(app, ctx: AppContext) -> None:
         if new_sig == sig and callback_context.triggered_id == P + "tick":
             return no_update, no_update
         if not alerts:
-            return html.P("暂无派给本单元的告警", className="desk-muted"), new_sig
+            return html.P(ctx.t("desk.duty.empty"), className="desk-muted"), new_sig
         return [_card(ctx, a, histories[a.alert_id]) for a in alerts], new_sig
 
     @app.callback(Output(P + "msg", "children"), Output(P + "msg", "className"),
@@ -103,11 +106,11 @@ def register_callbacks(app, ctx: AppContext) -> None:
         try:
             if trig["do"] == "receipt":
                 actions.receipt(ctx, user, trig["alert"], note)
-                return f"{trig['alert']}：已接单", "desk-msg ok"
+                return ctx.t("desk.done", alert=trig["alert"], status=ctx.t("desk.received")), "desk-msg ok"
             doc = actions.perform(ctx, user, trig["alert"], trig["do"], note)
         except actions.DeskError as exc:
-            return str(exc), "desk-msg error"
-        return f"{trig['alert']}：{STATUS_ZH.get(doc['status'], doc['status'])}", "desk-msg ok"
+            return exc.text(ctx), "desk-msg error"
+        return ctx.t("desk.done", alert=trig["alert"], status=status_name(ctx, doc["status"])), "desk-msg ok"
 
 
 PAGE = register(Page(path=PATH, title_key=TITLE_KEY, order=30, layout=layout, register_callbacks=register_callbacks))

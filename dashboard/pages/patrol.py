@@ -15,50 +15,53 @@ from dashboard.auth.sessions import current_user
 from dashboard.context import AppContext
 from dashboard.desk import actions, data, reports
 from dashboard.desk.layout import desk_page
-from dashboard.desk.widgets import STATE_ZH, fmt_m, fmt_secs, fmt_time
+from dashboard.desk.widgets import fmt_m, fmt_secs, fmt_time, name_of
 from dashboard.pages.base import Page, register
 
 PATH = "/patrol"
 TITLE_KEY = "nav.patrol"
 P = "desk-patrol-"
-CHECKS = [{"label": " 在岗", "value": "on_post"}, {"label": " 按线路巡逻", "value": "on_route"},
-          {"label": " 着装规范", "value": "uniform"}, {"label": " 装备齐全", "value": "equipment"}]
+CHECKS = ("on_post", "on_route", "uniform", "equipment")  # the checklist (text key desk.patrol.check.<item>)
 
 
 def layout(ctx: AppContext):
+    t = ctx.t
     live = html.Section(className="desk-panel", children=[
-        html.H2("在岗态势（近 1 小时轨迹）"),
+        html.H2(t("desk.patrol.live")),
         dcc.Graph(id=P + "map", config={"displayModeBar": False}, style={"height": "360px"}),
         html.Div(id=P + "units"),
     ])
     spot = html.Section(className="desk-panel", children=[
-        html.H2("抽查"),
+        html.H2(t("desk.patrol.spot")),
         html.Div(className="desk-row", children=[
-            dcc.Dropdown(id=P + "unit", className="desk-select", placeholder="选择巡逻单元",
+            dcc.Dropdown(id=P + "unit", className="desk-select", placeholder=t("desk.patrol.pick_unit"),
                          style={"minWidth": "240px"}),
-            html.Button("随机抽取", id=P + "random", className="desk-btn secondary", n_clicks=0),
+            html.Button(t("desk.patrol.random"), id=P + "random", className="desk-btn secondary", n_clicks=0),
         ]),
         html.Div(id=P + "spot-info", className="desk-spot-info"),
-        dcc.Checklist(id=P + "checks", options=CHECKS, value=[], className="desk-checklist"),
+        dcc.Checklist(id=P + "checks", options=[{"label": " " + t(f"desk.patrol.check.{c}"), "value": c}
+                                                 for c in CHECKS], value=[], className="desk-checklist"),
         html.Div(className="desk-field", children=[
-            html.Label("备注", htmlFor=P + "note"), dcc.Textarea(id=P + "note", className="desk-textarea",
-                                                              maxLength=2000)]),
-        html.Button("保存抽查记录", id=P + "save", className="desk-btn", n_clicks=0),
+            html.Label(t("desk.col.note"), htmlFor=P + "note"), dcc.Textarea(id=P + "note", className="desk-textarea",
+                                                                           maxLength=2000)]),
+        html.Button(t("desk.patrol.save"), id=P + "save", className="desk-btn", n_clicks=0),
         html.Div(id=P + "msg", className="desk-msg"),
     ])
     history = html.Section(className="desk-panel", children=[
-        html.H2("抽查记录与统计"), html.Div(id=P + "history"), html.H3("按单元统计"), html.Div(id=P + "stats"),
+        html.H2(t("desk.patrol.history")), html.Div(id=P + "history"), html.H3(t("desk.patrol.per_unit")),
+        html.Div(id=P + "stats"),
     ])
     report = html.Section(className="desk-panel", children=[
-        html.H2("1-3-5 响应时效"),
+        html.H2(t("desk.patrol.report")),
         html.Div(className="desk-filters", children=[
-            html.Div([html.Label("统计口径"), dcc.Dropdown(id=P + "by", options=[
-                {"label": "按巡逻单元", "value": "unit"}, {"label": "按街道/乡镇", "value": "district"}],
+            html.Div([html.Label(t("desk.patrol.by")), dcc.Dropdown(id=P + "by", options=[
+                {"label": t("desk.patrol.by_unit"), "value": "unit"},
+                {"label": t("desk.patrol.by_district"), "value": "district"}],
                 value="unit", clearable=False, className="desk-select")]),
-            html.Div([html.Label("时间范围"), dcc.Dropdown(id=P + "days", options=[
-                {"label": "1 天", "value": 1}, {"label": "7 天", "value": 7}, {"label": "30 天", "value": 30}],
+            html.Div([html.Label(t("desk.patrol.period")), dcc.Dropdown(id=P + "days", options=[
+                {"label": t(f"desk.period.{d}d"), "value": d} for d in (1, 7, 30)],
                 value=7, clearable=False, className="desk-select")]),
-            html.A("导出 CSV", id=P + "csv", className="desk-btn secondary", href="/api/patrol/report.csv"),
+            html.A(t("desk.patrol.csv"), id=P + "csv", className="desk-btn secondary", href="/api/patrol/report.csv"),
         ]),
         html.Div(id=P + "report"),
     ])
@@ -67,11 +70,11 @@ def layout(ctx: AppContext):
                      class_name="desk-wide")
 
 
-def _figure(states: list[data.UnitState], tracks: dict) -> go.Figure:
+def _figure(ctx: AppContext, states: list[data.UnitState], tracks: dict) -> go.Figure:
     fig = go.Figure()
     posts = [u for u in states if u.post_lat is not None]
     fig.add_trace(go.Scatter(x=[u.post_lon for u in posts], y=[u.post_lat for u in posts], mode="markers",
-                             name="岗位", text=[u.post_name for u in posts],
+                             name=ctx.t("desk.col.post"), text=[u.post_name for u in posts],
                              marker={"symbol": "circle-open", "size": 14, "color": "#3ddc84"}))
     for uid, fixes in tracks.items():
         if len(fixes) > 1:
@@ -80,7 +83,8 @@ def _figure(states: list[data.UnitState], tracks: dict) -> go.Figure:
                                      hoverinfo="skip"))
     colors = {"on_post": "#3ddc84", "off_post": "#ff9f1a", "silent": "#ff4d4f", "no_position": "#ff4d4f"}
     fixed = [u for u in states if u.lat is not None]
-    fig.add_trace(go.Scatter(x=[u.lon for u in fixed], y=[u.lat for u in fixed], mode="markers+text", name="单元",
+    fig.add_trace(go.Scatter(x=[u.lon for u in fixed], y=[u.lat for u in fixed], mode="markers+text",
+                             name=ctx.t("desk.col.unit"),
                              text=[u.unit_id for u in fixed], textposition="top center",
                              textfont={"color": "#d6ecff", "size": 11},
                              marker={"size": 9, "color": [colors[u.state] for u in fixed]}))
@@ -91,28 +95,35 @@ def _figure(states: list[data.UnitState], tracks: dict) -> go.Figure:
     return fig
 
 
-def _units_table(states: list[data.UnitState]) -> html.Table:
-    rows = [html.Tr([html.Th(h) for h in ("单元", "岗位", "状态", "距岗位", "定位时间")])]
+def _units_table(ctx: AppContext, states: list[data.UnitState]) -> html.Table:
+    t = ctx.t
+    rows = [html.Tr([html.Th(t(k)) for k in ("desk.col.unit", "desk.col.post", "desk.col.status",
+                                             "desk.col.distance_to_post", "desk.patrol.last_fix")])]
     for u in states:
         rows.append(html.Tr([html.Td(f"{u.unit_id} {u.name}"), html.Td(u.post_name or "—"),
-                             html.Td(STATE_ZH.get(u.state, u.state), className=f"state-{u.state}"),
+                             html.Td(name_of(ctx, "desk.state", u.state), className=f"state-{u.state}"),
                              html.Td(fmt_m(u.distance_m), className="num"),
-                             html.Td(f"{fmt_secs(u.age_s)}前" if u.age_s is not None else "—", className="num")],
+                             html.Td(t("desk.ago", age=fmt_secs(ctx, u.age_s)) if u.age_s is not None else "—",
+                                     className="num")],
                             **{"data-unit-id": u.unit_id, "data-state": u.state}))
     return html.Table(rows, className="desk-table", id=P + "units-table")
 
 
 def _spot_info(ctx: AppContext, unit_id: str | None, tick: int | None):
+    t = ctx.t
     if not unit_id:
-        return html.P("随机抽取或选择一个巡逻单元", className="desk-muted")
+        return html.P(t("desk.patrol.spot_hint"), className="desk-muted")
     u = next((s for s in data.unit_states(ctx, current_user()) if s.unit_id == unit_id), None)
     if u is None:
-        return html.P("该单元不在管辖范围", className="desk-msg error")
+        return html.P(t("desk.patrol.out_of_scope"), className="desk-msg error")
     lat, lon = (u.lat, u.lon) if u.lat is not None else (u.post_lat, u.post_lon)
     cam = data.nearest_camera(ctx, lat, lon) if lat is not None else None
-    kv = [("岗位", u.post_name or "—"), ("状态", STATE_ZH.get(u.state, u.state)),
-          ("位置", f"{u.lat:.5f}, {u.lon:.5f}" if u.lat is not None else "无定位"),
-          ("距岗位", fmt_m(u.distance_m)), ("最近摄像机", f"{cam[0].name}（{fmt_m(cam[1])}）" if cam else "—")]
+    kv = [(t("desk.col.post"), u.post_name or "—"), (t("desk.col.status"), name_of(ctx, "desk.state", u.state)),
+          (t("desk.patrol.position"),
+           f"{u.lat:.5f}, {u.lon:.5f}" if u.lat is not None else t("desk.state.no_position")),
+          (t("desk.col.distance_to_post"), fmt_m(u.distance_m)),
+          (t("desk.patrol.camera"), t("desk.patrol.camera_at", name=cam[0].name, distance=fmt_m(cam[1])) if cam
+           else "—")]
     return html.Div(id=P + "spot-body", **{"data-unit-id": u.unit_id}, children=[
         html.Dl([x for k, v in kv for x in (html.Dt(k), html.Dd(v))], className="desk-kv"),
         _picture(ctx, cam[0].id, tick) if cam else None,
@@ -124,14 +135,17 @@ def _picture(ctx: AppContext, camera_id: str, tick: int | None):
     from onescreen import names
 
     if not ctx.redis.exists(names.camera_snapshot(camera_id)):
-        return html.Div("该摄像机暂无画面", className="desk-nopic")
+        return html.Div(ctx.t("desk.patrol.no_picture"), className="desk-nopic")
     return html.Img(src=f"/api/patrol/cameras/{camera_id}/snapshot.jpg?t={tick or 0}", className="desk-evidence-img",
-                    alt="最近摄像机画面")
+                    alt=ctx.t("desk.patrol.picture_alt"))
 
 
 def _history(ctx: AppContext):
+    t = ctx.t
     user = current_user()
-    rows = [html.Tr([html.Th(h) for h in ("时间", "单元", "在岗", "线路", "着装", "装备", "距岗位", "检查人", "备注")])]
+    rows = [html.Tr([html.Th(t(k)) for k in (
+        "desk.col.time", "desk.col.unit", "desk.state.on_post", "desk.patrol.col.route", "desk.col.uniform",
+        "desk.col.equipment", "desk.col.distance_to_post", "desk.patrol.col.checked_by", "desk.col.note")])]
     yes = lambda v: "✓" if v else "✗"
     checks = reports.spot_checks(ctx, user, 20)
     for r in checks:
@@ -139,7 +153,8 @@ def _history(ctx: AppContext):
                              html.Td(yes(r.on_route)), html.Td(yes(r.uniform)), html.Td(yes(r.equipment)),
                              html.Td(fmt_m(r.distance_m), className="num"), html.Td(r.checked_by),
                              html.Td(r.note or "")], **{"data-spot-check-id": str(r.id)}))
-    stats = [html.Tr([html.Th(h) for h in ("单元", "抽查次数", "在岗率", "着装", "装备", "最近")])]
+    stats = [html.Tr([html.Th(t(k)) for k in ("desk.col.unit", "desk.patrol.col.checks", "desk.patrol.col.on_post_rate",
+                                              "desk.col.uniform", "desk.col.equipment", "desk.patrol.col.last")])]
     for s in reports.spot_check_stats(ctx, user):
         n = s["checks"]
         stats.append(html.Tr([html.Td(s["unit_id"]), html.Td(n, className="num"),
@@ -147,21 +162,22 @@ def _history(ctx: AppContext):
                               html.Td(f"{s['uniform']}/{n}", className="num"),
                               html.Td(f"{s['equipment']}/{n}", className="num"), html.Td(fmt_time(ctx, s["last"], True))]))
     return (html.Table(rows, className="desk-table", id=P + "history-table") if checks
-            else html.P("暂无抽查记录", className="desk-muted")), html.Table(stats, className="desk-table")
+            else html.P(t("desk.patrol.no_checks"), className="desk-muted")), html.Table(stats, className="desk-table")
 
 
 def _report(ctx: AppContext, by: str, days: float) -> html.Table:
-    rows = [html.Tr([html.Th(h) for h in ("单元/区域", "告警", "确认≤1分", "平均确认", "派警≤3分", "平均派警",
-                                          "到场≤5分", "平均到场")])]
+    rows = [html.Tr([html.Th(ctx.t(f"desk.patrol.col.{c}")) for c in (
+        "key", "alerts", "ack_in_time", "ack_avg", "dispatch_in_time", "dispatch_avg", "on_scene_in_time",
+        "on_scene_avg")])]
     for r in reports.response_report(ctx, current_user(), by, days):
         rows.append(html.Tr([html.Td(f"{r['key']} {r['name']}" if r["name"] != r["key"] else r["key"]),
                              html.Td(r["alerts"], className="num"),
                              html.Td(f"{r['ack_within_1min']}/{r['alerts']}", className="num"),
-                             html.Td(fmt_secs(r["ack_avg_s"]), className="num"),
+                             html.Td(fmt_secs(ctx, r["ack_avg_s"]), className="num"),
                              html.Td(f"{r['dispatch_within_3min']}/{r['alerts']}", className="num"),
-                             html.Td(fmt_secs(r["dispatch_avg_s"]), className="num"),
+                             html.Td(fmt_secs(ctx, r["dispatch_avg_s"]), className="num"),
                              html.Td(f"{r['on_scene_within_5min']}/{r['alerts']}", className="num"),
-                             html.Td(fmt_secs(r["on_scene_avg_s"]), className="num")]))
+                             html.Td(fmt_secs(ctx, r["on_scene_avg_s"]), className="num")]))
     return html.Table(rows, className="desk-table", id=P + "report-table")
 
 
@@ -172,7 +188,7 @@ def register_callbacks(app, ctx: AppContext) -> None:
         states = data.unit_states(ctx, current_user())
         tracks = data.tracks(ctx, {u.unit_id for u in states})
         options = [{"label": f"{u.unit_id} {u.name}", "value": u.unit_id} for u in states]
-        return _figure(states, tracks), _units_table(states), options
+        return _figure(ctx, states, tracks), _units_table(ctx, states), options
 
     @app.callback(Output(P + "unit", "value"), Input(P + "random", "n_clicks"), State(P + "unit", "options"),
                   prevent_initial_call=True)
@@ -193,8 +209,8 @@ def register_callbacks(app, ctx: AppContext) -> None:
             row = actions.save_spot_check(ctx, current_user(), unit_id, actions.Checklist(
                 "on_post" in checks, "on_route" in checks, "uniform" in checks, "equipment" in checks, note))
         except actions.DeskError as exc:
-            return str(exc), "desk-msg error", no_update, no_update
-        return f"抽查记录已保存（#{row}，{unit_id}）", "desk-msg ok", [], ""
+            return exc.text(ctx), "desk-msg error", no_update, no_update
+        return ctx.t("desk.patrol.saved", id=row, unit=unit_id), "desk-msg ok", [], ""
 
     @app.callback(Output(P + "history", "children"), Output(P + "stats", "children"),
                   Input(P + "msg", "children"), Input(P + "tick", "n_intervals"))

@@ -1,0 +1,52 @@
+"""Texts of the patrol supervision desk ``/patrol`` (live units, spot checks, the 1-3-5 report); merged into
+``dashboard.i18n.TEXTS``. The CSV export keeps its machine column names (``reports.COLUMNS``) in every language."""
+
+from __future__ import annotations
+
+PATROL_DESK_TEXTS: dict[str, dict[str, str]] = {
+    "zh": {
+        "desk.patrol.live": "在岗态势（近 1 小时轨迹）", "desk.patrol.spot": "抽查",
+        "desk.patrol.pick_unit": "选择巡逻单元", "desk.patrol.random": "随机抽取",
+        "desk.patrol.check.on_post": "在岗", "desk.patrol.check.on_route": "按线路巡逻",
+        "desk.patrol.check.uniform": "着装规范", "desk.patrol.check.equipment": "装备齐全",
+        "desk.patrol.save": "保存抽查记录", "desk.patrol.history": "抽查记录与统计", "desk.patrol.per_unit": "按单元统计",
+        "desk.patrol.report": "1-3-5 响应时效", "desk.patrol.by": "统计口径", "desk.patrol.by_unit": "按巡逻单元",
+        "desk.patrol.by_district": "按街道/乡镇", "desk.patrol.period": "时间范围", "desk.patrol.csv": "导出 CSV",
+        "desk.patrol.last_fix": "定位时间",
+        "desk.patrol.spot_hint": "随机抽取或选择一个巡逻单元", "desk.patrol.out_of_scope": "该单元不在管辖范围",
+        "desk.patrol.position": "位置", "desk.patrol.camera": "最近摄像机", "desk.patrol.camera_at": "{name}（{distance}）",
+        "desk.patrol.no_picture": "该摄像机暂无画面", "desk.patrol.picture_alt": "最近摄像机画面",
+        "desk.patrol.col.route": "线路", "desk.patrol.col.checked_by": "检查人", "desk.patrol.col.checks": "抽查次数",
+        "desk.patrol.col.on_post_rate": "在岗率", "desk.patrol.col.last": "最近",
+        "desk.patrol.no_checks": "暂无抽查记录",
+        "desk.patrol.col.key": "单元/区域", "desk.patrol.col.alerts": "告警",
+        "desk.patrol.col.ack_in_time": "确认≤1分", "desk.patrol.col.ack_avg": "平均确认",
+        "desk.patrol.col.dispatch_in_time": "派警≤3分", "desk.patrol.col.dispatch_avg": "平均派警",
+        "desk.patrol.col.on_scene_in_time": "到场≤5分", "desk.patrol.col.on_scene_avg": "平均到场",
+        "desk.patrol.saved": "抽查记录已保存（#{id}，{unit}）",
+    },
+    "en": {
+        "desk.patrol.live": "Units and posts (tracks of the last hour)", "desk.patrol.spot": "Spot check",
+        "desk.patrol.pick_unit": "Choose a patrol unit", "desk.patrol.random": "Pick at random",
+        "desk.patrol.check.on_post": "On post", "desk.patrol.check.on_route": "Patrolling the route",
+        "desk.patrol.check.uniform": "In uniform", "desk.patrol.check.equipment": "Fully equipped",
+        "desk.patrol.save": "Save the spot check", "desk.patrol.history": "Spot checks and statistics",
+        "desk.patrol.per_unit": "Per unit",
+        "desk.patrol.report": "1-3-5 response times", "desk.patrol.by": "Group by", "desk.patrol.by_unit": "Patrol unit",
+        "desk.patrol.by_district": "District", "desk.patrol.period": "Period", "desk.patrol.csv": "Export CSV",
+        "desk.patrol.last_fix": "Last fix",
+        "desk.patrol.spot_hint": "Pick a unit at random or choose one", "desk.patrol.out_of_scope": "This unit is outside your area",
+        "desk.patrol.position": "Position", "desk.patrol.camera": "Nearest camera",
+        "desk.patrol.camera_at": "{name} ({distance})",
+        "desk.patrol.no_picture": "No picture from this camera yet",
+        "desk.patrol.picture_alt": "Latest frame of the nearest camera",
+        "desk.patrol.col.route": "Route", "desk.patrol.col.checked_by": "Checked by", "desk.patrol.col.checks": "Checks",
+        "desk.patrol.col.on_post_rate": "On post", "desk.patrol.col.last": "Last check",
+        "desk.patrol.no_checks": "No spot checks yet",
+        "desk.patrol.col.key": "Unit / area", "desk.patrol.col.alerts": "Alerts",
+        "desk.patrol.col.ack_in_time": "Ack ≤ 1 min", "desk.patrol.col.ack_avg": "Avg. ack",
+        "desk.patrol.col.dispatch_in_time": "Dispatch ≤ 3 min", "desk.patrol.col.dispatch_avg": "Avg. dispatch",
+        "desk.patrol.col.on_scene_in_time": "On scene ≤ 5 min", "desk.patrol.col.on_scene_avg": "Avg. on scene",
+        "desk.patrol.saved": "Spot check saved (#{id}, {unit})",
+    },
+}
