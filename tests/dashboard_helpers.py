@@ -7,9 +7,11 @@ streamed. Written with SQLAlchemy directly so these tests do not depend on the i
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import urllib.request
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -71,6 +73,27 @@ def insert_small_city(database_url: str) -> None:
             session.commit()
     finally:
         engine.dispose()
+
+
+# Chinese characters and CJK / full-width punctuation: what an English screen shows only inside data. (U+3000,
+# the ideographic space, is left out: the desks indent with it in any language.)
+CJK = re.compile(r"[\u3001-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+
+
+def registry_names(registry: Any) -> list[str]:
+    """Every name a page may show from a city registry (``RegistryCache``): data, not screen text."""
+    nodes = [registry.node(n).name for level in ("city", "district", "community", "cell")
+             for n in registry.nodes_at(level)]
+    units = [registry.unit(u).name for u in registry.unit_ids()]
+    posts = [p.name for p in map(registry.post_of_unit, registry.unit_ids()) if p is not None]
+    return nodes + units + posts + [c.name for c in registry.cameras()]
+
+
+def chinese_outside(text: str, data: Iterable[str]) -> list[str]:
+    """The lines of ``text`` that still hold Chinese once the ``data`` strings (names…) are taken out."""
+    for item in sorted(set(data), key=len, reverse=True):  # longest first: a post name holds its community's
+        text = text.replace(item, " ")
+    return [line for line in text.splitlines() if CJK.search(line)]
 
 
 def with_dashboard(settings: Settings, **dashboard: Any) -> Settings:

@@ -5,6 +5,7 @@ the CSV export. Screenshots of each page land in ``test-artifacts/``.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import uuid
@@ -22,7 +23,7 @@ from onescreen.db.models import Alert, AlertTransition, SpotCheck
 from onescreen.db.session import make_engine
 from tests import test_alerts_engine as base
 from tests.auth_helpers import create_users, login, logout
-from tests.dashboard_helpers import RunningWorker, with_dashboard
+from tests.dashboard_helpers import RunningWorker, chinese_outside, registry_names, with_dashboard
 from tests.mqtt_helpers import Publisher, ThreadWorker, wait_for
 from tests.test_alerts_engine import now_ms
 
@@ -67,22 +68,38 @@ class Desk:
         self.context.close()
 
 
-@pytest.fixture
-def city(make_settings, small_city, redis_client):
+@contextlib.contextmanager
+def running_city(make_settings, small_city, **dashboard):
     """Settings on a copy of the small city, one user per role (duty on the door's unit), services running."""
-    s = make_settings(FAST)
+    s = with_dashboard(make_settings(FAST), **dashboard)
     reg = small_city.registry
     door = reg.place_of_device(small_city.door)
     unit = next(u for u in reg.unit_ids() if reg.post_of_unit(u) is not None)
     users = create_users(s.database.url, unit_id=unit)
-    running = RunningWorker(with_dashboard(s)).start()
+    running = RunningWorker(s).start()
     pub = Publisher(s.mqtt.host, s.mqtt.port)
-    with ThreadWorker(MqttIngestWorker(s, "desk-ingest")) as ingest, ThreadWorker(AlertEngineWorker(s, "desk")):
-        assert wait_for(lambda: ingest.subscribed, 10)
-        yield {"s": s, "users": users, "unit": unit, "door": small_city.door, "door_place": door, "url": running.url,
-               "pub": pub, "registry": reg}
-    pub.close()
-    running.stop()
+    try:
+        with ThreadWorker(MqttIngestWorker(s, "desk-ingest")) as ingest, ThreadWorker(AlertEngineWorker(s, "desk")):
+            assert wait_for(lambda: ingest.subscribed, 10)
+            yield {"s": s, "users": users, "unit": unit, "door": small_city.door, "door_place": door,
+                   "url": running.url, "pub": pub, "registry": reg}
+    finally:
+        pub.close()
+        running.stop()
+
+
+@pytest.fixture
+def city(make_settings, small_city, redis_client):
+    """The desks in the default language (Chinese)."""
+    with running_city(make_settings, small_city) as running:
+        yield running
+
+
+@pytest.fixture
+def city_en(make_settings, small_city, redis_client):
+    """The desks with ``dashboard.language: en``."""
+    with running_city(make_settings, small_city, language="en") as running:
+        yield running
 
 
 def position(city, lat: float, lon: float) -> None:
@@ -279,3 +296,88 @@ def test_spot_check_saved_listed_and_csv_matches_the_database(browser, city):
     for r in rows:
         assert int(r["acknowledged"]) == sum(1 for a in alerts if (a.assignee or a.route_unit) == r["key"]
                                              and a.acknowledged_at is not None)
+
+
+def test_the_desks_in_english(browser, city_en):
+    """Every desk, its callbacks' tables, details and messages included, shows no Chinese but the registry's
+    names (data) when ``dashboard.language`` is ``en``."""
+    city = city_en
+    users, unit, url = city["users"], city["unit"], city["url"]
+    place = city["door_place"]
+    data = registry_names(city["registry"]) + [city["s"].dashboard.center_name]
+    position(city, place.lat + 0.01, place.lon)  # on duty about 1.1 km away: suggested for dispatch
+    alert_id = raise_lingering(city)
+
+    def english(page, what: str) -> str:
+        text = page.inner_text("body")
+        assert chinese_outside(text, data) == [], what
+        return text
+
+    op = Desk(browser, url)
+    duty = Desk(browser, url, 420, 860, mobile=True)
+    sup = Desk(browser, url)
+    admin = Desk(browser, url)
+    try:
+        page = op.page
+        page.goto(url + "/login")
+        assert "Sign in" in english(page, "/login")
+        login(page, url, users["operator"].username, users["operator"].password, "/alerts")
+        page.locator(f"#desk-alerts-queue tr[data-alert-id='{alert_id}']").click(timeout=10_000)
+        wait_status(page, "#desk-alerts-detail-body", "open")
+        page.fill("#desk-alerts-note", "Denied four times at the door, resident called")
+        page.click("#desk-alerts-btn-ack")
+        wait_status(page, "#desk-alerts-detail-body", "acknowledged")
+        page.click("#desk-alerts-btn-ack")  # a second time: refused, in English
+        page.wait_for_selector("#desk-alerts-msg.error", timeout=10_000)
+        assert "Not possible in the alert's current status" in english(page, "/alerts refusal")
+        page.click("#desk-alerts-unit")
+        page.get_by_text(f"{unit} ", exact=False).last.click(timeout=5_000)
+        page.click("#desk-alerts-btn-dispatch")
+        wait_status(page, "#desk-alerts-detail-body", "dispatched")
+        text = english(page, "/alerts")
+        for label in ("Alert queue", "Alert details", "Lingering", "Yellow", "Dispatched", "History (audit trail)",
+                      "Acknowledged", "resident called", f"{alert_id}: Dispatched"):
+            assert label in text, label
+        op.shot("desk-alerts-en.png")
+
+        page = duty.page
+        login(page, url, users["duty"].username, users["duty"].password, "/duty")
+        card = f".duty-card[data-alert-id='{alert_id}']"
+        page.click(f"{card} button:has-text('Confirm receipt')", timeout=10_000)
+        page.wait_for_selector(f"{card} button:has-text('Received')", timeout=10_000)
+        assert f"My unit: {unit}" in english(page, "/duty")
+        duty.shot("desk-duty-en.png")
+        resp = page.goto(url + "/admin")
+        assert resp.status == 403 and "You may not open this page" in english(page, "403")
+
+        page = sup.page
+        login(page, url, users["supervisor"].username, users["supervisor"].password, "/patrol")
+        page.wait_for_selector(f"#desk-patrol-units-table tr[data-unit-id='{unit}']", timeout=15_000)
+        page.click("#desk-patrol-unit")
+        page.get_by_text(f"{unit} ", exact=False).last.click()
+        page.wait_for_selector(f"#desk-patrol-spot-body[data-unit-id='{unit}']", timeout=10_000)
+        for label in ("On post", "In uniform"):
+            page.get_by_label(label, exact=True).check()
+        page.fill("#desk-patrol-note", "Checked by radio")
+        page.click("#desk-patrol-save")
+        page.wait_for_selector("#desk-patrol-history-table tr:has-text('Checked by radio')", timeout=10_000)
+        text = english(page, "/patrol")
+        for label in ("Spot check saved", "Nearest camera", "1-3-5 response times", "Avg. ack", "Per unit"):
+            assert label in text, label
+        sup.shot("desk-patrol-en.png")
+
+        page = admin.page
+        login(page, url, users["admin"].username, users["admin"].password, "/admin")
+        page.wait_for_selector("#desk-admin-audit-table td:has-text('spot_check')", timeout=10_000)
+        page.fill("#desk-admin-new-name", "en-operator")
+        page.fill("#desk-admin-new-pw", "long-enough-password")
+        page.click("#desk-admin-new-role")
+        page.get_by_role("option", name="Operator", exact=True).click()
+        page.click("#desk-admin-add")
+        page.wait_for_selector("#desk-admin-msg.ok:has-text('User en-operator created')", timeout=10_000)
+        page.wait_for_selector("#desk-admin-users-table td:has-text('en-operator')", timeout=10_000)
+        assert "Camera health" in english(page, "/admin")
+        admin.shot("desk-admin-en.png")
+    finally:
+        for desk in (op, duty, sup, admin):
+            desk.close()
