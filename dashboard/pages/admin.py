@@ -71,8 +71,8 @@ def layout(ctx: AppContext):
 def _table(ctx: AppContext, head: tuple[str, ...], rows: list[list], table_id: str | None = None) -> html.Table:
     """A plain table under a row of headers (``head``: their text keys)."""
     kw = {"id": table_id} if table_id else {}
-    return html.Table([html.Tr([html.Th(ctx.t(k)) for k in head])] + [html.Tr([html.Td(c) for c in r]) for r in rows],
-                      className="desk-table", **kw)
+    header = html.Tr([html.Th(ctx.t(k)) for k in head])
+    return html.Table([header] + [html.Tr([html.Td(c) for c in r]) for r in rows], className="desk-table", **kw)
 
 
 def _users(ctx: AppContext) -> html.Table:

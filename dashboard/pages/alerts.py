@@ -5,6 +5,7 @@ on-duty units suggested, silences with expiry. Operators, supervisors and admins
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts import store
+from alerts.lifecycle import STATUSES
+from alerts.rules import RULES
 from dashboard.auth.sessions import current_user
 from dashboard.context import AppContext
 from dashboard.desk import actions, data
@@ -36,14 +39,12 @@ TITLE_KEY = "nav.alerts"
 P = "desk-alerts-"
 ACTIONS = ("ack", "dispatch", "on_scene", "resolve", "close")  # a button each (text key desk.btn.<action>)
 HOURS = (("1h", 1), ("24h", 24), ("7d", 168), ("30d", 720))  # text key desk.period.<name>, hours
-LEVELS = ("red", "orange", "yellow")
-RULES = ("gathering", "lingering", "key_person_gathering", "key_person_missing", "off_post", "device_offline")
-STATUSES = ("open", "acknowledged", "dispatched", "on_scene", "resolved", "closed")
+LEVELS = ("red", "orange", "yellow")  # green means handled: no filter for it
 EVIDENCE_FACTS = ("persons", "max_persons", "dwell_s", "distance_m", "distinct", "since")  # desk.alerts.ev.<key>
 INDENT = "\u3000"  # an ideographic space sets a community under its district in the area list (any language)
 
 
-def _opts(ctx: AppContext, family: str, codes: tuple[str, ...]) -> list[dict[str, str]]:
+def _opts(ctx: AppContext, family: str, codes: Iterable[str]) -> list[dict[str, str]]:
     return [{"label": ctx.t(f"{family}.{c}"), "value": c} for c in codes]
 
 
@@ -68,7 +69,7 @@ def layout(ctx: AppContext):
         html.Div([html.Label(t("desk.col.rule")), dcc.Dropdown(id=P + "rule", options=_opts(ctx, "rule", RULES),
                                                               multi=True, className="desk-select")]),
         html.Div([html.Label(t("desk.col.status")), dcc.Dropdown(
-            id=P + "status", options=[{"label": status_name(ctx, s), "value": s} for s in STATUSES], multi=True,
+            id=P + "status", options=[{"label": status_name(ctx, st), "value": st} for st in STATUSES], multi=True,
             value=["open", "acknowledged", "dispatched", "on_scene", "resolved"], className="desk-select")],
                  style={"minWidth": "260px"}),
         html.Div([html.Label(t("desk.alerts.area")), dcc.Dropdown(
@@ -152,8 +153,9 @@ def _table(ctx: AppContext, alerts: list[Alert], selected: str | None) -> html.T
         rows.append(html.Tr(
             id={"type": P + "row", "alert": a.alert_id}, n_clicks=0, **{"data-alert-id": a.alert_id},
             className="selectable selected" if a.alert_id == selected else "selectable",
-            children=[html.Td(a.alert_id), html.Td(level_badge(ctx, a.level)), html.Td(name_of(ctx, "rule", a.rule)),
-                      html.Td(data.mask_text(a.subject_id)), html.Td(_place(ctx, a)),
+            children=[html.Td(a.alert_id), html.Td(level_badge(ctx, a.level)),
+                      html.Td(name_of(ctx, "rule", a.rule)), html.Td(data.mask_text(a.subject_id)),
+                      html.Td(_place(ctx, a)),
                       html.Td([status_badge(ctx, a.status),
                                html.Span(t("desk.alerts.escalated"), className="tag-escalated")
                                if a.escalated_at else None]),
@@ -215,7 +217,8 @@ def _detail(ctx: AppContext, alert_id: str | None):
               (t("desk.col.opened"), fmt_time(ctx, a.opened_at, True)),
               (t("desk.alerts.route_unit"), a.route_unit or "—"), (t("desk.alerts.assignee"), a.assignee or "—"),
               ("1-3-5", t("desk.alerts.clocks", ack=fmt_secs(ctx, clocks["ack_s"]),
-                          dispatch=fmt_secs(ctx, clocks["dispatch_s"]), on_scene=fmt_secs(ctx, clocks["on_scene_s"])))]
+                          dispatch=fmt_secs(ctx, clocks["dispatch_s"]),
+                          on_scene=fmt_secs(ctx, clocks["on_scene_s"])))]
         pts = [(a.lat, a.lon, "alert", a.alert_id)] + [(u.lat, u.lon, "unit", f"{u.unit_id} {fmt_m(d)}")
                                                         for u, d in near]
         return html.Div(id=P + "detail-body", **{"data-alert-id": a.alert_id, "data-status": a.status}, children=[

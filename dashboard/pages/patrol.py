@@ -42,8 +42,8 @@ def layout(ctx: AppContext):
         dcc.Checklist(id=P + "checks", options=[{"label": " " + t(f"desk.patrol.check.{c}"), "value": c}
                                                  for c in CHECKS], value=[], className="desk-checklist"),
         html.Div(className="desk-field", children=[
-            html.Label(t("desk.col.note"), htmlFor=P + "note"), dcc.Textarea(id=P + "note", className="desk-textarea",
-                                                                           maxLength=2000)]),
+            html.Label(t("desk.col.note"), htmlFor=P + "note"),
+            dcc.Textarea(id=P + "note", className="desk-textarea", maxLength=2000)]),
         html.Button(t("desk.patrol.save"), id=P + "save", className="desk-btn", n_clicks=0),
         html.Div(id=P + "msg", className="desk-msg"),
     ])
@@ -61,7 +61,8 @@ def layout(ctx: AppContext):
             html.Div([html.Label(t("desk.patrol.period")), dcc.Dropdown(id=P + "days", options=[
                 {"label": t(f"desk.period.{d}d"), "value": d} for d in (1, 7, 30)],
                 value=7, clearable=False, className="desk-select")]),
-            html.A(t("desk.patrol.csv"), id=P + "csv", className="desk-btn secondary", href="/api/patrol/report.csv"),
+            html.A(t("desk.patrol.csv"), id=P + "csv", className="desk-btn secondary",
+                   href="/api/patrol/report.csv"),
         ]),
         html.Div(id=P + "report"),
     ])
@@ -153,16 +154,18 @@ def _history(ctx: AppContext):
                              html.Td(yes(r.on_route)), html.Td(yes(r.uniform)), html.Td(yes(r.equipment)),
                              html.Td(fmt_m(r.distance_m), className="num"), html.Td(r.checked_by),
                              html.Td(r.note or "")], **{"data-spot-check-id": str(r.id)}))
-    stats = [html.Tr([html.Th(t(k)) for k in ("desk.col.unit", "desk.patrol.col.checks", "desk.patrol.col.on_post_rate",
-                                              "desk.col.uniform", "desk.col.equipment", "desk.patrol.col.last")])]
+    stats = [html.Tr([html.Th(t(k)) for k in (
+        "desk.col.unit", "desk.patrol.col.checks", "desk.patrol.col.on_post_rate", "desk.col.uniform",
+        "desk.col.equipment", "desk.patrol.col.last")])]
     for s in reports.spot_check_stats(ctx, user):
         n = s["checks"]
         stats.append(html.Tr([html.Td(s["unit_id"]), html.Td(n, className="num"),
                               html.Td(f"{100 * s['on_post'] / n:.0f}%", className="num"),
                               html.Td(f"{s['uniform']}/{n}", className="num"),
                               html.Td(f"{s['equipment']}/{n}", className="num"), html.Td(fmt_time(ctx, s["last"], True))]))
-    return (html.Table(rows, className="desk-table", id=P + "history-table") if checks
-            else html.P(t("desk.patrol.no_checks"), className="desk-muted")), html.Table(stats, className="desk-table")
+    listed = (html.Table(rows, className="desk-table", id=P + "history-table") if checks
+              else html.P(t("desk.patrol.no_checks"), className="desk-muted"))
+    return listed, html.Table(stats, className="desk-table")
 
 
 def _report(ctx: AppContext, by: str, days: float) -> html.Table:
