@@ -1,6 +1,7 @@
 """The desks in a real Chromium against the real ingest, alert engine and dashboard (threads, real Redis,
 Mosquitto and SQLite): sign-in and roles, the whole closed loop of one alert through the pages, a spot check,
-the CSV export. Screenshots of each page land in ``test-artifacts/``.
+the CSV export, and every desk with ``dashboard.language: en``. Screenshots of each page land in
+``test-artifacts/`` (``desk-*-en.png`` for English).
 """
 
 from __future__ import annotations
