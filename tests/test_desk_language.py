@@ -25,12 +25,13 @@ DESKS = {"/alerts": "admin", "/duty": "duty", "/patrol": "supervisor", "/admin":
 LABELS = {
     "zh": {"/alerts": ("告警队列", "派警单元（按距离推荐在岗单元）", "静默此告警条件", "疑似聚集", "已确认", "24 小时"),
            "/duty": ("值班调度", "本单元："), "/patrol": ("抽查", "按线路巡逻", "导出 CSV", "按街道/乡镇", "7 天"),
-           "/admin": ("新增用户", "初始密码（≥8 位）", "拒收消息", "值班领导", "社区/村居")},
+           "/admin": ("新增用户", "初始密码（≥8 位）", "拒收消息", "死信事件", "值班领导", "社区/村居")},
     "en": {"/alerts": ("Alert queue", "Unit to dispatch", "Silence this alert condition", "Gathering",
                        "Acknowledged", "24 hours"),
            "/duty": ("Duty desk", "My unit: "), "/patrol": ("Spot check", "Patrolling the route", "Export CSV",
                                                            "District", "7 days"),
-           "/admin": ("Add a user", "Initial password", "Rejected messages", "Supervisor", "Communities")},
+           "/admin": ("Add a user", "Initial password", "Rejected messages", "Dead letters", "Supervisor",
+                      "Communities")},
 }
 
 
