@@ -19,7 +19,6 @@ from onescreen.timeutil import parse_ts
 Ts = Annotated[datetime, BeforeValidator(parse_ts)]
 Level = Literal["red", "orange", "yellow", "green"]
 LEVELS: tuple[Level, ...] = ("red", "orange", "yellow", "green")
-LEVEL_ZH = {"red": "红色", "orange": "橙色", "yellow": "黄色", "green": "绿色"}
 
 
 class _Payload(BaseModel):

@@ -178,6 +178,8 @@ def test_the_whole_loop_through_the_pages(browser, city):
         row = page.locator(f"#desk-alerts-queue tr[data-alert-id='{alert_id}']")
         row.wait_for(timeout=10_000)
         assert "p-7f****" in row.inner_text() and "p-7f3a9c" not in page.content()
+        filters = page.inner_text(".desk-filters")
+        assert "已选 5 项" in filters and "selected" not in filters  # the dropdowns' own texts too
         row.click()
         wait_status(page, "#desk-alerts-detail-body", "open")
         page.fill("#desk-alerts-note", "门口反复刷卡被拒，已通知")

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from dash import html
+from dash import dcc, html
 
 from dashboard.context import AppContext
 from dashboard.desk.actions import RECEIPT_NOTE
@@ -24,6 +24,16 @@ def name_of(ctx: AppContext, family: str, code: str | None) -> str:
 
 def status_name(ctx: AppContext, status: str) -> str:
     return name_of(ctx, "desk.status" if status in DESK_STATUS else "status", status)
+
+
+SELECT_LABELS = {"selected_count": "count", "select_all": "all", "deselect_all": "none", "search": "search",
+                 "clear_search": "clear_search", "clear_selection": "clear", "no_options_found": "no_options"}
+
+
+def dropdown(ctx: AppContext, **props: Any) -> dcc.Dropdown:
+    """A dcc.Dropdown whose own texts ("5 selected", "No options found"…) are in the screen's language."""
+    labels = {prop: ctx.t(f"desk.select.{key}") for prop, key in SELECT_LABELS.items()}
+    return dcc.Dropdown(labels=labels, **props)
 
 
 def level_badge(ctx: AppContext, level: str) -> html.Span:

@@ -18,7 +18,7 @@ from dashboard.context import AppContext
 from dashboard.desk import data
 from dashboard.desk.actions import remote_addr
 from dashboard.desk.layout import desk_page
-from dashboard.desk.widgets import fmt_time
+from dashboard.desk.widgets import dropdown, fmt_time
 from dashboard.pages.base import Page, register
 from onescreen import names
 from onescreen.accounts import add_user
@@ -40,7 +40,7 @@ def layout(ctx: AppContext):
                                                                       maxLength=64)]),
             html.Div([html.Label(t("desk.admin.password")), dcc.Input(id=P + "new-pw", type="password",
                                                                       className="desk-input", maxLength=1024)]),
-            html.Div([html.Label(t("desk.admin.role")), dcc.Dropdown(id=P + "new-role", className="desk-select",
+            html.Div([html.Label(t("desk.admin.role")), dropdown(ctx, id=P + "new-role", className="desk-select",
                                                                      options=[{"label": t(f"role.{r}"), "value": r}
                                                                               for r in ROLES])]),
             html.Div([html.Label(t("desk.admin.scope_id")), dcc.Input(id=P + "new-scope", className="desk-input")]),
@@ -56,7 +56,7 @@ def layout(ctx: AppContext):
     dead = html.Section(className="desk-panel", children=[html.H2(t("desk.admin.dead")), html.Div(id=P + "dead")])
     registry = html.Section(className="desk-panel", children=[
         html.H2(t("desk.admin.registry")),
-        dcc.Dropdown(id=P + "level", options=[{"label": t(f"desk.admin.level.{lv}"), "value": lv} for lv in LEVELS],
+        dropdown(ctx, id=P + "level", options=[{"label": t(f"desk.admin.level.{lv}"), "value": lv} for lv in LEVELS],
                      value="community", clearable=False, className="desk-select",
                      style={"maxWidth": "220px", "marginBottom": "8px"}),
         html.Div(id=P + "registry"),

@@ -21,6 +21,7 @@ from dashboard.context import AppContext
 from dashboard.desk import actions, data
 from dashboard.desk.layout import desk_page
 from dashboard.desk.widgets import (
+    dropdown,
     fmt_m,
     fmt_secs,
     fmt_time,
@@ -64,18 +65,18 @@ def _areas(ctx: AppContext) -> list[dict[str, str]]:
 def layout(ctx: AppContext):
     t = ctx.t
     filters = html.Div(className="desk-filters", children=[
-        html.Div([html.Label(t("desk.col.level")), dcc.Dropdown(id=P + "level", options=_opts(ctx, "level", LEVELS),
+        html.Div([html.Label(t("desk.col.level")), dropdown(ctx, id=P + "level", options=_opts(ctx, "level", LEVELS),
                                                                multi=True, className="desk-select")]),
-        html.Div([html.Label(t("desk.col.rule")), dcc.Dropdown(id=P + "rule", options=_opts(ctx, "rule", RULES),
+        html.Div([html.Label(t("desk.col.rule")), dropdown(ctx, id=P + "rule", options=_opts(ctx, "rule", RULES),
                                                               multi=True, className="desk-select")]),
-        html.Div([html.Label(t("desk.col.status")), dcc.Dropdown(
+        html.Div([html.Label(t("desk.col.status")), dropdown(ctx, 
             id=P + "status", options=[{"label": status_name(ctx, st), "value": st} for st in STATUSES], multi=True,
             value=["open", "acknowledged", "dispatched", "on_scene", "resolved"], className="desk-select")],
                  style={"minWidth": "260px"}),
-        html.Div([html.Label(t("desk.alerts.area")), dcc.Dropdown(
+        html.Div([html.Label(t("desk.alerts.area")), dropdown(ctx, 
             id=P + "area", options=_areas(ctx) if current_user() else [], className="desk-select")],
                  style={"minWidth": "180px"}),
-        html.Div([html.Label(t("desk.alerts.period")), dcc.Dropdown(
+        html.Div([html.Label(t("desk.alerts.period")), dropdown(ctx, 
             id=P + "hours", options=[{"label": t(f"desk.period.{name}"), "value": h} for name, h in HOURS],
             value=24, clearable=False, className="desk-select")]),
     ])
@@ -88,7 +89,7 @@ def layout(ctx: AppContext):
         html.H3(t("desk.alerts.handling")),
         html.Div(className="desk-field", children=[
             html.Label(t("desk.alerts.dispatch_unit"), htmlFor=P + "unit"),
-            dcc.Dropdown(id=P + "unit", className="desk-select", placeholder=t("desk.alerts.default_unit")),
+            dropdown(ctx, id=P + "unit", className="desk-select", placeholder=t("desk.alerts.default_unit")),
         ]),
         html.Div(className="desk-field", children=[
             html.Label(t("desk.alerts.note"), htmlFor=P + "note"),

@@ -15,7 +15,7 @@ from dashboard.auth.sessions import current_user
 from dashboard.context import AppContext
 from dashboard.desk import actions, data, reports
 from dashboard.desk.layout import desk_page
-from dashboard.desk.widgets import fmt_m, fmt_secs, fmt_time, name_of
+from dashboard.desk.widgets import dropdown, fmt_m, fmt_secs, fmt_time, name_of
 from dashboard.pages.base import Page, register
 
 PATH = "/patrol"
@@ -34,7 +34,7 @@ def layout(ctx: AppContext):
     spot = html.Section(className="desk-panel", children=[
         html.H2(t("desk.patrol.spot")),
         html.Div(className="desk-row", children=[
-            dcc.Dropdown(id=P + "unit", className="desk-select", placeholder=t("desk.patrol.pick_unit"),
+            dropdown(ctx, id=P + "unit", className="desk-select", placeholder=t("desk.patrol.pick_unit"),
                          style={"minWidth": "240px"}),
             html.Button(t("desk.patrol.random"), id=P + "random", className="desk-btn secondary", n_clicks=0),
         ]),
@@ -54,11 +54,11 @@ def layout(ctx: AppContext):
     report = html.Section(className="desk-panel", children=[
         html.H2(t("desk.patrol.report")),
         html.Div(className="desk-filters", children=[
-            html.Div([html.Label(t("desk.patrol.by")), dcc.Dropdown(id=P + "by", options=[
+            html.Div([html.Label(t("desk.patrol.by")), dropdown(ctx, id=P + "by", options=[
                 {"label": t("desk.patrol.by_unit"), "value": "unit"},
                 {"label": t("desk.patrol.by_district"), "value": "district"}],
                 value="unit", clearable=False, className="desk-select")]),
-            html.Div([html.Label(t("desk.patrol.period")), dcc.Dropdown(id=P + "days", options=[
+            html.Div([html.Label(t("desk.patrol.period")), dropdown(ctx, id=P + "days", options=[
                 {"label": t(f"desk.period.{d}d"), "value": d} for d in (1, 7, 30)],
                 value=7, clearable=False, className="desk-select")]),
             html.A(t("desk.patrol.csv"), id=P + "csv", className="desk-btn secondary",
