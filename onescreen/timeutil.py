@@ -46,3 +46,25 @@ def iso(dt: datetime, tz: str = "Asia/Shanghai") -> str:
 
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def local_time(ts: float, tz: str) -> datetime:
+    """Epoch seconds as an aware datetime in the display timezone."""
+    return datetime.fromtimestamp(ts, tz=_zone(tz))
+
+
+def on_shift(shift_start: str, shift_end: str, local: datetime) -> bool:
+    """Whether a local time is inside a post's "HH:MM" shift [start, end); end before start is overnight,
+    equal is all day. One definition for the off_post rule, the screens and the simulator."""
+    start, end = _minutes(shift_start), _minutes(shift_end)
+    now = local.hour * 60 + local.minute
+    if start == end:
+        return True
+    if start < end:
+        return start <= now < end
+    return now >= start or now < end
+
+
+def _minutes(hhmm: str) -> int:
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)

@@ -29,21 +29,6 @@ def activity(local: datetime) -> float:
     return HOURLY[i] * (1 - frac) + HOURLY[(i + 1) % 24] * frac
 
 
-def _minutes(hhmm: str) -> int:
-    h, m = hhmm.split(":")
-    return int(h) * 60 + int(m)
-
-
-def on_shift(shift_start: str, shift_end: str, local: datetime) -> bool:
-    """Whether local time is inside a "HH:MM" shift; end before start is overnight, equal is all day."""
-    start, end, now = _minutes(shift_start), _minutes(shift_end), local.hour * 60 + local.minute
-    if start == end:
-        return True
-    if start < end:
-        return start <= now < end
-    return now >= start or now < end
-
-
 def slot(key: str, period: float) -> float:
     """The fixed offset of ``key`` inside a period (crc32: the same in every process and run)."""
     return (zlib.crc32(key.encode()) % 1_000_000) / 1_000_000 * period

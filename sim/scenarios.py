@@ -23,10 +23,10 @@ from zoneinfo import ZoneInfo
 
 from onescreen.names import Topics
 from onescreen.settings import Settings
+from onescreen.timeutil import on_shift
 from sim import control, payloads
 from sim.city import SimCity
 from sim.mqttpub import Publisher
-from sim.rhythm import on_shift
 from sim.sources import COUNTING_ZONES
 
 log = logging.getLogger(__name__)

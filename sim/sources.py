@@ -22,11 +22,12 @@ import numpy as np
 
 from onescreen.geo import distance_m
 from onescreen.names import Topics
+from onescreen.timeutil import on_shift
 from sim import payloads
 from sim.city import SimCity, SimUnit
 from sim.control import Overrides
 from sim.geometry import metres_to_deg
-from sim.rhythm import Ticker, activity, on_shift
+from sim.rhythm import Ticker, activity
 
 Message = tuple[str, dict]
 COUNTING_ZONES = ("square", "entrance", "road")  # zones whose edge counters report (gates are video's)

@@ -18,7 +18,6 @@ import pytest
 from sqlalchemy import func, select
 
 from alerts.engine import AlertEngineWorker
-from alerts.rules.off_post import on_shift
 from alerts.tokens import create_token
 from dashboard.app import create_app
 from ingest.mqtt.worker import MqttIngestWorker
@@ -26,6 +25,7 @@ from onescreen import names
 from onescreen.accounts import add_user
 from onescreen.db.models import AlertTransition
 from onescreen.db.session import make_engine, session_factory
+from onescreen.timeutil import local_time, on_shift
 from tests import test_alerts_engine as base
 from tests.mqtt_helpers import Publisher, ThreadWorker, ingest_env, wait_for
 from tests.test_alerts_engine import Collector, access_doc, alerts_in, now_ms, pending, put
@@ -57,7 +57,7 @@ def token(url: str) -> str:
 def on_shift_unit(registry, tz: str) -> str | None:
     for u in registry.unit_ids():
         post = registry.post_of_unit(u)
-        if post is not None and on_shift(post.shift_start, post.shift_end, time.time(), tz):
+        if post is not None and on_shift(post.shift_start, post.shift_end, local_time(time.time(), tz)):
             return u
     return None
 

@@ -10,8 +10,8 @@ import shapely
 from shapely.geometry import Point, shape
 
 from onescreen.registry.bundle import read_bundle, write_bundle
+from onescreen.timeutil import on_shift
 from sim.citygen import PRESETS, generate_city
-from sim.rhythm import on_shift
 from sim.streams import local_mount
 
 TOL = 1e-6  # degrees (~0.1 m): coordinates are rounded to 6 decimals, so nesting holds up to that

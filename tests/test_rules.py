@@ -12,8 +12,8 @@ import pytest
 
 from alerts.config import parse_rules
 from alerts.rules import RULES, RuleContext, RuleState
-from alerts.rules.off_post import on_shift
 from onescreen import names
+from onescreen.timeutil import local_time, on_shift
 
 T0 = 1_795_000_000.0  # epoch s
 
@@ -447,7 +447,7 @@ def test_on_shift(start, end, local_hm, expected):
 
     h, m = map(int, local_hm.split(":"))
     ts = datetime(2026, 11, 22, h, m, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
-    assert on_shift(start, end, ts, "Asia/Shanghai") is expected
+    assert on_shift(start, end, local_time(ts, "Asia/Shanghai")) is expected
 
 
 def test_off_post_outside_shift_is_silent():

@@ -25,11 +25,11 @@ from onescreen.geo import distance_m
 from onescreen.registry.bundle import write_bundle
 from onescreen.registry.importer import import_bundle
 from onescreen.services import free_port
-from onescreen.timeutil import parse_ts
+from onescreen.timeutil import on_shift, parse_ts
 from sim import control, payloads
 from sim.city import SimCity
 from sim.citygen import generate_city
-from sim.rhythm import Ticker, activity, on_shift
+from sim.rhythm import Ticker, activity
 from sim.runner import Simulator
 from sim.scenarios import SCENARIOS, ScenarioError, run_scenario
 
@@ -339,15 +339,6 @@ OK_ACCESS = {"event_id": "e1", "ts": "2026-11-22T21:15:30.123+08:00", "person_id
 def test_schemas_table(schema, doc, ok):
     assert VALIDATORS[schema].is_valid(doc) is ok
 
-
-@pytest.mark.parametrize("start, end, hhmm, expected", [
-    ("08:00", "20:00", "07:59", False), ("08:00", "20:00", "08:00", True), ("08:00", "20:00", "20:00", False),
-    ("20:00", "08:00", "23:00", True), ("20:00", "08:00", "03:00", True), ("20:00", "08:00", "12:00", False),
-    ("00:00", "00:00", "12:00", True),
-])
-def test_on_shift(start, end, hhmm, expected):
-    h, m = map(int, hhmm.split(":"))
-    assert on_shift(start, end, datetime(2026, 1, 1, h, m)) is expected
 
 
 def test_ticker_spreads_work_evenly():

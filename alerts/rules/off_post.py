@@ -9,23 +9,14 @@ post's shift (local time, overnight shifts allowed) raise nothing. A unit that n
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from alerts.rules.base import Decision, RuleContext, RuleState, Subject, location, ts_s
 from onescreen import names
 from onescreen.geo import distance_m
+from onescreen.timeutil import local_time, on_shift
 
 NAME = "off_post"
-
-
-def on_shift(start: str, end: str, ts: float, tz: str) -> bool:
-    """Is local time ``ts`` inside the shift [start, end)? start == end = all day; end < start = overnight."""
-    if start == end:
-        return True
-    local = datetime.fromtimestamp(ts, tz=timezone.utc).astimezone(ZoneInfo(tz)).strftime("%H:%M")
-    return start <= local < end if start < end else (local >= start or local < end)
 
 
 class OffPost:
@@ -71,7 +62,7 @@ class OffPost:
         ctx: RuleContext,
     ) -> list[Decision]:
         reason = None
-        if on_shift(post.shift_start, post.shift_end, now, ctx.tz):
+        if on_shift(post.shift_start, post.shift_end, local_time(now, ctx.tz)):
             if now - s["ts"] >= cfg.silent_s:
                 reason = "no_position"
             elif "away" in s and now - s["away"] >= cfg.hold_s:

@@ -20,6 +20,7 @@ from dashboard.context import AppContext
 from onescreen import names
 from onescreen.geo import distance_m
 from onescreen.registry.cache import RegistryCache
+from onescreen.timeutil import local_time, on_shift
 
 SILENT_AFTER_S = 300  # CONTRACT off_post: no position for this long = silent
 _LOCK = threading.Lock()
@@ -94,7 +95,7 @@ class UnitState:
     age_s: float | None
     status: str | None  # the terminal's own status
     distance_m: float | None
-    state: str  # on_post | off_post | silent | no_position
+    state: str  # on_post | off_post | silent | no_position | off_shift (not expected on post now)
 
     def as_row(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -116,6 +117,7 @@ def unit_states(ctx: AppContext, user: SessionUser | None = None, now: float | N
     """Every unit (in the user's scope) with its post, position, distance and on/off/silent state."""
     reg = registry(ctx)
     now = now or time.time()
+    local = local_time(now, ctx.settings.city.timezone)
     fixes = positions(ctx)
     scope = visible_communities(ctx, user)
     rows = []
@@ -133,7 +135,9 @@ def unit_states(ctx: AppContext, user: SessionUser | None = None, now: float | N
             age = max(0.0, now - fix.get("ts", 0) / 1000)
             if post is not None and lat is not None:
                 dist = distance_m(lat, lon, post.lat, post.lon)
-        if fix is None:
+        if post is not None and not on_shift(post.shift_start, post.shift_end, local):
+            state = "off_shift"
+        elif fix is None:
             state = "no_position"
         elif age is not None and age > SILENT_AFTER_S:
             state = "silent"
@@ -155,7 +159,7 @@ def nearest_units(ctx: AppContext, lat: float | None, lon: float | None, user: S
         return []
     out = []
     for u in unit_states(ctx, user):
-        if u.lat is None or u.state == "silent" or u.status == "off_duty":
+        if u.lat is None or u.state in ("silent", "off_shift") or u.status == "off_duty":
             continue
         out.append((u, distance_m(lat, lon, u.lat, u.lon)))
     out.sort(key=lambda pair: pair[1])

@@ -34,7 +34,7 @@ DESK_TEXTS: dict[str, dict[str, str]] = {
         "desk.level.red": "红", "desk.level.orange": "橙", "desk.level.yellow": "黄", "desk.level.green": "绿",
         "desk.status.acknowledged": "已确认", "desk.status.resolved": "已处置",
         "desk.state.on_post": "在岗", "desk.state.off_post": "脱岗", "desk.state.silent": "失联",
-        "desk.state.no_position": "无定位",
+        "desk.state.no_position": "无定位", "desk.state.off_shift": "不在班",
         # the alert's history (alert_transition.action)
         "desk.action.open": "告警产生", "desk.action.update": "证据更新", "desk.action.clear": "条件解除",
         "desk.action.ack": "确认", "desk.action.dispatch": "派警", "desk.action.on_scene": "到场",
@@ -90,7 +90,7 @@ DESK_TEXTS: dict[str, dict[str, str]] = {
         "desk.level.green": "Green",
         "desk.status.acknowledged": "Acknowledged", "desk.status.resolved": "Resolved",
         "desk.state.on_post": "On post", "desk.state.off_post": "Off post", "desk.state.silent": "Out of contact",
-        "desk.state.no_position": "No position",
+        "desk.state.no_position": "No position", "desk.state.off_shift": "Off shift",
         "desk.action.open": "Alert raised", "desk.action.update": "Evidence updated",
         "desk.action.clear": "Condition cleared", "desk.action.ack": "Acknowledged",
         "desk.action.dispatch": "Dispatched", "desk.action.on_scene": "On scene",

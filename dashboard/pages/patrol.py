@@ -82,7 +82,8 @@ def _figure(ctx: AppContext, states: list[data.UnitState], tracks: dict) -> go.F
             fig.add_trace(go.Scatter(x=[f[1] for f in fixes], y=[f[0] for f in fixes], mode="lines",
                                      line={"width": 1, "color": "rgba(56,200,255,0.45)"}, showlegend=False,
                                      hoverinfo="skip"))
-    colors = {"on_post": "#3ddc84", "off_post": "#ff9f1a", "silent": "#ff4d4f", "no_position": "#ff4d4f"}
+    colors = {"on_post": "#3ddc84", "off_post": "#ff9f1a", "silent": "#ff4d4f", "no_position": "#ff4d4f",
+              "off_shift": "#7d8ca3"}
     fixed = [u for u in states if u.lat is not None]
     fig.add_trace(go.Scatter(x=[u.lon for u in fixed], y=[u.lat for u in fixed], mode="markers+text",
                              name=ctx.t("desk.col.unit"),
@@ -193,10 +194,11 @@ def register_callbacks(app, ctx: AppContext) -> None:
         options = [{"label": f"{u.unit_id} {u.name}", "value": u.unit_id} for u in states]
         return _figure(ctx, states, tracks), _units_table(ctx, states), options
 
-    @app.callback(Output(P + "unit", "value"), Input(P + "random", "n_clicks"), State(P + "unit", "options"),
-                  prevent_initial_call=True)
-    def pick(_n, options):
-        return random.choice(options)["value"] if options else no_update
+    @app.callback(Output(P + "unit", "value"), Input(P + "random", "n_clicks"), prevent_initial_call=True)
+    def pick(_n):
+        """A surprise check is of a unit that should be at its post now: one on shift, at random."""
+        on_duty = [u.unit_id for u in data.unit_states(ctx, current_user()) if u.state != "off_shift"]
+        return random.choice(on_duty) if on_duty else no_update
 
     @app.callback(Output(P + "spot-info", "children"), Input(P + "unit", "value"), Input(P + "tick", "n_intervals"))
     def spot(unit_id, tick):
