@@ -123,6 +123,10 @@ def test_duplicates_are_stored_once_and_counted(s, publisher, redis_client, smal
     part = names.partition_of(doc["community_id"], PARTITIONS)
     assert redis_client.hgetall(names.hourly_counts(part, hour)) == {f"{doc['district_id']}|access".encode(): b"1"}
     assert 0 < redis_client.ttl(names.hourly_counts(part, hour)) <= 9 * 86400
+    # … and in its community's hash, by cell (the wall's figures below a district)
+    by_cell = names.community_hourly_counts(part, doc["community_id"], hour)
+    assert redis_client.hgetall(by_cell) == {f"{doc['cell_id']}|access".encode(): b"1"}
+    assert 0 < redis_client.ttl(by_cell) <= 9 * 86400
 
 
 def burst(c, n: int) -> list[tuple[str, dict]]:

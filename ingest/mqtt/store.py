@@ -5,8 +5,8 @@ window as TTL) and appends it to its partition's stream only if it was new; the 
 the partition's hash tag, so the pair is atomic on a single Redis and legal on Redis Cluster. Replaying a batch
 after a failure (Redis restarted mid-pipeline) therefore stores nothing twice. Hot state for the screens and the
 rules (latest patrol position, device last-seen, latest edge count) and the rejected store ride in the same
-pipeline; per-hour counts by district and family are kept by the same Lua call, so an aggregate never counts a
-duplicate and the screens never scan a stream.
+pipeline; per-hour counts by district and family, and by cell and family in a hash per community, are kept by
+the same Lua call, so an aggregate never counts a duplicate and the screens never scan a stream.
 """
 
 from __future__ import annotations
@@ -23,11 +23,13 @@ import redis
 from ingest.mqtt.parsers import Accepted, Rejected
 from onescreen import names
 
-# KEYS: seen-mark, stream, hourly aggregate (same partition tag); ARGV: dedup ttl, maxlen, doc, agg field, agg ttl
+# KEYS: seen-mark, stream, district and community hourly aggregates (same partition tag);
+# ARGV: dedup ttl, maxlen, doc, district agg field, agg ttl, community agg field
 STORE_ONCE = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'd', ARGV[3])
   if redis.call('HINCRBY', KEYS[3], ARGV[4], 1) == 1 then redis.call('EXPIRE', KEYS[3], ARGV[5]) end
+  if redis.call('HINCRBY', KEYS[4], ARGV[6], 1) == 1 then redis.call('EXPIRE', KEYS[4], ARGV[5]) end
   return 1
 end
 return 0
@@ -86,10 +88,13 @@ class EventStore:
         t0 = time.perf_counter()
         pipe = self.client.pipeline(transaction=False)
         for ev in accepted:
+            doc = ev.doc
+            hour = self._hour(doc["ts"])
             keys = [names.dedup_key(ev.partition, ev.event_id), names.event_stream(ev.family, ev.partition),
-                    names.hourly_counts(ev.partition, self._hour(ev.doc["ts"]))]
-            args = [self.dedup_window_s, self.stream_maxlen, orjson.dumps(ev.doc),
-                    f"{ev.doc['district_id']}|{ev.family}", AGG_TTL_S]
+                    names.hourly_counts(ev.partition, hour),
+                    names.community_hourly_counts(ev.partition, doc["community_id"], hour)]
+            args = [self.dedup_window_s, self.stream_maxlen, orjson.dumps(doc),
+                    f"{doc['district_id']}|{ev.family}", AGG_TTL_S, f"{doc['cell_id']}|{ev.family}"]
             # plain EVALSHA: redis-py's Script object would add a SCRIPT EXISTS round trip to every batch
             pipe.evalsha(self._sha, len(keys), *keys, *args)
         self._hot_state(pipe, accepted)
