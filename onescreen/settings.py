@@ -76,6 +76,10 @@ class DashboardSettings(Group):
     language: Literal["zh", "en"] = Field("zh", description="Screen language")
     center_name: str = Field("延平区综治中心", description="Name shown in the wall header")
     tile_url: str | None = Field(None, description="Optional intranet map-tile URL template; none = polygons only")
+    camera_page_size: int = Field(
+        4, description="Tiles per page of the wall's camera wall, 4 or 9 (pages cycle every 8 s): 4 = a 1×4 strip "
+                       "under the map; 9 = a 3×3 block that takes about half of the map's column, for a wall that "
+                       "is mostly video")
     secret_key: SecretStr | None = Field(None, description="Session signing key (environment only)")
     threads: int = Field(8, ge=1, le=64, description="HTTP worker threads")
     session_idle_minutes: int = Field(60, ge=1, le=24 * 60,
@@ -89,6 +93,14 @@ class DashboardSettings(Group):
                                        description="Wrong passwords per client address before it is locked out")
     login_lockout_minutes: int = Field(15, ge=1, le=24 * 60,
                                        description="Window of the failure counts, and the lockout length")
+
+    @field_validator("camera_page_size")
+    @classmethod
+    def _page_size(cls, v: int) -> int:
+        # an int with a check rather than Literal[4, 9]: pydantic does not coerce the environment's "9" to a literal
+        if v not in (4, 9):
+            raise ValueError("must be 4 or 9")
+        return v
 
 
 class VideoSettings(Group):

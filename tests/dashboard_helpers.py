@@ -96,6 +96,21 @@ def chinese_outside(text: str, data: Iterable[str]) -> list[str]:
     return [line for line in text.splitlines() if CJK.search(line)]
 
 
+def insert_streamed_cameras(database_url: str, n: int, cell: str = "D1-01-B") -> list[str]:
+    """``n`` more streamed cameras in one cell of the test city (a camera wall of several pages)."""
+    ids = [f"CAM-X{i:02d}" for i in range(n)]
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            for i, cid in enumerate(ids):
+                session.add(Camera(id=cid, cell_id=cell, name=f"北门{i + 1}号监控", lat=26.66 + 0.005 * (i % 8),
+                                   lon=118.16 + 0.004 * (i // 8), streamed=True, zones={}))
+            session.commit()
+    finally:
+        engine.dispose()
+    return ids
+
+
 def with_dashboard(settings: Settings, **dashboard: Any) -> Settings:
     """A copy of ``settings`` with some dashboard fields changed (default: a free port)."""
     dashboard.setdefault("port", free_port())

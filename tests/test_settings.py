@@ -28,6 +28,13 @@ def test_yaml_then_environment(tmp_path, monkeypatch):
     assert (s.mqtt.prefix, s.mqtt.shared_group, s.redis.partitions) == ("metro", "g1", 4)
 
 
+def test_camera_page_size_from_file_or_environment(tmp_path, monkeypatch):
+    assert load_settings().dashboard.camera_page_size == 4
+    assert load_settings(write(tmp_path, "dashboard:\n  camera_page_size: 9\n")).dashboard.camera_page_size == 9
+    monkeypatch.setenv("ONESCREEN_DASHBOARD_CAMERA_PAGE_SIZE", "9")  # a string: must still be accepted
+    assert load_settings().dashboard.camera_page_size == 9
+
+
 def test_secret_from_environment_is_masked(monkeypatch):
     monkeypatch.setenv("ONESCREEN_MQTT_PASSWORD", "hunter2")
     s = load_settings()
@@ -45,6 +52,7 @@ def test_secret_from_environment_is_masked(monkeypatch):
     ("city:\n  timezone: Mars/Olympus\n", "city.timezone: Value error, unknown timezone 'Mars/Olympus'"),
     ("mqtt:\n  port: 70000\n", "mqtt.port: Input should be less than or equal to 65535"),
     ("alerts:\n  max_attempts: 0\n", "alerts.max_attempts: Input should be greater than or equal to 1"),
+    ("dashboard:\n  camera_page_size: 6\n", "dashboard.camera_page_size: Value error, must be 4 or 9"),
     ("mqtt:\n  password: x\n", "mqtt.password is a secret; set it in ONESCREEN_MQTT_PASSWORD"),
     ("dashboard:\n  secret_key: x\n", "dashboard.secret_key is a secret"),
     ("- a\n- b\n", "top level must be a mapping"),
@@ -61,6 +69,7 @@ def test_bad_file_is_rejected_naming_the_key(tmp_path, text, expected):
     ("ONESCREEN_NOPE", "1", "ONESCREEN_NOPE: no such setting"),
     ("ONESCREEN_MQTT_PORT", "many", "mqtt.port: Input should be a valid integer"),
     ("ONESCREEN_LOG_LEVEL", "LOUD", "log.level: Input should be"),
+    ("ONESCREEN_DASHBOARD_CAMERA_PAGE_SIZE", "16", "dashboard.camera_page_size: Value error, must be 4 or 9"),
 ])
 def test_bad_environment_is_rejected_naming_the_variable(monkeypatch, name, value, expected):
     monkeypatch.setenv(name, value)

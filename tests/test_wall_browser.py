@@ -2,8 +2,8 @@
 
 Besides the CONTRACT §4 ids, these tests hold the offline promise (every request stays on 127.0.0.1: a route
 handler records and aborts anything else), the no-scrollbar canvas at both wall sizes, the drill-down with
-every panel following the scope, and the stale banner through a Redis outage. The MQTT → alert-feed test is
-in ``test_wall_live.py``. Screenshots land in ``test-artifacts/`` for a human to look at.
+every panel following the scope, the camera wall in pages of 9 by setting, and the stale banner through a
+Redis outage. The MQTT → alert-feed test is in ``test_wall_live.py``. Screenshots land in ``test-artifacts/`` for a human to look at.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from onescreen import names
 from onescreen.db.models import Alert
 from onescreen.db.session import make_engine
 from tests.auth_helpers import create_users
-from tests.dashboard_helpers import RunningWorker, insert_small_city, with_dashboard
-from tests.wall_browser_helpers import WallPage
+from tests.dashboard_helpers import RunningWorker, insert_small_city, insert_streamed_cameras, with_dashboard
+from tests.wall_browser_helpers import WallPage, feed_frames
 
 pytestmark = [pytest.mark.services, pytest.mark.browser]
 
@@ -149,6 +149,54 @@ def test_wall_is_live_and_drills_down(browser, city_wall, settings, redis_client
         wall.assert_clean()
     finally:
         wall.close()
+
+
+@pytest.mark.parametrize("width,height", [(1920, 1080), (3840, 2160)])
+def test_nine_camera_tiles_per_page_by_setting(browser, settings, redis_client, width, height):
+    insert_small_city(settings.database.url)
+    cameras = ["CAM-1", "CAM-2", *insert_streamed_cameras(settings.database.url, 10)]  # 12: pages of 9 and 3
+    feed_frames(redis_client, cameras)
+    creds = create_users(settings.database.url)["operator"]
+    running = RunningWorker(with_dashboard(settings, camera_page_size=9)).start()
+    shown = "#camera-wall .cam-tile:not(.cam-hidden)"
+    count_shown = f"document.querySelectorAll('{shown}').length"
+    label = "document.querySelector('.cam-page-label').textContent"
+    try:
+        wall = WallPage(browser, running.url, width, height, creds)
+        try:
+            page = wall.page
+            wall.wait_live()
+            assert page.locator("#camera-wall .cam-tile").count() == 12
+            # the pages cycle: 3 tiles on the second page, then the first page again, fresh for 8 s
+            page.wait_for_function(f"{label} === '2/2' && {count_shown} === 3", timeout=12_000)
+            page.wait_for_function(f"{label} === '1/2' && {count_shown} === 9", timeout=12_000)
+            page.wait_for_function(f"document.querySelectorAll('{shown}.cam-live').length === 9", timeout=4_000)
+            boxes = [page.locator(shown).nth(i).bounding_box() for i in range(9)]
+            assert len({round(b["x"]) for b in boxes}) == 3 and len({round(b["y"]) for b in boxes}) == 3  # 3×3
+            scale = width / 1920
+            assert all(b["width"] >= 280 * scale and b["height"] >= 140 * scale for b in boxes), boxes
+            assert page.locator("#city-map").bounding_box()["height"] >= 320 * scale  # the map stays usable
+            wall.assert_no_scrollbars()
+            wall.screenshot(f"wall-cams9-{width}x{height}.png")
+            # click to enlarge: a 16:9 picture 1000 px wide, held while enlarged; click again: back
+            tile = page.locator(shown).nth(4)
+            tile.click()
+            big = page.locator("#camera-wall .cam-big")
+            box = big.bounding_box()
+            assert box["width"] == pytest.approx(1000 * scale, abs=3)
+            assert page.locator("#camera-wall .cam-big .cam-picture").bounding_box()["height"] == \
+                pytest.approx(1000 * scale * 9 / 16, abs=3)
+            wall.screenshot(f"wall-cams9-big-{width}x{height}.png")
+            if width == 1920:  # once: the page does not cycle away under an enlarged tile
+                page.wait_for_timeout(9_000)
+                assert big.is_visible() and page.evaluate(label) == "1/2"
+            big.click()
+            page.wait_for_function("!document.querySelector('#camera-wall .cam-big')", timeout=2_000)
+            wall.assert_clean()
+        finally:
+            wall.close()
+    finally:
+        running.stop()
 
 
 def test_wall_with_empty_registry_says_how_to_load_a_city(browser, empty_wall):

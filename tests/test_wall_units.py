@@ -1,5 +1,5 @@
 """The wall's pure parts and its camera-frame endpoint, without a browser: drill-down steps, colours by
-highest open level, point features, feed items (``data-alert-id``), section hashing, and
+highest open level, point features, feed items (``data-alert-id``), camera pages of 4 or 9, section hashing, and
 ``GET /api/cameras/{id}/snapshot.jpg`` (401 without credentials, the frame with a bearer token or a session).
 """
 
@@ -8,10 +8,11 @@ from __future__ import annotations
 import pytest
 
 from dashboard.components import citymap
-from dashboard.components.panels import feed_items, kpi_grid
+from dashboard.components.panels import camera_page_class, camera_tiles, feed_items, kpi_grid
 from dashboard.components.wall_data import WallReader, _pct
 from dashboard.registry import CityView, NodeInfo
 from onescreen import names
+from onescreen.settings import load_settings
 
 
 def tiny_city() -> CityView:
@@ -49,11 +50,22 @@ def test_points_are_geojson_in_lon_lat_order():
 
 
 class _Ctx:
-    def __init__(self):
+    def __init__(self, **dashboard):
         from dashboard.i18n import Translator
 
         self.t = Translator("zh")
         self.city = tiny_city()
+        self.settings = load_settings(dashboard=dashboard)
+
+
+@pytest.mark.parametrize("size,pages", [(4, [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]), (9, [0] * 9 + [1] * 3)])
+def test_camera_tiles_come_in_pages_of_the_configured_size(size, pages):
+    ctx = _Ctx(camera_page_size=size)
+    cams = [{"id": f"CAM-{i}", "name": f"camera {i}", "online": True} for i in range(12)]
+    tiles = [t.to_plotly_json()["props"] for t in camera_tiles(ctx, cams)]
+    assert [t["data-page"] for t in tiles] == pages
+    assert [t["data-camera-id"] for t in tiles] == [c["id"] for c in cams]
+    assert camera_page_class(ctx) == f"cams-{size}"
 
 
 def test_feed_items_carry_alert_id_rule_in_chinese_and_place():

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+VTEST = Path(__file__).resolve().parents[2] / "shared" / "data" / "vtest.avi"  # the sample video, as in conftest
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -71,6 +72,30 @@ class WallPage:
 
     def close(self) -> None:
         self.page.close()
+
+
+def feed_frames(client, camera_ids: list[str]) -> None:
+    """What ``ingest-video`` writes for the screens: each camera online with a latest JPEG (numbered, so the
+    tiles differ in a screenshot; frames of the sample video when it is present)."""
+    import time
+
+    import cv2
+    import numpy as np
+
+    from onescreen import names
+
+    cap = cv2.VideoCapture(str(VTEST)) if VTEST.is_file() else None
+    now_ms = int(time.time() * 1000)
+    for i, cid in enumerate(camera_ids):
+        ok, img = cap.read() if cap is not None else (False, None)
+        for _ in range(10 if ok else 0):
+            cap.read()
+        img = cv2.resize(img, (480, 270)) if ok else np.full((270, 480, 3), (90, 60, 30 + 15 * i), np.uint8)
+        cv2.putText(img, cid, (16, 40), cv2.FONT_HERSHEY_SIMPLEX, 1.1, (0, 255, 255), 2)
+        client.set(names.camera_snapshot(cid), cv2.imencode(".jpg", img)[1].tobytes())
+        client.hset(names.camera_health(cid), mapping={"state": "online", "fps": 5.0, "last_frame_at": now_ms})
+    if cap is not None:
+        cap.release()
 
 
 def launch(pw):

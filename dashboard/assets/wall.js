@@ -177,7 +177,8 @@
     var ts = tiles(), pages = 0;
     for (var i = 0; i < ts.length; i++) { pages = Math.max(pages, Number(ts[i].getAttribute("data-page")) + 1); }
     if (pages === 0) { return; }
-    if (Date.now() - cam.pageAt > PAGE_MS) { cam.page = (cam.page + 1) % pages; cam.pageAt = Date.now(); }
+    if (document.querySelector("#camera-wall .cam-big")) { cam.pageAt = Date.now(); }  // enlarged: hold the page
+    else if (Date.now() - cam.pageAt > PAGE_MS) { cam.page = (cam.page + 1) % pages; cam.pageAt = Date.now(); }
     if (cam.page >= pages) { cam.page = 0; }
     var label = document.querySelector(".cam-page-label");
     if (label) { label.textContent = pages > 1 ? (cam.page + 1) + "/" + pages : ""; }
@@ -208,7 +209,7 @@
       .catch(function () { /* the next second tries again */ })
       .then(function () { cam.inflight[id] = false; });
   }
-  /* Enlarge a tile on click (again: back). */
+  /* Enlarge a tile on click (again: back); the page does not cycle away while one is enlarged. */
   document.addEventListener("click", function (ev) {
     var t = ev.target.closest && ev.target.closest("#camera-wall .cam-tile");
     if (t) { t.classList.toggle("cam-big"); }

@@ -3,7 +3,9 @@
 Each builder is pure (context in, data in, components out); the data come from ``wall_data.WallReader``.
 Charts are plain HTML blocks (no plotly: its 4.8 MB bundle would cost seconds of the wall's cold load).
 ``alert-feed`` items carry ``data-alert-id``; camera tiles get their frames from
-``/api/cameras/<id>/snapshot.jpg`` (wall.js, about once a second, only for the page on show).
+``/api/cameras/<id>/snapshot.jpg`` (wall.js, about once a second, only for the page on show). The camera
+wall's page size is ``dashboard.camera_page_size``: 4 tiles in a strip under the map, or 9 in a 3×3 block
+(the class ``cams-9`` on the canvas gives that block more of the map's column, in wall.css).
 """
 
 from __future__ import annotations
@@ -16,8 +18,7 @@ from dash import html
 from dashboard import ids
 from dashboard.context import AppContext
 
-MAX_CAMERA_TILES = 36  # pages of CAMERA_PAGE tiles, cycled by wall.js
-CAMERA_PAGE = 4       # a 1×4 strip under the map stays readable from the operators' desks
+MAX_CAMERA_TILES = 36  # pages of ``camera_page_size`` tiles (4 or 9), cycled by wall.js
 
 
 def panel(title: str, body: Any, class_name: str = "", extra: Any = None) -> html.Section:
@@ -178,15 +179,21 @@ def camera_grid(n: int) -> tuple[int, int]:
     return math.ceil(n / 2), 2
 
 
+def camera_page_class(ctx: AppContext) -> str:
+    """``cams-4`` or ``cams-9`` on the wall canvas: how wall.css lays out the camera wall and the map's column."""
+    return f"cams-{ctx.settings.dashboard.camera_page_size}"
+
+
 def camera_tiles(ctx: AppContext, cams: list[dict[str, Any]]) -> list[Any]:
-    """Streamed cameras of the scope in pages of CAMERA_PAGE tiles (wall.js shows one page at a time)."""
+    """Streamed cameras of the scope, each tagged with its page (wall.js shows one page at a time)."""
     if not cams:
         return [html.Div(ctx.t("camera.none"), className="cam-none")]
-    return [_camera_tile(ctx, cam, i // CAMERA_PAGE) for i, cam in enumerate(cams)]
+    size = ctx.settings.dashboard.camera_page_size
+    return [_camera_tile(ctx, cam, i // size) for i, cam in enumerate(cams)]
 
 
 def camera_wall(ctx: AppContext) -> html.Div:
-    """``camera-wall``: live frames of the streamed cameras in scope, 4 per page, cycling (wall.js)."""
+    """``camera-wall``: live frames of the streamed cameras in scope, 4 or 9 per page, cycling (wall.js)."""
     cams = [{"id": c.id, "name": c.name, "online": False} for c in ctx.city.streamed[:MAX_CAMERA_TILES]]
     return html.Div(id=ids.CAMERA_WALL, className="camera-wall", children=camera_tiles(ctx, cams),
-                    **{"data-pages": max(1, math.ceil(len(cams) / CAMERA_PAGE))})
+                    **{"data-pages": max(1, math.ceil(len(cams) / ctx.settings.dashboard.camera_page_size))})

@@ -26,8 +26,9 @@ from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx as das
 from dashboard import ids
 from dashboard.components import citymap
 from dashboard.components.alert_detail import detail_body, detail_shell
-from dashboard.components.panels import (alert_feed, camera_tiles, camera_wall, feed_items, heat_map, hourly_chart,
-                                         kpi_block, kpi_grid, level_chips, open_alerts_class, panel)
+from dashboard.components.panels import (alert_feed, camera_page_class, camera_tiles, camera_wall, feed_items,
+                                         heat_map, hourly_chart, kpi_block, kpi_grid, level_chips, open_alerts_class,
+                                         panel)
 from dashboard.components.shell import nav_bar
 from dashboard.components.wall_data import reader
 from dashboard.context import AppContext
@@ -86,7 +87,7 @@ def layout(ctx: AppContext) -> html.Div:
                  None if ctx.city.empty else html.Div(t("map.hint"), className="map-hint")]
     map_body = html.Div(className="map-frame " + " ".join(f"hide-{n}" for n in citymap.HIDDEN_LAYERS),
                         id="city-map-frame", children=[p for p in map_parts if p is not None])
-    return html.Div(id=ids.WALL_CANVAS, className="wall", children=[
+    return html.Div(id=ids.WALL_CANVAS, className=f"wall {camera_page_class(ctx)}", children=[
         header(ctx),
         html.Div(id=ids.WALL_STALE, className="stale-banner hidden"),
         html.Main(className="wall-body", children=[
