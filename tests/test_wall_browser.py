@@ -2,8 +2,9 @@
 
 Besides the CONTRACT §4 ids, these tests hold the offline promise (every request stays on 127.0.0.1: a route
 handler records and aborts anything else), the no-scrollbar canvas at both wall sizes, the drill-down with
-every panel following the scope, the camera wall in pages of 9 by setting, and the stale banner through a
-Redis outage. The MQTT → alert-feed test is in ``test_wall_live.py``. Screenshots land in ``test-artifacts/`` for a human to look at.
+every panel following the scope, alerts without coordinates on their community's label point, the camera
+wall in pages of 9 by setting, and the stale banner through a Redis outage. The MQTT → alert-feed test is in
+``test_wall_live.py``. Screenshots land in ``test-artifacts/`` for a human to look at.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ FEED_IDS = "Array.from(document.querySelectorAll('#alert-feed [data-alert-id]'))
 
 
 def add_alert(url: str, alert_id: str, rule: str, level: str, district: str, community: str, cell: str | None,
-              lat: float, lon: float) -> None:
+              lat: float | None, lon: float | None) -> None:
     """An open alert row as the engine writes it (the wall reads SQL for the feed and the colours)."""
     engine = make_engine(url)
     try:
@@ -146,6 +147,31 @@ def test_wall_is_live_and_drills_down(browser, city_wall, settings, redis_client
         assert "疑似聚集" in page.locator("#wall-alert-detail").inner_text()
         page.locator("#wall-alert-detail-close").click()
         page.wait_for_selector("#wall-alert-detail.hidden", state="attached", timeout=4_000)
+        wall.assert_clean()
+    finally:
+        wall.close()
+
+
+def test_an_alert_without_coordinates_has_a_marker_on_its_community(browser, city_wall, settings):
+    url = settings.database.url
+    add_alert(url, "A-20261128-000001", "gathering", "yellow", "D1", "D1-02", None, 26.58, 118.12)
+    add_alert(url, "A-20261128-000002", "key_person_missing", "orange", "D2", "D2-01", None, None, None)
+    wall = WallPage(browser, city_wall.url, 1920, 1080, city_wall.creds)
+    try:
+        page = wall.page
+        placed = "#city-map .os-marker-alerts.os-marker-at"
+        wall.wait_live()
+        page.wait_for_selector(placed, timeout=6_000)
+        assert page.locator("#city-map .os-marker-alerts").count() == 2  # the same layer as the located one
+        assert page.locator(placed).get_attribute("fill") == "#ff9f1a"   # orange, as its level
+        # on 湖滨社区's label point (the test city's label points are the squares' centres)
+        m = page.locator(placed).bounding_box()
+        area = page.locator(f"{COMMUNITIES} path.os-area-D2-01").bounding_box()
+        assert m["x"] + m["width"] / 2 == pytest.approx(area["x"] + area["width"] / 2, abs=2)
+        assert m["y"] + m["height"] / 2 == pytest.approx(area["y"] + area["height"] / 2, abs=2)
+        wall.screenshot("wall-alert-at-community-1920x1080.png")
+        page.locator(".layer-toggle[data-layer='alerts']").click()  # the alert layer's toggle hides it too
+        page.wait_for_selector(placed, state="hidden", timeout=2_000)
         wall.assert_clean()
     finally:
         wall.close()

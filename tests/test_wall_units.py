@@ -1,5 +1,6 @@
 """The wall's pure parts and its camera-frame endpoint, without a browser: drill-down steps, colours by
-highest open level, point features, feed items (``data-alert-id``), camera pages of 4 or 9, section hashing, and
+highest open level, point features (alerts without coordinates on their node's label point), feed items
+(``data-alert-id``), camera pages of 4 or 9, section hashing, and
 ``GET /api/cameras/{id}/snapshot.jpg`` (401 without credentials, the frame with a bearer token or a session).
 """
 
@@ -10,6 +11,7 @@ import pytest
 from dashboard.components import citymap
 from dashboard.components.panels import camera_page_class, camera_tiles, feed_items, kpi_grid
 from dashboard.components.wall_data import WallReader, _pct
+from dashboard.components.wall_index import WallIndex
 from dashboard.registry import CityView, NodeInfo
 from onescreen import names
 from onescreen.settings import load_settings
@@ -47,6 +49,28 @@ def test_points_are_geojson_in_lon_lat_order():
     feat = fc["features"][0]
     assert feat["geometry"]["coordinates"] == [118.1, 26.6]
     assert feat["properties"] == {"id": "A-1", "kind": "alert", "level": "red", "rule": "gathering"}
+
+
+def test_an_alert_without_coordinates_sits_on_its_cell_or_community_label_point():
+    ix = WallIndex(label={"D1": (26.6, 118.1), "D1-01": (26.7, 118.15), "G1": (26.71, 118.16)})
+    rows = [
+        {"id": "A-1", "level": "red", "rule": "key_person_missing", "ts": 3.0, "lat": None, "lon": None,
+         "district": "D1", "community": "D1-01", "cell": None},
+        {"id": "A-2", "level": "red", "rule": "key_person_gathering", "ts": 2.0, "lat": None, "lon": None,
+         "district": "D1", "community": "D1-01", "cell": "G1"},
+        {"id": "A-3", "level": "orange", "rule": "gathering", "ts": 1.0, "lat": 26.65, "lon": 118.12,
+         "district": "D1", "community": "D1-01", "cell": "G1"},
+        {"id": "A-4", "level": "yellow", "rule": "key_person_missing", "ts": 0.5, "lat": None, "lon": None,
+         "district": "D9", "community": "D9-01", "cell": None},  # a place the registry does not know: no marker
+    ]
+    assert WallReader._alert_points(ix, rows) == [
+        ["A-1", 26.7, 118.15, "red", "key_person_missing", "D1-01"],
+        ["A-2", 26.71, 118.16, "red", "key_person_gathering", "G1"],
+        ["A-3", 26.65, 118.12, "orange", "gathering"],
+    ]
+    fc = citymap.points(WallReader._alert_points(ix, rows), "alert")
+    assert [f["properties"].get("at") for f in fc["features"]] == ["D1-01", "G1", None]
+    assert fc["features"][0]["geometry"]["coordinates"] == [118.15, 26.7]
 
 
 class _Ctx:

@@ -111,11 +111,13 @@
               opacity: 0.95, dashArray: cell && !sel ? "4 3" : null, fillColor: fill,
               fillOpacity: cell ? 0.45 : ((h.level || {})[id] || h.mode === "density" ? 0.5 : 0.22)};
     },
-    /* Markers: cameras/doors (online/offline), patrol units (on post / moving / off), open alerts. */
+    /* Markers: cameras/doors (online/offline), patrol units (on post / moving / off), open alerts; an alert
+     * placed at its community's or cell's label point (no coordinates of its own, p.at) has a dashed ring. */
     point: function (feature, latlng) {
       var p = feature.properties || {}, k = p.kind, o;
       if (k === "alert") {
-        o = {radius: 9, color: "#ffffff", weight: 2, fillColor: LEVEL[p.level] || "#ffd84d", fillOpacity: 1};
+        o = {radius: 9, color: "#ffffff", weight: 2, fillColor: LEVEL[p.level] || "#ffd84d", fillOpacity: 1,
+             dashArray: p.at ? "4 3" : null};
       } else if (k === "patrol") {
         var c = {on_post: "#3ddc84", moving: "#38c8ff", off: "#8a8f98"}[p.state] || "#8a8f98";
         o = {radius: 6, color: "#02101f", weight: 1.5, fillColor: c, fillOpacity: 1};
@@ -128,7 +130,8 @@
       }
       o.pane = "os-markers";
       o.className = "os-marker os-marker-" + (k === "alert" ? "alerts" : k === "patrol" ? "patrol"
-                                                 : k === "camera" ? "cameras" : "doors");
+                                                 : k === "camera" ? "cameras" : "doors")
+                    + (k === "alert" && p.at ? " os-marker-at" : "");
       var m = L.circleMarker(latlng, o);
       if (k === "alert") { m.bindTooltip(p.id, {className: "os-tip"}); }
       else { m.bindTooltip(p.id + (p.state ? " · " + p.state : ""), {className: "os-tip"}); }

@@ -73,12 +73,18 @@ def empty_hideout(mode: str = "alert") -> dict[str, Any]:
 
 
 def points(rows: list[list[Any]], kind: str | None = None) -> dict[str, Any]:
-    """Compact ``[id, lat, lon, state, …]`` rows as point features (kind in the row or given)."""
+    """Compact ``[id, lat, lon, state, …]`` rows as point features (kind in the row or given).
+
+    An alert row may end with the grid node whose label point stands in for coordinates it does not have
+    (``at``): the browser draws it in the same layer and colour, with a dashed ring.
+    """
     feats = []
     for row in rows:
         props: dict[str, Any] = {"id": row[0], "kind": kind or row[3]}
         if kind == "alert":
             props.update(level=row[3], rule=row[4])
+            if len(row) > 5:
+                props["at"] = row[5]
         elif kind == "patrol":
             props["state"] = row[3]
         else:

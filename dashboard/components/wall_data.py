@@ -92,7 +92,7 @@ class WallReader:
         in_scope = None if open_rows is None else [a for a in open_rows if self._inside(a, scope)]
         out["feed"] = feed
         out["colors"] = None if open_rows is None else self._colors(open_rows)
-        out["alert_points"] = None if in_scope is None else self._alert_points(in_scope)
+        out["alert_points"] = None if in_scope is None else self._alert_points(ix, in_scope)
         out["patrol"] = None if positions is None else self._patrol(ix, scope, positions)
         out["devices"] = self._devices(ix, scope) if self._slow else None
         out["cameras"] = self._camera_tiles(ix, scope) if self._slow else None
@@ -145,10 +145,20 @@ class WallReader:
         return dict(sorted(best.items()))
 
     @staticmethod
-    def _alert_points(rows: list[dict[str, Any]]) -> list[list[Any]]:
+    def _alert_points(ix: WallIndex, rows: list[dict[str, Any]]) -> list[list[Any]]:
+        """``[id, lat, lon, level, rule]``; an alert without coordinates (a person, not a device: e.g.
+        ``key_person_missing``) sits on its cell's or community's label point, with that node appended."""
         rows = sorted(rows, key=lambda a: (-_rank(a["level"]), -a["ts"]))[:MAX_ALERT_MARKERS]
-        return [[a["id"], round(a["lat"], 6), round(a["lon"], 6), a["level"], a["rule"]]
-                for a in rows if a["lat"] is not None and a["lon"] is not None]
+        out = []
+        for a in rows:
+            if a["lat"] is not None and a["lon"] is not None:
+                out.append([a["id"], round(a["lat"], 6), round(a["lon"], 6), a["level"], a["rule"]])
+                continue
+            node = next((n for n in (a["cell"], a["community"], a["district"]) if n in ix.label), None)
+            if node is not None:
+                lat, lon = ix.label[node]
+                out.append([a["id"], round(lat, 6), round(lon, 6), a["level"], a["rule"], node])
+        return out
 
     # ------------------------------------------------------------------ patrol
     def _patrol(self, ix: WallIndex, scope: str | None, positions: dict[str, str]) -> dict[str, Any]:

@@ -43,6 +43,7 @@ class WallIndex:
     chain: dict[str, frozenset[str]] = field(default_factory=dict)
     level: dict[str, str] = field(default_factory=dict)
     district: dict[str, str] = field(default_factory=dict)  # node -> its district (None above)
+    label: dict[str, tuple[float, float]] = field(default_factory=dict)  # node -> label point (lat, lon)
     cameras: tuple[Placed, ...] = ()
     doors: tuple[Placed, ...] = ()
     posts: dict[str, Placed] = field(default_factory=dict)
@@ -96,7 +97,8 @@ def load_index(engine: Engine) -> WallIndex:
     """Read the registry tables the wall filters by; an error gives an empty index (the wall still runs)."""
     try:
         with Session(engine) as s:
-            nodes = list(s.execute(select(GridNode.id, GridNode.parent_id, GridNode.level)))
+            nodes = list(s.execute(select(GridNode.id, GridNode.parent_id, GridNode.level, GridNode.lat,
+                                          GridNode.lon)))
             cams = list(s.execute(select(Camera.id, Camera.name, Camera.cell_id, Camera.lat, Camera.lon,
                                          Camera.streamed)))
             doors = list(s.execute(select(Door.id, Door.name, Door.cell_id, Door.lat, Door.lon)))
@@ -115,6 +117,7 @@ def load_index(engine: Engine) -> WallIndex:
                                 post_id=u.post_id)
     return WallIndex(
         chain=chain, level=level, district=district,
+        label={n.id: (n.lat, n.lon) for n in nodes if n.lat is not None and n.lon is not None},
         cameras=tuple(Placed(c.id, c.name, c.cell_id, c.lat, c.lon, bool(c.streamed)) for c in cams),
         doors=tuple(Placed(d.id, d.name, d.cell_id, d.lat, d.lon) for d in doors),
         posts=post_map, units=unit_map,
