@@ -1,5 +1,6 @@
 """The wall end to end in headless Chromium: MQTT event → alert in ``alert-feed`` within 2 s (CONTRACT §4),
-a Redis outage shows the stale banner and clears by itself, and a city of the ``nanchang`` preset renders.
+door events over MQTT counted exactly per district, community and cell in the hourly chart, a Redis outage
+shows the stale banner and clears by itself, and a city of the ``nanchang`` preset renders.
 
 The MQTT test runs the real MqttIngestWorker and AlertEngineWorker in threads on the fixture Mosquitto and
 Redis with a short-threshold rules file (as ``test_alerts_e2e.py`` does), and the real DashboardWorker.
@@ -18,7 +19,7 @@ from onescreen.services import RedisServer
 from tests import test_alerts_engine as base
 from tests.auth_helpers import create_users
 from tests.dashboard_helpers import RunningWorker, with_dashboard
-from tests.mqtt_helpers import Publisher, ThreadWorker, wait_for
+from tests.mqtt_helpers import Publisher, ThreadWorker, access_event, wait_for
 from tests.test_alerts_engine import now_ms
 from tests.wall_browser_helpers import WallPage
 
@@ -63,6 +64,57 @@ def test_mqtt_event_shows_in_alert_feed_within_2s(browser, make_settings, small_
         dash.stop()
         pub.close()
     assert latency < 2.0, f"event → alert-feed took {latency:.2f} s (CONTRACT §4: 2 s)"
+
+
+# Doors of the generated small city (tests/city_fixtures.py) and how many door events each sends.
+DOOR_EVENTS = {"D-0101-02": 3, "D-0101-01": 2, "D-0102-01": 4, "D-0201-01": 1}
+DOOR_CELLS = {"D-0101-02": "G010101", "D-0101-01": "G010102", "D-0102-01": "G010201", "D-0201-01": "G020101"}
+HOURLY_SUM = ("(() => { const m = document.querySelector('#wall-chart-hourly .legend-sum').textContent"
+              ".match(/(\\d+) \\/ (\\d+)/); return m ? Number(m[1]) + Number(m[2]) : -1; })()")  # today + yesterday
+
+
+def test_hourly_chart_counts_only_the_scope_events(browser, make_settings, small_city):
+    """10 door events over MQTT through the real ingest: city 10, district D01 9, community C0101 5, its cell 3."""
+    for door, cell in DOOR_CELLS.items():
+        assert small_city.registry.place_of_device(door).cell_id == cell, "the generated city changed"
+    s = with_dashboard(make_settings())
+    creds = create_users(s.database.url)["operator"]
+    pub = Publisher(s.mqtt.host, s.mqtt.port)
+    dash = RunningWorker(s).start()
+    try:
+        with ThreadWorker(MqttIngestWorker(s, "ing-hours")) as ingest:
+            assert wait_for(lambda: ingest.subscribed, 10)
+            for door, n in DOOR_EVENTS.items():
+                for _ in range(n):
+                    pub.publish(f"{s.mqtt.prefix}/access/{door}", access_event(door, now_ms()))
+            pub.flush()
+            assert wait_for(lambda: ingest.counts["stored"] == 10, 10), ingest.counts
+            wall = WallPage(browser, dash.url, 1920, 1080, creds)
+            try:
+                page = wall.page
+                wall.wait_live()
+                page.wait_for_function(f"{HOURLY_SUM} === 10", timeout=6_000)
+                for layer in ("patrol", "cameras"):  # no marker in the way of the polygon clicks
+                    page.locator(f".layer-toggle[data-layer='{layer}']").click()
+                communities = "#city-map .leaflet-os-communities-pane"
+                page.locator(f"{communities} path.os-area-C0101").click()  # city → its district D01
+                page.wait_for_function(f"{HOURLY_SUM} === 9", timeout=6_000)
+                page.wait_for_timeout(800)  # the map flies to the district
+                page.locator(f"{communities} path.os-area-C0101").click()  # → the community
+                page.wait_for_function(f"{HOURLY_SUM} === 5", timeout=6_000)
+                assert page.locator("#wall-chart-heat .heat-row").count() == 8  # 7 days × 24 h + axis
+                today = int(page.locator("#wall-chart-hourly .legend-sum").inner_text().split("/")[0])
+                assert page.locator("#wall-kpi-grid .kpi-events .kpi-value").inner_text() == str(today)
+                wall.screenshot("wall-hourly-community-1920x1080.png")
+                page.wait_for_timeout(800)
+                page.locator("#city-map .leaflet-os-cells-pane path.os-area-G010101").click()  # → one cell
+                page.wait_for_function(f"{HOURLY_SUM} === 3", timeout=6_000)
+                wall.assert_clean()
+            finally:
+                wall.close()
+    finally:
+        dash.stop()
+        pub.close()
 
 
 def test_redis_outage_shows_stale_banner_and_recovers(browser, settings, tmp_path):

@@ -1,16 +1,21 @@
 """The wall's pure parts and its camera-frame endpoint, without a browser: drill-down steps, colours by
 highest open level, point features (alerts without coordinates on their node's label point), feed items
-(``data-alert-id``), camera pages of 4 or 9, section hashing, and
-``GET /api/cameras/{id}/snapshot.jpg`` (401 without credentials, the frame with a bearer token or a session).
+(``data-alert-id``), camera pages of 4 or 9, events per hour from the ingest's aggregates (written by the real
+``EventStore`` into a real Redis), and ``GET /api/cameras/{id}/snapshot.jpg`` (401 without credentials, the
+frame with a bearer token or a session).
 """
 
 from __future__ import annotations
 
 import pytest
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from dashboard.components import citymap
 from dashboard.components.panels import camera_page_class, camera_tiles, feed_items, kpi_grid
 from dashboard.components.wall_data import WallReader, _pct
+from dashboard.components.wall_hours import HourlyCounts, events_by_node, heat_by_day, hourly, per_hour
 from dashboard.components.wall_index import WallIndex
 from dashboard.registry import CityView, NodeInfo
 from onescreen import names
@@ -139,3 +144,47 @@ def test_camera_snapshot_needs_credentials(settings, redis_client):
     assert resp.headers["Cache-Control"] == "no-store"
     session_client = logged_in_client(app, users["duty"].username, users["duty"].password)
     assert session_client.get(url).data == b"\xff\xd8jpeg\xff\xd9"
+
+
+def test_hour_aggregates_keep_door_events_per_node():
+    assert events_by_node([{"D1|access": "2", "D1|status": "50", "D2|access": "1"}, {"D1|access": "3"}]) == \
+        {"D1": 5, "D2": 1}
+    hours = {"2026112808": {"G1": 2, "G2": 5}, "2026112807": {"G1": 1}}
+    assert per_hour(hours) == {"2026112808": 7, "2026112807": 1}
+    assert per_hour(hours, "G1".__eq__) == {"2026112808": 2, "2026112807": 1}
+    now = datetime(2026, 11, 28, 8, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    h = hourly({"2026112808": 7, "2026112807": 1, "2026112723": 4}, now)
+    assert h["today"] == [0] * 7 + [1, 7] and h["yesterday"][23] == 4 and sum(h["yesterday"]) == 4
+    heat = heat_by_day({"2026112808": 7, "2026112207": 9}, now)
+    assert [d for d, _row in heat["rows"]] == [f"202611{d}" for d in range(22, 29)]
+    assert heat["rows"][-1][1][8] == 7 and heat["rows"][0][1][7] == 9
+
+
+def test_community_hours_are_exact_per_cell_as_ingest_stores_them(redis_server, redis_client):
+    """The real EventStore writes the aggregates; HourlyCounts reads one community's, by cell."""
+    import redis
+
+    from ingest.mqtt.parsers import Accepted
+    from ingest.mqtt.store import EventStore
+
+    tz = ZoneInfo("Asia/Shanghai")
+    now_ms = int(datetime.now(tz).timestamp() * 1000)
+    places = [("C1", "C1-G1")] * 3 + [("C1", "C1-G2")] * 2 + [("C2", "C2-G1")] * 4
+    events = [Accepted(names.ACCESS, f"e-{i}", names.partition_of(com, 8), f"door-{cell}",
+                       {"ts": now_ms, "cell_id": cell, "community_id": com, "district_id": "D1"})
+              for i, (com, cell) in enumerate(places)]
+    events.append(Accepted(names.STATUS, "s-1", names.partition_of("C1", 8), "door-C1-G1",
+                           {"ts": now_ms, "online": True, "cell_id": "C1-G1", "community_id": "C1",
+                            "district_id": "D1"}))  # a heartbeat is telemetry, not an event
+    EventStore(redis_client, 3600, 10_000, "Asia/Shanghai").write(events + events[:2], [])  # 2 duplicates
+    r = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    try:
+        counts = HourlyCounts(tz, 8)
+        c1 = counts.community(r, "C1", 2.0)
+        current = datetime.now(tz).strftime("%Y%m%d%H")
+        assert c1[current] == {"C1-G1": 3, "C1-G2": 2}
+        assert sum(per_hour(c1).values()) == 5 and sum(per_hour(c1, "C1-G2".__eq__).values()) == 2
+        assert sum(per_hour(counts.community(r, "C2", 2.0)).values()) == 4
+        assert counts.districts(r)[current] == {"D1": 9}
+    finally:
+        r.close()

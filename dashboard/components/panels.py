@@ -136,8 +136,6 @@ def hourly_chart(ctx: AppContext, h: dict[str, Any] | None) -> html.Div:
     legend = [html.Span(t("chart.today"), className="legend legend-today"),
               html.Span(t("chart.yesterday"), className="legend legend-yday"),
               html.Span(f"{sum(today)} / {sum(yday)}", className="legend legend-sum")]
-    if (h or {}).get("district_only"):
-        legend.append(html.Span(t("chart.district_only"), className="legend"))
     return html.Div(className="hourly", children=[html.Div(legend, className="chart-legend"),
                                                   html.Div(bars, className="hbars")])
 

@@ -8,8 +8,10 @@
 - ``kpi-open-alerts`` at city scope: ZCARD of the engine's open-alert index (CONTRACT §4);
 - patrol: HGETALL of the latest-position hash (one entry per unit);
 - every ``SLOW_S`` seconds, shared by every wall on this server: devices seen in the last 5 min (one ZRANGEBYSCORE),
-  health hashes of the streamed cameras, the hourly aggregates (a past hour is cached, only the current
-  hour is re-read) and today's alert figures (1-3-5, resolution) from SQL.
+  health hashes of the streamed cameras, the hourly aggregates by district (``wall_hours``: a past hour is
+  cached, only the current hour is re-read) and today's alert figures (1-3-5, resolution) from SQL;
+- drilled into a community or a cell: that community's hourly aggregates by cell (``wall_hours``, the
+  current hour at most every ``SLOW_S``), so the charts and 今日事件 are exact at every level.
 
 A section whose source failed comes back as None (the wall keeps what it shows) and ``ok`` is False, which
 turns the "data as of" stamp red; the next successful read clears it.
@@ -20,7 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import orjson
@@ -29,6 +31,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from dashboard.components.wall_hours import HourlyCounts, heat_by_day, heat_by_district, hourly, per_hour
 from dashboard.components.wall_index import WallIndex, load_index
 from onescreen import names
 from onescreen.db.models import Alert
@@ -41,12 +44,10 @@ LEVEL_RANK = {"red": 3, "orange": 2, "yellow": 1}
 FEED_SIZE = 12
 MAX_ALERT_MARKERS = 400
 MAX_DEVICE_MARKERS = 1500          # more than this in scope: draw only the offline ones (and streamed cameras)
-EVENT_FAMILIES = (names.ACCESS,)   # "events" on the wall: door events (patrol fixes and heartbeats are telemetry)
 ONLINE_WINDOW_S = 300              # a device silent longer counts offline (CONTRACT: device_offline after 300 s)
 CAMERA_FRAME_S = 60                # a streamed camera without a frame this long counts offline
 PATROL_SILENT_S = 300
 SLOW_S = 2.0                       # cadence of the shared, costlier reads
-PAST_HOUR_TTL_S = 300.0            # late events (≤ late limit) can still land in a past hour: re-read now and then
 
 
 def _rank(level: str) -> int:
@@ -63,7 +64,7 @@ class WallReader:
         self._slow_at = 0.0
         self._slow: dict[str, Any] = {}
         self._slow_ok = True
-        self._hours: dict[str, tuple[float, dict[str, int]]] = {}
+        self.hours = HourlyCounts(ctx.tz, ctx.settings.redis.partitions)
 
     @property
     def index(self) -> WallIndex:
@@ -89,6 +90,11 @@ class WallReader:
         except redis.RedisError as exc:
             log.warning("wall: Redis unavailable: %s", exc.__class__.__name__)
             zcard, positions, out["ok"] = None, None, False
+        try:
+            counts = self._scope_hours(ix, scope)
+        except redis.RedisError as exc:
+            log.warning("wall: Redis unavailable: %s", exc.__class__.__name__)
+            counts, out["ok"] = None, False
         in_scope = None if open_rows is None else [a for a in open_rows if self._inside(a, scope)]
         out["feed"] = feed
         out["colors"] = None if open_rows is None else self._colors(open_rows)
@@ -96,9 +102,12 @@ class WallReader:
         out["patrol"] = None if positions is None else self._patrol(ix, scope, positions)
         out["devices"] = self._devices(ix, scope) if self._slow else None
         out["cameras"] = self._camera_tiles(ix, scope) if self._slow else None
-        out["kpi"] = self._kpis(ix, scope, in_scope, zcard, out["patrol"], out["devices"])
-        out["hourly"] = self._hourly(ix, scope) if self._slow else None
-        out["heat"] = self._heat(ix, scope) if self._slow else None
+        now = datetime.now(self.ctx.tz)
+        out["hourly"] = None if counts is None else hourly(counts, now)
+        city_view = ix.level.get(scope or "") in (None, "city")
+        out["heat"] = None if counts is None else (
+            heat_by_district(self._slow["hours"], ix.district_ids(), now) if city_view else heat_by_day(counts, now))
+        out["kpi"] = self._kpis(ix, scope, in_scope, zcard, out["patrol"], out["devices"], out["hourly"])
         out["density"] = self._slow.get("density")
         return out
 
@@ -219,33 +228,7 @@ class WallReader:
             fresh = last_frame is not None and now - int(last_frame) / 1000.0 <= CAMERA_FRAME_S
             health[cid] = {"online": bool(state in ("online", "degraded") and fresh),
                            "state": state or "unknown", "fps": fps}
-        return {"online": online, "health": health, "hours": self._read_hours(r)}
-
-    def _read_hours(self, r: redis.Redis) -> dict[str, dict[str, int]]:
-        """Summed ``district|family`` counts of the last 8 local days, by hour key; past hours cached."""
-        tz = self.ctx.tz
-        now = datetime.now(tz)
-        current = now.strftime("%Y%m%d%H")
-        keys = [(now - timedelta(hours=h)).strftime("%Y%m%d%H") for h in range(0, 24 * 8)]
-        mono = time.monotonic()
-        stale = [k for k in keys if k == current or k not in self._hours or mono - self._hours[k][0] > PAST_HOUR_TTL_S]
-        parts = self.ctx.settings.redis.partitions
-        if stale:
-            pipe = r.pipeline(transaction=False)
-            for k in stale:
-                for p in range(parts):
-                    pipe.hgetall(names.hourly_counts(p, k))
-            replies = pipe.execute()
-            for i, k in enumerate(stale):
-                total: dict[str, int] = {}
-                for h in replies[i * parts:(i + 1) * parts]:
-                    for field, n in h.items():
-                        total[field] = total.get(field, 0) + int(n)
-                self._hours[k] = (mono, total)
-        keep = set(keys)
-        for k in [k for k in self._hours if k not in keep]:
-            del self._hours[k]
-        return {k: self._hours[k][1] for k in keys}
+        return {"online": online, "health": health, "hours": self.hours.districts(r)}
 
     def _read_sql_slow(self) -> dict[str, Any]:
         tz = self.ctx.tz
@@ -288,49 +271,21 @@ class WallReader:
         return [{"id": c.id, "name": c.name, "online": health.get(c.id, {}).get("online", False),
                  "state": health.get(c.id, {}).get("state", "unknown")} for c in tiles[:36]]
 
-    def _event_hours(self, ix: WallIndex, scope: str | None) -> dict[str, int]:
+    def _scope_hours(self, ix: WallIndex, scope: str | None) -> dict[str, int] | None:
+        """Events per local hour in the scope: districts from the shared read, a community or cell from its own."""
+        level = ix.level.get(scope or "")
+        if scope is not None and level in ("community", "cell"):
+            community = scope if level == "community" else ix.community.get(scope, "")
+            hours = self.hours.community(self.ctx.redis, community, SLOW_S)
+            return per_hour(hours, None if level == "community" else scope.__eq__)
+        if not self._slow:
+            return None
         districts = ix.districts_of(scope)
-        out: dict[str, int] = {}
-        for hour, fields in self._slow["hours"].items():
-            n = 0
-            for field, count in fields.items():
-                district, _, family = field.partition("|")
-                if family in EVENT_FAMILIES and (districts is None or district in districts):
-                    n += count
-            out[hour] = n
-        return out
-
-    def _hourly(self, ix: WallIndex, scope: str | None) -> dict[str, Any]:
-        """Events per local hour, today and yesterday."""
-        per_hour = self._event_hours(ix, scope)
-        now = datetime.now(self.ctx.tz)
-        today = now.strftime("%Y%m%d")
-        yday = (now - timedelta(days=1)).strftime("%Y%m%d")
-        return {"today": [per_hour.get(f"{today}{h:02d}", 0) for h in range(now.hour + 1)],
-                "yesterday": [per_hour.get(f"{yday}{h:02d}", 0) for h in range(24)],
-                "district_only": ix.level.get(scope or "") in ("community", "cell")}
-
-    def _heat(self, ix: WallIndex, scope: str | None) -> dict[str, Any]:
-        """City scope: district x hour-of-day over 7 days; inside a district: day x hour-of-day."""
-        hours = self._slow["hours"]
-        now = datetime.now(self.ctx.tz)
-        days = [(now - timedelta(days=d)).strftime("%Y%m%d") for d in range(6, -1, -1)]
-        districts = ix.districts_of(scope)
-        if districts is None:
-            rows_ids = sorted(d for d, lvl in ix.level.items() if lvl == "district")
-            grid = {d: [0] * 24 for d in rows_ids}
-            for day in days:
-                for h in range(24):
-                    for field, count in hours.get(f"{day}{h:02d}", {}).items():
-                        district, _, family = field.partition("|")
-                        if family in EVENT_FAMILIES and district in grid:
-                            grid[district][h] += count
-            return {"kind": "district", "rows": [[d, grid[d]] for d in rows_ids]}
-        per_hour = self._event_hours(ix, scope)
-        return {"kind": "day", "rows": [[d, [per_hour.get(f"{d}{h:02d}", 0) for h in range(24)]] for d in days]}
+        return per_hour(self._slow["hours"], None if districts is None else districts.__contains__)
 
     def _kpis(self, ix: WallIndex, scope: str | None, open_rows: list[dict[str, Any]] | None,
-              zcard: int | None, patrol: dict[str, Any] | None, devices: dict[str, Any] | None) -> dict[str, Any]:
+              zcard: int | None, patrol: dict[str, Any] | None, devices: dict[str, Any] | None,
+              hours: dict[str, Any] | None) -> dict[str, Any]:
         k: dict[str, Any] = {}
         if open_rows is not None:
             by = {"red": 0, "orange": 0, "yellow": 0}
@@ -345,8 +300,9 @@ class WallReader:
             k["camera_rate"] = _pct(devices["cameras_online"], devices["cameras"])
         if patrol is not None:
             k["patrol_rate"] = _pct(patrol["counts"]["on_post"], patrol["staffed"])
+        if hours is not None:
+            k["events_today"] = sum(hours["today"])
         if self._slow:
-            k["events_today"] = sum(self._hourly(ix, scope)["today"])
             today = [r for r in self._slow["today"]
                      if scope is None or any(ix.inside(n, scope) for n in r[:3] if n)]
             done = sum(1 for r in today if r[3] in ("resolved", "closed"))
@@ -360,8 +316,6 @@ class WallReader:
 
 def _epoch(dt: datetime) -> float:
     """Epoch seconds of a DB timestamp (SQLite gives naive UTC)."""
-    from datetime import timezone
-
     return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()
 
 

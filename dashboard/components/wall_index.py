@@ -43,6 +43,7 @@ class WallIndex:
     chain: dict[str, frozenset[str]] = field(default_factory=dict)
     level: dict[str, str] = field(default_factory=dict)
     district: dict[str, str] = field(default_factory=dict)  # node -> its district (None above)
+    community: dict[str, str] = field(default_factory=dict)  # node -> its community (None above)
     label: dict[str, tuple[float, float]] = field(default_factory=dict)  # node -> label point (lat, lon)
     cameras: tuple[Placed, ...] = ()
     doors: tuple[Placed, ...] = ()
@@ -59,6 +60,10 @@ class WallIndex:
             return None
         d = self.district.get(scope)
         return frozenset([d]) if d else None
+
+    def district_ids(self) -> list[str]:
+        """Every district, sorted (the rows of the city's heat map)."""
+        return sorted(d for d, lvl in self.level.items() if lvl == "district")
 
     @lru_cache(maxsize=512)
     def cameras_in(self, scope: str | None) -> tuple[Placed, ...]:
@@ -77,20 +82,21 @@ class WallIndex:
     __hash__ = object.__hash__  # lru_cache on methods keys by instance identity
 
 
-def _chains(nodes: list[Any]) -> tuple[dict[str, frozenset[str]], dict[str, str], dict[str, str]]:
+def _chains(nodes: list[Any]) -> dict[str, Any]:
+    """Chain, level, district and community of every node (the ``WallIndex`` fields of the grid tree)."""
     parent = {n.id: n.parent_id for n in nodes}
     level = {n.id: n.level for n in nodes}
     chain: dict[str, frozenset[str]] = {}
-    district: dict[str, str] = {}
+    above: dict[str, dict[str, str]] = {"district": {}, "community": {}}
     for nid in parent:
         seen, cur = [], nid
         while cur is not None and cur in parent and len(seen) < 8:
             seen.append(cur)
-            if level[cur] == "district":
-                district[nid] = cur
+            if level[cur] in above:
+                above[level[cur]][nid] = cur
             cur = parent[cur]
         chain[nid] = frozenset(seen)
-    return chain, level, district
+    return {"chain": chain, "level": level, **above}
 
 
 def load_index(engine: Engine) -> WallIndex:
@@ -107,7 +113,6 @@ def load_index(engine: Engine) -> WallIndex:
     except SQLAlchemyError as exc:
         log.warning("wall index not loaded: %s", exc.__class__.__name__)
         return WallIndex()
-    chain, level, district = _chains(nodes)
     post_map = {p.id: Placed(p.id, p.name, p.cell_id, p.lat, p.lon, radius_m=p.radius_m) for p in posts}
     unit_map: dict[str, Placed] = {}
     for u in units:
@@ -116,8 +121,7 @@ def load_index(engine: Engine) -> WallIndex:
                                 post.lon if post else 0.0, radius_m=post.radius_m if post else 0.0,
                                 post_id=u.post_id)
     return WallIndex(
-        chain=chain, level=level, district=district,
-        label={n.id: (n.lat, n.lon) for n in nodes if n.lat is not None and n.lon is not None},
+        **_chains(nodes), label={n.id: (n.lat, n.lon) for n in nodes if n.lat is not None and n.lon is not None},
         cameras=tuple(Placed(c.id, c.name, c.cell_id, c.lat, c.lon, bool(c.streamed)) for c in cams),
         doors=tuple(Placed(d.id, d.name, d.cell_id, d.lat, d.lon) for d in doors),
         posts=post_map, units=unit_map,
