@@ -12,14 +12,18 @@ One run, own Redis and Mosquitto on free ports, for the default generated city a
   median body bytes and median server time (request sent → first response byte, Chromium's timing);
 - **event→pixel**: the edge-count message that completes a ``gathering`` condition is published over MQTT;
   a MutationObserver in the page stamps (``Date.now()``, same machine clock) when the new alert's item
-  appears in ``alert-feed``. p50/p95 over ``--trials`` events (CONTRACT §4: within 2 s).
+  appears in ``alert-feed``. p50/p95 over ``--trials`` events (CONTRACT §4: within 2 s);
+- **drilled**: the wall's scope set to the community with the most doors for 5 s (the hourly chart then
+  reads that community's own aggregates): median server time of those refreshes and of the first one.
 
-Last line: ``RESULT cold_load_ms=… refresh_bytes=… refresh_ms=… p50_ms=… p95_ms=… nanchang_…``.
+Last line: ``RESULT cold_load_ms=… refresh_bytes=… refresh_ms=… p50_ms=… p95_ms=… drilled_refresh_ms=…
+drilled_first_ms=… nanchang_…``.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import random
 import shutil
 import statistics
@@ -208,6 +212,7 @@ def measure(preset: str, trials: int, redis_srv, broker, workdir: Path, screensh
                 refreshes.clear()
                 page.wait_for_timeout(4000)  # nothing happening: what a quiet second costs
                 idle = list(refreshes)
+                drilled = _drilled(page, bundle)
                 refreshes[:] = busy
                 if idle:
                     log(f"[{preset}] idle: {len(idle)} refreshes, median {statistics.median(b for b, _ in idle):.0f}"
@@ -232,7 +237,9 @@ def measure(preset: str, trials: int, redis_srv, broker, workdir: Path, screensh
     res = {"cold_load_ms": round(cold_ms), "refresh_bytes": round(statistics.median(sizes)) if sizes else -1,
            "refresh_ms": round(statistics.median(times), 1) if times else -1,
            "p50_ms": round(statistics.median(lat)) if lat else -1,
-           "p95_ms": round(lat[min(len(lat) - 1, int(0.95 * len(lat)))]) if lat else -1}
+           "p95_ms": round(lat[min(len(lat) - 1, int(0.95 * len(lat)))]) if lat else -1,
+           "drilled_refresh_ms": round(statistics.median(ms for _b, ms in drilled), 1) if drilled else -1,
+           "drilled_first_ms": round(drilled[0][1], 1) if drilled else -1}
     log(f"[{preset}] {len(refreshes)} refreshes, {len(lat)}/{trials} alerts seen: {res}")
     return res
 
@@ -265,6 +272,25 @@ def _soak(page, pub, prefix: str, bundle, seconds: float, preset: str) -> None:
         page.wait_for_timeout(1000)
     samples.append(round(_heap(page) / 1e6, 1))
     log(f"[{preset}] soak {seconds:.0f} s: JS heap after GC every 30 s (MB): {samples}")
+
+
+def _drilled(page, bundle) -> list[tuple[int, float]]:
+    """Refreshes while the scope is the community with the most doors (set as the map's click would)."""
+    parent = {n.id: n.parent_id for n in bundle.nodes}
+    community = collections.Counter(parent[d.cell_id] for d in bundle.doors).most_common(1)[0][0]
+    got: list[tuple[int, float]] = []
+
+    def mine(req) -> None:  # only the answers for the drilled scope
+        if f'"{community}"' in (req.post_data or ""):
+            _refresh(req, got)
+
+    page.on("requestfinished", mine)
+    page.evaluate(f"window.dash_clientside.set_props('city-map-scope', {{data: '{community}'}})")
+    page.wait_for_timeout(5000)
+    page.remove_listener("requestfinished", mine)
+    page.evaluate("window.dash_clientside.set_props('city-map-scope', {data: null})")
+    page.wait_for_timeout(1500)
+    return got
 
 
 def _heap(page) -> float:

@@ -75,6 +75,7 @@ class HourlyCounts:
         self.partitions = partitions
         self._districts = _HourCache()
         self._communities: dict[str, _HourCache] = {}
+        self._keys: list[str] = []  # hour_keys of the current hour (192 strftime calls are worth keeping)
         self._lock = threading.Lock()
 
     def districts(self, r: redis.Redis) -> Hours:
@@ -99,7 +100,10 @@ class HourlyCounts:
 
     def _read(self, r: redis.Redis, cache: _HourCache, keys_of: Callable[[str], list[str]],
               current_max_age_s: float) -> Hours:
-        keys = hour_keys(datetime.now(self.tz))
+        now = datetime.now(self.tz)
+        if not self._keys or self._keys[0] != now.strftime("%Y%m%d%H"):
+            self._keys = hour_keys(now)
+        keys = self._keys
         due = cache.due(keys, current_max_age_s)
         if due:
             pipe = r.pipeline(transaction=False)
