@@ -156,10 +156,11 @@ class WallReader:
     @staticmethod
     def _alert_points(ix: WallIndex, rows: list[dict[str, Any]]) -> list[list[Any]]:
         """``[id, lat, lon, level, rule]``; an alert without coordinates (a person, not a device: e.g.
-        ``key_person_missing``) sits on its cell's or community's label point, with that node appended."""
+        ``key_person_missing``) sits on its cell's or community's label point, with that node appended.
+        The most urgent come last, so Leaflet draws them on top where markers overlap."""
         rows = sorted(rows, key=lambda a: (-_rank(a["level"]), -a["ts"]))[:MAX_ALERT_MARKERS]
         out = []
-        for a in rows:
+        for a in reversed(rows):
             if a["lat"] is not None and a["lon"] is not None:
                 out.append([a["id"], round(a["lat"], 6), round(a["lon"], 6), a["level"], a["rule"]])
                 continue
