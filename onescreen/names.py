@@ -103,9 +103,9 @@ def hourly_counts(partition: int, hour: str) -> str:
 def community_hourly_counts(partition: int, community_id: str, hour: str) -> str:
     """Hash ``cell|family`` -> events stored in one local hour in one community's cells.
 
-    The district hash above answers the city view in 8 reads per hour; this one makes the figures exact below a
-    district (a community is the sum of its cells) and costs a drilled wall one small read per hour. Same
-    partition tag as the community's streams, so ingest keeps it in the same atomic step.
+    The district hash above answers the city view with one read per partition and hour; this one makes the
+    figures exact below a district (a community is the sum of its cells) and costs a drilled wall one small read
+    per hour. Same partition tag as the community's streams, so ingest keeps it in the same atomic step.
     """
     return f"{ROOT}:{_tag(partition)}:aggc:{community_id}:{hour}"
 
