@@ -7,10 +7,11 @@ frame with a bearer token or a session).
 
 from __future__ import annotations
 
-import pytest
-
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+import orjson
+import pytest
 
 from dashboard.components import citymap
 from dashboard.components.panels import camera_page_class, camera_tiles, feed_items, kpi_grid
@@ -188,3 +189,31 @@ def test_community_hours_are_exact_per_cell_as_ingest_stores_them(redis_server, 
         assert counts.districts(r)[current] == {"D1": 9}
     finally:
         r.close()
+
+
+def test_patrol_on_post_rate_counts_only_units_on_shift():
+    """在岗率 = units at their posts / units whose shift is on now; an off-shift unit is in neither part."""
+    from dashboard.components.wall_data import patrol_summary
+    from dashboard.components.wall_index import Placed
+
+    def unit(uid: str, shift: tuple[str, str]) -> Placed:
+        return Placed(uid, uid, "G1", 26.64, 118.17, radius_m=100.0, post_id="POST-" + uid, shift=shift)
+
+    ix = WallIndex(chain={"G1": frozenset({"G1", "D1-01", "D1", "C"})},
+                   units={u.id: u for u in (unit("day-at-post", ("08:00", "20:00")),
+                                            unit("day-away", ("08:00", "20:00")),
+                                            unit("day-silent", ("08:00", "20:00")),
+                                            unit("night-at-post", ("20:00", "08:00")))})
+    local = datetime(2026, 11, 22, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    now = local.timestamp()
+
+    def fix(lat: float) -> str:
+        return orjson.dumps({"lat": lat, "lon": 118.17, "ts": int(now * 1000), "status": "patrolling"}).decode()
+
+    positions = {"day-at-post": fix(26.64), "day-away": fix(26.65), "night-at-post": fix(26.64)}
+    out = patrol_summary(ix, None, positions, now, local)
+    assert (out["on_post"], out["staffed"]) == (1, 3)       # night-at-post is at its post, but not on shift
+    assert out["counts"] == {"on_post": 2, "moving": 1, "off": 1}
+    assert _pct(out["on_post"], out["staffed"]) == pytest.approx(33.3, abs=0.1)
+    night = patrol_summary(ix, None, positions, now + 12 * 3600, local.replace(hour=22))
+    assert (night["on_post"], night["staffed"]) == (0, 1)   # the fixes are 12 h old: nobody counts as present

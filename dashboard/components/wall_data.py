@@ -36,6 +36,7 @@ from dashboard.components.wall_index import WallIndex, load_index
 from onescreen import names
 from onescreen.db.models import Alert
 from onescreen.geo import distance_m
+from onescreen.timeutil import on_shift
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +100,10 @@ class WallReader:
         out["feed"] = feed
         out["colors"] = None if open_rows is None else self._colors(open_rows)
         out["alert_points"] = None if in_scope is None else self._alert_points(ix, in_scope)
-        out["patrol"] = None if positions is None else self._patrol(ix, scope, positions)
+        now = datetime.now(self.ctx.tz)
+        out["patrol"] = None if positions is None else patrol_summary(ix, scope, positions, now.timestamp(), now)
         out["devices"] = self._devices(ix, scope) if self._slow else None
         out["cameras"] = self._camera_tiles(ix, scope) if self._slow else None
-        now = datetime.now(self.ctx.tz)
         out["hourly"] = None if counts is None else hourly(counts, now)
         city_view = ix.level.get(scope or "") in (None, "city")
         out["heat"] = None if counts is None else (
@@ -171,26 +172,6 @@ class WallReader:
         return out
 
     # ------------------------------------------------------------------ patrol
-    def _patrol(self, ix: WallIndex, scope: str | None, positions: dict[str, str]) -> dict[str, Any]:
-        now = time.time()
-        points, counts = [], {"on_post": 0, "moving": 0, "off": 0}
-        for unit in ix.units_in(scope):
-            raw = positions.get(unit.id)
-            doc = orjson.loads(raw) if raw else None
-            state = "off"
-            lat, lon = unit.lat, unit.lon
-            if doc is not None:
-                lat, lon = float(doc.get("lat", lat)), float(doc.get("lon", lon))
-                fresh = now - float(doc.get("ts", 0)) / 1000.0 <= PATROL_SILENT_S
-                if fresh and doc.get("status") != "off_duty":
-                    near = unit.post_id is not None and distance_m(lat, lon, unit.lat, unit.lon) <= unit.radius_m
-                    state = "on_post" if near else "moving"
-            counts[state] += 1
-            if doc is not None or unit.post_id:
-                points.append([unit.id, round(lat, 6), round(lon, 6), state])
-        staffed = sum(1 for u in ix.units_in(scope) if u.post_id)
-        return {"points": points, "counts": counts, "staffed": staffed}
-
     # ------------------------------------------------------------------ slow, shared reads
     def _refresh_slow(self) -> bool:
         """Re-read the shared sources at most every SLOW_S seconds (one thread does it, others reuse)."""
@@ -300,7 +281,7 @@ class WallReader:
         if devices is not None:
             k["camera_rate"] = _pct(devices["cameras_online"], devices["cameras"])
         if patrol is not None:
-            k["patrol_rate"] = _pct(patrol["counts"]["on_post"], patrol["staffed"])
+            k["patrol_rate"] = _pct(patrol["on_post"], patrol["staffed"])
         if hours is not None:
             k["events_today"] = sum(hours["today"])
         if self._slow:
@@ -322,6 +303,32 @@ def _epoch(dt: datetime) -> float:
 
 def _within(start: datetime | None, end: datetime | None, seconds: float) -> bool:
     return start is not None and end is not None and _epoch(end) - _epoch(start) <= seconds
+
+
+def patrol_summary(ix: WallIndex, scope: str | None, positions: dict[str, str], now: float,
+                   local: datetime) -> dict[str, Any]:
+    """Unit markers (on post / moving / off) and 在岗率's parts: of the units whose shift is on now (a unit
+    off shift is neither on post nor missing), how many are at their posts."""
+    points, counts = [], {"on_post": 0, "moving": 0, "off": 0}
+    staffed = on_post = 0
+    for unit in ix.units_in(scope):
+        raw = positions.get(unit.id)
+        doc = orjson.loads(raw) if raw else None
+        state = "off"
+        lat, lon = unit.lat, unit.lon
+        if doc is not None:
+            lat, lon = float(doc.get("lat", lat)), float(doc.get("lon", lon))
+            fresh = now - float(doc.get("ts", 0)) / 1000.0 <= PATROL_SILENT_S
+            if fresh and doc.get("status") != "off_duty":
+                near = unit.post_id is not None and distance_m(lat, lon, unit.lat, unit.lon) <= unit.radius_m
+                state = "on_post" if near else "moving"
+        counts[state] += 1
+        if unit.shift and on_shift(*unit.shift, local):
+            staffed += 1
+            on_post += state == "on_post"
+        if doc is not None or unit.post_id:
+            points.append([unit.id, round(lat, 6), round(lon, 6), state])
+    return {"points": points, "counts": counts, "staffed": staffed, "on_post": on_post}
 
 
 def _pct(n: int, total: int) -> float | None:

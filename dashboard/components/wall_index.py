@@ -34,6 +34,7 @@ class Placed:
     streamed: bool = False
     radius_m: float = 0.0
     post_id: str | None = None
+    shift: tuple[str, str] | None = None  # a unit's post shift, local "HH:MM" start and end
 
 
 @dataclass
@@ -113,13 +114,13 @@ def load_index(engine: Engine) -> WallIndex:
     except SQLAlchemyError as exc:
         log.warning("wall index not loaded: %s", exc.__class__.__name__)
         return WallIndex()
-    post_map = {p.id: Placed(p.id, p.name, p.cell_id, p.lat, p.lon, radius_m=p.radius_m) for p in posts}
+    post_map = {p.id: p for p in posts}
     unit_map: dict[str, Placed] = {}
     for u in units:
         post = post_map.get(u.post_id or "")
         unit_map[u.id] = Placed(u.id, u.name, post.cell_id if post else "", post.lat if post else 0.0,
                                 post.lon if post else 0.0, radius_m=post.radius_m if post else 0.0,
-                                post_id=u.post_id)
+                                post_id=u.post_id, shift=(post.shift_start, post.shift_end) if post else None)
     return WallIndex(
         **_chains(nodes), label={n.id: (n.lat, n.lon) for n in nodes if n.lat is not None and n.lon is not None},
         cameras=tuple(Placed(c.id, c.name, c.cell_id, c.lat, c.lon, bool(c.streamed)) for c in cams),
