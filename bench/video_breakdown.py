@@ -1,0 +1,187 @@
+"""Where a quiet camera's CPU goes beyond decoding: one stream, several clients, one window.
+
+bench/video.py gives the quiet camera's total against the floor; this splits that total. Starts its own
+RTSP server and Redis; on one quiet 640x360 25 fps scene, side by side over the same window:
+
+- ``floor``: ``ffmpeg -threads 1 -rtsp_transport tcp -i URL -f null -`` (bench/video.py's baseline, CPU
+  from /proc);
+- ``grab``: a bare OpenCV capture (the worker's options) calling ``grab()`` on every frame: what decoding
+  costs through OpenCV's RTSP demuxer and FFmpeg build, i.e. whether the floor is a fair twin;
+- ``retrieve``: the same plus ``retrieve()`` (BGR conversion) of one frame per analysis period;
+- one real ``CameraPipeline``: its reader and analyser threads, and inside the analyser the CPU of each
+  stage (the stages are wrapped with per-thread CPU clocks by this script: gate, detector, tracker and
+  zones, the per-frame Redis write, the once-a-second snapshot encode and its write); what is left of the
+  analyser thread is the loop itself (waits, hand-over, watchdog, building the document).
+
+The window is a whole number of ``empty_detect_s`` periods (30 s, the quick run; 60 s by default), so the
+detector's safety-net runs on an empty view are in the figures in their steady-state proportion.
+
+    python bench/video_breakdown.py [--quick] [--seconds 60] [--fps 5]
+
+All figures are CPU milliseconds per second of stream. Last line:
+``RESULT ratio=… floor_ms=… grab_ms=… retrieve_ms=… reader_ms=… analyser_ms=… gate_ms=… detect_ms=…
+publish_ms=… snapshot_ms=…``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from video import ZONES, floor  # noqa: E402
+
+from ingest.video import pipeline as pipeline_module  # noqa: E402
+from ingest.video.capture import configure_ffmpeg  # noqa: E402
+from ingest.video.detectors import make_detector  # noqa: E402
+from ingest.video.pipeline import CameraPipeline  # noqa: E402
+from ingest.video.publish import Publisher  # noqa: E402
+from onescreen.redisconn import connect  # noqa: E402
+from onescreen.registry.cache import CameraInfo  # noqa: E402
+from onescreen.services import RedisServer, RtspServer, find_binary  # noqa: E402
+from onescreen.settings import load_settings  # noqa: E402
+
+SCENE = "scene:quiet?size=640x360&fps=25"
+
+
+class Stages:
+    """Per-thread CPU seconds spent inside wrapped callables, by stage name."""
+
+    def __init__(self) -> None:
+        self.cpu: dict[str, float] = defaultdict(float)
+
+    def wrap(self, name: str, fn: Callable) -> Callable:
+        def timed(*args, **kwargs):
+            t0 = time.thread_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.cpu[name] += time.thread_time() - t0
+        return timed
+
+
+def thread_cpu(thread: threading.Thread) -> float:
+    return time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+
+
+def tasks_cpu(pid: int) -> float:
+    """CPU seconds of all threads of a process, nanosecond resolution (/proc/PID/task/*/schedstat)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total / 1e9
+
+
+def bare_reader(url: str, every: int) -> None:
+    """OpenCV with the worker's capture options: grab every frame, retrieve (BGR) every ``every``-th (0 = none).
+
+    Run in a process of its own (``--reader``): in this one it would contend for the GIL with the pipeline.
+    """
+    cfg = load_settings().video
+    configure_ffmpeg(cfg)
+    params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(cfg.open_timeout_s * 1000),
+              cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(cfg.read_timeout_s * 1000),
+              cv2.CAP_PROP_N_THREADS, cfg.decode_threads]
+    cap = cv2.VideoCapture(url, cv2.CAP_FFMPEG, params)
+    frame, n = None, 0
+    while cap.grab():
+        n += 1
+        if every and n % every == 0:
+            _ok, frame = cap.retrieve(frame)
+
+
+def instrument(pipe: CameraPipeline, stages: Stages) -> None:
+    """Wrap the analyser's stages with CPU clocks (this process only: the pipeline module is patched)."""
+    an = pipe.analyser
+    an.gate.moving = stages.wrap("gate", an.gate.moving)
+    an.detector = type("Timed", (), {"detect": staticmethod(stages.wrap("detect", an.detector.detect))})()
+    an.tracker.update = stages.wrap("track", an.tracker.update)
+    an.zones.update = stages.wrap("track", an.zones.update)
+    pub = pipe.publisher
+    pub.analysis = stages.wrap("publish", pub.analysis)
+    pub.latest = stages.wrap("snapshot", pub.latest)
+    pipeline_module.encode_jpeg = stages.wrap("snapshot", pipeline_module.encode_jpeg)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="measure 30 s (finishes within 45 s)")
+    parser.add_argument("--seconds", type=float, default=60.0, help="measured seconds (a multiple of 30 s)")
+    parser.add_argument("--fps", type=float, default=5.0, help="analysis rate")
+    parser.add_argument("--reader", nargs=2, metavar=("URL", "EVERY"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.reader:
+        bare_reader(args.reader[0], int(args.reader[1]))
+        return 0
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    seconds, warmup = (30.0, 5.0) if args.quick else (args.seconds, 5.0)
+    ffmpeg = find_binary("ffmpeg", "ffmpeg")
+    with RedisServer() as redis_server, RtspServer({"quiet": SCENE}) as server:
+        settings = load_settings(redis={"url": redis_server.url}, video={"analysis_fps": args.fps})
+        cfg = settings.video
+        configure_ffmpeg(cfg)
+        url = server.url("quiet")
+        cam = CameraInfo("BENCH-quiet", "bench", "quiet", 0.0, 0.0, url, None, None, True, 25.0, ZONES)
+        stages = Stages()
+        pipe = CameraPipeline(cam, None, cfg, make_detector(cfg), Publisher(connect(settings.redis), settings),
+                              instance="bench")
+        instrument(pipe, stages)
+        every = max(1, round(25 / args.fps))
+        procs = {"floor": floor(ffmpeg, url)}
+        for name, n in (("grab", 0), ("retrieve", every)):
+            procs[name] = subprocess.Popen([sys.executable, __file__, "--reader", url, str(n)])
+        pipe.start()
+        try:
+            time.sleep(warmup)
+            threads = {"reader": pipe.capture._thread, "analyser": pipe._thread}
+
+            def sample() -> dict[str, float]:
+                if any(p.poll() is not None for p in procs.values()) or not all(t.is_alive() for t in threads.values()):
+                    raise SystemExit("a client ended during the window: its figures would be wrong")
+                return {**{n: thread_cpu(t) for n, t in threads.items()},
+                        **{n: tasks_cpu(p.pid) for n, p in procs.items()}, **stages.cpu}
+
+            before, wall0 = sample(), time.monotonic()
+            time.sleep(seconds)
+            after, wall = sample(), time.monotonic() - wall0
+        finally:
+            for proc in procs.values():
+                proc.kill()
+                proc.wait(10)
+            pipe.stop()
+    ms = {name: 1000 * (after[name] - before.get(name, 0.0)) / wall for name in after}
+    for name in ("gate", "detect", "track", "publish", "snapshot"):
+        ms.setdefault(name, 0.0)
+    ms["loop"] = ms["analyser"] - sum(ms[n] for n in ("gate", "detect", "track", "publish", "snapshot"))
+    total = ms["reader"] + ms["analyser"]
+    print(f"\nquiet 640x360 25 fps camera, analysis {args.fps:g} fps, {seconds:.0f} s window; "
+          f"CPU ms per second of stream (share of the floor)")
+    rows = [("floor: ffmpeg -threads 1 to null", "floor"), ("OpenCV grab() only", "grab"),
+            ("OpenCV grab() + retrieve() per period", "retrieve"), ("pipeline reader thread", "reader"),
+            ("pipeline analyser thread", "analyser"), ("  motion gate", "gate"),
+            ("  detector (safety net)", "detect"), ("  tracker + zones", "track"),
+            ("  Redis XADD per frame", "publish"), ("  snapshot: JPEG + SETs", "snapshot"),
+            ("  loop, waits, document", "loop")]
+    for label, key in rows:
+        print(f"{label:40} {ms[key]:7.2f}  ({ms[key] / ms['floor']:.2f})")
+    print(f"{'pipeline total':40} {total:7.2f}  ({total / ms['floor']:.2f})", flush=True)
+    keys = ("floor", "grab", "retrieve", "reader", "analyser", "gate", "detect", "publish", "snapshot")
+    print(f"RESULT ratio={total / ms['floor']:.2f} " + " ".join(f"{k}_ms={ms[k]:.2f}" for k in keys))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
