@@ -1,10 +1,12 @@
 """Pure parts of ingest-video, table-driven: tracker, zones and dwell on the clock, watchdog verdicts,
-backoff, the YOLO output decoder, lease arithmetic. No services, no video: milliseconds each."""
+backoff, the YOLO output decoder, lease arithmetic, the motion gate. No services, no video: milliseconds each."""
 
 from __future__ import annotations
 
+import functools
 import random
 
+import cv2
 import numpy as np
 import pytest
 from hypothesis import given
@@ -13,6 +15,7 @@ from hypothesis import strategies as st
 from ingest.video.capture import Backoff, CaptureStatus
 from ingest.video.detectors import Box, DetectorError
 from ingest.video.detectors.yolo_onnx import decode, letterbox
+from ingest.video.gate import _KERNEL, MotionGate
 from ingest.video.health import classify, health_record
 from ingest.video.leases import fair_share, preference
 from ingest.video.tracker import Tracker, iou
@@ -213,3 +216,42 @@ def test_preferences_differ_between_workers():
     cams = [f"C-{i:02d}" for i in range(20)]
     top = {w: sorted(cams, key=lambda c: preference(w, c), reverse=True)[:10] for w in ("a-1", "b-2")}
     assert top["a-1"] != top["b-2"]
+
+
+# ---------------------------------------------------------------- motion gate
+@functools.cache
+def gate_frames(seed: int = 3) -> list[np.ndarray]:
+    """A noisy still street, then a dark block (a person-sized thing) walking across it, then still again.
+
+    Each frame also has 45 bright specks at random places (one pixel each in the gate's 160 px frame, 0.3 % of
+    it): what the opening is there to remove."""
+    rng = np.random.default_rng(seed)
+    street = np.zeros((360, 640, 3), np.uint8)
+    street[:140], street[140:220], street[220:] = (62, 52, 52), (114, 120, 122), (92, 86, 86)
+    frames = []
+    for i in range(120):
+        frame = np.clip(street + rng.normal(0, 2.5, street.shape), 0, 255).astype(np.uint8)
+        for y, x in zip(rng.integers(0, 90, 45) * 4, rng.integers(0, 160, 45) * 4):
+            frame[y:y + 4, x:x + 4] = 255
+        if 60 <= i < 90:                              # walking: 40x100 px, 12 px a frame
+            x = 100 + 12 * (i - 60)
+            frame[200:300, x:x + 40] = (30, 30, 160)
+        frames.append(frame)
+    return frames
+
+
+@pytest.mark.parametrize("min_area", [0.0, 0.001, 0.002, 0.005, 0.02, 0.5])
+def test_gate_decides_as_the_full_computation(min_area):
+    """The gate skips the opening when the raw mask is already under the threshold; its answers must be those
+    of always opening (MOG2 on the same small grey frame, 3x3 opening, share of moving pixels)."""
+    gate = MotionGate(160, min_area)
+    reference = cv2.createBackgroundSubtractorMOG2(history=300, varThreshold=25, detectShadows=False)
+    got, want = [], []
+    for frame in gate_frames():
+        got.append(gate.moving(frame))
+        small = cv2.cvtColor(cv2.resize(frame, (160, 90), interpolation=cv2.INTER_LINEAR), cv2.COLOR_BGR2GRAY)
+        mask = cv2.morphologyEx(reference.apply(small), cv2.MORPH_OPEN, _KERNEL)
+        want.append(cv2.countNonZero(mask) / mask.size >= min_area)
+    assert got == want
+    if min_area == 0.005:                              # the default: quiet while still, open while walking
+        assert not any(got[20:60]) and all(got[62:90]) and not any(got[110:])

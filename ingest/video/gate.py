@@ -26,7 +26,7 @@ class MotionGate:
         self.width = width
         self.min_area = min_area
         self.mog = cv2.createBackgroundSubtractorMOG2(history=history, varThreshold=25, detectShadows=False)
-        self.last_area = 0.0
+        self.last_area = 0.0          # moving share of the latest frame (before the opening when under min_area)
 
     def moving(self, frame: np.ndarray) -> bool:
         """Feed one analysed frame; True when the moving share of the frame reaches ``min_area``."""
@@ -35,6 +35,10 @@ class MotionGate:
         small = cv2.resize(frame, (self.width, max(1, round(h * self.width / w))), interpolation=cv2.INTER_LINEAR)
         grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
         mask = self.mog.apply(grey)
-        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, _KERNEL)
+        # An opening only removes pixels: when the raw mask is already under the threshold, so is the opened
+        # one, and the answer is known without it (the common case: a still scene).
         self.last_area = cv2.countNonZero(mask) / mask.size
+        if self.last_area < self.min_area:
+            return False
+        self.last_area = cv2.countNonZero(cv2.morphologyEx(mask, cv2.MORPH_OPEN, _KERNEL)) / mask.size
         return self.last_area >= self.min_area
