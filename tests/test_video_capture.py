@@ -74,6 +74,24 @@ def test_frames_are_read_and_snapshotted(vtest_url, pipelines):
     assert pipe.last_doc["camera_id"] == "C-VT" and "*" in pipe.last_doc["zones"]
 
 
+def test_frames_are_taken_at_the_analysis_rate_not_the_stream_rate(rtsp_server, pipelines):
+    """The reader hands over the first frame grabbed from each due time on: a 25 fps stream analysed at 2 fps
+    gives frames at least a period apart on average (one period of slack for the first frame's lateness)."""
+    pipe = pipelines(camera("C-RATE", rtsp_server.url("quiet")), settings(analysis_fps=2.0))
+    assert wait_for(lambda: pipe.analyser.stats.frames >= 7, 20), pipe.health()
+    ts = list(pipe.analyser.stats.recent)[:7]
+    assert ts[-1] - ts[0] >= 5 * 0.5, ts
+    assert pipe.health()["fps"] > 10               # while the reader decodes every frame of the stream
+
+
+def test_stop_wakes_an_analyser_waiting_for_a_frame(pipelines):
+    """An analyser waits for a frame up to a second past its due time; stopping must not wait for that."""
+    pipe = pipelines(camera("C-STOP", f"rtsp://127.0.0.1:{free_port()}/cam"), settings(analysis_fps=1.0))
+    assert wait_for(lambda: pipe.health()["state"] == "offline", 10), pipe.health()
+    stop_all([pipe], timeout=0.5)
+    assert not pipe._thread.is_alive()
+
+
 def runs_of_presence(docs: list[dict], zone: str) -> list[float]:
     """Max dwell of every complete visit: a run of frames with someone in the zone, empty before and after."""
     runs, current, seen_empty = [], None, False

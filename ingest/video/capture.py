@@ -8,8 +8,9 @@
   past ``hang_s`` and starts a fresh one on a new generation; the old thread exits and releases its
   capture whenever its call returns (a thread cannot be killed; a bounded leak beats a frozen camera).
 - **Latest frame only**: the reader grabs (decodes) every frame to keep up with the stream but converts
-  (``retrieve``) only when the analyser has asked for one, into a one-frame slot. Nothing queues; frames the
-  analyser has no time for are dropped, and the colour conversion of unused frames is never paid.
+  (``retrieve``) only the first one grabbed once the analyser's due time has come, into a one-frame slot.
+  Nothing queues; frames the analyser has no time for are dropped, and the colour conversion of unused
+  frames is never paid.
 - **Reconnect** with exponential backoff and full jitter (a fleet of cameras behind one restarted NVR does
   not reconnect in lock-step), reset once a session has delivered frames for a while.
 """
@@ -17,6 +18,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import random
 import threading
@@ -48,30 +50,42 @@ def configure_ffmpeg(cfg: VideoSettings) -> None:
 
 
 class FrameSlot:
-    """A one-frame mailbox: the analyser ``request``s, the reader ``put``s the freshest frame."""
+    """A one-frame mailbox: the analyser asks for the first frame grabbed from a due time on, the reader puts it.
+
+    The due time travels with the request, so the analyser sleeps once per frame (in ``take``) instead of
+    sleeping until the due time and then again until the next frame is grabbed.
+    """
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        self.wanted = False
+        self.due = math.inf           # monotonic time from which the next grabbed frame is wanted (inf: none)
         self._frame: np.ndarray | None = None
         self._ts = 0.0
         self._seq = 0
+        self._closed = False
 
-    def request(self) -> None:
-        self.wanted = True
+    def request(self, due: float = 0.0) -> None:
+        """Ask for the first frame grabbed at or after monotonic time ``due`` (0: the next one)."""
+        self.due = due
 
     def put(self, frame: np.ndarray, ts: float) -> None:
         with self._cond:
             self._frame, self._ts, self._seq = frame, ts, self._seq + 1
-            self.wanted = False
+            self.due = math.inf
             self._cond.notify_all()
 
     def take(self, after: int, timeout: float) -> tuple[np.ndarray, float, int] | None:
-        """The newest frame with a sequence number above ``after``, waiting up to ``timeout``."""
+        """The newest frame with a sequence number above ``after``, waiting up to ``timeout`` (None: none, or closed)."""
         with self._cond:
-            if not self._cond.wait_for(lambda: self._seq > after, timeout):
+            if not self._cond.wait_for(lambda: self._seq > after or self._closed, timeout) or self._closed:
                 return None
             return self._frame, self._ts, self._seq
+
+    def close(self) -> None:
+        """Wake a waiting ``take`` for good (the pipeline is stopping)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
 
 
 class Backoff:
@@ -164,10 +178,11 @@ class Capture:
     def status(self, now: float | None = None) -> CaptureStatus:
         now = time.time() if now is None else now
         window = min(FPS_WINDOW_S, max(1e-3, now - self.opened_at)) if self.opened_at else FPS_WINDOW_S
-        with self._lock:
-            while self._frames and now - self._frames[0] > FPS_WINDOW_S:
-                self._frames.popleft()
-            fps = len(self._frames) / window
+        frames = self._frames
+        with self._lock:                 # against another status(); the reader only appends
+            while frames and now - frames[0] > FPS_WINDOW_S:
+                frames.popleft()
+            fps = len(frames) / window
         return CaptureStatus(self.connected, self.opened_at, self.last_frame_at, fps, self.nominal_fps,
                              max(0, self.opens - 1), self.reason, self.abandoned, self.attempts)
 
@@ -236,34 +251,35 @@ class Capture:
         self._stream_fps = fps if 0 < fps <= 240 else 0.0
         self.opens += 1
         self.connected, self.opened_at = True, time.time()
-        with self._lock:
-            self._frames.clear()
+        self._frames = deque()           # a new one: status() may be reading the old one
         log.info("camera %s: opened %s (%s fps nominal, open #%d)", self.name, self.shown,
                  self.nominal_fps or "?", self.opens)
         return cap
 
     def _read(self, cap: cv2.VideoCapture, gen: int) -> float:
         """Grab until the stream fails or we are told to stop; returns seconds of delivered frames."""
-        first = last = 0.0
-        slot = self.slot
+        # This loop runs for every frame of every camera: what it does besides grab() is kept to a few
+        # operations on locals (a quiet camera's reader costs about what FFmpeg alone does; see docs/video.md).
+        first = now = 0.0
+        slot, stop, frames = self.slot, self._stop, self._frames
+        grab, monotonic, wall = cap.grab, time.monotonic, time.time
         frame: np.ndarray | None = None
-        while self._current(gen):
-            self._enter(gen)
-            ok = cap.grab()
-            self._leave(gen)
-            if not self._current(gen):
+        while gen == self._gen and not stop.is_set():
+            self._call = (gen, monotonic())          # the watchdog's mark (see check_hung)
+            ok = grab()
+            if gen != self._gen or stop.is_set():    # replaced while inside grab(): leave the mark to the successor
                 break
+            self._call = (gen, 0.0)
             if not ok:
                 self.reason = "stream lost (read failed or timed out)"
                 log.warning("camera %s: %s; reconnecting", self.name, self.reason)
                 break
-            now = time.time()
+            now = self.last_frame_at = wall()
             first = first or now
-            last = self.last_frame_at = now
-            with self._lock:
-                self._frames.append(now)
-            self.reason = ""
-            if slot.wanted:
+            frames.append(now)                       # deque appends are atomic; status() trims from the left
+            if self.reason:
+                self.reason = ""
+            if monotonic() >= slot.due:
                 # Into the same buffer each time: the analyser asks for a frame only once it is done with
                 # the previous one, and a reused buffer saves a 1-6 MB allocation (and its page faults) a frame.
                 ok, frame = cap.retrieve(frame)
@@ -271,4 +287,4 @@ class Capture:
                     slot.put(frame, now)
                 else:
                     frame = None
-        return last - first
+        return now - first

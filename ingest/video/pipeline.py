@@ -1,10 +1,10 @@
 """One camera, end to end: its reader (capture.py), its analyser thread, and what they publish.
 
-The analyser thread runs at ``analysis_fps`` whatever the stream's rate: at each due time it asks the
-reader for the freshest frame, analyses it (analysis.py) and publishes the zone figures, plus a JPEG and
-the latest figures for screens about once a second. If analysis is slower than the period the next frame is simply taken later (no
-burst to catch up, no queue). It also runs the reader's hang watchdog, since it wakes at least once a
-second whatever the camera does. A worker runs one pipeline per claimed camera.
+The analyser thread runs at ``analysis_fps`` whatever the stream's rate: it asks the reader for the first
+frame grabbed from each due time on, analyses it (analysis.py) and publishes the zone figures, plus the
+snapshot and the latest figures for screens about once a second. If analysis is slower than the period the
+next frame is simply taken later (no burst to catch up, no queue). It also runs the reader's hang watchdog,
+since it wakes at least once a second whatever the camera does. A worker runs one pipeline per claimed camera.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ def stop_all(pipelines: list[CameraPipeline], timeout: float = 1.0) -> None:
     """Stop many pipelines in about ``timeout`` in all: signal every one first, then wait on them together."""
     for pipe in pipelines:
         pipe._stop.set()
+        pipe.slot.close()
         pipe.capture.request_stop()
     deadline = time.monotonic() + timeout
     for pipe in pipelines:
@@ -76,6 +77,7 @@ class CameraPipeline:
         self.stream = publisher.stream_of(place.community_id if place else camera.id) if publisher else ""
         self.last_doc: dict[str, Any] | None = None
         self.last_jpeg: bytes | None = None
+        self._next_snapshot = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"analyse-{camera.id}", daemon=True)
 
@@ -105,26 +107,28 @@ class CameraPipeline:
         period = 1.0 / self.cfg.analysis_fps
         due = time.monotonic()
         seq = 0
-        next_snapshot = 0.0
         while not self._stop.is_set():
-            wait = due - time.monotonic()
-            if wait > 0 and self._stop.wait(wait):
-                break
+            # One sleep per frame: the reader hands over the first frame it grabs from ``due`` on. The wait is
+            # bounded so the hang watchdog runs at least once a second past the due time whatever the camera does.
+            self.slot.request(due)
+            got = self.slot.take(seq, timeout=max(0.0, due - time.monotonic()) + 1.0)
             self.capture.check_hung()
-            self.slot.request()
-            got = self.slot.take(seq, timeout=1.0)
             if got is None:
                 due = time.monotonic()
                 continue
             frame, ts, seq = got
             try:
-                self._analyse(frame, ts)
-                if ts >= next_snapshot:
-                    next_snapshot = ts + self.cfg.snapshot_interval_s
-                    self._latest(frame)
+                self.on_frame(frame, ts)
             except Exception:   # one bad frame or a detector bug must not end the camera's analysis
                 log.exception("camera %s: analysis failed on a frame", self.camera.id)
             due = max(due + period, time.monotonic())
+
+    def on_frame(self, frame: np.ndarray, ts: float) -> None:
+        """Analyse one frame grabbed at wall-clock ``ts`` and publish its figures (and the snapshot when due)."""
+        self._analyse(frame, ts)
+        if ts >= self._next_snapshot:
+            self._next_snapshot = ts + self.cfg.snapshot_interval_s
+            self._latest(frame, ts)
 
     def _analyse(self, frame: np.ndarray, ts: float) -> None:
         zones = self.analyser.process(frame, ts)
@@ -134,7 +138,7 @@ class CameraPipeline:
         if self.publisher is not None:
             self.publisher.analysis(self.stream, doc)
 
-    def _latest(self, frame: np.ndarray) -> None:
+    def _latest(self, frame: np.ndarray, ts: float) -> None:
         jpeg = encode_jpeg(frame, self.cfg.snapshot_width, self.cfg.jpeg_quality)
         self.last_jpeg = jpeg or self.last_jpeg
         if self.publisher is not None and self.last_doc is not None:
