@@ -59,13 +59,13 @@ class Analyser:
         self.zones = ZoneCounter(zone_polygons(zones), cfg.track_gap_s, cfg.track_reassoc)
         self.stats = AnalysisStats()
         self.boxes: list[Box] = []
-        self._last_motion = -1e18
+        self.last_motion = -1e18          # ts of the latest frame in which the gate saw motion
         self._last_detect = -1e18
 
     def process(self, frame: np.ndarray, ts: float) -> dict[str, dict[str, Any]]:
         """Zone figures at ``ts`` for this frame: ``{zone: {"persons": n, "tracks": [[id, dwell_s], ...]}}``."""
         if self.gate.moving(frame):
-            self._last_motion = ts
+            self.last_motion = ts
         if self._should_detect(ts):
             with self.slots:
                 t0 = time.thread_time()
@@ -81,7 +81,7 @@ class Analyser:
         return self.zones.update(tracks, ts)
 
     def _should_detect(self, ts: float) -> bool:
-        if ts - self._last_motion <= self.cfg.motion_tail_s:
+        if ts - self.last_motion <= self.cfg.motion_tail_s:
             return True
         # Without motion nobody arrived or left, so the last detections still hold; but re-check now and
         # then: often while people are in view (a missed one is found again within the tracker's gap), and

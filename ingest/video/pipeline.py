@@ -5,6 +5,10 @@ frame grabbed from each due time on, analyses it (analysis.py) and publishes the
 snapshot and the latest figures for screens about once a second. If analysis is slower than the period the
 next frame is simply taken later (no burst to catch up, no queue). It also runs the reader's hang watchdog,
 since it wakes at least once a second whatever the camera does. A worker runs one pipeline per claimed camera.
+
+While the motion gate sees nothing move, the snapshot's JPEG is not encoded again: the key's expiry is
+refreshed and the same picture kept, re-encoded at least every ``snapshot_still_s`` for what changes too
+slowly or too little to move the gate (light, an on-screen clock).
 """
 
 from __future__ import annotations
@@ -77,6 +81,7 @@ class CameraPipeline:
         self.stream = publisher.stream_of(place.community_id if place else camera.id) if publisher else ""
         self.last_doc: dict[str, Any] | None = None
         self.last_jpeg: bytes | None = None
+        self._jpeg_ts = 0.0               # wall-clock time of the frame last_jpeg shows
         self._next_snapshot = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"analyse-{camera.id}", daemon=True)
@@ -139,7 +144,13 @@ class CameraPipeline:
             self.publisher.analysis(self.stream, doc)
 
     def _latest(self, frame: np.ndarray, ts: float) -> None:
-        jpeg = encode_jpeg(frame, self.cfg.snapshot_width, self.cfg.jpeg_quality)
-        self.last_jpeg = jpeg or self.last_jpeg
+        """The snapshot and the latest figures; a still scene's JPEG is reused (its expiry refreshed) for a while."""
+        # Still: nothing moved since the frame the JPEG shows (the gate would have said so), and it is recent.
+        still = (self.last_jpeg is not None and self.analyser.last_motion <= self._jpeg_ts
+                 and ts - self._jpeg_ts < self.cfg.snapshot_still_s)
+        if not still:
+            jpeg = encode_jpeg(frame, self.cfg.snapshot_width, self.cfg.jpeg_quality)
+            if jpeg is not None:
+                self.last_jpeg, self._jpeg_ts = jpeg, ts
         if self.publisher is not None and self.last_doc is not None:
-            self.publisher.latest(self.camera.id, self.last_doc, jpeg)
+            self.publisher.latest(self.camera.id, self.last_doc, self.last_jpeg, fresh=not still)

@@ -3,8 +3,8 @@
 - each analysed frame: one entry on the partition's VIDEO stream, a single field ``d`` of compact JSON
   (consumer: the alert engine); one command, because at 5 fps per camera this is the hot path;
 - about once a second: the latest JPEG (``camera_snapshot``) and the latest zone document
-  (``camera_zones``, for screens), both SET with expiry so a dead camera's picture and figures disappear
-  instead of freezing on the wall;
+  (``camera_zones``, for screens), both with expiry so a dead camera's picture and figures disappear
+  instead of freezing on the wall (a still scene's unchanged JPEG only has its expiry refreshed);
 - the health hash of every camera a worker holds (``camera_health``), including the worker's instance.
 
 A Redis outage must not stop the analysis: a failed write is dropped (the next frame carries the current
@@ -51,13 +51,27 @@ class Publisher:
         self._run(lambda: self.redis.xadd(stream, {"d": orjson.dumps(doc)}, maxlen=self.maxlen, approximate=True),
                   "zone figures")
 
-    def latest(self, camera_id: str, doc: dict[str, Any], jpeg: bytes | None) -> None:
-        """The camera's latest zone figures and JPEG, for screens (about once a second)."""
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.set(names.camera_zones(camera_id), orjson.dumps(doc), px=self.snapshot_ms)
-        if jpeg is not None:
-            pipe.set(names.camera_snapshot(camera_id), jpeg, px=self.snapshot_ms)
-        self._run(pipe.execute, "snapshot")
+    def latest(self, camera_id: str, doc: dict[str, Any], jpeg: bytes | None, fresh: bool = True) -> None:
+        """The camera's latest zone figures and JPEG, for screens (about once a second).
+
+        ``fresh=False``: ``jpeg`` is the one already written; only its expiry is refreshed, and it is written
+        again only if the key has gone meanwhile (Redis restarted, or memory eviction).
+        """
+        snapshot = names.camera_snapshot(camera_id)
+
+        def write() -> None:
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.set(names.camera_zones(camera_id), orjson.dumps(doc), px=self.snapshot_ms)
+            if jpeg is not None:
+                if fresh:
+                    pipe.set(snapshot, jpeg, px=self.snapshot_ms)
+                else:
+                    pipe.pexpire(snapshot, self.snapshot_ms)
+            refreshed = pipe.execute()[-1]
+            if jpeg is not None and not fresh and not refreshed:
+                self.redis.set(snapshot, jpeg, px=self.snapshot_ms)
+
+        self._run(write, "snapshot")
 
     def health(self, records: dict[str, dict[str, Any]]) -> None:
         """Write the health hashes of several cameras in one round trip."""
