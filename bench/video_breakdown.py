@@ -1,26 +1,28 @@
 """Where a quiet camera's CPU goes beyond decoding: one stream, several clients, one window.
 
 bench/video.py gives the quiet camera's total against the floor; this splits that total. Starts its own
-RTSP server and Redis; on one quiet 640x360 25 fps scene, side by side over the same window:
+RTSP server and Redis; on one quiet 25 fps scene (``--size``, 640x360 like bench/video.py's), side by side
+over the same window:
 
-- ``floor``: ``ffmpeg -threads 1 -rtsp_transport tcp -i URL -f null -`` (bench/video.py's baseline, CPU
-  from /proc);
+- ``floor``: ``ffmpeg -threads 1 -rtsp_transport tcp -i URL -f null -`` (bench/video.py's baseline; CPU of
+  this and the bare readers from /proc/PID/task/*/schedstat, the same clock as /proc/PID/stat in ns);
 - ``grab``: a bare OpenCV capture (the worker's options) calling ``grab()`` on every frame: what decoding
   costs through OpenCV's RTSP demuxer and FFmpeg build, i.e. whether the floor is a fair twin;
 - ``retrieve``: the same plus ``retrieve()`` (BGR conversion) of one frame per analysis period;
 - one real ``CameraPipeline``: its reader and analyser threads, and inside the analyser the CPU of each
   stage (the stages are wrapped with per-thread CPU clocks by this script: gate, detector, tracker and
   zones, the per-frame Redis write, the once-a-second snapshot encode and its write); what is left of the
-  analyser thread is the loop itself (waits, hand-over, watchdog, building the document).
+  analyser thread is the loop itself (waits, hand-over, watchdog, building the document). A stage still
+  running when the window ends is in its thread's total but not yet in its stage (it shows as loop).
 
 The window is a whole number of ``empty_detect_s`` periods (30 s, the quick run; 60 s by default), so the
 detector's safety-net runs on an empty view are in the figures in their steady-state proportion.
 
-    python bench/video_breakdown.py [--quick] [--seconds 60] [--fps 5]
+    python bench/video_breakdown.py [--quick] [--seconds 60] [--fps 5] [--size 640x360]
 
-All figures are CPU milliseconds per second of stream. Last line:
-``RESULT ratio=… floor_ms=… grab_ms=… retrieve_ms=… reader_ms=… analyser_ms=… gate_ms=… detect_ms=…
-publish_ms=… snapshot_ms=…``.
+All figures are CPU milliseconds per second of stream. Last line: ``RESULT ratio=… ratio_wo_detect=…
+floor_ms=… grab_ms=… retrieve_ms=… reader_ms=… analyser_ms=… gate_ms=… detect_ms=… publish_ms=…
+snapshot_ms=…`` (``ratio_wo_detect``: the pipeline without its detector runs, against the floor).
 """
 
 from __future__ import annotations
@@ -51,8 +53,6 @@ from onescreen.registry.cache import CameraInfo  # noqa: E402
 from onescreen.services import RedisServer, RtspServer, find_binary  # noqa: E402
 from onescreen.settings import load_settings  # noqa: E402
 
-SCENE = "scene:quiet?size=640x360&fps=25"
-
 
 class Stages:
     """Per-thread CPU seconds spent inside wrapped callables, by stage name."""
@@ -71,6 +71,7 @@ class Stages:
 
 
 def thread_cpu(thread: threading.Thread) -> float:
+    """CPU seconds of one live thread of this process (its own clock, nanoseconds)."""
     return time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
 
 
@@ -86,7 +87,7 @@ def tasks_cpu(pid: int) -> float:
 
 
 def bare_reader(url: str, every: int) -> None:
-    """OpenCV with the worker's capture options: grab every frame, retrieve (BGR) every ``every``-th (0 = none).
+    """OpenCV with the worker's options: grab every frame, retrieve (BGR) every ``every``-th (0 = none).
 
     Run in a process of its own (``--reader``): in this one it would contend for the GIL with the pipeline.
     """
@@ -121,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="measure 30 s (finishes within 45 s)")
     parser.add_argument("--seconds", type=float, default=60.0, help="measured seconds (a multiple of 30 s)")
     parser.add_argument("--fps", type=float, default=5.0, help="analysis rate")
+    parser.add_argument("--size", default="640x360", help="frame size of the scene (bench/video.py: 640x360)")
     parser.add_argument("--reader", nargs=2, metavar=("URL", "EVERY"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.reader:
@@ -129,15 +131,16 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     seconds, warmup = (30.0, 5.0) if args.quick else (args.seconds, 5.0)
     ffmpeg = find_binary("ffmpeg", "ffmpeg")
-    with RedisServer() as redis_server, RtspServer({"quiet": SCENE}) as server:
+    scene = f"scene:quiet?size={args.size}&fps=25"
+    with RedisServer() as redis_server, RtspServer({"quiet": scene}) as server:
         settings = load_settings(redis={"url": redis_server.url}, video={"analysis_fps": args.fps})
         cfg = settings.video
         configure_ffmpeg(cfg)
         url = server.url("quiet")
         cam = CameraInfo("BENCH-quiet", "bench", "quiet", 0.0, 0.0, url, None, None, True, 25.0, ZONES)
         stages = Stages()
-        pipe = CameraPipeline(cam, None, cfg, make_detector(cfg), Publisher(connect(settings.redis), settings),
-                              instance="bench")
+        publisher = Publisher(connect(settings.redis), settings)
+        pipe = CameraPipeline(cam, None, cfg, make_detector(cfg), publisher, instance="bench")
         instrument(pipe, stages)
         every = max(1, round(25 / args.fps))
         procs = {"floor": floor(ffmpeg, url)}
@@ -149,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
             threads = {"reader": pipe.capture._thread, "analyser": pipe._thread}
 
             def sample() -> dict[str, float]:
-                if any(p.poll() is not None for p in procs.values()) or not all(t.is_alive() for t in threads.values()):
+                ended = [p for p in procs.values() if p.poll() is not None]
+                if ended or not all(t.is_alive() for t in threads.values()):
                     raise SystemExit("a client ended during the window: its figures would be wrong")
                 return {**{n: thread_cpu(t) for n, t in threads.items()},
                         **{n: tasks_cpu(p.pid) for n, p in procs.items()}, **stages.cpu}
@@ -167,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         ms.setdefault(name, 0.0)
     ms["loop"] = ms["analyser"] - sum(ms[n] for n in ("gate", "detect", "track", "publish", "snapshot"))
     total = ms["reader"] + ms["analyser"]
-    print(f"\nquiet 640x360 25 fps camera, analysis {args.fps:g} fps, {seconds:.0f} s window; "
+    print(f"\nquiet {args.size} 25 fps camera, analysis {args.fps:g} fps, {seconds:.0f} s window; "
           f"CPU ms per second of stream (share of the floor)")
     rows = [("floor: ffmpeg -threads 1 to null", "floor"), ("OpenCV grab() only", "grab"),
             ("OpenCV grab() + retrieve() per period", "retrieve"), ("pipeline reader thread", "reader"),
@@ -177,9 +181,13 @@ def main(argv: list[str] | None = None) -> int:
             ("  loop, waits, document", "loop")]
     for label, key in rows:
         print(f"{label:40} {ms[key]:7.2f}  ({ms[key] / ms['floor']:.2f})")
-    print(f"{'pipeline total':40} {total:7.2f}  ({total / ms['floor']:.2f})", flush=True)
+    print(f"{'pipeline total':40} {total:7.2f}  ({total / ms['floor']:.2f})")
+    print(f"{'pipeline total without the detector':40} {total - ms['detect']:7.2f}  "
+          f"({(total - ms['detect']) / ms['floor']:.2f})", flush=True)
     keys = ("floor", "grab", "retrieve", "reader", "analyser", "gate", "detect", "publish", "snapshot")
-    print(f"RESULT ratio={total / ms['floor']:.2f} " + " ".join(f"{k}_ms={ms[k]:.2f}" for k in keys))
+    gated = (total - ms["detect"]) / ms["floor"]
+    print(f"RESULT ratio={total / ms['floor']:.2f} ratio_wo_detect={gated:.2f} "
+          + " ".join(f"{k}_ms={ms[k]:.2f}" for k in keys))
     return 0
 
 
