@@ -164,8 +164,9 @@ class VideoSettings(Group):
     snapshot_interval_s: float = Field(1.0, gt=0, le=60, description="Latest-JPEG refresh period")
     snapshot_ttl_s: int = Field(30, ge=2, le=3600, description="A snapshot not refreshed disappears after this")
     snapshot_still_s: float = Field(
-        5.0, ge=0, le=3600, description="While the motion gate sees nothing move, the snapshot JPEG is reused (its "
-                                        "expiry refreshed) and encoded again only this often (0 = every time)")
+        5.0, ge=0, le=3600,
+        description="While the motion gate sees nothing move, the snapshot JPEG is reused (its expiry "
+                    "refreshed) and encoded again only this often (0 = every time)")
     snapshot_width: int = Field(640, ge=0, le=7680, description="Snapshots wider are scaled down (0 = never)")
     jpeg_quality: int = Field(75, ge=10, le=100, description="Snapshot JPEG quality")
     health_interval_s: float = Field(1.0, gt=0, le=60, description="Camera health records are written this often")

@@ -43,15 +43,16 @@ def frames(count: int, walking: bool, seed: int) -> list[np.ndarray]:
 
 @pytest.fixture
 def pipe(redis_server, redis_client):
-    s = load_settings(redis={"url": redis_server.url}, video={"snapshot_still_s": 5.0, "snapshot_interval_s": 1.0})
+    video = {"snapshot_still_s": 5.0, "snapshot_interval_s": 1.0}
+    s = load_settings(redis={"url": redis_server.url}, video=video)
     configure_ffmpeg(s.video)
     cam = CameraInfo(CAM, "cell", CAM, 0.0, 0.0, "rtsp://unused", None, None, True, 25.0, {})
     return CameraPipeline(cam, None, s.video, make_detector(s.video), Publisher(redis_client, s))
 
 
-def feed(pipe: CameraPipeline, redis_client, start: float, batch: list[np.ndarray]) -> list[tuple[float, bytes, int]]:
-    """Feed frames at 5 fps from ``start``; after each second, age the snapshot key as a second would (shorten
-    its expiry), so the next refresh is visible. Returns (ts, stored JPEG, its PTTL) right after each snapshot."""
+def feed(pipe: CameraPipeline, redis_client, start: float, batch: list[np.ndarray]) -> list[tuple]:
+    """Feed frames at 5 fps from ``start``; after each snapshot, age its key (shorten its expiry) so the next
+    refresh shows. Returns (ts, stored JPEG, its PTTL) right after each snapshot."""
     key, seen = names.camera_snapshot(CAM), []
     for i, frame in enumerate(batch):
         ts = start + 0.2 * i

@@ -1,5 +1,5 @@
 """Pure parts of ingest-video, table-driven: tracker, zones and dwell on the clock, watchdog verdicts,
-backoff, the YOLO output decoder, lease arithmetic, the motion gate. No services, no video: milliseconds each."""
+backoff, the YOLO output decoder, lease arithmetic, the motion gate. No services, no video: fast."""
 
 from __future__ import annotations
 

@@ -50,7 +50,7 @@ def configure_ffmpeg(cfg: VideoSettings) -> None:
 
 
 class FrameSlot:
-    """A one-frame mailbox: the analyser asks for the first frame grabbed from a due time on, the reader puts it.
+    """One-frame mailbox: the analyser asks for the first frame grabbed after a due time; the reader puts it.
 
     The due time travels with the request, so the analyser sleeps once per frame (in ``take``) instead of
     sleeping until the due time and then again until the next frame is grabbed.
@@ -75,7 +75,7 @@ class FrameSlot:
             self._cond.notify_all()
 
     def take(self, after: int, timeout: float) -> tuple[np.ndarray, float, int] | None:
-        """The newest frame with a sequence number above ``after``, waiting up to ``timeout`` (None: none, or closed)."""
+        """The newest frame numbered above ``after``, waiting up to ``timeout``; None if none or closed."""
         with self._cond:
             if not self._cond.wait_for(lambda: self._seq > after or self._closed, timeout) or self._closed:
                 return None
@@ -259,7 +259,7 @@ class Capture:
     def _read(self, cap: cv2.VideoCapture, gen: int) -> float:
         """Grab until the stream fails or we are told to stop; returns seconds of delivered frames."""
         # This loop runs for every frame of every camera: what it does besides grab() is kept to a few
-        # operations on locals (a quiet camera's reader costs about what FFmpeg alone does; see docs/video.md).
+        # operations on locals (its Python is a tenth of a quiet camera's reader; see docs/video.md).
         first = now = 0.0
         slot, stop, frames = self.slot, self._stop, self._frames
         grab, monotonic, wall = cap.grab, time.monotonic, time.time
@@ -267,7 +267,7 @@ class Capture:
         while gen == self._gen and not stop.is_set():
             self._call = (gen, monotonic())          # the watchdog's mark (see check_hung)
             ok = grab()
-            if gen != self._gen or stop.is_set():    # replaced while inside grab(): leave the mark to the successor
+            if gen != self._gen or stop.is_set():    # replaced meanwhile: the mark is the successor's now
                 break
             self._call = (gen, 0.0)
             if not ok:

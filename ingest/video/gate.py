@@ -26,7 +26,7 @@ class MotionGate:
         self.width = width
         self.min_area = min_area
         self.mog = cv2.createBackgroundSubtractorMOG2(history=history, varThreshold=25, detectShadows=False)
-        self.last_area = 0.0          # moving share of the latest frame (before the opening when under min_area)
+        self.last_area = 0.0          # moving share of the latest frame (unopened when under min_area)
 
     def moving(self, frame: np.ndarray) -> bool:
         """Feed one analysed frame; True when the moving share of the frame reaches ``min_area``."""

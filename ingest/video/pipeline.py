@@ -114,7 +114,7 @@ class CameraPipeline:
         seq = 0
         while not self._stop.is_set():
             # One sleep per frame: the reader hands over the first frame it grabs from ``due`` on. The wait is
-            # bounded so the hang watchdog runs at least once a second past the due time whatever the camera does.
+            # bounded so the hang watchdog runs at least once a second past the due time, frames or not.
             self.slot.request(due)
             got = self.slot.take(seq, timeout=max(0.0, due - time.monotonic()) + 1.0)
             self.capture.check_hung()
@@ -129,7 +129,7 @@ class CameraPipeline:
             due = max(due + period, time.monotonic())
 
     def on_frame(self, frame: np.ndarray, ts: float) -> None:
-        """Analyse one frame grabbed at wall-clock ``ts`` and publish its figures (and the snapshot when due)."""
+        """Analyse one frame grabbed at wall-clock ``ts``; publish its figures, and the snapshot when due."""
         self._analyse(frame, ts)
         if ts >= self._next_snapshot:
             self._next_snapshot = ts + self.cfg.snapshot_interval_s
@@ -144,7 +144,7 @@ class CameraPipeline:
             self.publisher.analysis(self.stream, doc)
 
     def _latest(self, frame: np.ndarray, ts: float) -> None:
-        """The snapshot and the latest figures; a still scene's JPEG is reused (its expiry refreshed) for a while."""
+        """The snapshot and the latest figures; a still scene's JPEG is reused (expiry refreshed) a while."""
         # Still: nothing moved since the frame the JPEG shows (the gate would have said so), and it is recent.
         still = (self.last_jpeg is not None and self.analyser.last_motion <= self._jpeg_ts
                  and ts - self._jpeg_ts < self.cfg.snapshot_still_s)
