@@ -111,9 +111,8 @@ def instrument(pipe: CameraPipeline, stages: Stages) -> None:
     an.detector = type("Timed", (), {"detect": staticmethod(stages.wrap("detect", an.detector.detect))})()
     an.tracker.update = stages.wrap("track", an.tracker.update)
     an.zones.update = stages.wrap("track", an.zones.update)
-    pub = pipe.publisher
-    pub.analysis = stages.wrap("publish", pub.analysis)
-    pub.latest = stages.wrap("snapshot", pub.latest)
+    pipe.appender.append = stages.wrap("publish", pipe.appender.append)
+    pipe.publisher.latest = stages.wrap("snapshot", pipe.publisher.latest)
     pipeline_module.encode_jpeg = stages.wrap("snapshot", pipeline_module.encode_jpeg)
 
 

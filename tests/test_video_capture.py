@@ -92,6 +92,22 @@ def test_stop_wakes_an_analyser_waiting_for_a_frame(pipelines):
     assert not pipe._thread.is_alive()
 
 
+def test_a_camera_writes_its_figures_on_its_own_connection_and_closes_it(rtsp_server, redis_server, pipelines):
+    from onescreen.redisconn import connect
+
+    s = settings(redis_server.url, analysis_fps=5.0)
+    client = connect(s.redis)
+    pipe = pipelines(camera("C-CONN", rtsp_server.url("quiet")), s, Publisher(client, s))
+
+    def appenders() -> list[dict]:
+        return [c for c in client.client_list() if c.get("name") == "video:C-CONN"]
+
+    assert wait_for(lambda: client.xlen(pipe.stream) >= 3, 20)
+    assert len(appenders()) == 1
+    stop_all([pipe])
+    assert wait_for(lambda: not appenders(), 5), appenders()
+
+
 def runs_of_presence(docs: list[dict], zone: str) -> list[float]:
     """Max dwell of every complete visit: a run of frames with someone in the zone, empty before and after."""
     runs, current, seen_empty = [], None, False

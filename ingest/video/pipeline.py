@@ -79,6 +79,7 @@ class CameraPipeline:
         self.ids = {"cell_id": place.cell_id, "community_id": place.community_id,
                     "district_id": place.district_id} if place else {}
         self.stream = publisher.stream_of(place.community_id if place else camera.id) if publisher else ""
+        self.appender = publisher.appender(camera.id) if publisher else None
         self.last_doc: dict[str, Any] | None = None
         self.last_jpeg: bytes | None = None
         self._jpeg_ts = 0.0               # wall-clock time of the frame last_jpeg shows
@@ -127,6 +128,8 @@ class CameraPipeline:
             except Exception:   # one bad frame or a detector bug must not end the camera's analysis
                 log.exception("camera %s: analysis failed on a frame", self.camera.id)
             due = max(due + period, time.monotonic())
+        if self.appender is not None:
+            self.appender.close()
 
     def on_frame(self, frame: np.ndarray, ts: float) -> None:
         """Analyse one frame grabbed at wall-clock ``ts``; publish its figures, and the snapshot when due."""
@@ -140,8 +143,8 @@ class CameraPipeline:
         doc = {"family": names.VIDEO, "camera_id": self.camera.id, "ts": int(ts * 1000), "zones": zones,
                **self.ids}
         self.last_doc = doc
-        if self.publisher is not None:
-            self.publisher.analysis(self.stream, doc)
+        if self.appender is not None:
+            self.appender.append(self.stream, doc)
 
     def _latest(self, frame: np.ndarray, ts: float) -> None:
         """The snapshot and the latest figures; a still scene's JPEG is reused (expiry refreshed) a while."""
