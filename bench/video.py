@@ -11,7 +11,7 @@ Both scenes run side by side; after a warm-up (connection, stream probing, the g
 background) the CPU of every client is sampled at the start and the end of one window, so start-up costs
 are in neither figure and both sides are measured over exactly the same stream time. The window is a
 multiple of 30 s, the detector's safety-net period on an empty still view (``video.empty_detect_s``), so
-the quiet camera's figure holds its steady-state share of those runs (a 20 s window held none or one).
+the quiet camera's figure holds its steady-state share of those runs (the former 20 s window held none).
 
 Scenes: ``quiet`` (a still street, one blinking light: the motion gate should keep the cost near the floor)
 and ``busy`` (a 640x360 crop of ../shared/data/vtest.avi, people walking all the time: the detector runs on

@@ -259,7 +259,7 @@ class Capture:
     def _read(self, cap: cv2.VideoCapture, gen: int) -> float:
         """Grab until the stream fails or we are told to stop; returns seconds of delivered frames."""
         # This loop runs for every frame of every camera: what it does besides grab() is kept to a few
-        # operations on locals (its Python is a tenth of a quiet camera's reader; see docs/video.md).
+        # operations on locals (even so, Python is a sixth of a quiet camera's reader; see docs/video.md).
         first = now = 0.0
         slot, stop, frames = self.slot, self._stop, self._frames
         grab, monotonic, wall = cap.grab, time.monotonic, time.time

@@ -143,4 +143,5 @@ class Appender:
             raise
 
     def close(self) -> None:
+        """Close the connection (the camera stops; a later append would open it again)."""
         self.conn.disconnect()
