@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,12 +164,15 @@ def _relative(path: Path) -> str:
 
 
 def _wait_http(url: str, timeout: float) -> bool:
+    """True once the server answers at all: /api/health says 503 while a process is still starting, and the
+    dashboard is usable by then."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - our own localhost URL
-                if resp.status < 500:
-                    return True
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own localhost URL
+                return True
+        except urllib.error.HTTPError:
+            return True
         except OSError:
             pass
         time.sleep(0.5)
