@@ -206,13 +206,13 @@ def measure(preset: str, trials: int, redis_srv, broker, workdir: Path, screensh
                 refreshes.clear()
                 heap0 = _heap(page)
                 latencies = _trials(page, pub, prefix, bundle, trials)
-                page.wait_for_timeout(1500)
+                page.wait_for_timeout(1000 if quick else 1500)
                 heap1 = _heap(page)
                 busy = list(refreshes)
                 refreshes.clear()
-                page.wait_for_timeout(4000)  # nothing happening: what a quiet second costs
+                page.wait_for_timeout(2500 if quick else 4000)  # nothing happening: what a quiet second costs
                 idle = list(refreshes)
-                drilled = _drilled(page, bundle)
+                drilled = _drilled(page, bundle, 3000 if quick else 5000)
                 refreshes[:] = busy
                 if idle:
                     log(f"[{preset}] idle: {len(idle)} refreshes, median {statistics.median(b for b, _ in idle):.0f}"
@@ -274,7 +274,7 @@ def _soak(page, pub, prefix: str, bundle, seconds: float, preset: str) -> None:
     log(f"[{preset}] soak {seconds:.0f} s: JS heap after GC every 30 s (MB): {samples}")
 
 
-def _drilled(page, bundle) -> list[tuple[int, float]]:
+def _drilled(page, bundle, watch_ms: int) -> list[tuple[int, float]]:
     """Refreshes while the scope is the community with the most doors (set as the map's click would)."""
     parent = {n.id: n.parent_id for n in bundle.nodes}
     community = collections.Counter(parent[d.cell_id] for d in bundle.doors).most_common(1)[0][0]
@@ -286,10 +286,10 @@ def _drilled(page, bundle) -> list[tuple[int, float]]:
 
     page.on("requestfinished", mine)
     page.evaluate(f"window.dash_clientside.set_props('city-map-scope', {{data: '{community}'}})")
-    page.wait_for_timeout(5000)
+    page.wait_for_timeout(watch_ms)
     page.remove_listener("requestfinished", mine)
     page.evaluate("window.dash_clientside.set_props('city-map-scope', {data: null})")
-    page.wait_for_timeout(1500)
+    page.wait_for_timeout(1000)
     return got
 
 
