@@ -62,3 +62,19 @@ def test_units_off_shift_are_told_apart_from_missing_ones(make_settings, small_c
     assert all(states[u] == "off_shift" for u in off), states
     if away:
         assert states[away] == "off_post"
+
+
+def test_the_supervisor_map_outlines_only_the_communities_in_scope(make_settings, small_city):
+    from dashboard.auth.sessions import SessionUser
+
+    reg = small_city.registry
+    communities = reg.nodes_at("community")
+    app = create_app(make_settings())
+    with app.server.app_context():
+        ctx = app_context(app.server)
+        whole = data.community_outlines(ctx, None)
+        one = data.community_outlines(ctx, SessionUser(1, "s", "supervisor", communities[0], "community", None, 0.0))
+    assert whole[0].count(None) == len(communities) and len(whole[0]) == len(whole[1])
+    assert one[0].count(None) == 1
+    ring = reg.node(communities[0]).geometry["coordinates"][0]
+    assert list(zip(one[0][:-1], one[1][:-1])) == [tuple(p) for p in ring]

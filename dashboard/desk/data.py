@@ -77,6 +77,26 @@ def in_scope(ctx: AppContext, user: SessionUser | None, community_id: str | None
     return scope is None or community_id in scope
 
 
+def community_outlines(ctx: AppContext, user: SessionUser | None) -> tuple[list, list]:
+    """The outer rings of the communities the user may see, as one line's x (lon) and y (lat) lists with None
+    between rings: the geography under the supervisor's map of posts and units."""
+    reg = registry(ctx)
+    scope = visible_communities(ctx, user)
+    xs: list = []
+    ys: list = []
+    for cid in reg.nodes_at("community"):
+        if scope is not None and cid not in scope:
+            continue
+        geometry = reg.node(cid).geometry or {}
+        polygons = {"Polygon": [geometry.get("coordinates")],
+                    "MultiPolygon": geometry.get("coordinates")}.get(geometry.get("type"), [])
+        for polygon in polygons or []:
+            ring = polygon[0] if polygon else []
+            xs += [p[0] for p in ring] + [None]
+            ys += [p[1] for p in ring] + [None]
+    return xs, ys
+
+
 @dataclass
 class UnitState:
     """A patrol unit now: its post, last position and whether it is on post."""

@@ -73,6 +73,9 @@ def layout(ctx: AppContext):
 
 def _figure(ctx: AppContext, states: list[data.UnitState], tracks: dict) -> go.Figure:
     fig = go.Figure()
+    xs, ys = data.community_outlines(ctx, current_user())
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", showlegend=False,
+                             line={"width": 1, "color": "rgba(56,200,255,0.25)"}))
     posts = [u for u in states if u.post_lat is not None]
     fig.add_trace(go.Scatter(x=[u.post_lon for u in posts], y=[u.post_lat for u in posts], mode="markers",
                              name=ctx.t("desk.col.post"), text=[u.post_name for u in posts],
