@@ -65,7 +65,7 @@ def add_user(session: Session, username: str, password: str, role: str, scope_no
     return user
 
 
-def set_password(session: Session, username: str, password: str) -> None:
+def set_password(session: Session, username: str, password: str) -> User:
     """Replace a user's password (flushed, not committed); ValueError if the user does not exist."""
     _check_password(password)
     user = session.execute(select(User).where(User.username == normalize_username(username))).scalar()
@@ -73,6 +73,19 @@ def set_password(session: Session, username: str, password: str) -> None:
         raise ValueError(f"no user {username!r}")
     user.password_hash = _hasher.hash(password)
     session.flush()
+    return user
+
+
+def set_active(session: Session, username: str, active: bool) -> User:
+    """Deactivate (sign-in, sessions and bearer tokens stop working) or reactivate an account (flushed, not
+    committed); ValueError if the user does not exist. Accounts are never deleted: the audit trail names them."""
+    user = session.execute(select(User).where(User.username == normalize_username(username))).scalar()
+    if user is None:
+        raise ValueError(f"no user {username!r}")
+    user.active = active
+    session.flush()
+    log.info("user %s %s", user.username, "reactivated" if active else "deactivated")
+    return user
 
 
 def verify_password(session: Session, username: str, password: str) -> User | None:

@@ -265,6 +265,29 @@ def city_ensure_demo(c: Ctx, preset: str, workdir: str) -> None:
     click.echo("registry ready")
 
 
+def _password_from(password_env: str | None) -> str:
+    """A new password from --password-env, else asked twice at the terminal (never a command-line argument)."""
+    if password_env:
+        password = os.environ.get(password_env)
+        if not password:
+            raise click.ClickException(f"environment variable {password_env} is empty or unset")
+        return password
+    return click.prompt("password", hide_input=True, confirmation_prompt=True)
+
+
+def _change_user(c: Ctx, change, done: str) -> None:
+    """Run ``change(session)`` on the registry database and commit; a ValueError is the user's message."""
+    from onescreen.db.session import make_engine, session_factory
+
+    with session_factory(make_engine(c.settings.database.url))() as session:
+        try:
+            change(session)
+            session.commit()
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(done)
+
+
 @main.group("users")
 def users() -> None:
     """Accounts."""
@@ -281,21 +304,42 @@ def users_add(c: Ctx, username: str, role: str, scope: str | None, unit: str | N
               password_env: str | None) -> None:
     """Create an account (the password is asked for, or read from --password-env; never an argument)."""
     from onescreen.accounts import add_user
-    from onescreen.db.session import make_engine, session_factory
 
-    if password_env:
-        password = os.environ.get(password_env)
-        if not password:
-            raise click.ClickException(f"environment variable {password_env} is empty or unset")
-    else:
-        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
-    with session_factory(make_engine(c.settings.database.url))() as session:
-        try:
-            add_user(session, username, password, role, scope_node_id=scope, unit_id=unit)
-            session.commit()
-        except ValueError as exc:
-            raise click.ClickException(str(exc)) from None
-    click.echo(f"user {username} ({role}) added")
+    password = _password_from(password_env)
+    _change_user(c, lambda s: add_user(s, username, password, role, scope_node_id=scope, unit_id=unit),
+                 f"user {username} ({role}) added")
+
+
+@users.command("deactivate")
+@click.argument("username")
+@pass_ctx
+def users_deactivate(c: Ctx, username: str) -> None:
+    """Stop an account: no sign-in, its bearer tokens refused at once, its sessions within 10 s."""
+    from onescreen.accounts import set_active
+
+    _change_user(c, lambda s: set_active(s, username, False), f"user {username} deactivated")
+
+
+@users.command("activate")
+@click.argument("username")
+@pass_ctx
+def users_activate(c: Ctx, username: str) -> None:
+    """Let a deactivated account sign in again."""
+    from onescreen.accounts import set_active
+
+    _change_user(c, lambda s: set_active(s, username, True), f"user {username} reactivated")
+
+
+@users.command("password")
+@click.argument("username")
+@click.option("--password-env", help="Read the password from this environment variable instead of a prompt.")
+@pass_ctx
+def users_password(c: Ctx, username: str, password_env: str | None) -> None:
+    """Set a new password (asked for, or read from --password-env)."""
+    from onescreen.accounts import set_password
+
+    password = _password_from(password_env)
+    _change_user(c, lambda s: set_password(s, username, password), f"password of {username} changed")
 
 
 @users.command("token")

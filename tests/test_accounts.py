@@ -87,3 +87,15 @@ def test_weak_hash_is_upgraded_at_login(session):
     session.commit()
     stored = session.execute(select(User.password_hash).where(User.username == "old")).scalar()
     assert stored != weak and not PasswordHasher().check_needs_rehash(stored)
+
+
+def test_set_active_deactivates_and_reactivates(session):
+    from onescreen.accounts import set_active
+
+    add_user(session, "ops", "12345678", "operator")
+    assert set_active(session, "OPS", False).active is False
+    assert verify_password(session, "ops", "12345678") is None
+    set_active(session, "ops", True)
+    assert verify_password(session, "ops", "12345678") is not None
+    with pytest.raises(ValueError, match="no user"):
+        set_active(session, "ghost", False)

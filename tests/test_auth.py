@@ -136,3 +136,52 @@ def test_open_redirects_are_refused(app, role_users):
     client = app.server.test_client()
     resp = post_login(client, op.username, op.password, next="//evil.example/x")
     assert resp.status_code == 303 and resp.headers["Location"].endswith("/alerts")  # the role's home
+
+
+def manage_account(client, action: str, username: str, password: str | None = None):
+    """Press one of /admin's account buttons through the real Dash endpoint, as the browser does."""
+    from dashboard.desk.actions import USER_ACTIONS
+
+    p = "desk-admin-"
+    outputs = [{"id": p + "manage-msg", "property": "children"}, {"id": p + "manage-msg", "property": "className"},
+               {"id": p + "manage-pw", "property": "value"}]
+    body = {"output": f"..{p}manage-msg.children...{p}manage-msg.className...{p}manage-pw.value..",
+            "outputs": outputs,
+            "inputs": [{"id": p + "btn-" + a, "property": "n_clicks", "value": int(a == action)}
+                       for a in USER_ACTIONS],
+            "state": [{"id": p + "manage-user", "property": "value", "value": username},
+                      {"id": p + "manage-pw", "property": "value", "value": password}],
+            "changedPropIds": [f"{p}btn-{action}.n_clicks"]}
+    return client.post("/_dash-update-component", json=body, headers=ORIGIN)
+
+
+def test_admin_deactivates_reactivates_and_resets_an_account(app, settings, role_users):
+    admin, op = role_users["admin"], role_users["operator"]
+    boss = logged_in_client(app, admin.username, admin.password)
+    victim = logged_in_client(app, op.username, op.password)
+    assert victim.get("/alerts").status_code == 200
+
+    done = manage_account(boss, "deactivate", op.username)
+    assert done.status_code == 200
+    msg = done.get_json()["response"]["desk-admin-manage-msg"]
+    assert msg == {"children": f"用户 {op.username} 已停用，其会话已结束", "className": "desk-msg ok"}
+    assert victim.get("/alerts").status_code == 302            # the open session ended at once
+    assert post_login(app.server.test_client(), op.username, op.password).status_code == 401
+
+    refused = manage_account(boss, "deactivate", admin.username).get_json()["response"]["desk-admin-manage-msg"]
+    assert refused == {"children": "不能停用自己的账号", "className": "desk-msg error"}
+    sup = role_users["supervisor"]
+    assert manage_account(logged_in_client(app, sup.username, sup.password), "activate",
+                          op.username).status_code == 403  # not the admin's desk
+
+    assert manage_account(boss, "activate", op.username).status_code == 200
+    again = logged_in_client(app, op.username, op.password)
+    short = manage_account(boss, "password", op.username, "short").get_json()["response"]["desk-admin-manage-msg"]
+    assert short["className"] == "desk-msg error" and "8" in short["children"]
+    assert manage_account(boss, "password", op.username, "a-new-password-42").status_code == 200
+    assert again.get("/alerts").status_code == 302             # a reset password ends the sessions too
+    assert post_login(app.server.test_client(), op.username, op.password).status_code == 401
+    assert post_login(app.server.test_client(), op.username, "a-new-password-42").status_code == 303
+    trail = [(actor, action) for actor, action in audit_actions(settings) if action.startswith("user_")]
+    assert trail == [(admin.username, "user_deactivate"), (admin.username, "user_activate"),
+                     (admin.username, "user_password")]

@@ -51,3 +51,27 @@ def test_db_upgrade_then_config_shows_masked_secrets(tmp_path):
     assert up.returncode == 0, up.stderr
     shown = onescreen("config", env=env)
     assert shown.returncode == 0 and "s3cret-pw" not in shown.stdout and "prefix: city" in shown.stdout
+
+
+def test_users_add_deactivate_activate_and_password(tmp_path):
+    """The account commands an engineer runs on a closed network: passwords from the environment, never argv."""
+    env = {"ONESCREEN_DATABASE_URL": f"sqlite:///{tmp_path}/os.db", "NEW_PW": "first-pass-123",
+           "OTHER_PW": "second-pass-456"}
+    assert onescreen("db", "upgrade", env=env).returncode == 0
+    steps = [("users", "add", "ops01", "--role", "operator", "--password-env", "NEW_PW"),
+             ("users", "deactivate", "ops01"), ("users", "activate", "ops01"),
+             ("users", "password", "ops01", "--password-env", "OTHER_PW")]
+    for step in steps:
+        done = onescreen(*step, env=env)
+        assert done.returncode == 0, (step, done.stderr)
+    missing = onescreen("users", "deactivate", "ghost", env=env)
+    assert missing.returncode != 0 and "no user 'ghost'" in missing.stderr and "Traceback" not in missing.stderr
+
+    from onescreen.accounts import verify_password
+    from onescreen.db.session import make_engine, session_factory
+
+    engine = make_engine(env["ONESCREEN_DATABASE_URL"])
+    with session_factory(engine)() as session:
+        assert verify_password(session, "ops01", "first-pass-123") is None
+        assert verify_password(session, "ops01", "second-pass-456") is not None
+    engine.dispose()

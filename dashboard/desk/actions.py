@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 from alerts import lifecycle, store
 from alerts.notify import announce
 from dashboard.auth import audit
-from dashboard.auth.sessions import SessionUser
+from dashboard.auth.sessions import SessionUser, end_sessions_of
 from dashboard.context import AppContext
 from dashboard.desk import data
 from onescreen import names
+from onescreen.accounts import set_active, set_password
 from onescreen.db.models import AlertSilence, AlertTransition, SpotCheck
 
 log = logging.getLogger(__name__)
@@ -167,3 +168,36 @@ def save_spot_check(ctx: AppContext, user: SessionUser, unit_id: str, checklist:
                      detail={"spot_check_id": row.id, "on_post": checklist.on_post}, remote_addr=remote_addr())
         db.commit()
         return row.id
+
+
+USER_ACTIONS = ("deactivate", "activate", "password")
+
+
+def manage_user(ctx: AppContext, admin: SessionUser, username: str | None, action: str,
+                password: str | None = None) -> str:
+    """Deactivate, reactivate or set a new password of an account, audited (``user_<action>``); the username.
+
+    Deactivating or a new password also ends the account's open sessions at once, as after a lost phone or a
+    leaked password; an admin cannot deactivate themselves (someone must be left to undo it)."""
+    if admin.role != "admin":
+        raise DeskError("desk.error.admin_only")
+    if action not in USER_ACTIONS:
+        raise DeskError("desk.error.unknown_action", action=action)
+    if not username:
+        raise DeskError("desk.error.pick_user")
+    if action == "deactivate" and username == admin.username:
+        raise DeskError("desk.error.not_yourself")
+    with Session(ctx.engine) as db:
+        try:
+            user = (set_password(db, username, password or "") if action == "password"
+                    else set_active(db, username, action == "activate"))
+        except ValueError as exc:
+            raise DeskError("desk.admin.not_saved", reason=exc) from None
+        user_id, name = user.id, user.username
+        audit.record(db, admin.username, f"user_{action}", user_id=admin.id, role=admin.role, target=name,
+                     remote_addr=remote_addr())
+        db.commit()
+    if action in ("deactivate", "password"):
+        ended = end_sessions_of(user_id)
+        log.info("user %s: %s by %s, %d session(s) ended", name, action, admin.username, ended)
+    return name

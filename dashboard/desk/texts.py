@@ -64,6 +64,8 @@ DESK_TEXTS: dict[str, dict[str, str]] = {
         "desk.error.silence_range": "静默时长须在 1 分钟到 7 天之间",
         "desk.error.spot_check_role": "只有值班领导和管理员可以抽查",
         "desk.error.pick_unit": "请选择一个巡逻单元",
+        "desk.error.admin_only": "只有管理员可以管理账号", "desk.error.pick_user": "请选择一个用户",
+        "desk.error.not_yourself": "不能停用自己的账号", "desk.error.unknown_action": "未知操作：{action}",
     },
     "en": {
         "login.title": "Sign in",
@@ -118,5 +120,8 @@ DESK_TEXTS: dict[str, dict[str, str]] = {
         "desk.error.silence_range": "The silence duration must be between 1 minute and 7 days",
         "desk.error.spot_check_role": "Only supervisors and administrators may run spot checks",
         "desk.error.pick_unit": "Choose a patrol unit",
+        "desk.error.admin_only": "Only administrators manage accounts", "desk.error.pick_user": "Choose a user",
+        "desk.error.not_yourself": "You cannot deactivate your own account",
+        "desk.error.unknown_action": "Unknown action: {action}",
     },
 }

@@ -1,4 +1,4 @@
-"""`/admin` (系统管理): users (list, add, deactivate), camera health (online, fps, reconnects), rejected
+"""`/admin` (系统管理): users (list, add, deactivate / reactivate, reset a password), camera health (online, fps, reconnects), rejected
 messages with their reasons (``names.REJECTED``), events the alert engine dead-lettered
 (``names.dead_letters``), the registry browser and the audit log. Admins only.
 Camera credentials are never rendered: the registry rows shown are the credential-free RTSP URLs.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dash import Input, Output, State, dcc, html, no_update
+from dash import Input, Output, State, callback_context, dcc, html, no_update
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,7 +16,7 @@ from dashboard.auth import audit
 from dashboard.auth.sessions import current_user
 from dashboard.context import AppContext
 from dashboard.desk import data
-from dashboard.desk.actions import remote_addr
+from dashboard.desk.actions import USER_ACTIONS, DeskError, manage_user, remote_addr
 from dashboard.desk.layout import desk_page
 from dashboard.desk.widgets import dropdown, fmt_time
 from dashboard.pages.base import Page, register
@@ -48,6 +48,16 @@ def layout(ctx: AppContext):
             html.Button(t("desk.admin.add"), id=P + "add", className="desk-btn", n_clicks=0),
         ]),
         html.Div(id=P + "msg", className="desk-msg"),
+        html.H3(t("desk.admin.manage")),
+        html.Div(className="desk-filters", children=[
+            html.Div([html.Label(t("desk.admin.pick_user")),
+                      dropdown(ctx, id=P + "manage-user", className="desk-select")], style={"minWidth": "200px"}),
+            html.Div([html.Label(t("desk.admin.new_password")),
+                      dcc.Input(id=P + "manage-pw", type="password", className="desk-input", maxLength=1024)]),
+            *[html.Button(t(f"desk.admin.btn.{a}"), id=P + "btn-" + a, className="desk-btn secondary", n_clicks=0)
+              for a in USER_ACTIONS],
+        ]),
+        html.Div(id=P + "manage-msg", className="desk-msg"),
     ])
     cams = html.Section(className="desk-panel", children=[html.H2(t("desk.admin.cameras")),
                                                            html.Div(id=P + "cameras")])
@@ -75,14 +85,19 @@ def _table(ctx: AppContext, head: tuple[str, ...], rows: list[list], table_id: s
     return html.Table([header] + [html.Tr([html.Td(c) for c in r]) for r in rows], className="desk-table", **kw)
 
 
-def _users(ctx: AppContext) -> html.Table:
+def _users(ctx: AppContext) -> tuple[html.Table, list[dict[str, str]]]:
+    """The users table and the account picker's options."""
     t = ctx.t
     with Session(ctx.engine) as db:
+        users = list(db.execute(select(User).order_by(User.username)).scalars())
         rows = [[u.username, t(f"role.{u.role}"), u.scope_node_id or t("desk.admin.whole_city"), u.unit_id or "—",
                  t("desk.admin.active") if u.active else t("desk.admin.inactive"), fmt_time(ctx, u.created_at, True)]
-                for u in db.execute(select(User).order_by(User.username)).scalars()]
-    return _table(ctx, ("desk.admin.username", "desk.admin.role", "desk.admin.col.scope", "desk.col.unit",
-                        "desk.col.status", "desk.admin.col.created"), rows, P + "users-table")
+                for u in users]
+        options = [{"label": f"{u.username} · {t(f'role.{u.role}')}"
+                    + ("" if u.active else f" · {t('desk.admin.inactive')}"), "value": u.username} for u in users]
+    table = _table(ctx, ("desk.admin.username", "desk.admin.role", "desk.admin.col.scope", "desk.col.unit",
+                         "desk.col.status", "desk.admin.col.created"), rows, P + "users-table")
+    return table, options
 
 
 def _cameras(ctx: AppContext) -> html.Table:
@@ -159,11 +174,25 @@ def _audit(ctx: AppContext) -> html.Table:
 
 
 def register_callbacks(app, ctx: AppContext) -> None:
-    @app.callback(Output(P + "users", "children"), Output(P + "cameras", "children"),
-                  Output(P + "rejected", "children"), Output(P + "audit", "children"),
-                  Input(P + "tick", "n_intervals"), Input(P + "msg", "children"))
-    def refresh(_tick, _msg):
-        return _users(ctx), _cameras(ctx), _rejected(ctx), _audit(ctx)
+    @app.callback(Output(P + "users", "children"), Output(P + "manage-user", "options"),
+                  Output(P + "cameras", "children"), Output(P + "rejected", "children"),
+                  Output(P + "audit", "children"),
+                  Input(P + "tick", "n_intervals"), Input(P + "msg", "children"), Input(P + "manage-msg", "children"))
+    def refresh(_tick, _msg, _manage_msg):
+        return *_users(ctx), _cameras(ctx), _rejected(ctx), _audit(ctx)
+
+    @app.callback(Output(P + "manage-msg", "children"), Output(P + "manage-msg", "className"),
+                  Output(P + "manage-pw", "value"),
+                  *[Input(P + "btn-" + a, "n_clicks") for a in USER_ACTIONS],
+                  State(P + "manage-user", "value"), State(P + "manage-pw", "value"), prevent_initial_call=True)
+    def manage(*args):
+        username, password = args[-2], args[-1]
+        action = str(callback_context.triggered_id).removeprefix(P + "btn-")
+        try:
+            name = manage_user(ctx, current_user(), username, action, password)
+        except DeskError as exc:
+            return exc.text(ctx), "desk-msg error", no_update
+        return ctx.t(f"desk.admin.done.{action}", name=name), "desk-msg ok", ""
 
     @app.callback(Output(P + "dead", "children"), Input(P + "tick", "n_intervals"))
     def dead_letters(_tick):
