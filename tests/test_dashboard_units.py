@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from dashboard.components.citymap import FALLBACK_BOUNDS, clicked_node, drill
-from dashboard.components.panels import camera_grid
 from dashboard.i18n import AREA_TEXTS, TEXTS, Translator
 from dashboard.registry import build_view, geometry_bounds
 from onescreen.db.models import Camera, GridNode
@@ -118,9 +117,6 @@ def test_clicked_node_reads_dash_leaflet_click_data():
     assert clicked_node(None) is None
 
 
-@pytest.mark.parametrize("n,expected", [(1, (4, 1)), (4, (4, 1)), (6, (6, 1)), (7, (4, 2)), (16, (8, 2))])
-def test_camera_grid(n, expected):
-    assert camera_grid(n) == expected
 
 
 @pytest.mark.services

@@ -170,13 +170,6 @@ def _camera_tile(ctx: AppContext, cam: dict[str, Any], page: int) -> html.Div:
     ])
 
 
-def camera_grid(n: int) -> tuple[int, int]:
-    """Columns and rows of a strip of ``n`` tiles: one row up to 6 (at least 4 columns), then two rows."""
-    if n <= 6:
-        return max(4, n), 1
-    return math.ceil(n / 2), 2
-
-
 def camera_page_class(ctx: AppContext) -> str:
     """``cams-4`` or ``cams-9`` on the wall canvas: how wall.css lays out the camera wall and the map's column."""
     return f"cams-{ctx.settings.dashboard.camera_page_size}"
