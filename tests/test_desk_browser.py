@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from alerts.engine import AlertEngineWorker
 from dashboard.desk import reports
 from ingest.mqtt.worker import MqttIngestWorker
-from onescreen.db.models import Alert, AlertTransition, SpotCheck
+from onescreen.db.models import Alert, AlertTransition, SpotCheck, User
 from onescreen.db.session import make_engine
 from tests import test_alerts_engine as base
 from tests.auth_helpers import create_users, login, logout
@@ -127,6 +127,13 @@ def raise_lingering(city) -> str:
         engine.dispose()
     assert alert_id, "no lingering alert"
     return alert_id
+
+
+def search_pick(page, dropdown: str, node_id: str) -> None:
+    """Open a searchable dropdown, search for an id, pick the option labelled "… (id)"."""
+    page.click(dropdown)
+    page.locator("input.dash-dropdown-search:visible").fill(node_id)
+    page.get_by_role("option", name=f"({node_id})", exact=False).first.click()
 
 
 def wait_status(page, selector: str, status: str, timeout: float = 10_000) -> None:
@@ -376,9 +383,20 @@ def test_the_desks_in_english(browser, city_en):
         page.fill("#desk-admin-new-pw", "long-enough-password")
         page.click("#desk-admin-new-role")
         page.get_by_role("option", name="Operator", exact=True).click()
+        community = place.community_id  # the scope and unit pickers search by id (or name)
+        search_pick(page, "#desk-admin-new-scope", community)
+        search_pick(page, "#desk-admin-new-unit", unit)
         page.click("#desk-admin-add")
         page.wait_for_selector("#desk-admin-msg.ok:has-text('User en-operator created')", timeout=10_000)
-        page.wait_for_selector("#desk-admin-users-table td:has-text('en-operator')", timeout=10_000)
+        row = page.wait_for_selector("#desk-admin-users-table tr:has(td:text-is('en-operator'))", timeout=10_000)
+        assert f"({community})" in row.inner_text()  # the scope by name, then id
+        engine = make_engine(city["s"].database.url)
+        try:
+            with Session(engine) as db:
+                saved = db.execute(select(User).where(User.username == "en-operator")).scalar_one()
+                assert (saved.scope_node_id, saved.unit_id) == (community, unit)
+        finally:
+            engine.dispose()
         assert "Camera health" in english(page, "/admin")
         admin.shot("desk-admin-en.png")
     finally:

@@ -43,8 +43,12 @@ def layout(ctx: AppContext):
             html.Div([html.Label(t("desk.admin.role")), dropdown(ctx, id=P + "new-role", className="desk-select",
                                                                      options=[{"label": t(f"role.{r}"), "value": r}
                                                                               for r in ROLES])]),
-            html.Div([html.Label(t("desk.admin.scope_id")), dcc.Input(id=P + "new-scope", className="desk-input")]),
-            html.Div([html.Label(t("desk.admin.unit_id")), dcc.Input(id=P + "new-unit", className="desk-input")]),
+            html.Div([html.Label(t("desk.admin.scope_id")),
+                      dropdown(ctx, id=P + "new-scope", className="desk-select", options=_scope_options(ctx),
+                               placeholder=t("desk.admin.whole_city"))], style={"minWidth": "240px"}),
+            html.Div([html.Label(t("desk.admin.unit_id")),
+                      dropdown(ctx, id=P + "new-unit", className="desk-select", options=_unit_options(ctx))],
+                     style={"minWidth": "200px"}),
             html.Button(t("desk.admin.add"), id=P + "add", className="desk-btn", n_clicks=0),
         ]),
         html.Div(id=P + "msg", className="desk-msg"),
@@ -85,12 +89,35 @@ def _table(ctx: AppContext, head: tuple[str, ...], rows: list[list], table_id: s
     return html.Table([header] + [html.Tr([html.Td(c) for c in r]) for r in rows], className="desk-table", **kw)
 
 
+def _node_label(ctx: AppContext, node_id: str) -> str:
+    """"南门社区 · 第3网格 (G-0102-03)": a node's name under its community, then its id (ids are what the CLI takes)."""
+    reg = data.registry(ctx)
+    node = reg.node(node_id)
+    if node is None:
+        return node_id  # removed from the registry since: the id is all there is
+    community = reg.community_of(node_id) if node.level == "cell" else None
+    parent = reg.node(community) if community else None
+    return f"{parent.name + ' · ' if parent else ''}{node.name} ({node_id})"
+
+
+def _scope_options(ctx: AppContext) -> list[dict[str, str]]:
+    """Districts, then communities, then cells, each searchable by name or id (a search box, not a long scroll)."""
+    reg = data.registry(ctx)
+    return [{"label": f"{ctx.t(f'desk.admin.level.{level}')} · {_node_label(ctx, nid)}", "value": nid}
+            for level in ("district", "community", "cell") for nid in sorted(reg.nodes_at(level))]
+
+
+def _unit_options(ctx: AppContext) -> list[dict[str, str]]:
+    reg = data.registry(ctx)
+    return [{"label": f"{reg.unit(uid).name} ({uid})", "value": uid} for uid in sorted(reg.unit_ids())]
+
+
 def _users(ctx: AppContext) -> tuple[html.Table, list[dict[str, str]]]:
     """The users table and the account picker's options."""
     t = ctx.t
     with Session(ctx.engine) as db:
         users = list(db.execute(select(User).order_by(User.username)).scalars())
-        rows = [[u.username, t(f"role.{u.role}"), u.scope_node_id or t("desk.admin.whole_city"), u.unit_id or "—",
+        rows = [[u.username, t(f"role.{u.role}"), _node_label(ctx, u.scope_node_id) if u.scope_node_id else t("desk.admin.whole_city"), u.unit_id or "—",
                  t("desk.admin.active") if u.active else t("desk.admin.inactive"), fmt_time(ctx, u.created_at, True)]
                 for u in users]
         options = [{"label": f"{u.username} · {t(f'role.{u.role}')}"
@@ -212,8 +239,8 @@ def register_callbacks(app, ctx: AppContext) -> None:
             return ctx.t("desk.admin.pick_role"), "desk-msg error", no_update
         try:
             with Session(ctx.engine) as db:
-                new = add_user(db, name or "", password or "", role, scope_node_id=(scope or "").strip() or None,
-                               unit_id=(unit or "").strip() or None)
+                new = add_user(db, name or "", password or "", role, scope_node_id=scope or None,
+                               unit_id=unit or None)
                 audit.record(db, user.username, "user_add", user_id=user.id, role=user.role, target=new.username,
                              detail={"role": role, "scope": new.scope_node_id, "unit": new.unit_id},
                              remote_addr=remote_addr())
