@@ -44,6 +44,20 @@ def normalize_username(username: str) -> str:
     return name
 
 
+def _check_refs(session: Session, scope_node_id: str | None, unit_id: str | None) -> None:
+    if scope_node_id is not None and session.get(GridNode, scope_node_id) is None:
+        raise ValueError(f"scope_node_id {scope_node_id!r} is not a grid node of the registry")
+    if unit_id is not None and session.get(PatrolUnit, unit_id) is None:
+        raise ValueError(f"unit_id {unit_id!r} is not a patrol unit of the registry")
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.execute(select(User).where(User.username == normalize_username(username))).scalar()
+    if user is None:
+        raise ValueError(f"no user {username!r}")
+    return user
+
+
 def add_user(session: Session, username: str, password: str, role: str, scope_node_id: str | None = None,
              unit_id: str | None = None) -> User:
     """Create an account (flushed, not committed: the caller commits); ValueError with a clear reason."""
@@ -53,10 +67,7 @@ def add_user(session: Session, username: str, password: str, role: str, scope_no
     _check_password(password)
     if session.execute(select(User.id).where(User.username == name)).first() is not None:
         raise ValueError(f"username {name!r} already exists")
-    if scope_node_id is not None and session.get(GridNode, scope_node_id) is None:
-        raise ValueError(f"scope_node_id {scope_node_id!r} is not a grid node of the registry")
-    if unit_id is not None and session.get(PatrolUnit, unit_id) is None:
-        raise ValueError(f"unit_id {unit_id!r} is not a patrol unit of the registry")
+    _check_refs(session, scope_node_id, unit_id)
     user = User(username=name, password_hash=_hasher.hash(password), role=role, scope_node_id=scope_node_id,
                 unit_id=unit_id, active=True)
     session.add(user)
@@ -68,9 +79,7 @@ def add_user(session: Session, username: str, password: str, role: str, scope_no
 def set_password(session: Session, username: str, password: str) -> User:
     """Replace a user's password (flushed, not committed); ValueError if the user does not exist."""
     _check_password(password)
-    user = session.execute(select(User).where(User.username == normalize_username(username))).scalar()
-    if user is None:
-        raise ValueError(f"no user {username!r}")
+    user = _user(session, username)
     user.password_hash = _hasher.hash(password)
     session.flush()
     return user
@@ -79,12 +88,22 @@ def set_password(session: Session, username: str, password: str) -> User:
 def set_active(session: Session, username: str, active: bool) -> User:
     """Deactivate (sign-in, sessions and bearer tokens stop working) or reactivate an account (flushed, not
     committed); ValueError if the user does not exist. Accounts are never deleted: the audit trail names them."""
-    user = session.execute(select(User).where(User.username == normalize_username(username))).scalar()
-    if user is None:
-        raise ValueError(f"no user {username!r}")
+    user = _user(session, username)
     user.active = active
     session.flush()
     log.info("user %s %s", user.username, "reactivated" if active else "deactivated")
+    return user
+
+
+def set_scope(session: Session, username: str, scope_node_id: str | None, unit_id: str | None) -> User:
+    """Give an account another scope (None: the whole city) and patrol unit (None: none), flushed, not
+    committed; ValueError naming a node or unit the registry does not hold. Open sessions carry the old scope:
+    they end (``dashboard.auth.sessions`` compares them with the account)."""
+    user = _user(session, username)
+    _check_refs(session, scope_node_id, unit_id)
+    user.scope_node_id, user.unit_id = scope_node_id, unit_id
+    session.flush()
+    log.info("user %s: scope %s, unit %s", user.username, scope_node_id or "whole city", unit_id or "none")
     return user
 
 

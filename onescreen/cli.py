@@ -342,6 +342,19 @@ def users_password(c: Ctx, username: str, password_env: str | None) -> None:
     _change_user(c, lambda s: set_password(s, username, password), f"password of {username} changed")
 
 
+@users.command("scope")
+@click.argument("username")
+@click.option("--scope", help="Grid node the user is limited to (omitted: the whole city).")
+@click.option("--unit", help="Patrol unit of a duty user (omitted: none).")
+@pass_ctx
+def users_scope(c: Ctx, username: str, scope: str | None, unit: str | None) -> None:
+    """Move an account to another scope and patrol unit (its web sessions end within 10 s)."""
+    from onescreen.accounts import set_scope
+
+    _change_user(c, lambda s: set_scope(s, username, scope, unit),
+                 f"user {username}: scope {scope or 'whole city'}, unit {unit or 'none'}")
+
+
 @users.command("token")
 @click.argument("username")
 @click.option("--days", type=float, default=None, help="Days until it expires (default: the API's default).")

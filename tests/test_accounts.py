@@ -99,3 +99,17 @@ def test_set_active_deactivates_and_reactivates(session):
     assert verify_password(session, "ops", "12345678") is not None
     with pytest.raises(ValueError, match="no user"):
         set_active(session, "ghost", False)
+
+
+def test_set_scope_moves_an_account_and_checks_the_registry(session):
+    from onescreen.accounts import set_scope
+
+    add_user(session, "duty1", "12345678", "duty")
+    user = set_scope(session, "DUTY1", "C0", "U-1")
+    assert (user.scope_node_id, user.unit_id) == ("C0", "U-1")
+    assert (set_scope(session, "duty1", None, None).scope_node_id, user.unit_id) == (None, None)
+    for scope, unit, reason in (("C9", None, "scope_node_id 'C9'"), (None, "U-9", "unit_id 'U-9'")):
+        with pytest.raises(ValueError, match=reason):
+            set_scope(session, "duty1", scope, unit)
+    with pytest.raises(ValueError, match="no user"):
+        set_scope(session, "ghost", None, None)

@@ -138,7 +138,8 @@ def test_open_redirects_are_refused(app, role_users):
     assert resp.status_code == 303 and resp.headers["Location"].endswith("/alerts")  # the role's home
 
 
-def manage_account(client, action: str, username: str, password: str | None = None):
+def manage_account(client, action: str, username: str, password: str | None = None, scope: str | None = None,
+                   unit: str | None = None):
     """Press one of /admin's account buttons through the real Dash endpoint, as the browser does."""
     from dashboard.desk.actions import USER_ACTIONS
 
@@ -150,7 +151,9 @@ def manage_account(client, action: str, username: str, password: str | None = No
             "inputs": [{"id": p + "btn-" + a, "property": "n_clicks", "value": int(a == action)}
                        for a in USER_ACTIONS],
             "state": [{"id": p + "manage-user", "property": "value", "value": username},
-                      {"id": p + "manage-pw", "property": "value", "value": password}],
+                      {"id": p + "manage-pw", "property": "value", "value": password},
+                      {"id": p + "manage-scope", "property": "value", "value": scope},
+                      {"id": p + "manage-unit", "property": "value", "value": unit}],
             "changedPropIds": [f"{p}btn-{action}.n_clicks"]}
     return client.post("/_dash-update-component", json=body, headers=ORIGIN)
 
@@ -185,3 +188,45 @@ def test_admin_deactivates_reactivates_and_resets_an_account(app, settings, role
     trail = [(actor, action) for actor, action in audit_actions(settings) if action.startswith("user_")]
     assert trail == [(admin.username, "user_deactivate"), (admin.username, "user_activate"),
                      (admin.username, "user_password")]
+
+
+def test_admin_moves_an_account_to_another_scope(app, settings, role_users, monkeypatch):
+    """A transfer: the account's scope and unit change, audited; its open sessions (which carry the old scope)
+    end at once from /admin, and within the session check's period when changed behind the dashboard's back."""
+    from dashboard.auth import sessions
+    from onescreen.accounts import set_scope
+    from onescreen.db.models import GridNode, PatrolUnit, User
+
+    engine = make_engine(settings.database.url)
+    square = {"type": "Polygon", "coordinates": [[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]]]}
+    with Session(engine) as db:
+        db.add(GridNode(id="C0", level="city", parent_id=None, name="city", geometry=square, lat=0.5, lon=0.5))
+        db.add(GridNode(id="D1", level="district", parent_id="C0", name="d", geometry=square, lat=0.5, lon=0.5))
+        db.add(PatrolUnit(id="U-1", name="unit", post_id=None, members=2))
+        db.commit()
+    admin, duty = role_users["admin"], role_users["duty"]
+    boss = logged_in_client(app, admin.username, admin.password)
+    moved = logged_in_client(app, duty.username, duty.password)
+    assert moved.get("/duty").status_code == 200
+
+    bad = manage_account(boss, "scope", duty.username, scope="nowhere").get_json()["response"]
+    assert bad["desk-admin-manage-msg"]["className"] == "desk-msg error" and "nowhere" in \
+        bad["desk-admin-manage-msg"]["children"]
+    done = manage_account(boss, "scope", duty.username, scope="D1", unit="U-1").get_json()["response"]
+    assert done["desk-admin-manage-msg"]["className"] == "desk-msg ok"
+    assert moved.get("/duty").status_code == 302              # the session with the old scope ended
+    with Session(engine) as db:
+        user = db.execute(select(User).where(User.username == duty.username)).scalar_one()
+        assert (user.scope_node_id, user.unit_id) == ("D1", "U-1")
+        row = db.execute(select(AuditLog).where(AuditLog.action == "user_scope")).scalar_one()
+        assert (row.actor, row.target, row.detail) == (admin.username, duty.username, {"scope": "D1", "unit": "U-1"})
+
+    again = logged_in_client(app, duty.username, duty.password)
+    assert again.get("/duty").status_code == 200
+    with Session(engine) as db:                               # as `onescreen users scope` does, from a shell
+        set_scope(db, duty.username, None, "U-1")
+        db.commit()
+    assert again.get("/duty").status_code == 200              # within the check's period the session holds
+    monkeypatch.setattr(sessions, "_VALID_CACHE", {})         # the period over
+    assert again.get("/duty").status_code == 302
+    engine.dispose()

@@ -60,12 +60,14 @@ def test_users_add_deactivate_activate_and_password(tmp_path):
     assert onescreen("db", "upgrade", env=env).returncode == 0
     steps = [("users", "add", "ops01", "--role", "operator", "--password-env", "NEW_PW"),
              ("users", "deactivate", "ops01"), ("users", "activate", "ops01"),
-             ("users", "password", "ops01", "--password-env", "OTHER_PW")]
+             ("users", "password", "ops01", "--password-env", "OTHER_PW"), ("users", "scope", "ops01")]
     for step in steps:
         done = onescreen(*step, env=env)
         assert done.returncode == 0, (step, done.stderr)
     missing = onescreen("users", "deactivate", "ghost", env=env)
     assert missing.returncode != 0 and "no user 'ghost'" in missing.stderr and "Traceback" not in missing.stderr
+    nowhere = onescreen("users", "scope", "ops01", "--scope", "C-nowhere", env=env)
+    assert nowhere.returncode != 0 and "'C-nowhere' is not a grid node" in nowhere.stderr
 
     from onescreen.accounts import verify_password
     from onescreen.db.session import make_engine, session_factory

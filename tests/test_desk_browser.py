@@ -129,11 +129,11 @@ def raise_lingering(city) -> str:
     return alert_id
 
 
-def search_pick(page, dropdown: str, node_id: str) -> None:
-    """Open a searchable dropdown, search for an id, pick the option labelled "… (id)"."""
+def search_pick(page, dropdown: str, text: str) -> None:
+    """Open a searchable dropdown, search for a text, pick the first option that contains it."""
     page.click(dropdown)
-    page.locator("input.dash-dropdown-search:visible").fill(node_id)
-    page.get_by_role("option", name=f"({node_id})", exact=False).first.click()
+    page.locator("input.dash-dropdown-search:visible").fill(text)
+    page.get_by_role("option", name=text, exact=False).first.click()
 
 
 def wait_status(page, selector: str, status: str, timeout: float = 10_000) -> None:
@@ -384,8 +384,8 @@ def test_the_desks_in_english(browser, city_en):
         page.click("#desk-admin-new-role")
         page.get_by_role("option", name="Operator", exact=True).click()
         community = place.community_id  # the scope and unit pickers search by id (or name)
-        search_pick(page, "#desk-admin-new-scope", community)
-        search_pick(page, "#desk-admin-new-unit", unit)
+        search_pick(page, "#desk-admin-new-scope", f"({community})")
+        search_pick(page, "#desk-admin-new-unit", f"({unit})")
         page.click("#desk-admin-add")
         page.wait_for_selector("#desk-admin-msg.ok:has-text('User en-operator created')", timeout=10_000)
         row = page.wait_for_selector("#desk-admin-users-table tr:has(td:text-is('en-operator'))", timeout=10_000)
@@ -397,6 +397,11 @@ def test_the_desks_in_english(browser, city_en):
                 assert (saved.scope_node_id, saved.unit_id) == (community, unit)
         finally:
             engine.dispose()
+        search_pick(page, "#desk-admin-manage-user", "en-operator")
+        page.wait_for_selector(f"#desk-admin-manage-scope:has-text('({community})')", timeout=10_000)  # prefilled
+        page.click("#desk-admin-btn-scope")
+        page.wait_for_selector("#desk-admin-manage-msg.ok:has-text('Scope and patrol unit of en-operator saved')",
+                               timeout=10_000)
         assert "Camera health" in english(page, "/admin")
         admin.shot("desk-admin-en.png")
     finally:

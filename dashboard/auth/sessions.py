@@ -98,7 +98,7 @@ def current_user() -> SessionUser | None:
     if raw is None:
         return None
     su = SessionUser(**orjson.loads(raw))
-    if time.time() - su.login_at > cfg.session_max_hours * 3600 or not _still_active(su.id):
+    if time.time() - su.login_at > cfg.session_max_hours * 3600 or not _still_valid(su):
         ctx.redis.delete(key)
         return None
     ctx.redis.expire(key, cfg.session_idle_minutes * 60)
@@ -106,26 +106,29 @@ def current_user() -> SessionUser | None:
     return su
 
 
-_ACTIVE_CACHE: dict[tuple[int, int], float] = {}
-_ACTIVE_TTL_S = 10.0
+_VALID_CACHE: dict[tuple, float] = {}  # (app, user id, role, scope, unit) -> valid until
+_VALID_TTL_S = 10.0
 
 
-def _still_active(user_id: int) -> bool:
-    """Is the account still active (checked in SQL at most every 10 s per user and app)."""
+def _still_valid(su: SessionUser) -> bool:
+    """Is the account still active, with the role, scope and unit this session was opened with (checked in SQL
+    at most every 10 s per user and app)? A deactivation or a move to another scope from the CLI ends the
+    session within 10 s; from ``/admin`` at once (``end_sessions_of``)."""
     ctx = app_context()
-    key = (id(ctx), user_id)
+    key = (id(ctx), su.id, su.role, su.scope_node_id, su.unit_id)
     now = time.monotonic()
-    if _ACTIVE_CACHE.get(key, 0) > now:
+    if _VALID_CACHE.get(key, 0) > now:
         return True
     from sqlalchemy.orm import Session
 
     with Session(ctx.engine) as db:
-        user = db.get(User, user_id)
-        ok = user is not None and user.active
+        user = db.get(User, su.id)
+        ok = (user is not None and user.active
+              and (user.role, user.scope_node_id, user.unit_id) == (su.role, su.scope_node_id, su.unit_id))
     if ok:
-        _ACTIVE_CACHE[key] = now + _ACTIVE_TTL_S
+        _VALID_CACHE[key] = now + _VALID_TTL_S
     else:
-        _ACTIVE_CACHE.pop(key, None)
+        _VALID_CACHE.pop(key, None)
     return ok
 
 
@@ -137,7 +140,8 @@ def end_sessions_of(user_id: int) -> int:
         raw = ctx.redis.get(key)
         if raw and orjson.loads(raw).get("id") == user_id:
             gone += ctx.redis.delete(key)
-    _ACTIVE_CACHE.pop((id(ctx), user_id), None)
+    for key in [k for k in _VALID_CACHE if k[:2] == (id(ctx), user_id)]:
+        _VALID_CACHE.pop(key, None)
     return gone
 
 

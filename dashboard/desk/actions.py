@@ -22,7 +22,7 @@ from dashboard.auth.sessions import SessionUser, end_sessions_of
 from dashboard.context import AppContext
 from dashboard.desk import data
 from onescreen import names
-from onescreen.accounts import set_active, set_password
+from onescreen.accounts import set_active, set_password, set_scope
 from onescreen.db.models import AlertSilence, AlertTransition, SpotCheck
 
 log = logging.getLogger(__name__)
@@ -170,15 +170,18 @@ def save_spot_check(ctx: AppContext, user: SessionUser, unit_id: str, checklist:
         return row.id
 
 
-USER_ACTIONS = ("deactivate", "activate", "password")
+USER_ACTIONS = ("deactivate", "activate", "password", "scope")
+_ENDS_SESSIONS = ("deactivate", "password", "scope")
 
 
 def manage_user(ctx: AppContext, admin: SessionUser, username: str | None, action: str,
-                password: str | None = None) -> str:
-    """Deactivate, reactivate or set a new password of an account, audited (``user_<action>``); the username.
+                password: str | None = None, scope: str | None = None, unit: str | None = None) -> str:
+    """Deactivate, reactivate, set a new password of an account, or give it another scope and patrol unit
+    (``scope``/``unit``, None: whole city / no unit), audited (``user_<action>``); the username.
 
-    Deactivating or a new password also ends the account's open sessions at once, as after a lost phone or a
-    leaked password; an admin cannot deactivate themselves (someone must be left to undo it)."""
+    Deactivating, a new password or a new scope also ends the account's open sessions at once, as after a lost
+    phone, a leaked password or a transfer (a session keeps the scope it was opened with); an admin cannot
+    deactivate themselves (someone must be left to undo it)."""
     if admin.role != "admin":
         raise DeskError("desk.error.admin_only")
     if action not in USER_ACTIONS:
@@ -187,17 +190,22 @@ def manage_user(ctx: AppContext, admin: SessionUser, username: str | None, actio
         raise DeskError("desk.error.pick_user")
     if action == "deactivate" and username == admin.username:
         raise DeskError("desk.error.not_yourself")
+    detail = {"scope": scope, "unit": unit} if action == "scope" else None
     with Session(ctx.engine) as db:
         try:
-            user = (set_password(db, username, password or "") if action == "password"
-                    else set_active(db, username, action == "activate"))
+            if action == "password":
+                user = set_password(db, username, password or "")
+            elif action == "scope":
+                user = set_scope(db, username, scope or None, unit or None)
+            else:
+                user = set_active(db, username, action == "activate")
         except ValueError as exc:
             raise DeskError("desk.admin.not_saved", reason=exc) from None
         user_id, name = user.id, user.username
         audit.record(db, admin.username, f"user_{action}", user_id=admin.id, role=admin.role, target=name,
-                     remote_addr=remote_addr())
+                     detail=detail, remote_addr=remote_addr())
         db.commit()
-    if action in ("deactivate", "password"):
+    if action in _ENDS_SESSIONS:
         ended = end_sessions_of(user_id)
         log.info("user %s: %s by %s, %d session(s) ended", name, action, admin.username, ended)
     return name

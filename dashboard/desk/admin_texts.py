@@ -32,9 +32,11 @@ ADMIN_DESK_TEXTS: dict[str, dict[str, str]] = {
         "desk.admin.manage": "账号管理", "desk.admin.pick_user": "选择用户",
         "desk.admin.new_password": "新密码（≥8 位，重置时填写）",
         "desk.admin.btn.deactivate": "停用", "desk.admin.btn.activate": "启用", "desk.admin.btn.password": "重置密码",
+        "desk.admin.btn.scope": "保存范围与单元",
         "desk.admin.done.deactivate": "用户 {name} 已停用，其会话已结束",
         "desk.admin.done.activate": "用户 {name} 已启用",
         "desk.admin.done.password": "用户 {name} 的密码已重置，其会话已结束",
+        "desk.admin.done.scope": "用户 {name} 的管辖范围与巡逻单元已更新，其会话已结束",
     },
     "en": {
         "desk.admin.level.district": "Districts", "desk.admin.level.community": "Communities",
@@ -67,9 +69,10 @@ ADMIN_DESK_TEXTS: dict[str, dict[str, str]] = {
         "desk.admin.manage": "Manage an account", "desk.admin.pick_user": "Choose a user",
         "desk.admin.new_password": "New password (at least 8 characters, for a reset)",
         "desk.admin.btn.deactivate": "Deactivate", "desk.admin.btn.activate": "Reactivate",
-        "desk.admin.btn.password": "Reset password",
+        "desk.admin.btn.password": "Reset password", "desk.admin.btn.scope": "Save scope and unit",
         "desk.admin.done.deactivate": "User {name} deactivated; their sessions ended",
         "desk.admin.done.activate": "User {name} reactivated",
         "desk.admin.done.password": "Password of {name} reset; their sessions ended",
+        "desk.admin.done.scope": "Scope and patrol unit of {name} saved; their sessions ended",
     },
 }

@@ -32,6 +32,7 @@ LEVELS = ("district", "community", "cell", "camera", "unit")  # registry browser
 
 def layout(ctx: AppContext):
     t = ctx.t
+    scopes, units = _scope_options(ctx), _unit_options(ctx)
     users = html.Section(className="desk-panel", children=[
         html.H2(t("desk.admin.users")), html.Div(id=P + "users"),
         html.H3(t("desk.admin.add_user")),
@@ -44,10 +45,10 @@ def layout(ctx: AppContext):
                                                                      options=[{"label": t(f"role.{r}"), "value": r}
                                                                               for r in ROLES])]),
             html.Div([html.Label(t("desk.admin.scope_id")),
-                      dropdown(ctx, id=P + "new-scope", className="desk-select", options=_scope_options(ctx),
+                      dropdown(ctx, id=P + "new-scope", className="desk-select", options=scopes,
                                placeholder=t("desk.admin.whole_city"))], style={"minWidth": "240px"}),
             html.Div([html.Label(t("desk.admin.unit_id")),
-                      dropdown(ctx, id=P + "new-unit", className="desk-select", options=_unit_options(ctx))],
+                      dropdown(ctx, id=P + "new-unit", className="desk-select", options=units)],
                      style={"minWidth": "200px"}),
             html.Button(t("desk.admin.add"), id=P + "add", className="desk-btn", n_clicks=0),
         ]),
@@ -58,6 +59,12 @@ def layout(ctx: AppContext):
                       dropdown(ctx, id=P + "manage-user", className="desk-select")], style={"minWidth": "200px"}),
             html.Div([html.Label(t("desk.admin.new_password")),
                       dcc.Input(id=P + "manage-pw", type="password", className="desk-input", maxLength=1024)]),
+            html.Div([html.Label(t("desk.admin.scope_id")),
+                      dropdown(ctx, id=P + "manage-scope", className="desk-select", options=scopes,
+                               placeholder=t("desk.admin.whole_city"))], style={"minWidth": "240px"}),
+            html.Div([html.Label(t("desk.admin.unit_id")),
+                      dropdown(ctx, id=P + "manage-unit", className="desk-select", options=units)],
+                     style={"minWidth": "200px"}),
             *[html.Button(t(f"desk.admin.btn.{a}"), id=P + "btn-" + a, className="desk-btn secondary", n_clicks=0)
               for a in USER_ACTIONS],
         ]),
@@ -211,15 +218,24 @@ def register_callbacks(app, ctx: AppContext) -> None:
     @app.callback(Output(P + "manage-msg", "children"), Output(P + "manage-msg", "className"),
                   Output(P + "manage-pw", "value"),
                   *[Input(P + "btn-" + a, "n_clicks") for a in USER_ACTIONS],
-                  State(P + "manage-user", "value"), State(P + "manage-pw", "value"), prevent_initial_call=True)
+                  State(P + "manage-user", "value"), State(P + "manage-pw", "value"),
+                  State(P + "manage-scope", "value"), State(P + "manage-unit", "value"), prevent_initial_call=True)
     def manage(*args):
-        username, password = args[-2], args[-1]
+        username, password, scope, unit = args[-4:]
         action = str(callback_context.triggered_id).removeprefix(P + "btn-")
         try:
-            name = manage_user(ctx, current_user(), username, action, password)
+            name = manage_user(ctx, current_user(), username, action, password, scope=scope, unit=unit)
         except DeskError as exc:
             return exc.text(ctx), "desk-msg error", no_update
         return ctx.t(f"desk.admin.done.{action}", name=name), "desk-msg ok", ""
+
+    @app.callback(Output(P + "manage-scope", "value"), Output(P + "manage-unit", "value"),
+                  Input(P + "manage-user", "value"), prevent_initial_call=True)
+    def picked(username):
+        """Show the picked account's scope and unit, to change from."""
+        with Session(ctx.engine) as db:
+            user = db.execute(select(User).where(User.username == username)).scalar() if username else None
+            return (user.scope_node_id, user.unit_id) if user else (None, None)
 
     @app.callback(Output(P + "dead", "children"), Input(P + "tick", "n_intervals"))
     def dead_letters(_tick):
