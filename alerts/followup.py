@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 import redis
 
-from alerts import store
+from alerts import notes, store
 from alerts.notify import announce
 from onescreen import names
 from onescreen.geo import distance_m
@@ -52,7 +52,7 @@ def auto_on_scene(
                 "on_scene",
                 datetime.now(timezone.utc),
                 unit_id=unit,
-                note=f"unit {unit} within {dist:.0f} m (automatic)",
+                note=notes.AUTO_ON_SCENE.format(unit=unit, dist=f"{dist:.0f}"),
             )
             announce(pipe, store.to_contract(alert, settings.city.timezone), publish=True)
 
@@ -73,12 +73,10 @@ def escalate_due(client: redis.Redis, sessions: Any, settings: Settings, now: fl
             at = datetime.now(timezone.utc)
             if alert.escalated_at is None:
                 alert.escalated_at = at
-                store.note_event(session, alert, "escalate", at, "unacknowledged: escalated to supervisor")
+                store.note_event(session, alert, "escalate", at, notes.ESCALATED)
             else:
                 alert.reminders += 1
-                store.note_event(
-                    session, alert, "remind", at, f"reminder {alert.reminders}: still unacknowledged"
-                )
+                store.note_event(session, alert, "remind", at, notes.REMINDER.format(n=alert.reminders))
             session.commit()
             announce(pipe, store.to_contract(alert, settings.city.timezone), publish=True)
         pipe.zadd(names.ALERT_ESCALATIONS, {alert_id: now + settings.alerts.remind_every_s})

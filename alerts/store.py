@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerts import notes
 from alerts.ids import alert_id as make_alert_id
 from alerts.lifecycle import IllegalTransition, check_transition
 from alerts.rules.base import Decision
@@ -108,7 +109,7 @@ def open_alert(
     if snapshot is not None:
         alert.evidence = {**alert.evidence, "snapshot_url": f"/api/alerts/{alert.alert_id}/snapshot.jpg"}
         session.add(AlertSnapshot(alert_pk=alert.id, camera_id=snapshot[0], taken_at=at, jpeg=snapshot[1]))
-    _transition(session, alert, "open", None, at, note=f"{d.rule} raised")
+    _transition(session, alert, "open", None, at, note=notes.RAISED.format(rule=d.rule))
     session.flush()
     return alert
 
@@ -122,7 +123,7 @@ def apply_decision(session: Session, alert: Alert, d: Decision) -> bool:
     alert.updated_at = at
     if d.action == "clear":
         alert.condition = "cleared"
-        _transition(session, alert, "clear", alert.status, at, note="condition no longer holds")
+        _transition(session, alert, "clear", alert.status, at, note=notes.CLEARED)
     else:
         if d.action == "raise":
             alert.condition = "active"  # the condition came back before anyone closed the alert
@@ -134,7 +135,7 @@ def apply_decision(session: Session, alert: Alert, d: Decision) -> bool:
             "level" if level_changed else "update",
             alert.status,
             at,
-            note=f"level {d.level}" if level_changed else None,
+            note=notes.LEVEL.format(level=d.level) if level_changed else None,
         )
     return level_changed
 

@@ -223,9 +223,11 @@ def test_the_whole_loop_through_the_pages(browser, city):
         page.click("#desk-alerts-btn-close")
         page.wait_for_selector(".desk-msg.ok", timeout=10_000)
         trail = page.locator("#desk-alerts-detail .desk-timeline").inner_text()
-        for text in ("确认", "t-operator", "派警", "接单", "t-duty", "到场", "system", "处置反馈", "已协助进门",
-                     "127.0.0.1"):
+        for text in ("确认", "t-operator", "派警", "接单", "t-duty", "到场", "系统", f"单元 {city['unit']} 已在",
+                     "处置反馈", "已协助进门", "127.0.0.1"):
             assert text in trail, text
+        evidence = page.locator("#desk-evidence-door-events").inner_text()  # the four refused attempts
+        assert evidence.count("拒绝") == 4 and "p-7f****" in evidence
         sup.shot("desk-alerts-closed.png")
     finally:
         op.close()

@@ -142,7 +142,12 @@ def status(t: float, online: bool, device: str = "D9", kind: str = "door") -> di
 
 
 def run(rule: str, steps: list, c: RuleContext | None = None) -> list[tuple[str, str, str]]:
-    """Feed events (dicts) and timer ticks (("tick", t)) to one rule; (action, subject key, level) out.
+    """Feed events (dicts) and timer ticks (("tick", t)) to one rule; (action, subject key, level) out."""
+    return [(d.action, d.subject.key, d.level) for d in decisions(rule, steps, c)]
+
+
+def decisions(rule: str, steps: list, c: RuleContext | None = None) -> list:
+    """Feed events (dicts) and timer ticks (("tick", t)) to one rule; its decisions out.
 
     A tick fires every armed timer due by then, as the engine does.
     """
@@ -162,7 +167,7 @@ def run(rule: str, steps: list, c: RuleContext | None = None) -> list[tuple[str,
         else:
             out += r.on_event(state, step, c)
         _apply(state, timers)
-    return [(d.action, d.subject.key, d.level) for d in out]
+    return out
 
 
 def _apply(state: RuleState, timers: dict[str, float]) -> None:
@@ -324,6 +329,17 @@ LG = "camera_zone:C1/gate"
 )
 def test_lingering_video_and_fusion(steps, expected):
     assert run("lingering", steps) == expected
+
+
+def test_lingering_door_carries_the_attempts():
+    c, state = ctx(), RuleState()
+    r = RULES["lingering"]
+    out = [d for t in (0, 10, 30, 20) for d in r.on_event(state, access(t, "x", "out", "denied", door="D2"), c)]
+    (d,) = out
+    assert d.evidence["attempts"] == 4 and d.evidence["door_id"] == "D2"
+    events = d.evidence["events"]
+    assert [e["ts"] for e in events] == sorted(e["ts"] for e in events)  # in time order, a late one slotted in
+    assert {(e["person_id"], e["direction"], e["result"]) for e in events} == {("x", "out", "denied")}
 
 
 def test_lingering_fusion_carries_door_evidence():

@@ -32,14 +32,16 @@ FEED_IDS = "Array.from(document.querySelectorAll('#alert-feed [data-alert-id]'))
 
 
 def add_alert(url: str, alert_id: str, rule: str, level: str, district: str, community: str, cell: str | None,
-              lat: float | None, lon: float | None) -> None:
+              lat: float | None, lon: float | None, subject_id: str | None = None,
+              evidence: dict | None = None) -> None:
     """An open alert row as the engine writes it (the wall reads SQL for the feed and the colours)."""
     engine = make_engine(url)
     try:
         with Session(engine) as s:
             s.add(Alert(alert_id=alert_id, rule=rule, level=level, status="open", subject_kind="device",
-                        subject_id=alert_id, district_id=district, community_id=community, cell_id=cell,
-                        lat=lat, lon=lon, evidence={}, opened_at=datetime.now(timezone.utc)))
+                        subject_id=subject_id or alert_id, district_id=district, community_id=community,
+                        cell_id=cell, lat=lat, lon=lon, evidence=evidence or {},
+                        opened_at=datetime.now(timezone.utc)))
             s.commit()
     finally:
         engine.dispose()
@@ -103,7 +105,8 @@ def test_wall_renders_offline_without_scrollbars(browser, city_wall, width, heig
 @pytest.mark.parametrize("width,height", [(1920, 1080), (3840, 2160)])  # clicks through the 2x scale too
 def test_wall_is_live_and_drills_down(browser, city_wall, settings, redis_client, width, height):
     url = settings.database.url
-    add_alert(url, "A-20261122-000001", "gathering", "orange", "D1", "D1-01", "D1-01-A", 26.70, 118.12)
+    add_alert(url, "A-20261122-000001", "gathering", "orange", "D1", "D1-01", "D1-01-A", 26.70, 118.12,
+              subject_id="D-1/p-7f3a9c", evidence={"persons": 14, "peak": 16, "source": "video"})
     add_alert(url, "A-20261122-000002", "off_post", "yellow", "D2", "D2-02", None, 26.60, 118.25)
     wall = WallPage(browser, city_wall.url, width, height, city_wall.creds)
     try:
@@ -144,7 +147,9 @@ def test_wall_is_live_and_drills_down(browser, city_wall, settings, redis_client
         # a feed item opens the alert's detail with its history
         page.locator("#alert-feed [data-alert-id='A-20261122-000001']").click()
         page.wait_for_selector("#wall-alert-detail:not(.hidden) [data-alert-id='A-20261122-000001']", timeout=4_000)
-        assert "疑似聚集" in page.locator("#wall-alert-detail").inner_text()
+        detail = page.locator("#wall-alert-detail").inner_text()
+        assert "疑似聚集" in detail and "峰值人数" in detail  # the evidence, in Chinese
+        assert "p-7f****" in detail and "p-7f3a9c" not in detail  # person ids masked on the wall too
         page.locator("#wall-alert-detail-close").click()
         page.wait_for_selector("#wall-alert-detail.hidden", state="attached", timeout=4_000)
         wall.assert_clean()

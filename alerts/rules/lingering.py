@@ -6,8 +6,7 @@ Two signals, one rule:
   a granted ``in`` at that door during the dwell means the person went in, so only a zone with no such entry
   raises, and the alert carries both the track and the door's recent events (fusion).
 - door: one ``person_id`` makes ≥ ``door_attempts`` events at one door within ``door_window_s`` with no
-  granted
-  ``in``; subject ``door_person``. A granted ``in`` ends it.
+  granted ``in``; subject ``door_person``; the attempts themselves are the evidence. A granted ``in`` ends it.
 For fusion the rule keeps, per door watched by a camera, the last granted ``in`` and the last few events.
 """
 
@@ -20,6 +19,7 @@ from onescreen import names
 
 NAME = "lingering"
 DOOR_RECENT = 10  # door events kept per watched door as fusion evidence
+DOOR_EVIDENCE = 20  # a person's latest attempts at a door kept as the alert's evidence
 
 
 def _granted_in(event: dict[str, Any]) -> bool:
@@ -60,6 +60,9 @@ class Lingering:
         attempts = sorted(s["attempts"] + [ts])  # a late event slots in where it belongs
         newest = attempts[-1]
         s["attempts"] = [t for t in attempts if t > newest - cfg.door_window_s]
+        seen = sorted(s.get("events", []) + [[ts, event.get("direction"), event.get("result"), event.get("method")]],
+                      key=lambda e: e[0])
+        s["events"] = [e for e in seen if e[0] > newest - cfg.door_window_s][-DOOR_EVIDENCE:]
         out = []
         if len(s["attempts"]) >= cfg.door_attempts:
             action = "update" if s.get("active") else "raise"
@@ -79,6 +82,10 @@ class Lingering:
             "attempts": len(s["attempts"]),
             "since": ctx.iso(s["attempts"][0]) if s["attempts"] else None,
             "cameras": list(ctx.registry.cameras_watching_door(door)),
+            "events": [
+                {"ts": ctx.iso(t), "door_id": door, "person_id": person, "direction": d, "result": r, "method": m}
+                for t, d, r, m in s.get("events", [])
+            ],
         }
         return Decision(action, NAME, subject, cfg.level, s["loc"], evidence, now)  # type: ignore[arg-type]
 

@@ -18,6 +18,10 @@ from alerts import store
 from dashboard import ids
 from dashboard.components.panels import place_name
 from dashboard.context import AppContext
+from dashboard.desk.data import mask_text
+from dashboard.desk.evidence import SHORT
+from dashboard.desk.evidence import facts as evidence_facts
+from dashboard.desk.widgets import actor_name, note_text
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +53,9 @@ def detail_body(ctx: AppContext, alert_id: str) -> Any:
         return html.Div(t("wall.data_down"), className="detail-missing")
     loc = doc["location"]
     place = place_name(ctx, {"community": loc["community_id"], "cell": loc["cell_id"], "district": loc["district_id"]})
-    facts = [(t("detail.place"), place), (t("detail.subject"), doc["subject"]["id"]),
-             (t("detail.opened"), (doc["opened_at"] or "")[:19].replace("T", " "))]
+    facts = [(t("detail.place"), place), (t("detail.subject"), mask_text(doc["subject"]["id"])),
+             (t("detail.opened"), (doc["opened_at"] or "")[:19].replace("T", " ")),
+             *evidence_facts(ctx, doc["evidence"] or {}, SHORT)]
     evidence = (html.Img(src="data:image/jpeg;base64," + base64.b64encode(jpeg).decode(), className="detail-img")
                 if jpeg else html.Div(t("detail.no_evidence"), className="detail-noimg"))
     return html.Div(className=f"detail level-{doc['level']}", **{"data-alert-id": alert_id}, children=[
@@ -64,6 +69,6 @@ def detail_body(ctx: AppContext, alert_id: str) -> Any:
         html.Div(t("detail.evidence"), className="detail-section"), evidence,
         html.Div(t("detail.history"), className="detail-section"),
         html.Ol([html.Li(f"{h['at'][11:19]}  {t('status.' + h['to']) if h['to'] else h['action']}  "
-                         f"{h['actor']}{'  ' + h['note'] if h.get('note') else ''}") for h in history],
-                className="detail-history"),
+                         f"{actor_name(ctx, h)}{'  ' + note_text(ctx, h) if h.get('note') else ''}")
+                 for h in history], className="detail-history"),
     ])

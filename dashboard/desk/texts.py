@@ -49,6 +49,11 @@ DESK_TEXTS: dict[str, dict[str, str]] = {
         "desk.received": "已接单", "desk.done": "{alert}：{status}",
         # durations and periods
         "desk.secs": "{s}秒", "desk.min_secs": "{m}分{s:02d}秒", "desk.ago": "{age}前",
+        "desk.hours_mins": "{h}小时{m:02d}分", "desk.days_hours": "{d}天{h}小时",
+        # the alert engine's own notes in an alert's history (alerts.notes)
+        "desk.system": "系统", "desk.note.raised": "{rule}告警产生", "desk.note.cleared": "告警条件已消失",
+        "desk.note.level": "级别变为{level}", "desk.note.auto_on_scene": "单元 {unit} 已在 {dist} 米内（自动）",
+        "desk.note.escalated": "超时未确认，已升级至值班领导", "desk.note.reminder": "第 {n} 次催办：仍未确认",
         "desk.period.1h": "1 小时", "desk.period.24h": "24 小时", "desk.period.1d": "1 天",
         "desk.period.7d": "7 天", "desk.period.30d": "30 天",
         # refused actions (dashboard.desk.actions.DeskError)
@@ -106,6 +111,11 @@ DESK_TEXTS: dict[str, dict[str, str]] = {
         "desk.btn.resolve": "Resolve", "desk.btn.close": "Close", "desk.btn.receipt": "Confirm receipt",
         "desk.received": "Received", "desk.done": "{alert}: {status}",
         "desk.secs": "{s} s", "desk.min_secs": "{m} min {s:02d} s", "desk.ago": "{age} ago",
+        "desk.hours_mins": "{h} h {m:02d} min", "desk.days_hours": "{d} d {h} h",
+        "desk.system": "system", "desk.note.raised": "{rule} raised", "desk.note.cleared": "Condition no longer holds",
+        "desk.note.level": "Level now {level}", "desk.note.auto_on_scene": "Unit {unit} within {dist} m (automatic)",
+        "desk.note.escalated": "Unacknowledged: escalated to the supervisor",
+        "desk.note.reminder": "Reminder {n}: still unacknowledged",
         "desk.period.1h": "1 hour", "desk.period.24h": "24 hours", "desk.period.1d": "1 day",
         "desk.period.7d": "7 days", "desk.period.30d": "30 days",
         "desk.error.feedback_required": "Enter the feedback: it is required to resolve an alert",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from dash import dcc, html
 
+from alerts import notes
+from alerts.store import SYSTEM
 from dashboard.context import AppContext
 from dashboard.desk.actions import RECEIPT_NOTE
 
@@ -59,6 +62,10 @@ def fmt_secs(ctx: AppContext, secs: float | None) -> str:
     if secs is None:
         return "—"
     secs = int(round(secs))
+    if secs >= 86400:
+        return ctx.t("desk.days_hours", d=secs // 86400, h=secs % 86400 // 3600)
+    if secs >= 3600:
+        return ctx.t("desk.hours_mins", h=secs // 3600, m=secs % 3600 // 60)
     return ctx.t("desk.min_secs", m=secs // 60, s=secs % 60) if secs >= 60 else ctx.t("desk.secs", s=secs)
 
 
@@ -72,21 +79,52 @@ def timeline(ctx: AppContext, history: Iterable[dict[str, Any]]) -> html.Ul:
     """The audit trail of an alert: when, who, from where, what, note."""
     items = []
     for h in history:
-        who = h.get("actor") or "system"
+        who = actor_name(ctx, h)
         where = f" · {h['remote_addr']}" if h.get("remote_addr") else ""
         unit = f" → {h['unit_id']}" if h.get("unit_id") and h.get("action") in ("dispatch", "receipt") else ""
         items.append(html.Li(className=f"tl-{h.get('action')}", children=[
             html.Span(fmt_time(ctx, h.get("at"), True) + " ", className="desk-muted"),
             html.Span(name_of(ctx, "desk.action", h.get("action")) + unit + " "),
             html.Span(who + where, className="who"),
-            html.Div(_note(ctx, h), className="desk-muted") if h.get("note") else None,
+            html.Div(note_text(ctx, h), className="desk-muted") if h.get("note") else None,
         ]))
     return html.Ul(items, className="desk-timeline")
 
 
-def _note(ctx: AppContext, h: dict[str, Any]) -> str:
-    """The note as stored, except a receipt's default note, which is shown in the screen's language."""
-    return ctx.t("desk.received") if h.get("action") == "receipt" and h["note"] == RECEIPT_NOTE else h["note"]
+def _pattern(template: str) -> re.Pattern[str]:
+    """``"unit {unit} within {dist} m"`` -> a regex with a named group per field."""
+    parts = re.split(r"\{(\w+)\}", template)
+    return re.compile("".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts)) + "$")
+
+
+# the engine's notes (alerts.notes) -> text key desk.note.<name>; rule and level fields are shown by name
+SYSTEM_NOTES = tuple((_pattern(getattr(notes, name)), f"desk.note.{name.lower()}")
+                     for name in ("RAISED", "CLEARED", "LEVEL", "AUTO_ON_SCENE", "ESCALATED", "REMINDER"))
+
+
+def actor_name(ctx: AppContext, h: dict[str, Any]) -> str:
+    """Who made a history entry: a username, or the system in the screen's language."""
+    actor = h.get("actor") or SYSTEM
+    return ctx.t("desk.system") if actor == SYSTEM else actor
+
+
+def note_text(ctx: AppContext, h: dict[str, Any]) -> str:
+    """The note as stored, except a receipt's default note and the engine's own notes, which are shown in the
+    screen's language (the stored text stays as written: it is the audit trail)."""
+    note = h["note"]
+    if h.get("action") == "receipt" and note == RECEIPT_NOTE:
+        return ctx.t("desk.received")
+    if h.get("actor") not in (None, SYSTEM):
+        return note  # a person's words
+    for pattern, key in SYSTEM_NOTES:
+        if m := pattern.match(note):
+            fields = m.groupdict()
+            if "rule" in fields:
+                fields["rule"] = name_of(ctx, "rule", fields["rule"])
+            if "level" in fields:
+                fields["level"] = name_of(ctx, "level", fields["level"])
+            return ctx.t(key, **fields)
+    return note
 
 
 def point_map(points: list[tuple[float, float, str, str]], height: int = 160) -> html.Div:

@@ -18,7 +18,7 @@ from alerts.lifecycle import STATUSES
 from alerts.rules import RULES
 from dashboard.auth.sessions import current_user
 from dashboard.context import AppContext
-from dashboard.desk import actions, data
+from dashboard.desk import actions, data, evidence
 from dashboard.desk.layout import desk_page
 from dashboard.desk.widgets import (
     dropdown,
@@ -41,7 +41,6 @@ P = "desk-alerts-"
 ACTIONS = ("ack", "dispatch", "on_scene", "resolve", "close")  # a button each (text key desk.btn.<action>)
 HOURS = (("1h", 1), ("24h", 24), ("7d", 168), ("30d", 720))  # text key desk.period.<name>, hours
 LEVELS = ("red", "orange", "yellow")  # green means handled: no filter for it
-EVIDENCE_FACTS = ("persons", "max_persons", "dwell_s", "distance_m", "distinct", "since")  # desk.alerts.ev.<key>
 INDENT = "\u3000"  # an ideographic space sets a community under its district in the area list (any language)
 
 
@@ -167,34 +166,17 @@ def _table(ctx: AppContext, alerts: list[Alert], selected: str | None) -> html.T
 
 
 def _evidence(ctx: AppContext, a: Alert, has_snapshot: bool) -> list[Any]:
+    """The frame kept when the alert fired, the evidence (``dashboard.desk.evidence``), the escalation."""
     t = ctx.t
-    ev = a.evidence or {}
     out: list[Any] = []
     if has_snapshot:
         out.append(html.Img(src=f"/api/alerts/{a.alert_id}/snapshot.jpg", className="desk-evidence-img",
                             alt=t("desk.alerts.frame_alt")))
-    facts = []
-    for key in EVIDENCE_FACTS:
-        if key in ev and not isinstance(ev[key], (dict, list)):
-            facts += [html.Dt(t(f"desk.alerts.ev.{key}")), html.Dd(str(ev[key]))]
-    if ev.get("escalated") or a.escalated_at:
-        facts += [html.Dt(t("desk.alerts.escalation")),
-                  html.Dd(t("desk.alerts.escalated_to", time=fmt_time(ctx, a.escalated_at)))]
-    if facts:
-        out.append(html.Dl(facts, className="desk-kv"))
-    events = ev.get("door_events") or ev.get("events") or []
-    if isinstance(events, list) and events:
-        rows = [html.Tr([html.Th(t(k)) for k in ("desk.col.time", "desk.alerts.door", "desk.alerts.person",
-                                                  "desk.alerts.direction", "desk.alerts.result")])]
-        for e in events[-10:]:
-            if isinstance(e, dict):
-                ts = e.get("ts")
-                when = (fmt_time(ctx, datetime.fromtimestamp(ts / 1000, UTC)) if isinstance(ts, (int, float))
-                        else str(ts or "—"))
-                rows.append(html.Tr([html.Td(when), html.Td(e.get("door_id", "—")),
-                                     html.Td(data.mask_person(e.get("person_id"))), html.Td(e.get("direction", "")),
-                                     html.Td(e.get("result", ""))]))
-        out += [html.H3(t("desk.alerts.door_events")), html.Table(rows, className="desk-table")]
+    out += evidence.render(ctx, a.evidence or {})
+    if a.escalated_at:
+        out.append(html.Dl([html.Dt(t("desk.alerts.escalation")),
+                            html.Dd(t("desk.alerts.escalated_to", time=fmt_time(ctx, a.escalated_at)))],
+                           className="desk-kv"))
     return out
 
 

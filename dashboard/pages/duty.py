@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from alerts import store
 from dashboard.auth.sessions import current_user
 from dashboard.context import AppContext
-from dashboard.desk import actions, data
+from dashboard.desk import actions, data, evidence
 from dashboard.desk.layout import desk_page
 from dashboard.desk.widgets import fmt_time, level_badge, name_of, status_badge, status_name, timeline
 from dashboard.pages.base import Page, register
@@ -65,6 +65,7 @@ def _card(ctx: AppContext, a: Alert, history: list[dict[str, Any]]) -> html.Div:
                                                                     "data-status": a.status}, children=[
         html.H2([level_badge(ctx, a.level), " ", name_of(ctx, "rule", a.rule), " ", status_badge(ctx, a.status)]),
         html.Div(f"{a.alert_id} · {place}", className="desk-muted"),
+        html.Div(evidence.summary(ctx, a.evidence or {}), className="duty-evidence"),
         html.Div(t("desk.duty.dispatched_at", time=fmt_time(ctx, a.dispatched_at, True)) + (
             " · " + t("desk.duty.on_scene_at", time=fmt_time(ctx, a.on_scene_at)) if a.on_scene_at else ""),
                  className="desk-muted"),
