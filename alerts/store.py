@@ -115,11 +115,15 @@ def open_alert(
 
 
 def apply_decision(session: Session, alert: Alert, d: Decision) -> bool:
-    """New evidence / level / cleared condition on an existing alert; True when its level changed."""
+    """New evidence / level / cleared condition on an existing alert; True when its level changed.
+
+    A clear keeps the evidence that raised and updated the alert (what the operator judges it by: the peak,
+    since when, the door events); the history records when the condition ended."""
     at = _dt(d.at)
     level_changed = d.level != alert.level and d.action != "clear"
-    keep = {k: v for k, v in (alert.evidence or {}).items() if k == "snapshot_url"}
-    alert.evidence = {**d.evidence, **keep}
+    if d.action != "clear":
+        keep = {k: v for k, v in (alert.evidence or {}).items() if k == "snapshot_url"}
+        alert.evidence = {**d.evidence, **keep}
     alert.updated_at = at
     if d.action == "clear":
         alert.condition = "cleared"
