@@ -6,9 +6,10 @@ failed batch the engine therefore re-reads its pending entries and runs them thr
 set, then each failing half, down to single entries; every good entry is processed once, in time order, in
 batches as large as the failures allow. An entry that fails alone ``alerts.max_attempts`` times is moved to
 its partition's dead-letter stream with the reason, and acknowledged, so the partition moves on
-(``DeadLetters``). An outage (``is_outage``: Redis or the database unreachable) is never the entry's fault:
-it is not counted and keeps the engine's ordinary retry, so a database that is down for a while
-dead-letters nothing.
+(``DeadLetters``). A rule's timer that raises is dead-lettered at once with its subject's state, which is
+dropped (``DeadLetters.timer``): a timer has no entry to acknowledge and would fire again at every step.
+An outage (``is_outage``: Redis or the database unreachable) is never the entry's fault: it is not counted
+and keeps the engine's ordinary retry, so a database that is down for a while dead-letters nothing.
 """
 
 from __future__ import annotations
@@ -160,3 +161,16 @@ class DeadLetters:
         log.error("dead-lettered entry %s of %s (event %s) after %d attempts: %s: %s at %s; kept in %s",
                   rec["id"], stream, event_id, attempts, rec["error"], rec["message"], rec["where"],
                   names.dead_letters(p))
+
+    def timer(self, partition: int, rule: str, key: str, subject_state: Any, exc: BaseException) -> None:
+        """A rule's timer raised. It would raise again at every step and fail every batch of its partition with
+        it, so it is not retried: the subject's state goes to the dead letters (id ``rule|key``, stream the
+        partition's timers) and the engine drops it; the partition moves on."""
+        rec = record(names.rule_timers(partition), f"{rule}|{key}", {"d": orjson.dumps(subject_state)}, exc, 1,
+                     time.time(), self.instance)
+        self.client.xadd(names.dead_letters(partition), rec, maxlen=MAXLEN, approximate=True)
+        self.client.hincrby(names.ALERT_DEAD_LETTER_COUNTS, rec["error"], 1)
+        self.moved += 1
+        log.error("dead-lettered a %s timer of rule %s (partition %d): %s: %s at %s; its state dropped, kept in %s",
+                  key.partition(":")[0], rule, partition, rec["error"], rec["message"], rec["where"],
+                  names.dead_letters(partition))  # the key itself can hold a person id: not in the log

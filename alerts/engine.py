@@ -355,7 +355,13 @@ class AlertEngineWorker(Worker):
                     continue
                 state = self.owned[p][rule_name]
                 state.disarm(key)  # on_timer re-arms if it still has something to wait for
-                out += rule.on_timer(state, key, now, self.ctx)
+                try:
+                    out += rule.on_timer(state, key, now, self.ctx)
+                except Exception as exc:  # a rule's bug: contained to its subject
+                    if deadletter.is_outage(exc):
+                        raise
+                    self.dead.timer(p, rule_name, key, state.get(key), exc)
+                    state.drop(key)
                 self.counts["timers"] += 1
         return out
 

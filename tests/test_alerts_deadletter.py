@@ -167,6 +167,57 @@ def test_undecodable_and_malformed_entries_are_dead_lettered(make_settings, smal
     assert transitions(s.database.url) == ["open"]
 
 
+class TimeBomb:
+    """Test-only rule: arms a timer for each person's first event; the poison person's timer raises."""
+
+    name = "test_time_bomb"
+    families = (names.ACCESS,)
+
+    def on_event(self, state, event, ctx):
+        key = f"person:{event['person_id']}"
+        if state.get(key) is None:
+            state.put(key, {"seen": event["ts"]})
+            state.arm(key, event["ts"] / 1000)  # due at once
+        return []
+
+    def on_timer(self, state, key, now, ctx):
+        if key == f"person:{POISON}":
+            raise ZeroDivisionError("timer of a rule with a bug")
+        state.drop(key)
+        return []
+
+
+def test_a_timer_that_raises_is_dead_lettered_once_and_the_partition_moves_on(
+    make_settings, small_city, redis_client, caplog
+):
+    s = make_settings(max_attempts=3)
+    reg, door = small_city.registry, small_city.door
+    p = partition_of_door(reg, door, s)
+    rule = rules.register(TimeBomb())
+    try:
+        put(redis_client, s, access_doc(reg, door, POISON, now_ms(-10)))
+        worker = AlertEngineWorker(s, "dl-timer")
+        with caplog.at_level(logging.INFO), ThreadWorker(worker):
+            assert wait_for(lambda: redis_client.xlen(names.dead_letters(p)) == 1, 20)
+            for i in range(4):  # the partition keeps flowing: a lingering alert, and the others' timers
+                put(redis_client, s, access_doc(reg, door, "p-after", now_ms(-5 + i)))
+            assert wait_for(lambda: alerts_in(s.database.url, "lingering") and pending(redis_client, s) == 0, 10)
+            def bombs():
+                return [m for m in redis_client.zrange(names.rule_timers(p), 0, -1) if m.startswith(b"test_time_bomb|")]
+            assert wait_for(lambda: bombs() == [], 10)  # p-after's timer fired too, the poison's is gone
+            health = worker.health()
+    finally:
+        rules.unregister(rule.name)
+    assert redis_client.xlen(names.dead_letters(p)) == 1  # not again at every step
+    (rec,) = dead_letters(redis_client, p).values()
+    assert rec["stream"] == names.rule_timers(p) and rec["id"] == f"test_time_bomb|person:{POISON}"
+    assert rec["error"] == "ZeroDivisionError" and rec["where"].endswith(" on_timer")
+    assert orjson.loads(rec["d"])["seen"] > 0  # the subject's state as it was
+    assert health["dead_lettered"] == 1 and health.get("errors", 0) == 0
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith("alerts")]
+    assert len(errors) == 1 and "test_time_bomb" in errors[0] and POISON not in errors[0]
+
+
 @pytest.fixture
 def pg_city(postgres_cluster, small_city):
     """The small city in a database of its own on the session's PostgreSQL."""
