@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -140,7 +140,7 @@ class AlertEngineWorker(Worker):
             self._healthy = True
         except (redis.RedisError, OSError) as exc:
             self._recover(f"Redis: {exc}")
-        except Exception as exc:  # noqa: BLE001 - a bad batch must not kill the engine; it is retried
+        except Exception as exc:
             if deadletter.is_outage(exc):  # the database: retried as it is, nothing is the entries' fault
                 self._recover("database: {}: {}".format(*deadletter.describe(exc)[:2]))
                 return
@@ -180,7 +180,7 @@ class AlertEngineWorker(Worker):
         if now >= self._next["silences"]:
             self._next["silences"] = now + 2
             with self.sessions() as session:
-                cutoff = datetime.now(timezone.utc)
+                cutoff = datetime.now(UTC)
                 self.silences = list(
                     session.execute(select(AlertSilence).where(AlertSilence.until > cutoff)).scalars()
                 )

@@ -10,7 +10,7 @@ handles an entry, so any number of engines can run this.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -50,7 +50,7 @@ def auto_on_scene(
                 session,
                 alert,
                 "on_scene",
-                datetime.now(timezone.utc),
+                datetime.now(UTC),
                 unit_id=unit,
                 note=notes.AUTO_ON_SCENE.format(unit=unit, dist=f"{dist:.0f}"),
             )
@@ -70,7 +70,7 @@ def escalate_due(client: redis.Redis, sessions: Any, settings: Settings, now: fl
             alert = store.get(session, alert_id)
             if alert is None or alert.status != "open":
                 continue
-            at = datetime.now(timezone.utc)
+            at = datetime.now(UTC)
             if alert.escalated_at is None:
                 alert.escalated_at = at
                 store.note_event(session, alert, "escalate", at, notes.ESCALATED)

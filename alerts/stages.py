@@ -9,9 +9,10 @@ Redis/MQTT side effects, so nothing is announced that is not committed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Protocol
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -73,7 +74,7 @@ def dedup(items: list[Item], batch: Batch) -> list[Item]:
 
 def suppress(items: list[Item], batch: Batch) -> list[Item]:
     """Drop video-derived alerts of an offline camera; mark silenced ones (kept, not notified)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     out = []
     for it in items:
         d = it.decision
@@ -81,7 +82,7 @@ def suppress(items: list[Item], batch: Batch) -> list[Item]:
             batch.count("suppressed_offline")
             continue
         for s in batch.silences:
-            until = s.until if s.until.tzinfo else s.until.replace(tzinfo=timezone.utc)
+            until = s.until if s.until.tzinfo else s.until.replace(tzinfo=UTC)
             if (
                 until > now
                 and (s.rule in (None, d.rule))
@@ -125,7 +126,7 @@ def notify(items: list[Item], batch: Batch) -> list[Item]:
         assert alert is not None
         doc = store.to_contract(alert, batch.tz)
         escalate_at = (
-            alert.opened_at.replace(tzinfo=timezone.utc).timestamp() + batch.escalate_after_s
+            alert.opened_at.replace(tzinfo=UTC).timestamp() + batch.escalate_after_s
             if alert.opened_at.tzinfo is None
             else alert.opened_at.timestamp() + batch.escalate_after_s
         )

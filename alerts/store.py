@@ -7,7 +7,7 @@ commits, so the engine can put a whole batch of decisions (and the event archive
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -28,12 +28,12 @@ def active_key(rule: str, kind: str, ident: str) -> str:
 
 
 def _dt(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, tz=timezone.utc)
+    return datetime.fromtimestamp(ts, tz=UTC)
 
 
 def _aware(dt: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; they were written as UTC."""
-    return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
+    return dt.replace(tzinfo=UTC) if dt is not None and dt.tzinfo is None else dt
 
 
 def find_active(session: Session, rule: str, kind: str, ident: str) -> Alert | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,7 +30,7 @@ def create_token(session: Session, username: str, days: float | None = 365, labe
     if user is None:
         raise ValueError(f"no active user {username!r}")
     token = secrets.token_urlsafe(32)
-    expires = datetime.now(timezone.utc) + timedelta(days=days) if days else None
+    expires = datetime.now(UTC) + timedelta(days=days) if days else None
     session.add(ApiToken(token_hash=_hash(token), user_id=user.id, expires_at=expires, label=label))
     session.flush()
     return token
@@ -48,8 +48,8 @@ def authenticate(session: Session, header: str | None) -> User | None:
         return None
     expires = row.expires_at
     if expires is not None:
-        expires = expires if expires.tzinfo else expires.replace(tzinfo=timezone.utc)
-        if expires <= datetime.now(timezone.utc):
+        expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
+        if expires <= datetime.now(UTC):
             return None
     user = session.get(User, row.user_id)
     return user if user is not None and user.active else None

@@ -34,16 +34,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import orjson  # noqa: E402
-import redis  # noqa: E402
+import orjson
+import redis
 
-from onescreen import names  # noqa: E402
-from onescreen.db.session import make_engine, upgrade  # noqa: E402
-from onescreen.registry.bundle import write_bundle  # noqa: E402
-from onescreen.registry.cache import RegistryCache  # noqa: E402
-from onescreen.registry.importer import import_bundle  # noqa: E402
-from onescreen.services import MosquittoServer, RedisServer  # noqa: E402
-from sim.citygen import generate_city  # noqa: E402
+from onescreen import names
+from onescreen.db.session import make_engine, upgrade
+from onescreen.registry.bundle import write_bundle
+from onescreen.registry.cache import RegistryCache
+from onescreen.registry.importer import import_bundle
+from onescreen.services import MosquittoServer, RedisServer
+from sim.citygen import generate_city
 
 PARTITIONS = 8
 CITY = dict(

@@ -37,15 +37,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import yaml  # noqa: E402
+import yaml
 
-from onescreen import names  # noqa: E402
-from onescreen.db.session import make_engine, upgrade  # noqa: E402
-from onescreen.registry.bundle import write_bundle  # noqa: E402
-from onescreen.registry.importer import import_bundle  # noqa: E402
-from onescreen.services import MosquittoServer, RedisServer, free_port  # noqa: E402
-from onescreen.settings import load_settings  # noqa: E402
-from sim.citygen import generate_city  # noqa: E402
+from onescreen import names
+from onescreen.db.session import make_engine, upgrade
+from onescreen.registry.bundle import write_bundle
+from onescreen.registry.importer import import_bundle
+from onescreen.services import MosquittoServer, RedisServer, free_port
+from onescreen.settings import load_settings
+from sim.citygen import generate_city
 
 CACHE = ROOT / "var" / "bench"
 VTEST = ROOT.parent / "shared" / "data" / "vtest.avi"
@@ -153,6 +153,7 @@ def seed(pub, prefix: str, bundle, tz: str, events: int, heartbeats: int) -> Non
 
 def measure(preset: str, trials: int, redis_srv, broker, workdir: Path, screenshot: Path | None,
             soak_s: float = 0.0) -> dict:
+    import redis
     from playwright.sync_api import sync_playwright
 
     from alerts.engine import AlertEngineWorker
@@ -161,8 +162,6 @@ def measure(preset: str, trials: int, redis_srv, broker, workdir: Path, screensh
     from tests.dashboard_helpers import RunningWorker
     from tests.mqtt_helpers import Publisher, ThreadWorker, wait_for
     from tests.wall_browser_helpers import launch
-
-    import redis
 
     redis.Redis.from_url(redis_srv.url).flushall()
     t0 = time.monotonic()

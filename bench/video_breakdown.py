@@ -41,17 +41,17 @@ import cv2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from video import ZONES, floor  # noqa: E402
+from video import ZONES, floor
 
-from ingest.video import pipeline as pipeline_module  # noqa: E402
-from ingest.video.capture import configure_ffmpeg  # noqa: E402
-from ingest.video.detectors import make_detector  # noqa: E402
-from ingest.video.pipeline import CameraPipeline  # noqa: E402
-from ingest.video.publish import Publisher  # noqa: E402
-from onescreen.redisconn import connect  # noqa: E402
-from onescreen.registry.cache import CameraInfo  # noqa: E402
-from onescreen.services import RedisServer, RtspServer, find_binary  # noqa: E402
-from onescreen.settings import load_settings  # noqa: E402
+from ingest.video import pipeline as pipeline_module
+from ingest.video.capture import configure_ffmpeg
+from ingest.video.detectors import make_detector
+from ingest.video.pipeline import CameraPipeline
+from ingest.video.publish import Publisher
+from onescreen.redisconn import connect
+from onescreen.registry.cache import CameraInfo
+from onescreen.services import RedisServer, RtspServer, find_binary
+from onescreen.settings import load_settings
 
 
 class Stages:

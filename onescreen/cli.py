@@ -173,9 +173,8 @@ def sim_generate(c: Ctx, out: str, preset: str, seed: int | None) -> None:
 def sim_scenario(c: Ctx, name: str, target: str | None, duration: float | None) -> None:
     """Inject a named scenario into the running simulated city (see `--help` of sim for the list)."""
     s = c.start("sim-scenario")
-    from sim.scenarios import SCENARIOS, ScenarioError, run_scenario
-
     from onescreen.preflight import require
+    from sim.scenarios import SCENARIOS, ScenarioError, run_scenario
 
     if name not in SCENARIOS:
         raise click.ClickException(f"unknown scenario {name!r}; one of: {', '.join(sorted(SCENARIOS))}")

@@ -169,7 +169,7 @@ def _wait_http(url: str, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own localhost URL
+            with urllib.request.urlopen(url, timeout=2):
                 return True
         except urllib.error.HTTPError:
             return True

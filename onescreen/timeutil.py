@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,7 @@ def parse_ts(value: object) -> datetime:
     if isinstance(value, int):
         if not -62_135_596_800_000 < value < 253_402_300_799_000:
             raise BadTime("epoch milliseconds out of range")
-        return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
     if isinstance(value, str):
         try:
             dt = datetime.fromisoformat(value)
@@ -26,7 +26,7 @@ def parse_ts(value: object) -> datetime:
             raise BadTime("not ISO 8601") from None
         if dt.tzinfo is None:
             raise BadTime("ISO 8601 timestamp without offset")
-        return dt.astimezone(timezone.utc)
+        return dt.astimezone(UTC)
     raise BadTime(f"{type(value).__name__} is not a timestamp")
 
 
@@ -45,7 +45,7 @@ def iso(dt: datetime, tz: str = "Asia/Shanghai") -> str:
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def local_time(ts: float, tz: str) -> datetime:

@@ -22,7 +22,15 @@ import numpy as np
 from shapely.geometry import Polygon
 
 from onescreen.registry.records import (
-    Bundle, CameraRec, DoorRec, NodeRec, PostRec, SensorRec, UnitRec, WatchRec, ZoneRec,
+    Bundle,
+    CameraRec,
+    DoorRec,
+    NodeRec,
+    PostRec,
+    SensorRec,
+    UnitRec,
+    WatchRec,
+    ZoneRec,
 )
 from sim import geometry as geo
 from sim import zh_names as zh

@@ -17,7 +17,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
@@ -74,7 +74,7 @@ class ScenarioContext:
         return not self.stop.wait(seconds)
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
     def clock(self, dt: datetime) -> str:
         return dt.astimezone(self.tz).strftime("%H:%M:%S")

@@ -13,9 +13,10 @@ import heapq
 import math
 import random
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Iterator, Protocol
+from datetime import UTC, datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -51,7 +52,7 @@ class SimContext:
         return datetime.fromtimestamp(now, self.tz)
 
     def utc(self, now: float) -> datetime:
-        return datetime.fromtimestamp(now, timezone.utc)
+        return datetime.fromtimestamp(now, UTC)
 
 
 class Source(Protocol):

@@ -66,7 +66,7 @@ def scenario(rule: str, city, s) -> tuple[list[tuple[str, dict]], float, str]:
     """(messages to publish, pause before the last one, expected subject id) for one rule."""
     reg = city.registry
     p = s.mqtt.prefix
-    ev = lambda **kw: {"event_id": str(uuid.uuid4()), **kw}  # noqa: E731
+    ev = lambda **kw: {"event_id": str(uuid.uuid4()), **kw}
     if rule == "gathering":
         topic = f"{p}/video/{city.camera}/count"
         return (

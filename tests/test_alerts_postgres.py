@@ -4,7 +4,7 @@ lifecycle, event archive insert-or-ignore."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -39,7 +39,7 @@ def decision(subject: str, action: str = "raise") -> Decision:
         "orange",
         loc,
         {"persons": 12},  # type: ignore[arg-type]
-        datetime.now(timezone.utc).timestamp(),
+        datetime.now(UTC).timestamp(),
     )
 
 
@@ -51,7 +51,7 @@ def test_alerts_on_postgres(pg):
         assert alert.alert_id.startswith("A-") and store.find_active(
             session, "gathering", "camera_zone", subject
         )
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         store.act(session, alert, "ack", now, actor="op")
         store.act(session, alert, "dispatch", now, actor="op")  # default: the routed unit
         assert alert.assignee == "P-001"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from alerts import notes, store
 from alerts.rules.base import Decision, Subject
@@ -12,7 +12,7 @@ LOC = {"district_id": "D01", "community_id": "C0101", "cell_id": "G010101", "lat
 
 
 def decision(action: str, evidence: dict, level: str = "orange") -> Decision:
-    now = datetime.now(timezone.utc).timestamp()
+    now = datetime.now(UTC).timestamp()
     return Decision(action, "gathering", Subject("camera_zone", "C1/gate"), level, LOC, evidence, now)  # type: ignore[arg-type]
 
 

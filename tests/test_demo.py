@@ -99,7 +99,7 @@ def test_demo_comes_up_shows_the_city_and_stops_cleanly(demo):
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1920, "height": 1080})
         # the accounts printed once at the first start: sign in as the demo admin
-        password = re.search(r"^ +admin +admin +(\S+)$", out, re.M)
+        password = re.search(r"^ +admin +admin +(\S+)$", out, re.MULTILINE)
         assert password, out[-3000:]
         login(page, f"http://127.0.0.1:{port}", "admin", password.group(1), "/")
         page.wait_for_selector("#city-map path.leaflet-interactive", timeout=30_000)

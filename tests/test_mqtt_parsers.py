@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC
 
 import orjson
 import pytest
@@ -34,9 +35,9 @@ def access(door: str, **over) -> dict:
 
 
 def iso_now(offset_ms: int = 0) -> str:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return iso(datetime.fromtimestamp((NOW_MS + offset_ms) / 1000, timezone.utc))
+    return iso(datetime.fromtimestamp((NOW_MS + offset_ms) / 1000, UTC))
 
 
 def run(city, topic: str, payload) -> Accepted | Rejected:

@@ -268,9 +268,8 @@ def test_postgres_stop_refuses_then_start_works():
             conn.commit()
         engine.dispose()
         cluster.stop()
-        with pytest.raises(sa.exc.OperationalError):
-            with engine.connect():
-                pass
+        with pytest.raises(sa.exc.OperationalError), engine.connect():
+            pass
         cluster.start()
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT x FROM kept")).scalar() == 42

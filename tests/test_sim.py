@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
@@ -124,7 +124,7 @@ def test_simulator_publishes_contract_messages(settings, city_db, listener):
     assert sum(sim.counts.values()) == len(msgs)  # QoS 1, nothing lost
 
     devices = {d.id for kind in ("doors", "cameras", "sensors", "units") for d in getattr(city_db, kind)}
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     ts_kinds = Counter()
     for (topic, payload), (_, raw, _) in zip(msgs, listener.messages, strict=True):
         assert len(raw) < 64 * 1024
@@ -291,7 +291,7 @@ TOPIC_LEVEL = st.text(st.characters(exclude_characters="/+#\x00", exclude_catego
 
 @hsettings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 2**32), ident=TOPIC_LEVEL,
-       when=st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1), timezones=st.just(timezone.utc)),
+       when=st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1), timezones=st.just(UTC)),
        persons=st.integers(0, 10_000), lat=st.floats(-90, 90), lon=st.floats(-180, 180))
 def test_schemas_accept_what_the_builders_make(seed, ident, when, persons, lat, lon):
     rng = random.Random(seed)

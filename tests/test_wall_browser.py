@@ -9,7 +9,7 @@ wall in pages of 9 by setting, and the stale banner through a Redis outage. The 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.orm import Session
@@ -41,7 +41,7 @@ def add_alert(url: str, alert_id: str, rule: str, level: str, district: str, com
             s.add(Alert(alert_id=alert_id, rule=rule, level=level, status="open", subject_kind="device",
                         subject_id=subject_id or alert_id, district_id=district, community_id=community,
                         cell_id=cell, lat=lat, lon=lon, evidence=evidence or {},
-                        opened_at=datetime.now(timezone.utc)))
+                        opened_at=datetime.now(UTC)))
             s.commit()
     finally:
         engine.dispose()
@@ -119,7 +119,7 @@ def test_wall_is_live_and_drills_down(browser, city_wall, settings, redis_client
         assert page.evaluate(FEED_IDS) == ["A-20261122-000002", "A-20261122-000001"]  # newest first
         assert "脱岗" in page.locator("#alert-feed").inner_text() and "疑似聚集" in page.locator("#alert-feed").inner_text()
         # colour by highest open level: 北门社区 orange, 新村社区 yellow, the others green
-        fill = "(id => document.querySelector('{} path.os-area-' + id).getAttribute('fill'))".format(COMMUNITIES)
+        fill = f"(id => document.querySelector('{COMMUNITIES} path.os-area-' + id).getAttribute('fill'))"
         page.wait_for_function(f"{fill}('D1-01') === '#ff9f1a'", timeout=4_000)
         fills = [page.evaluate(f"{fill}('{c}')") for c in ("D1-01", "D1-02", "D2-01", "D2-02")]
         assert fills == ["#ff9f1a", "#2fbf71", "#2fbf71", "#ffd84d"], fills

@@ -9,7 +9,7 @@ devices), so a replay over archived events gives the same decisions as the live 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from alerts.config import RulesConfig
@@ -114,7 +114,7 @@ class RuleContext:
         return self.rules.rule(rule, community_id)
 
     def iso(self, ts: float) -> str:
-        return iso(datetime.fromtimestamp(ts, tz=timezone.utc), self.tz)
+        return iso(datetime.fromtimestamp(ts, tz=UTC), self.tz)
 
 
 class Rule(Protocol):

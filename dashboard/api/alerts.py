@@ -12,9 +12,10 @@ static description in ``alerts/openapi.json``, kept honest by a test that compar
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import orjson
 from flask import Blueprint, Response, g, request
@@ -145,7 +146,7 @@ def act(alert_id: str, action: str) -> Response:
             g.db,
             alert,
             action,
-            datetime.now(timezone.utc),
+            datetime.now(UTC),
             actor=user.username,
             user_id=user.id,
             remote_addr=request.remote_addr,
@@ -189,7 +190,7 @@ def add_silence() -> Response:
             raise ValueError
     except (TypeError, ValueError):
         return _error(400, "minutes must be a number in (0, 10080]")
-    until = datetime.now(timezone.utc) + timedelta(minutes=minutes)
+    until = datetime.now(UTC) + timedelta(minutes=minutes)
     row = AlertSilence(
         rule=body.get("rule"),
         subject_id=body.get("subject_id"),

@@ -26,8 +26,9 @@ CAMERA_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
 def _authorised() -> bool:
     header = request.headers.get("Authorization")
     if header:
-        from alerts.tokens import authenticate
         from sqlalchemy.orm import Session
+
+        from alerts.tokens import authenticate
 
         with Session(app_context().engine) as session:
             return authenticate(session, header) is not None

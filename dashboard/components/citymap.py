@@ -94,7 +94,7 @@ def points(rows: list[list[Any]], kind: str | None = None) -> dict[str, Any]:
     return feature_collection(feats)
 
 
-def layer_toggles(ctx: AppContext) -> "html.Div":
+def layer_toggles(ctx: AppContext) -> html.Div:
     """Buttons that show/hide the marker layers (pure CSS, in the browser) and switch the colour mode."""
     t = ctx.t
     buttons = [html.Button(t(key), className="layer-toggle" if name in HIDDEN_LAYERS else "layer-toggle on",

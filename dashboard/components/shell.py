@@ -23,7 +23,7 @@ def nav_bar(ctx: AppContext, active_path: str, class_name: str = "nav") -> html.
     return html.Nav(className=class_name, children=links + ([user_box(ctx, user)] if user else []))
 
 
-def user_box(ctx: AppContext, user) -> html.Form:  # noqa: ANN001 - dashboard.auth.sessions.SessionUser
+def user_box(ctx: AppContext, user) -> html.Form:
     """Who is signed in, and the logout form (a POST with the session's CSRF token)."""
     from dashboard.auth.sessions import csrf_token
 

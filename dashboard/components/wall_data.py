@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -298,7 +298,7 @@ class WallReader:
 
 def _epoch(dt: datetime) -> float:
     """Epoch seconds of a DB timestamp (SQLite gives naive UTC)."""
-    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()
+    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
 
 
 def _within(start: datetime | None, end: datetime | None, seconds: float) -> bool:

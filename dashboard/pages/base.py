@@ -8,8 +8,9 @@ app factory (tests build several apps in one process). Here a page is a layout f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from dash import Dash
@@ -25,8 +26,8 @@ class Page:
     path: str
     title_key: str
     order: int
-    layout: Callable[["AppContext"], "Component"]
-    register_callbacks: Callable[["Dash", "AppContext"], None] | None = None
+    layout: Callable[[AppContext], Component]
+    register_callbacks: Callable[[Dash, AppContext], None] | None = None
 
 
 PAGES: list[Page] = []

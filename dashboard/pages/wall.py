@@ -21,14 +21,26 @@ import logging
 from typing import Any
 
 import orjson
-from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx as dash_ctx, dcc, html, no_update
+from dash import ALL, ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
+from dash import ctx as dash_ctx
 
 from dashboard import ids
 from dashboard.components import citymap
 from dashboard.components.alert_detail import detail_body, detail_shell
-from dashboard.components.panels import (alert_feed, camera_page_class, camera_tiles, camera_wall, feed_items,
-                                         heat_map, hourly_chart, kpi_block, kpi_grid, level_chips, open_alerts_class,
-                                         panel)
+from dashboard.components.panels import (
+    alert_feed,
+    camera_page_class,
+    camera_tiles,
+    camera_wall,
+    feed_items,
+    heat_map,
+    hourly_chart,
+    kpi_block,
+    kpi_grid,
+    level_chips,
+    open_alerts_class,
+    panel,
+)
 from dashboard.components.shell import nav_bar
 from dashboard.components.wall_data import reader
 from dashboard.context import AppContext

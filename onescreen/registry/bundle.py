@@ -17,15 +17,40 @@ from onescreen.registry import files
 from onescreen.registry.checks import check
 from onescreen.registry.credentials import join_credentials, split_credentials
 from onescreen.registry.records import (
-    KINDS, Bundle, CameraRec, DoorRec, Loc, NodeRec, PostRec, Problems, RegistryError, SensorRec,
-    TooManyProblems, UnitRec, WatchRec, ZoneRec,
+    KINDS,
+    Bundle,
+    CameraRec,
+    DoorRec,
+    Loc,
+    NodeRec,
+    PostRec,
+    Problems,
+    RegistryError,
+    SensorRec,
+    TooManyProblems,
+    UnitRec,
+    WatchRec,
+    ZoneRec,
 )
 from onescreen.registry.validate import CAMERA_KEYS, COLUMNS, LEVELS, SPECS, normalize, to_raw
 
 __all__ = [
-    "Bundle", "CameraRec", "DoorRec", "NodeRec", "PostRec", "RegistryError", "SensorRec", "UnitRec",
-    "WatchRec", "ZoneRec", "FILES", "read_bundle", "write_bundle", "validate_bundle", "split_credentials",
+    "FILES",
+    "Bundle",
+    "CameraRec",
+    "DoorRec",
+    "NodeRec",
+    "PostRec",
+    "RegistryError",
+    "SensorRec",
+    "UnitRec",
+    "WatchRec",
+    "ZoneRec",
     "join_credentials",
+    "read_bundle",
+    "split_credentials",
+    "validate_bundle",
+    "write_bundle",
 ]
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, bindparam, delete, insert, or_, select, update
@@ -88,7 +88,7 @@ def _lock_version(session: Session) -> int | None:
 
 
 def _bump_version(session: Session, version: int | None, source: str) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if version is None:
         session.execute(insert(RegistryVersion).values(id=1, version=1, imported_at=now, source=source))
     else:

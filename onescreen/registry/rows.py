@@ -16,11 +16,26 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
 from onescreen.db.models import (
-    Camera, Door, GridNode, PatrolPost, PatrolUnit, RegistryVersion, Sensor, WatchPerson,
+    Camera,
+    Door,
+    GridNode,
+    PatrolPost,
+    PatrolUnit,
+    RegistryVersion,
+    Sensor,
+    WatchPerson,
 )
 from onescreen.registry.files import paused_gc
 from onescreen.registry.records import (
-    Bundle, CameraRec, DoorRec, NodeRec, PostRec, SensorRec, UnitRec, WatchRec, ZoneRec,
+    Bundle,
+    CameraRec,
+    DoorRec,
+    NodeRec,
+    PostRec,
+    SensorRec,
+    UnitRec,
+    WatchRec,
+    ZoneRec,
 )
 
 log = logging.getLogger(__name__)

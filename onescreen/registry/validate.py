@@ -22,7 +22,16 @@ from shapely.validation import explain_validity
 
 from onescreen.registry.credentials import split_credentials
 from onescreen.registry.records import (
-    CameraRec, DoorRec, Loc, NodeRec, PostRec, Problems, SensorRec, UnitRec, WatchRec, ZoneRec,
+    CameraRec,
+    DoorRec,
+    Loc,
+    NodeRec,
+    PostRec,
+    Problems,
+    SensorRec,
+    UnitRec,
+    WatchRec,
+    ZoneRec,
 )
 
 LEVELS = ("city", "district", "community", "cell")  # same order as onescreen.db.models.LEVELS

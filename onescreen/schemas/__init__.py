@@ -8,14 +8,14 @@ and that device vendors can be given. Each file is self-contained (no cross-file
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 NAMES = ("access", "patrol_position", "edge_count", "device_status")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> dict:
     """The schema document ``name`` (one of NAMES)."""
     if name not in NAMES:

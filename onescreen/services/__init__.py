@@ -6,8 +6,7 @@ work directory, waits until it really accepts connections, and stops it cleanly;
 brings it back on the same port with the same data directory, which is how tests simulate an outage.
 """
 
-from onescreen.services.base import (Service, ServiceError, die_with_parent, find_binary, free_port,
-                                     port_open)
+from onescreen.services.base import Service, ServiceError, die_with_parent, find_binary, free_port, port_open
 from onescreen.services.mosquitto import NO_DROP_SETTINGS, MosquittoServer
 from onescreen.services.postgres import PostgresCluster
 from onescreen.services.redis import RedisServer

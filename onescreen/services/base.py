@@ -132,7 +132,7 @@ class Service:
         with open(self.log_path, "ab") as logf:
             kwargs = {"stdin": subprocess.DEVNULL, "stdout": logf, "stderr": subprocess.STDOUT,
                       "cwd": self.workdir, "preexec_fn": on_death, **self._popen_kwargs()}
-            self._proc = subprocess.Popen(cmd, **kwargs)  # noqa: S603 - fixed argument list
+            self._proc = subprocess.Popen(cmd, **kwargs)
         deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:

@@ -8,7 +8,7 @@ import pwd
 import subprocess
 from pathlib import Path
 
-from onescreen.services.base import (Service, find_binary)
+from onescreen.services.base import Service, find_binary
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import stat
 import subprocess
 from pathlib import Path
 
-from onescreen.services.base import (Service, ServiceError, _tail, find_binary)
+from onescreen.services.base import Service, ServiceError, _tail, find_binary
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import logging
 import socket
 from pathlib import Path
 
-from onescreen.services.base import (Service, find_binary)
+from onescreen.services.base import Service, find_binary
 
 log = logging.getLogger(__name__)
 

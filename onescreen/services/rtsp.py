@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from onescreen.services.base import (RTSP_SCRIPT, Service, ServiceError, _tail)
+from onescreen.services.base import RTSP_SCRIPT, Service, ServiceError, _tail
 
 log = logging.getLogger(__name__)
 
