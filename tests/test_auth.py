@@ -230,3 +230,23 @@ def test_admin_moves_an_account_to_another_scope(app, settings, role_users, monk
     monkeypatch.setattr(sessions, "_VALID_CACHE", {})         # the period over
     assert again.get("/duty").status_code == 302
     engine.dispose()
+
+
+def test_a_password_set_from_the_shell_ends_the_open_sessions(app, settings, role_users, monkeypatch):
+    """`onescreen users password` after a leak: the sessions opened with the old password end within the
+    session check's period (from /admin they end at once, see above)."""
+    from dashboard.auth import sessions
+    from onescreen.accounts import set_password
+
+    op = role_users["operator"]
+    leaked = logged_in_client(app, op.username, op.password)
+    assert leaked.get("/alerts").status_code == 200
+    engine = make_engine(settings.database.url)
+    with Session(engine) as db:
+        set_password(db, op.username, "a-fresh-password-77")
+        db.commit()
+    engine.dispose()
+    monkeypatch.setattr(sessions, "_VALID_CACHE", {})         # the period over
+    assert leaked.get("/alerts").status_code == 302
+    fresh = logged_in_client(app, op.username, "a-fresh-password-77")
+    assert fresh.get("/alerts").status_code == 200 and fresh.get("/alerts").status_code == 200

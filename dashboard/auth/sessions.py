@@ -9,6 +9,7 @@ bounds a session's whole life.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 import time
@@ -35,6 +36,7 @@ class SessionUser:
     scope_level: str | None
     unit_id: str | None
     login_at: float
+    credential: str = ""  # fingerprint of the password hash the session was opened with (_credential)
 
 
 def _key(sid: str) -> str:
@@ -59,7 +61,8 @@ def start(user: User, scope_level: str | None) -> SessionUser:
     ctx = app_context()
     cfg = ctx.settings.dashboard
     su = SessionUser(id=user.id, username=user.username, role=user.role, scope_node_id=user.scope_node_id,
-                     scope_level=scope_level, unit_id=user.unit_id, login_at=time.time())
+                     scope_level=scope_level, unit_id=user.unit_id, login_at=time.time(),
+                     credential=_credential(user.password_hash))
     sid = secrets.token_urlsafe(32)
     ctx.redis.set(_key(sid), orjson.dumps(asdict(su)), ex=cfg.session_idle_minutes * 60)
     session.clear()
@@ -106,16 +109,21 @@ def current_user() -> SessionUser | None:
     return su
 
 
-_VALID_CACHE: dict[tuple, float] = {}  # (app, user id, role, scope, unit) -> valid until
+_VALID_CACHE: dict[tuple, float] = {}  # (app, user id, role, scope, unit, credential) -> valid until
 _VALID_TTL_S = 10.0
 
 
+def _credential(password_hash: str) -> str:
+    """A short one-way fingerprint of a password hash: tells a changed password without keeping the hash."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
 def _still_valid(su: SessionUser) -> bool:
-    """Is the account still active, with the role, scope and unit this session was opened with (checked in SQL
-    at most every 10 s per user and app)? A deactivation or a move to another scope from the CLI ends the
-    session within 10 s; from ``/admin`` at once (``end_sessions_of``)."""
+    """Is the account still active, with the password, role, scope and unit this session was opened with
+    (checked in SQL at most every 10 s per user and app)? A deactivation, a new password or a move to another
+    scope from the CLI ends the session within 10 s; from ``/admin`` at once (``end_sessions_of``)."""
     ctx = app_context()
-    key = (id(ctx), su.id, su.role, su.scope_node_id, su.unit_id)
+    key = (id(ctx), su.id, su.role, su.scope_node_id, su.unit_id, su.credential)
     now = time.monotonic()
     if _VALID_CACHE.get(key, 0) > now:
         return True
@@ -123,7 +131,7 @@ def _still_valid(su: SessionUser) -> bool:
 
     with Session(ctx.engine) as db:
         user = db.get(User, su.id)
-        ok = (user is not None and user.active
+        ok = (user is not None and user.active and _credential(user.password_hash) == su.credential
               and (user.role, user.scope_node_id, user.unit_id) == (su.role, su.scope_node_id, su.unit_id))
     if ok:
         _VALID_CACHE[key] = now + _VALID_TTL_S
