@@ -212,8 +212,9 @@ def test_nine_camera_tiles_per_page_by_setting(browser, settings, redis_client, 
             # click to enlarge: a 16:9 picture 1000 px wide, held while enlarged; click again: back
             tile = page.locator(shown).nth(4)
             tile.click()
-            big = page.locator("#camera-wall .cam-big")
+            big = page.locator("#camera-wall .cam-big .cam-body")
             box = big.bounding_box()
+            assert [page.locator(shown).nth(i).bounding_box() for i in range(9)] == boxes  # the grid holds
             assert box["width"] == pytest.approx(1000 * scale, abs=3)
             assert page.locator("#camera-wall .cam-big .cam-picture").bounding_box()["height"] == \
                 pytest.approx(1000 * scale * 9 / 16, abs=3)

@@ -158,14 +158,18 @@ def heat_map(ctx: AppContext, heat: dict[str, Any] | None) -> html.Div:
 
 def _camera_tile(ctx: AppContext, cam: dict[str, Any], page: int) -> html.Div:
     state = "on" if cam.get("online") else "off"
+    # cam-body: no box of its own (display: contents) until the tile is enlarged; then it is the overlay and
+    # the tile keeps its slot in the grid, so the other tiles of the page stay where they are
     return html.Div(className=f"cam-tile cam-{state}", **{"data-camera-id": cam["id"], "data-page": page}, children=[
-        html.Div(className="cam-picture", children=[
-            html.Img(className="cam-img", alt=""),
-            html.Span(ctx.t("camera.no_picture"), className="cam-nosignal"),
-            html.Span(className="cam-dot"),
-        ]),
-        html.Div(className="cam-caption", children=[
-            html.Span(cam["name"], className="cam-name"), html.Span(cam["id"], className="cam-id"),
+        html.Div(className="cam-body", children=[
+            html.Div(className="cam-picture", children=[
+                html.Img(className="cam-img", alt=""),
+                html.Span(ctx.t("camera.no_picture"), className="cam-nosignal"),
+                html.Span(className="cam-dot"),
+            ]),
+            html.Div(className="cam-caption", children=[
+                html.Span(cam["name"], className="cam-name"), html.Span(cam["id"], className="cam-id"),
+            ]),
         ]),
     ])
 
