@@ -175,8 +175,15 @@ def test_an_alert_without_coordinates_has_a_marker_on_its_community(browser, cit
         assert m["x"] + m["width"] / 2 == pytest.approx(area["x"] + area["width"] / 2, abs=2)
         assert m["y"] + m["height"] / 2 == pytest.approx(area["y"] + area["height"] / 2, abs=2)
         wall.screenshot("wall-alert-at-community-1920x1080.png")
+        # a second and a third alert on the same label point: still one marker there, with their number
+        add_alert(url, "A-20261128-000003", "key_person_missing", "red", "D2", "D2-01", None, None, None)
+        add_alert(url, "A-20261128-000004", "key_person_missing", "yellow", "D2", "D2-01", None, None, None)
+        page.wait_for_selector("#city-map .leaflet-tooltip.os-count:text-is('3')", timeout=6_000)
+        assert page.locator(placed).count() == 1 and page.locator(placed).get_attribute("fill") == "#ff4d4f"
+        wall.screenshot("wall-alerts-sharing-a-point-1920x1080.png")
         page.locator(".layer-toggle[data-layer='alerts']").click()  # the alert layer's toggle hides it too
         page.wait_for_selector(placed, state="hidden", timeout=2_000)
+        page.wait_for_selector("#city-map .os-count", state="hidden", timeout=2_000)
         wall.assert_clean()
     finally:
         wall.close()

@@ -68,14 +68,19 @@ def test_an_alert_without_coordinates_sits_on_its_cell_or_community_label_point(
          "district": "D1", "community": "D1-01", "cell": "G1"},
         {"id": "A-4", "level": "yellow", "rule": "key_person_missing", "ts": 0.5, "lat": None, "lon": None,
          "district": "D9", "community": "D9-01", "cell": None},  # a place the registry does not know: no marker
+        {"id": "A-5", "level": "yellow", "rule": "key_person_missing", "ts": 9.0, "lat": None, "lon": None,
+         "district": "D1", "community": "D1-01", "cell": None},  # A-1's point: one marker, A-1's, for both
+        {"id": "A-6", "level": "orange", "rule": "key_person_missing", "ts": 0.1, "lat": None, "lon": None,
+         "district": "D1", "community": "D1-01", "cell": None},
     ]
     assert WallReader._alert_points(ix, rows) == [  # the most urgent last: drawn on top
         ["A-3", 26.65, 118.12, "orange", "gathering"],
-        ["A-2", 26.71, 118.16, "red", "key_person_gathering", "G1"],
-        ["A-1", 26.7, 118.15, "red", "key_person_missing", "D1-01"],
+        ["A-2", 26.71, 118.16, "red", "key_person_gathering", "G1", 1],
+        ["A-1", 26.7, 118.15, "red", "key_person_missing", "D1-01", 3],
     ]
     fc = citymap.points(WallReader._alert_points(ix, rows), "alert")
     assert [f["properties"].get("at") for f in fc["features"]] == [None, "G1", "D1-01"]
+    assert [f["properties"].get("n") for f in fc["features"]] == [None, 1, 3]
     assert fc["features"][2]["geometry"]["coordinates"] == [118.15, 26.7]
 
 

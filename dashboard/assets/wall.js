@@ -112,7 +112,8 @@
               fillOpacity: cell ? 0.45 : ((h.level || {})[id] || h.mode === "density" ? 0.5 : 0.22)};
     },
     /* Markers: cameras/doors (online/offline), patrol units (on post / moving / off), open alerts; an alert
-     * placed at its community's or cell's label point (no coordinates of its own, p.at) has a dashed ring. */
+     * placed at its community's or cell's label point (no coordinates of its own, p.at) has a dashed ring, and
+     * the number of alerts sharing that point (p.n) when there are several. */
     point: function (feature, latlng) {
       var p = feature.properties || {}, k = p.kind, o;
       if (k === "alert") {
@@ -132,8 +133,11 @@
       o.className = "os-marker os-marker-" + (k === "alert" ? "alerts" : k === "patrol" ? "patrol"
                                                  : k === "camera" ? "cameras" : "doors")
                     + (k === "alert" && p.at ? " os-marker-at" : "");
+      if (k === "alert" && p.n > 1) { o.radius = 11; }
       var m = L.circleMarker(latlng, o);
-      if (k === "alert") { m.bindTooltip(p.id, {className: "os-tip"}); }
+      if (k === "alert" && p.n > 1) {  // several alerts on one label point: one marker with their number
+        m.bindTooltip(String(p.n), {permanent: true, direction: "center", className: "os-count"});
+      } else if (k === "alert") { m.bindTooltip(p.id, {className: "os-tip"}); }
       else { m.bindTooltip(p.id + (p.state ? " · " + p.state : ""), {className: "os-tip"}); }
       return m;
     }

@@ -76,7 +76,8 @@ def points(rows: list[list[Any]], kind: str | None = None) -> dict[str, Any]:
     """Compact ``[id, lat, lon, state, …]`` rows as point features (kind in the row or given).
 
     An alert row may end with the grid node whose label point stands in for coordinates it does not have
-    (``at``): the browser draws it in the same layer and colour, with a dashed ring.
+    (``at``) and the number of alerts on that point (``n``): the browser draws it in the same layer and colour,
+    with a dashed ring, and with the number when there are several.
     """
     feats = []
     for row in rows:
@@ -85,6 +86,7 @@ def points(rows: list[list[Any]], kind: str | None = None) -> dict[str, Any]:
             props.update(level=row[3], rule=row[4])
             if len(row) > 5:
                 props["at"] = row[5]
+                props["n"] = row[6]  # alerts sharing that label point (one marker)
         elif kind == "patrol":
             props["state"] = row[3]
         else:

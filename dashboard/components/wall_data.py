@@ -157,19 +157,26 @@ class WallReader:
     @staticmethod
     def _alert_points(ix: WallIndex, rows: list[dict[str, Any]]) -> list[list[Any]]:
         """``[id, lat, lon, level, rule]``; an alert without coordinates (a person, not a device: e.g.
-        ``key_person_missing``) sits on its cell's or community's label point, with that node appended.
-        The most urgent come last, so Leaflet draws them on top where markers overlap."""
+        ``key_person_missing``) sits on its cell's or community's label point, with that node appended. The
+        alerts on one label point share one marker, the most urgent's, with their number appended (they would
+        lie exactly on top of each other). The most urgent come last, so Leaflet draws them on top."""
         rows = sorted(rows, key=lambda a: (-_rank(a["level"]), -a["ts"]))[:MAX_ALERT_MARKERS]
-        out = []
-        for a in reversed(rows):
+        out: list[list[Any]] = []
+        shared: dict[str, list[Any]] = {}  # label node -> its marker row (the most urgent alert there)
+        for a in rows:  # most urgent first: the first alert at a node is the one shown
             if a["lat"] is not None and a["lon"] is not None:
                 out.append([a["id"], round(a["lat"], 6), round(a["lon"], 6), a["level"], a["rule"]])
                 continue
             node = next((n for n in (a["cell"], a["community"], a["district"]) if n in ix.label), None)
-            if node is not None:
-                lat, lon = ix.label[node]
-                out.append([a["id"], round(lat, 6), round(lon, 6), a["level"], a["rule"], node])
-        return out
+            if node is None:
+                continue
+            if node in shared:
+                shared[node][6] += 1
+                continue
+            lat, lon = ix.label[node]
+            shared[node] = [a["id"], round(lat, 6), round(lon, 6), a["level"], a["rule"], node, 1]
+            out.append(shared[node])
+        return out[::-1]
 
     # ------------------------------------------------------------------ patrol
     # ------------------------------------------------------------------ slow, shared reads
