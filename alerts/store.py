@@ -7,6 +7,7 @@ commits, so the engine can put a whole batch of decisions (and the event archive
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -254,15 +255,16 @@ def listing(
     session: Session,
     status: str | None = None,
     level: str | None = None,
-    community_id: str | None = None,
+    community_ids: Collection[str] | None = None,
     limit: int = 200,
 ) -> list[Alert]:
-    """Alerts newest first, filtered; ``status``/``level`` may be comma-separated lists."""
+    """Alerts newest first, filtered; ``status``/``level`` may be comma-separated lists; ``community_ids``
+    None: every community (an empty collection: none)."""
     q = select(Alert).where(Alert.alert_id.is_not(None))
     if status:
         q = q.where(Alert.status.in_(status.split(",")))
     if level:
         q = q.where(Alert.level.in_(level.split(",")))
-    if community_id:
-        q = q.where(Alert.community_id == community_id)
+    if community_ids is not None:
+        q = q.where(Alert.community_id.in_(list(community_ids)))
     return list(session.execute(q.order_by(Alert.opened_at.desc(), Alert.id.desc()).limit(limit)).scalars())

@@ -213,3 +213,57 @@ def test_openapi_matches_the_routes(api):
             served |= {(m, p) for m in rule.methods - {"HEAD", "OPTIONS"} for p in paths}
     assert documented == served
     json.dumps(doc)
+
+
+def test_a_scoped_user_sees_and_acts_on_its_part_of_the_city_only(api, small_city, redis_client):
+    """District, community and cell scopes on the alerts and camera APIs: what is outside is as if it did not
+    exist (404), the list holds only what is inside, a community_id filter cannot reach outside."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy.orm import Session
+
+    from onescreen.db.models import Alert
+
+    s, client, _toks = api
+    reg = small_city.registry
+    d1, d2 = reg.nodes_at("district")[:2]
+    c1, c2 = reg.descendants(d1, "community")[0], reg.descendants(d2, "community")[0]
+    cell1 = reg.descendants(c1, "cell")[0]
+    engine = make_engine(s.database.url)
+    with Session(engine) as db:
+        for i, community in enumerate((c1, c2), 1):
+            db.add(Alert(alert_id=f"A-20261128-00000{i}", rule="gathering", level="orange", status="open",
+                         subject_kind="camera_zone", subject_id=f"C-{i}/gate", district_id=reg.district_of(community),
+                         community_id=community, cell_id=None, lat=None, lon=None, evidence={},
+                         opened_at=datetime.now(timezone.utc)))
+        db.commit()
+    toks = {}
+    with session_factory(engine)() as session:
+        for name, scope in (("d1op", d1), ("c1op", c1), ("cellop", cell1), ("d2op", d2)):
+            add_user(session, name, "password-123", "operator", scope_node_id=scope)
+            toks[name] = create_token(session, name)
+        session.commit()
+    engine.dispose()
+
+    def listed(name, query=""):
+        resp = client.get(f"/api/alerts{query}", headers=auth(toks[name]))
+        assert resp.status_code == 200
+        return [a["alert_id"] for a in resp.get_json()]
+
+    for name in ("d1op", "c1op", "cellop"):
+        assert listed(name) == ["A-20261128-000001"], name
+        assert listed(name, f"?community_id={c2}") == [], name  # the filter cannot reach outside
+        assert client.get("/api/alerts/A-20261128-000002", headers=auth(toks[name])).status_code == 404
+        assert client.post("/api/alerts/A-20261128-000002/ack", json={"note": "x"},
+                           headers=auth(toks[name])).status_code == 404
+    assert listed("d2op") == ["A-20261128-000002"]
+    assert client.post("/api/alerts/A-20261128-000001/ack", json={"note": "mine"},
+                       headers=auth(toks["c1op"])).status_code == 200
+
+    inside = next(c.id for c in reg.cameras() if reg.community_of(c.cell_id) == c1)
+    outside = next(c.id for c in reg.cameras() if reg.district_of(c.cell_id) == d2)
+    for cam in (inside, outside):
+        redis_client.set(names.camera_snapshot(cam), JPEG, ex=60)
+    assert client.get(f"/api/cameras/{inside}/snapshot.jpg", headers=auth(toks["c1op"])).data == JPEG
+    assert client.get(f"/api/cameras/{outside}/snapshot.jpg", headers=auth(toks["c1op"])).status_code == 404
+    assert client.get(f"/api/cameras/{outside}/snapshot.jpg", headers=auth(toks["d2op"])).status_code == 200

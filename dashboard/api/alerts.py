@@ -25,7 +25,7 @@ from alerts import lifecycle, store
 from alerts.notify import announce
 from alerts.tokens import authenticate
 from dashboard.context import app_context
-from onescreen.db.models import AlertSilence, GridNode, User
+from onescreen.db.models import AlertSilence, User
 from onescreen.db.session import session_factory
 
 bp = Blueprint("alerts", __name__)
@@ -74,13 +74,11 @@ def _tz() -> str:
     return app_context().settings.city.timezone
 
 
-def _scope_community() -> str | None:
-    """A user scoped to a community sees that community's alerts only."""
-    scope = g.user.scope_node_id
-    if scope is None:
-        return None
-    node = g.db.get(GridNode, scope)
-    return scope if node is not None and node.level == "community" else None
+def _visible() -> set[str] | None:
+    """The communities whose alerts the user may see (a district's, a community, a cell's), None: all."""
+    from dashboard.desk.data import registry, scope_communities
+
+    return scope_communities(registry(app_context()), g.user.scope_node_id)
 
 
 @bp.get("/api/openapi.json")
@@ -95,18 +93,22 @@ def list_alerts() -> Response:
         limit = max(1, min(1000, int(request.args.get("limit", 200))))
     except ValueError:
         return _error(400, "limit must be an integer")
-    community = _scope_community() or request.args.get("community_id") or None
+    asked, visible = request.args.get("community_id") or None, _visible()
+    if visible is None:
+        communities = [asked] if asked else None
+    else:
+        communities = sorted(visible & {asked} if asked else visible)
     rows = store.listing(
-        g.db, request.args.get("status") or None, request.args.get("level") or None, community, limit
+        g.db, request.args.get("status") or None, request.args.get("level") or None, communities, limit
     )
     return _json([store.to_contract(a, _tz()) for a in rows])
 
 
 def _find(alert_id: str):
     alert = store.get(g.db, alert_id)
-    scope = _scope_community()
-    if alert is None or (scope is not None and alert.community_id != scope):
-        return None
+    visible = _visible()
+    if alert is None or (visible is not None and alert.community_id not in visible):
+        return None  # outside the user's scope: as if it did not exist
     return alert
 
 

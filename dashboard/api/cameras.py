@@ -2,8 +2,9 @@
 
 The frame is the JPEG the video ingest keeps in Redis (``names.camera_snapshot``, about one a second, with a
 short expiry), so serving it costs one GET. Auth: a bearer token (API clients) or the signed-in session of
-the dashboard (the wall's camera tiles); 401 otherwise. ``?missing=204`` answers "no frame yet" with 204
-instead of 404, so the wall can poll without filling the browser console with errors.
+the dashboard (the wall's camera tiles); 401 otherwise. A user scoped to part of the city gets the frames of
+the cameras there only (404 for the others, as for a camera that does not exist). ``?missing=204`` answers
+"no frame yet" with 204 instead of 404, so the wall can poll without filling the browser console with errors.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ bp = Blueprint("cameras", __name__)
 CAMERA_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
 
 
-def _authorised() -> bool:
+def _scope() -> tuple[bool, str | None]:
+    """(authenticated, the user's scope node): a bearer token's user or the signed-in session's."""
     header = request.headers.get("Authorization")
     if header:
         from sqlalchemy.orm import Session
@@ -31,12 +33,23 @@ def _authorised() -> bool:
         from alerts.tokens import authenticate
 
         with Session(app_context().engine) as session:
-            return authenticate(session, header) is not None
-    try:
-        from dashboard.auth.sessions import current_user
-    except ImportError:  # pragma: no cover - the dashboard always ships with dashboard.auth
-        return False
-    return current_user() is not None
+            user = authenticate(session, header)
+            return user is not None, user.scope_node_id if user is not None else None
+    from dashboard.auth.sessions import current_user
+
+    user = current_user()
+    return user is not None, user.scope_node_id if user is not None else None
+
+
+def _in_scope(camera_id: str, scope_node_id: str | None) -> bool:
+    """A scoped user sees the cameras of the communities in scope only (others: as if they did not exist)."""
+    if scope_node_id is None:
+        return True
+    from dashboard.desk.data import registry, scope_communities
+
+    reg = registry(app_context())
+    visible, cam = scope_communities(reg, scope_node_id), reg.camera(camera_id)
+    return visible is None or (cam is not None and reg.community_of(cam.cell_id) in visible)
 
 
 def _binary_redis() -> redis.Redis:
@@ -57,9 +70,10 @@ def _error(status: int, message: str) -> Response:
 
 @bp.get("/api/cameras/<camera_id>/snapshot.jpg")
 def snapshot(camera_id: str) -> Response:
-    if not _authorised():
+    authenticated, scope = _scope()
+    if not authenticated:
         return _error(401, "missing or invalid credentials")
-    if not CAMERA_ID.match(camera_id):
+    if not CAMERA_ID.match(camera_id) or not _in_scope(camera_id, scope):
         return _error(404, "no such camera")
     try:
         jpeg = _binary_redis().get(names.camera_snapshot(camera_id))
