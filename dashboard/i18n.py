@@ -45,7 +45,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "map.empty_cmd": "onescreen sim generate --out var/city && onescreen city import var/city",
         "map.empty_demo": "或运行 make demo（模拟城市）",
         "map.city": "全市",
-        "map.reset": "返回全市",
+        "map.reset": "返回全市", "map.reset_home": "返回辖区",
         "map.hint": "点击社区查看网格",
         # The alert vocabulary (CONTRACT §3), one copy for the wall and the desks.
         "rule.gathering": "疑似聚集", "rule.lingering": "逗留异常", "rule.key_person_gathering": "重点人员聚集",
@@ -82,7 +82,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "map.empty_cmd": "onescreen sim generate --out var/city && onescreen city import var/city",
         "map.empty_demo": "or run make demo (simulated city)",
         "map.city": "Whole city",
-        "map.reset": "Whole city",
+        "map.reset": "Whole city", "map.reset_home": "My area",
         "map.hint": "Click a community to see its grid cells",
         "rule.gathering": "Gathering", "rule.lingering": "Lingering",
         "rule.key_person_gathering": "Key persons gathering", "rule.key_person_missing": "Key person missing",

@@ -102,6 +102,38 @@ def test_wall_renders_offline_without_scrollbars(browser, city_wall, width, heig
         wall.close()
 
 
+def test_a_scoped_users_wall_opens_on_and_stays_within_its_area(browser, city_wall, settings):
+    """A community-level user sees only that community (issue 7): the wall opens on it, the levels above are
+    not clickable, the feed, colours and KPIs leave the rest of the city out, and the reset comes back here."""
+    url = settings.database.url
+    add_alert(url, "A-20261122-000001", "gathering", "orange", "D1", "D1-01", "D1-01-A", 26.70, 118.12)
+    add_alert(url, "A-20261122-000002", "off_post", "red", "D2", "D2-02", None, 26.60, 118.25)
+    scoped = create_users(url, scope_node_id="D1-01", prefix="c")["operator"]
+    wall = WallPage(browser, city_wall.url, 1920, 1080, scoped)
+    try:
+        page = wall.page
+        wall.wait_live()
+        page.wait_for_function(f"{FEED_IDS}.length === 1", timeout=6_000)
+        assert page.evaluate(FEED_IDS) == ["A-20261122-000001"]
+        assert page.locator("#kpi-open-alerts").inner_text() == "1"
+        crumbs = page.locator("#city-map-breadcrumb")
+        assert "北门社区" in crumbs.locator(".crumb.current").inner_text()
+        assert crumbs.locator(".crumb.locked").count() == 2 and crumbs.locator("button:disabled").count() == 2
+        page.wait_for_function(f"document.querySelectorAll('{CELLS} path').length === 2", timeout=5_000)
+        fill = f"(id => document.querySelector('{COMMUNITIES} path.os-area-' + id).getAttribute('fill'))"
+        page.wait_for_function(f"{fill}('D1-01') !== null", timeout=4_000)
+        assert page.evaluate(f"{fill}('D2-02')") != "#ff4d4f"  # the red alert elsewhere does not show
+        assert page.locator("#city-map .os-marker-alerts").count() == 1
+        page.locator("#city-map-reset").click()
+        page.wait_for_timeout(500)
+        assert "北门社区" in crumbs.locator(".crumb.current").inner_text() and page.evaluate(FEED_IDS) == [
+            "A-20261122-000001"]
+        wall.screenshot("wall-scoped-1920x1080.png")
+        wall.assert_clean()
+    finally:
+        wall.close()
+
+
 @pytest.mark.parametrize("width,height", [(1920, 1080), (3840, 2160)])  # clicks through the 2x scale too
 def test_wall_is_live_and_drills_down(browser, city_wall, settings, redis_client, width, height):
     url = settings.database.url

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from alerts import store
 from dashboard import ids
+from dashboard.auth.sessions import current_user
 from dashboard.components.panels import place_name
 from dashboard.context import AppContext
-from dashboard.desk.data import mask_text
+from dashboard.desk.data import in_scope, mask_text
 from dashboard.desk.evidence import SHORT
 from dashboard.desk.evidence import facts as evidence_facts
 from dashboard.desk.widgets import actor_name, note_text
@@ -43,8 +44,8 @@ def detail_body(ctx: AppContext, alert_id: str) -> Any:
     try:
         with Session(ctx.engine) as s:
             alert = store.get(s, alert_id)
-            if alert is None:
-                return html.Div(alert_id, className="detail-missing")
+            if alert is None or not in_scope(ctx, current_user(), alert.community_id):
+                return html.Div(alert_id, className="detail-missing")  # outside the user's scope: as if absent
             doc = store.to_contract(alert, tz)
             history = store.history(s, alert, tz)
             jpeg = store.snapshot(s, alert)

@@ -36,7 +36,7 @@ MARKER_LAYERS = (("alerts", "map.layer_alerts"), ("patrol", "map.layer_patrol"),
                  ("cameras", "map.layer_cameras"), ("doors", "map.layer_doors"))
 
 
-def map_layers(ctx: AppContext) -> list[Any]:
+def map_layers(ctx: AppContext, cells: dict[str, Any] | None = None) -> list[Any]:
     """Leaflet children: optional intranet tiles, then communities, district outlines, drilled cells."""
     city = ctx.city
     layers: list[Any] = []
@@ -50,7 +50,7 @@ def map_layers(ctx: AppContext) -> list[Any]:
                        hideout=empty_hideout()),
         ]),
         dl.Pane(name="os-cells", children=[
-            dl.GeoJSON(id=ids.MAP_CELLS, data=feature_collection([]), style=AREA_FN, hoverStyle=HOVER_FN,
+            dl.GeoJSON(id=ids.MAP_CELLS, data=cells or feature_collection([]), style=AREA_FN, hoverStyle=HOVER_FN,
                        hideout=empty_hideout()),
         ]),
         dl.Pane(name="os-districts", children=[
@@ -105,12 +105,13 @@ def layer_toggles(ctx: AppContext) -> html.Div:
     return html.Div(buttons, className="map-toggles")
 
 
-def city_map(ctx: AppContext) -> dl.Map:
-    """The ``city-map`` element (CONTRACT §4), fitted to the city's extent."""
+def city_map(ctx: AppContext, home: str | None = None) -> dl.Map:
+    """The ``city-map`` element (CONTRACT §4), fitted to the city's extent, or to the user's home scope."""
+    cells, viewport, _chain = drill_any(ctx.city, home)
     return dl.Map(
         id=ids.CITY_MAP,
-        children=map_layers(ctx),
-        bounds=ctx.city.bounds or FALLBACK_BOUNDS,
+        children=map_layers(ctx, cells),
+        bounds=viewport["bounds"] if home else ctx.city.bounds or FALLBACK_BOUNDS,
         boundsOptions={"padding": FIT_PADDING},
         zoomControl=False,
         attributionControl=False,
@@ -139,17 +140,43 @@ def empty_notice(ctx: AppContext) -> html.Div | None:
     return html.Div(children, className="map-empty")
 
 
-def breadcrumb(ctx: AppContext, chain: list[NodeInfo]) -> list[Any]:
-    """全市 › district › community › cell, each a button back to that level, the last one highlighted."""
-    items: list[Any] = [html.Button(ctx.t("map.city"), id={"type": ids.MAP_CRUMB, "node": ""},
-                                    className="crumb" if chain else "crumb current")]
+def breadcrumb(ctx: AppContext, chain: list[NodeInfo], home: str | None = None) -> list[Any]:
+    """全市 › district › community › cell, each a button back to that level, the last one highlighted; the
+    levels above a scoped user's home are shown for orientation but cannot be clicked."""
+    above = {n.id for n in ctx.city.path(home)[:-1]} | {""} if home else set()
+
+    def crumb(text: str, node_id: str, current: bool) -> html.Button:
+        locked = node_id in above
+        return html.Button(text, id={"type": ids.MAP_CRUMB, "node": node_id}, disabled=locked,
+                           className="crumb" + (" current" if current else "") + (" locked" if locked else ""))
+
+    items: list[Any] = [crumb(ctx.t("map.city"), "", not chain)]
     for i, node in enumerate(chain):
         if node.level == "city":
             continue
-        items.append(html.Span("›", className="crumb-sep"))
-        items.append(html.Button(node.name, id={"type": ids.MAP_CRUMB, "node": node.id},
-                                 className="crumb current" if i == len(chain) - 1 else "crumb"))
+        items += [html.Span("›", className="crumb-sep"), crumb(node.name, node.id, i == len(chain) - 1)]
     return items
+
+
+def home_scope(ctx: AppContext) -> str | None:
+    """Where the signed-in user's wall opens and the node it never goes above: the user's scope node (None:
+    the whole city). A scope the registry no longer holds stays as it is, so the wall shows nothing."""
+    from dashboard.auth.sessions import current_user
+
+    user = current_user()
+    scope = user.scope_node_id if user is not None else None
+    node = ctx.city.nodes.get(scope or "")
+    return None if scope is None or (node is not None and node.level == "city") else scope
+
+
+def clamp_scope(city: CityView, home: str | None, target: str | None) -> str | None:
+    """``target`` if it lies within ``home`` (None: anywhere), else ``home``: what the browser asks for is
+    never trusted beyond the user's scope."""
+    if home is None:
+        return target
+    if target is not None and home in {n.id for n in city.path(target)}:
+        return target
+    return home
 
 
 def next_scope(city: CityView, scope: str | None, clicked: str | None) -> str | None:

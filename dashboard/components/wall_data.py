@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 import redis
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -74,14 +74,18 @@ class WallReader:
         return self._index
 
     # ------------------------------------------------------------------ public
-    def read(self, scope: str | None) -> dict[str, Any]:
-        """Every section for ``scope``; failed sources give None sections and ``ok`` False."""
+    def read(self, scope: str | None, home: str | None = None) -> dict[str, Any]:
+        """Every section for ``scope``; failed sources give None sections and ``ok`` False. ``home``: a scoped
+        user's part of the city (``scope`` lies within it): the map's colours and density show nothing
+        outside it either."""
         ix = self.index
         out: dict[str, Any] = {"ok": True}
         slow_ok = self._refresh_slow()
         out["ok"] = slow_ok
         try:
             open_rows, feed = self._alerts(scope)
+            if home is not None:
+                open_rows = [a for a in open_rows if self._inside(a, home)]
         except SQLAlchemyError as exc:
             log.warning("wall: alerts unavailable: %s", exc.__class__.__name__)
             open_rows, feed, out["ok"] = None, None, False
@@ -109,7 +113,10 @@ class WallReader:
         out["heat"] = None if counts is None else (
             heat_by_district(self._slow["hours"], ix.district_ids(), now) if city_view else heat_by_day(counts, now))
         out["kpi"] = self._kpis(ix, scope, in_scope, zcard, out["patrol"], out["devices"], out["hourly"])
-        out["density"] = self._slow.get("density")
+        density = self._slow.get("density")
+        if home is not None and density is not None:
+            density = {n: v for n, v in density.items() if ix.inside(n, home)}
+        out["density"] = density
         return out
 
     # ------------------------------------------------------------------ alerts (SQL)
@@ -121,7 +128,9 @@ class WallReader:
                              .limit(5000)).all()
             q = select(*cols).where(Alert.alert_id.is_not(None))
             node_level = self.index.level.get(scope or "")
-            if node_level == "district":
+            if scope is not None and node_level is None:
+                q = q.where(false())  # a scope the registry does not hold: nothing, never everything
+            elif node_level == "district":
                 q = q.where(Alert.district_id == scope)
             elif node_level == "community":
                 q = q.where(Alert.community_id == scope)

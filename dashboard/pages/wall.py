@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
 from dash import ctx as dash_ctx
+from dash.exceptions import PreventUpdate
 
 from dashboard import ids
 from dashboard.components import citymap
@@ -89,13 +90,19 @@ def _client_config(ctx: AppContext) -> dict[str, Any]:
 def layout(ctx: AppContext) -> html.Div:
     """The whole canvas with geometry and empty live parts; the first refresh fills them within a second."""
     t = ctx.t
-    _cells, _viewport, chain = citymap.drill(ctx.city, None)
+    home = citymap.home_scope(ctx)  # a scoped user's wall opens on, and stays within, its part of the city
+    if home is not None and home not in ctx.city.nodes:  # added after this dashboard read the registry
+        from dashboard.desk.layout import forbidden_layout
+
+        return forbidden_layout(ctx, f"/ ({home})")
+    _cells, _viewport, chain = citymap.drill_any(ctx.city, home)
     map_extra = [
-        html.Div(citymap.breadcrumb(ctx, chain), id=ids.MAP_BREADCRUMB, className="breadcrumb"),
+        html.Div(citymap.breadcrumb(ctx, chain, home), id=ids.MAP_BREADCRUMB, className="breadcrumb"),
         citymap.layer_toggles(ctx),
-        html.Button(t("map.reset"), id=ids.MAP_RESET, className="map-reset", n_clicks=0),
+        html.Button(t("map.reset_home" if home else "map.reset"), id=ids.MAP_RESET, className="map-reset",
+                    n_clicks=0),
     ]
-    map_parts = [citymap.city_map(ctx), citymap.empty_notice(ctx),
+    map_parts = [citymap.city_map(ctx, home), citymap.empty_notice(ctx),
                  None if ctx.city.empty else html.Div(t("map.hint"), className="map-hint")]
     map_body = html.Div(className="map-frame " + " ".join(f"hide-{n}" for n in citymap.HIDDEN_LAYERS),
                         id="city-map-frame", children=[p for p in map_parts if p is not None])
@@ -121,7 +128,7 @@ def layout(ctx: AppContext) -> html.Div:
         dcc.Interval(id=ids.CLOCK_TICK, interval=1000),
         dcc.Interval(id=ids.LIVE_TICK, interval=LIVE_INTERVAL_MS),
         dcc.Store(id=ids.CLOCK_CONFIG, data=_client_config(ctx)),
-        dcc.Store(id=ids.MAP_SCOPE, data=None),
+        dcc.Store(id=ids.MAP_SCOPE, data=home),
         dcc.Store(id=ids.MAP_MODE, data="alert"),
         dcc.Store(id=ids.WALL_REQUEST),
         dcc.Store(id=ids.WALL_STATUS),
@@ -219,8 +226,12 @@ def register_callbacks(app: Dash, ctx: AppContext) -> None:
     )
     def refresh(req: Any, scope: str | None, mode: str | None, shown: dict[str, str] | None) -> tuple[Any, ...]:
         """Read the scope's aggregates; send only the sections whose hash differs from what is shown."""
-        data = reader(ctx).read(scope or None)
-        sections = live_sections(ctx, data, scope or None, mode or "alert")
+        home = citymap.home_scope(ctx)
+        if home is not None and home not in ctx.city.nodes:
+            raise PreventUpdate  # the layout said so; never fall back to the whole city
+        scope = citymap.clamp_scope(ctx.city, home, scope or None)
+        data = reader(ctx).read(scope, home)
+        sections = live_sections(ctx, data, scope, mode or "alert")
         shown = dict(shown or {})
         out: list[Any] = []
         for name, _o in LIVE_OUTPUTS:
@@ -249,8 +260,9 @@ def register_callbacks(app: Dash, ctx: AppContext) -> None:
                    cell_click: Any, scope: str | None) -> tuple[Any, ...]:
         """Click: one level down towards the clicked polygon; breadcrumb or reset: back up."""
         trig = dash_ctx.triggered_id
+        home = citymap.home_scope(ctx)
         if trig == ids.MAP_RESET:
-            target = None
+            target = home
         elif isinstance(trig, dict) and trig.get("type") == ids.MAP_CRUMB:
             if not (dash_ctx.triggered and dash_ctx.triggered[0].get("value")):
                 return no_update, no_update, no_update, no_update  # a crumb re-rendered, not clicked
@@ -259,8 +271,9 @@ def register_callbacks(app: Dash, ctx: AppContext) -> None:
             target = citymap.clicked_node(cell_click) or scope
         else:
             target = citymap.next_scope(ctx.city, scope, citymap.clicked_node(community_click))
+        target = citymap.clamp_scope(ctx.city, home, target)
         cells, viewport, chain = citymap.drill_any(ctx.city, target)
-        return cells, viewport, citymap.breadcrumb(ctx, chain), target
+        return cells, viewport, citymap.breadcrumb(ctx, chain, home), target
 
     @app.callback(
         Output(ids.ALERT_DETAIL, "className"), Output(f"{ids.ALERT_DETAIL}-body", "children"),
