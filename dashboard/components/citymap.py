@@ -50,8 +50,8 @@ def map_layers(ctx: AppContext, cells: dict[str, Any] | None = None) -> list[Any
                        hideout=empty_hideout()),
         ]),
         dl.Pane(name="os-cells", children=[
-            dl.GeoJSON(id=ids.MAP_CELLS, data=cells or feature_collection([]), style=AREA_FN, hoverStyle=HOVER_FN,
-                       hideout=empty_hideout()),
+            dl.GeoJSON(id=ids.MAP_CELLS, data=cells or feature_collection([]), style=AREA_FN,
+                       hoverStyle=HOVER_FN, hideout=empty_hideout()),
         ]),
         dl.Pane(name="os-districts", children=[
             dl.GeoJSON(id=ids.MAP_DISTRICTS, data=city.districts, style=DISTRICT_STYLE, interactive=False,
