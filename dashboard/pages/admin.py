@@ -10,6 +10,7 @@ from datetime import datetime
 
 from dash import Input, Output, State, callback_context, dcc, html, no_update
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from dashboard.auth import audit
@@ -108,14 +109,21 @@ def _node_label(ctx: AppContext, node_id: str) -> str:
 
 
 def _scope_options(ctx: AppContext) -> list[dict[str, str]]:
-    """Districts, then communities, then cells, each searchable by name or id (a search box, not a long scroll)."""
-    reg = data.registry(ctx)
+    """Districts, then communities, then cells, each searchable by name or id (a search box, not a long scroll);
+    none while the database is down (the page still opens; its tables say what failed)."""
+    try:
+        reg = data.registry(ctx)
+    except SQLAlchemyError:
+        return []
     return [{"label": f"{ctx.t(f'desk.admin.level.{level}')} · {_node_label(ctx, nid)}", "value": nid}
             for level in ("district", "community", "cell") for nid in sorted(reg.nodes_at(level))]
 
 
 def _unit_options(ctx: AppContext) -> list[dict[str, str]]:
-    reg = data.registry(ctx)
+    try:
+        reg = data.registry(ctx)
+    except SQLAlchemyError:
+        return []
     return [{"label": f"{reg.unit(uid).name} ({uid})", "value": uid} for uid in sorted(reg.unit_ids())]
 
 
