@@ -34,6 +34,15 @@ LEVELS = ("district", "community", "cell", "camera", "unit")  # registry browser
 def layout(ctx: AppContext):
     t = ctx.t
     scopes, units = _scope_options(ctx), _unit_options(ctx)
+
+    def placement(form: str) -> list[html.Div]:
+        """The scope and patrol-unit pickers of a form (``new`` or ``manage``)."""
+        return [html.Div([html.Label(t("desk.admin.scope_id")),
+                          dropdown(ctx, id=f"{P}{form}-scope", className="desk-select", options=scopes,
+                                   placeholder=t("desk.admin.whole_city"))], style={"minWidth": "240px"}),
+                html.Div([html.Label(t("desk.admin.unit_id")),
+                          dropdown(ctx, id=f"{P}{form}-unit", className="desk-select", options=units)],
+                         style={"minWidth": "200px"})]
     users = html.Section(className="desk-panel", children=[
         html.H2(t("desk.admin.users")), html.Div(id=P + "users"),
         html.H3(t("desk.admin.add_user")),
@@ -45,12 +54,7 @@ def layout(ctx: AppContext):
             html.Div([html.Label(t("desk.admin.role")), dropdown(ctx, id=P + "new-role", className="desk-select",
                                                                      options=[{"label": t(f"role.{r}"), "value": r}
                                                                               for r in ROLES])]),
-            html.Div([html.Label(t("desk.admin.scope_id")),
-                      dropdown(ctx, id=P + "new-scope", className="desk-select", options=scopes,
-                               placeholder=t("desk.admin.whole_city"))], style={"minWidth": "240px"}),
-            html.Div([html.Label(t("desk.admin.unit_id")),
-                      dropdown(ctx, id=P + "new-unit", className="desk-select", options=units)],
-                     style={"minWidth": "200px"}),
+            *placement("new"),
             html.Button(t("desk.admin.add"), id=P + "add", className="desk-btn", n_clicks=0),
         ]),
         html.Div(id=P + "msg", className="desk-msg"),
@@ -60,12 +64,7 @@ def layout(ctx: AppContext):
                       dropdown(ctx, id=P + "manage-user", className="desk-select")], style={"minWidth": "200px"}),
             html.Div([html.Label(t("desk.admin.new_password")),
                       dcc.Input(id=P + "manage-pw", type="password", className="desk-input", maxLength=1024)]),
-            html.Div([html.Label(t("desk.admin.scope_id")),
-                      dropdown(ctx, id=P + "manage-scope", className="desk-select", options=scopes,
-                               placeholder=t("desk.admin.whole_city"))], style={"minWidth": "240px"}),
-            html.Div([html.Label(t("desk.admin.unit_id")),
-                      dropdown(ctx, id=P + "manage-unit", className="desk-select", options=units)],
-                     style={"minWidth": "200px"}),
+            *placement("manage"),
             *[html.Button(t(f"desk.admin.btn.{a}"), id=P + "btn-" + a, className="desk-btn secondary", n_clicks=0)
               for a in USER_ACTIONS],
         ]),
