@@ -76,9 +76,9 @@ def _tz() -> str:
 
 def _visible() -> set[str] | None:
     """The communities whose alerts the user may see (a district's, a community, a cell's), None: all."""
-    from dashboard.desk.data import registry, scope_communities
+    from dashboard.desk.data import visible_communities
 
-    return scope_communities(registry(app_context()), g.user.scope_node_id)
+    return visible_communities(app_context(), g.user)
 
 
 @bp.get("/api/openapi.json")

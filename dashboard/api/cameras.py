@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 import redis
 from flask import Blueprint, Response, request
@@ -24,8 +25,8 @@ bp = Blueprint("cameras", __name__)
 CAMERA_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
 
 
-def _scope() -> tuple[bool, str | None]:
-    """(authenticated, the user's scope node): a bearer token's user or the signed-in session's."""
+def _user() -> Any:
+    """The bearer token's account or the signed-in session's user; None: not authenticated."""
     header = request.headers.get("Authorization")
     if header:
         from sqlalchemy.orm import Session
@@ -33,23 +34,22 @@ def _scope() -> tuple[bool, str | None]:
         from alerts.tokens import authenticate
 
         with Session(app_context().engine) as session:
-            user = authenticate(session, header)
-            return user is not None, user.scope_node_id if user is not None else None
+            return authenticate(session, header)  # its columns stay loaded after the session closes
     from dashboard.auth.sessions import current_user
 
-    user = current_user()
-    return user is not None, user.scope_node_id if user is not None else None
+    return current_user()
 
 
-def _in_scope(camera_id: str, scope_node_id: str | None) -> bool:
+def _in_scope(camera_id: str, user: Any) -> bool:
     """A scoped user sees the cameras of the communities in scope only (others: as if they did not exist)."""
-    if scope_node_id is None:
-        return True
-    from dashboard.desk.data import registry, scope_communities
+    from dashboard.desk.data import registry, visible_communities
 
+    visible = visible_communities(app_context(), user)
+    if visible is None:
+        return True
     reg = registry(app_context())
-    visible, cam = scope_communities(reg, scope_node_id), reg.camera(camera_id)
-    return visible is None or (cam is not None and reg.community_of(cam.cell_id) in visible)
+    cam = reg.camera(camera_id)
+    return cam is not None and reg.community_of(cam.cell_id) in visible
 
 
 def _binary_redis() -> redis.Redis:
@@ -70,10 +70,10 @@ def _error(status: int, message: str) -> Response:
 
 @bp.get("/api/cameras/<camera_id>/snapshot.jpg")
 def snapshot(camera_id: str) -> Response:
-    authenticated, scope = _scope()
-    if not authenticated:
+    user = _user()
+    if user is None:
         return _error(401, "missing or invalid credentials")
-    if not CAMERA_ID.match(camera_id) or not _in_scope(camera_id, scope):
+    if not CAMERA_ID.match(camera_id) or not _in_scope(camera_id, user):
         return _error(404, "no such camera")
     try:
         jpeg = _binary_redis().get(names.camera_snapshot(camera_id))

@@ -55,12 +55,14 @@ def mask_text(text: str) -> str:
     return _PERSON.sub(lambda m: mask_person(m.group(0)), text or "")
 
 
-def scope_communities(reg: RegistryCache, scope_node_id: str | None) -> set[str] | None:
-    """Community ids under a user's scope node, or None for the whole city. A cell's user sees its community
-    (alerts are placed by community); a node the registry no longer holds sees nothing."""
-    if scope_node_id is None:
+def visible_communities(ctx: AppContext, user: Any) -> set[str] | None:
+    """Community ids a user may see (a desk's session user or the API's account: anything with a
+    ``scope_node_id``), or None for the whole city. A cell's user sees its community (alerts are placed by
+    community); a node the registry does not hold sees nothing."""
+    if user is None or user.scope_node_id is None:
         return None
-    node = reg.node(scope_node_id)
+    reg = registry(ctx)
+    node = reg.node(user.scope_node_id)
     if node is None:
         return set()
     if node.level == "city":
@@ -70,13 +72,6 @@ def scope_communities(reg: RegistryCache, scope_node_id: str | None) -> set[str]
     if node.level == "cell":
         return {c for c in [reg.community_of(node.id)] if c}
     return set(reg.descendants(node.id, "community"))
-
-
-def visible_communities(ctx: AppContext, user: SessionUser | None) -> set[str] | None:
-    """Community ids the user may see, or None for the whole city."""
-    if user is None:
-        return None
-    return scope_communities(registry(ctx), user.scope_node_id)
 
 
 def in_scope(ctx: AppContext, user: SessionUser | None, community_id: str | None) -> bool:
