@@ -74,6 +74,12 @@ def announce(
             pipe.hdel(key, alert_id)
 
 
+def enqueue(pipe: Any, topic: str, doc: dict[str, Any]) -> None:
+    """Queue any record for MQTT on the same outbox (at least once, QoS 1): ``topic`` is relative to the
+    prefix, e.g. ``cases/E-20261205-000017`` (CONTRACT §6)."""
+    pipe.xadd(names.ALERT_OUTBOX, {"t": topic, "p": orjson.dumps(doc)}, maxlen=OUTBOX_MAXLEN, approximate=True)
+
+
 def _epoch(iso_ts: str) -> float:
     from datetime import datetime
 
@@ -133,6 +139,11 @@ class OutboxNotifier:
         infos, ids = [], []
         for entry_id, fields in entries:
             if not fields:
+                ids.append(entry_id)
+                continue
+            topic = fields.get(b"t")
+            if topic:  # any other record (a case, ...): its topic under the prefix, see ``enqueue``
+                infos.append(self.mqtt.publish(f"{self.topics.prefix}/{topic.decode()}", fields[b"p"], qos=1))
                 ids.append(entry_id)
                 continue
             doc = orjson.loads(fields[b"a"])

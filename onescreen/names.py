@@ -43,6 +43,9 @@ class Topics:
     def duty_alerts(self, unit_id: str) -> str:
         return f"{self.prefix}/duty/{unit_id}/alerts"
 
+    def case(self, case_id: str) -> str:
+        return f"{self.prefix}/cases/{case_id}"
+
     def subscriptions(self) -> list[str]:
         """The input topic filters an ingestor subscribes to."""
         p = self.prefix
