@@ -1,5 +1,5 @@
-"""Command-line helpers of the alerts group (``onescreen alerts replay``; token creation for the lead's
-``onescreen users token``), kept here so onescreen/cli.py stays a thin list of commands."""
+"""Command-line helpers of the alerts group (``onescreen alerts replay``), kept here so onescreen/cli.py stays a
+thin list of commands. API tokens (``onescreen users token``) are accounts: ``onescreen.accounts.cli``."""
 
 from __future__ import annotations
 
@@ -47,21 +47,3 @@ def replay_command(s: Settings, start: str, end: str, rules_file: str | None, as
         for a in report["list"]
     ]
     return "\n".join(lines)
-
-
-def token_command(s: Settings, username: str, days: float | None) -> str:
-    """Create an API token for ``username`` and return it (shown once). For ``onescreen users token``."""
-    from alerts.tokens import create_token
-    from onescreen.db.session import make_engine, session_factory
-
-    engine = make_engine(s.database.url)
-    try:
-        with session_factory(engine)() as session:
-            try:
-                token = create_token(session, username, days=days)
-            except ValueError as exc:
-                raise click.ClickException(str(exc)) from None
-            session.commit()
-    finally:
-        engine.dispose()
-    return token

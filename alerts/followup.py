@@ -3,7 +3,7 @@
 Both follow CONTRACT §3: ``on_scene`` may be set when the dispatched unit's position comes within
 ``alerts.on_scene_radius_m`` of the alert; unacknowledged alerts escalate after ``alerts.escalate_after_s``
 (to the supervisor role: a transition and a notification) and are reminded every ``alerts.remind_every_s``
-until acknowledged. The escalation timers are one city-wide sorted set; whichever engine's ZREM succeeds
+until acknowledged; an alert an active silence covers does neither (``alerts.silences``). The escalation timers are one city-wide sorted set; whichever engine's ZREM succeeds
 handles an entry, so any number of engines can run this.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 import redis
 
-from alerts import notes, store
+from alerts import notes, silences, store
 from alerts.notify import announce
 from onescreen import names
 from onescreen.geo import distance_m
@@ -71,6 +71,13 @@ def escalate_due(client: redis.Redis, sessions: Any, settings: Settings, now: fl
             if alert is None or alert.status != "open":
                 continue
             at = datetime.now(UTC)
+            silence = silences.first_match(silences.current(session, at), alert.rule, alert.subject_id,
+                                           {"district_id": alert.district_id, "community_id": alert.community_id,
+                                            "cell_id": alert.cell_id}, at)
+            if silence is not None:  # silenced: no escalation; look again when it ends (or within a minute)
+                until = silence.until if silence.until.tzinfo else silence.until.replace(tzinfo=UTC)
+                client.zadd(names.ALERT_ESCALATIONS, {alert_id: min(until.timestamp(), now + 60)})
+                continue
             if alert.escalated_at is None:
                 alert.escalated_at = at
                 store.note_event(session, alert, "escalate", at, notes.ESCALATED)

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from alerts import store
+from alerts import silences, store
 from alerts.notify import announce
 from alerts.rules.base import Decision
 from onescreen import names
@@ -73,7 +73,8 @@ def dedup(items: list[Item], batch: Batch) -> list[Item]:
 
 
 def suppress(items: list[Item], batch: Batch) -> list[Item]:
-    """Drop video-derived alerts of an offline camera; mark silenced ones (kept, not notified)."""
+    """Drop video-derived alerts of an offline camera; mark silenced ones (kept and shown, neither pushed nor
+    escalated): the matchers and scope of ``alerts.silences.matches``."""
     now = datetime.now(UTC)
     out = []
     for it in items:
@@ -81,17 +82,9 @@ def suppress(items: list[Item], batch: Batch) -> list[Item]:
         if d.camera_id and d.camera_id in batch.offline and d.rule in VIDEO_RULES and it.alert is None:
             batch.count("suppressed_offline")
             continue
-        for s in batch.silences:
-            until = s.until if s.until.tzinfo else s.until.replace(tzinfo=UTC)
-            if (
-                until > now
-                and (s.rule in (None, d.rule))
-                and (s.subject_id in (None, d.subject.id))
-                and (s.community_id in (None, d.location.get("community_id")))
-            ):
-                it.silenced = True
-                batch.count("silenced")
-                break
+        if silences.first_match(batch.silences, d.rule, d.subject.id, d.location, now) is not None:
+            it.silenced = True
+            batch.count("silenced")
         out.append(it)
     return out
 

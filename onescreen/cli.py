@@ -360,7 +360,7 @@ def users_scope(c: Ctx, username: str, scope: str | None, unit: str | None) -> N
 @pass_ctx
 def users_token(c: Ctx, username: str, days: float | None) -> None:
     """Create a bearer token for the HTTP API (printed once; only its hash is stored)."""
-    from alerts.cli import token_command
+    from onescreen.accounts.cli import token_command
 
     click.echo(token_command(c.settings, username, days))
 

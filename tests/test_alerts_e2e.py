@@ -18,11 +18,11 @@ import pytest
 from sqlalchemy import func, select
 
 from alerts.engine import AlertEngineWorker
-from alerts.tokens import create_token
 from dashboard.app import create_app
 from ingest.mqtt.worker import MqttIngestWorker
 from onescreen import names
 from onescreen.accounts import add_user
+from onescreen.accounts.tokens import create_token
 from onescreen.db.models import AlertTransition
 from onescreen.db.session import make_engine, session_factory
 from onescreen.timeutil import local_time, on_shift

@@ -207,6 +207,16 @@ def test_gathering(steps, expected):
     assert run("gathering", steps) == expected
 
 
+def test_gathering_peak_is_the_running_maximum_before_the_raise():
+    """Issue 11 finding 8: 20 persons before the raise, 17 at it: the evidence says peak 20, not 17; a new
+    condition after a clear starts its own peak."""
+    (raised,) = decisions("gathering", [count(0, 12), count(20, 20), count(60, 17)])
+    assert raised.action == "raise" and raised.evidence["peak"] == 20 and raised.evidence["persons"] == 17
+    steps = [count(0, 25), count(60, 25), count(70, 3), count(130, 3), ("tick", 400), count(500, 12), count(560, 12)]
+    out = decisions("gathering", steps)
+    assert [d.action for d in out] == ["raise", "clear", "raise"] and out[-1].evidence["peak"] == 12
+
+
 def test_gathering_hovering_count_does_not_flap():
     steps = [count(0, 10), count(20, 10), count(60, 10)]
     t = 60

@@ -123,9 +123,9 @@ def test_kpis_show_a_dash_when_there_is_nothing_to_count():
 
 
 def test_camera_snapshot_needs_credentials(settings, redis_client):
-    from alerts.tokens import create_token
     from dashboard.app import create_app
     from onescreen.accounts import add_user
+    from onescreen.accounts.tokens import create_token
     from onescreen.db.session import make_engine, session_factory
     from tests.auth_helpers import create_users, logged_in_client
 

@@ -64,12 +64,16 @@ class Gathering:
         due: float | None = None
         if persons >= cfg.min_persons:
             s.pop("below", None)
-            since = s.setdefault("since", s["ts"])
+            if "since" not in s:  # the condition starts (again): a new alert's peak starts from here
+                s["since"] = s["ts"]
+                if not s.get("active"):
+                    s["peak"] = 0
+            since = s["since"]
             s["peak"] = max(s.get("peak", 0), persons)
             level = "red" if persons >= cfg.red_at else cfg.level
             if not s.get("active"):
                 if now - since >= cfg.hold_s and cooled_down(s, now, cfg.cooldown_s):
-                    s.update(active=True, level=level, peak=persons)
+                    s.update(active=True, level=level)  # keeps the running peak
                     out.append(self._decision("raise", subject, s, level, now, ctx))
                 elif now - since < cfg.hold_s:
                     due = since + cfg.hold_s

@@ -1,19 +1,26 @@
 """Alerts HTTP API (CONTRACT §3): list, detail with history, lifecycle actions, evidence frame, silences.
 
-Bearer tokens (``alerts.tokens``) or the web session (``dashboard.auth``): 401 for a wrong or missing
-credential, 403 for a role without the
-right
-(matrix in ``alerts.lifecycle.ROLE_ACTIONS``), 409 for an illegal transition. Every action is written with the
-user and remote address into ``alert_transition``: that table is the audit trail. A change is announced on
-Redis (screens, MQTT outbox drained by the alert engine) after the SQL commit. ``/api/openapi.json`` is the
-static description in ``alerts/openapi.json``, kept honest by a test that compares it with these routes.
+A thin adapter: every read goes through ``alerts.queries`` and every write through the command layer
+(``alerts.commands``, ``alerts.silences``) run by ``dashboard.commands.run``, with the ``Actor`` of the bearer
+token's account (``onescreen.accounts.tokens``) or of the signed-in web session. This module only turns HTTP
+into inputs and answers back:
+
+- a missing or invalid credential: 401 (before any cross-site check, ``dashboard.auth``);
+- a body that is not a JSON object (malformed JSON included): 400 with a message;
+- a ``CommandError``: its status (400 naming the bad field or unknown unit, 403, 404, 409) and
+  ``{"error": message, "reason": name}``;
+- an unknown ``/api/...`` path: 404 as JSON;
+- every time in the configured zone (``city.timezone``).
+
+``/api/openapi.json`` is ``alerts/openapi.json``, kept true by tests that compare it with these routes and
+run schemathesis over it (tests/test_alerts_openapi.py).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +28,12 @@ import orjson
 from flask import Blueprint, Response, g, request
 from sqlalchemy.orm import Session
 
-from alerts import lifecycle, store
-from alerts.notify import announce
-from alerts.tokens import authenticate
+from alerts import commands, queries, silences, store
+from dashboard.commands import actor, run
 from dashboard.context import app_context
-from onescreen.db.models import AlertSilence, User
+from onescreen.accounts.tokens import authenticate
+from onescreen.commands import CommandError, Invalid
+from onescreen.db.models import User
 from onescreen.db.session import session_factory
 
 bp = Blueprint("alerts", __name__)
@@ -36,9 +44,9 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
     return Response(orjson.dumps(data), status=status, mimetype="application/json", headers=headers)
 
 
-def _error(status: int, message: str) -> Response:
+def _error(status: int, message: str, reason: str | None = None) -> Response:
     headers = {"WWW-Authenticate": 'Bearer realm="onescreen"'} if status == 401 else None
-    return _json({"error": message}, status, headers)
+    return _json({"error": message, **({"reason": reason} if reason else {})}, status, headers)
 
 
 def _session() -> Session:
@@ -50,7 +58,8 @@ def _session() -> Session:
 
 
 def authed(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Resolve the bearer token (or the web session) to a user (g.user) and open a session (g.db), or 401."""
+    """Resolve the bearer token (or the web session) to an Actor (g.actor) and a read session (g.db), or 401;
+    a refused command becomes its HTTP answer."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
@@ -62,23 +71,45 @@ def authed(view: Callable[..., Response]) -> Callable[..., Response]:
 
                 signed_in = current_user()
                 user = session.get(User, signed_in.id) if signed_in is not None else None
+                user = user if user is not None and user.active else None
             if user is None:
-                return _error(401, "missing or invalid bearer token")
-            g.user, g.db = user, session
-            return view(*args, **kwargs)
+                return _error(401, "missing or invalid credential (Authorization: Bearer <token>)",
+                              "unauthorized")
+            g.actor, g.db = actor(app_context(), user), session
+            try:
+                return view(*args, **kwargs)
+            except CommandError as exc:
+                return _json(exc.to_json(), exc.status)
 
     return wrapper
+
+
+def _body() -> dict[str, Any]:
+    """The request's JSON object ({} for an empty body); Invalid for anything else."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise Invalid("desk.error.bad_json", f"body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise Invalid("desk.error.bad_json", "body must be a JSON object")
+    return body
 
 
 def _tz() -> str:
     return app_context().settings.city.timezone
 
 
-def _visible() -> set[str] | None:
-    """The communities whose alerts the user may see (a district's, a community, a cell's), None: all."""
-    from dashboard.desk.data import visible_communities
+def _alert_json(alert: Any, silenced: set[str], history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    doc = {**store.to_contract(alert, _tz()), "silenced": alert.alert_id in silenced}
+    return {**doc, "history": history} if history is not None else doc
 
-    return visible_communities(app_context(), g.user)
+
+def _csv(name: str) -> tuple[str, ...]:
+    value = request.args.get(name) or ""
+    return tuple(v for v in value.split(",") if v)
 
 
 @bp.get("/api/openapi.json")
@@ -90,127 +121,82 @@ def openapi() -> Response:
 @authed
 def list_alerts() -> Response:
     try:
-        limit = max(1, min(1000, int(request.args.get("limit", 200))))
+        limit = int(request.args.get("limit", 200))
+        if not 1 <= limit <= 1000:
+            raise ValueError
     except ValueError:
-        return _error(400, "limit must be an integer")
-    asked, visible = request.args.get("community_id") or None, _visible()
-    if visible is None:
-        communities = [asked] if asked else None
-    else:
-        communities = sorted(visible & {asked} if asked else visible)
-    rows = store.listing(
-        g.db, request.args.get("status") or None, request.args.get("level") or None, communities, limit
-    )
-    return _json([store.to_contract(a, _tz()) for a in rows])
-
-
-def _find(alert_id: str):
-    alert = store.get(g.db, alert_id)
-    visible = _visible()
-    if alert is None or (visible is not None and alert.community_id not in visible):
-        return None  # outside the user's scope: as if it did not exist
-    return alert
+        raise Invalid("desk.error.bad_limit", "limit must be an integer in [1, 1000]") from None
+    f = queries.AlertFilter(status=_csv("status"), level=_csv("level"),
+                            community_id=request.args.get("community_id") or None, limit=limit)
+    rows = queries.listing(g.db, g.actor, f)
+    marked = queries.silenced_ids(g.db, rows, datetime.now(UTC))
+    return _json([_alert_json(a, marked) for a in rows])
 
 
 @bp.get("/api/alerts/<alert_id>")
 @authed
 def get_alert(alert_id: str) -> Response:
-    alert = _find(alert_id)
-    if alert is None:
-        return _error(404, f"no alert {alert_id}")
-    return _json({**store.to_contract(alert, _tz()), "history": store.history(g.db, alert, _tz())})
+    alert = queries.get(g.db, g.actor, alert_id)
+    marked = queries.silenced_ids(g.db, [alert], datetime.now(UTC))
+    return _json(_alert_json(alert, marked, store.history(g.db, alert, _tz())))
 
 
 @bp.post("/api/alerts/<alert_id>/<action>")
 @authed
 def act(alert_id: str, action: str) -> Response:
-    if action not in lifecycle.ACTIONS:
-        return _error(404, f"no action {action}; one of {', '.join(lifecycle.ACTIONS)}")
-    body = request.get_json(silent=True) or {}
-    if not isinstance(body, dict):
-        return _error(400, "body must be a JSON object")
-    note, unit_id = body.get("note"), body.get("unit_id")
-    if (note is not None and not isinstance(note, str)) or (
-        unit_id is not None and not isinstance(unit_id, str)
-    ):
-        return _error(400, "note and unit_id must be strings")
-    alert = _find(alert_id)
-    if alert is None:
-        return _error(404, f"no alert {alert_id}")
-    user = g.user
-    try:
-        lifecycle.check_role(user.role, action, user.unit_id, alert.assignee)
-    except lifecycle.Forbidden as exc:
-        return _error(403, str(exc))
-    previous_unit = alert.assignee
-    try:
-        store.act(
-            g.db,
-            alert,
-            action,
-            datetime.now(UTC),
-            actor=user.username,
-            user_id=user.id,
-            remote_addr=request.remote_addr,
-            note=(note or None) and note[:2000],
-            unit_id=unit_id,
-        )
-    except lifecycle.IllegalTransition as exc:
-        g.db.rollback()
-        return _error(409, str(exc))
-    g.db.commit()
-    doc = store.to_contract(alert, _tz())
-    pipe = app_context().redis.pipeline(transaction=False)
-    if previous_unit and previous_unit != alert.assignee:
-        from onescreen import names
+    if action not in commands.lifecycle.ACTIONS:
+        return _error(404, f"no action {action}; one of {', '.join(commands.lifecycle.ACTIONS)}", "not_found")
+    body = _body()
+    unknown = sorted(set(body) - {"note", "unit_id"})
+    if unknown:
+        raise Invalid("desk.error.bad_field", f"unknown field {unknown[0]!r}; known: note, unit_id")
+    unit_id = body.get("unit_id")
+    if unit_id is not None and not isinstance(unit_id, str):
+        raise Invalid("desk.error.unit_unknown", "unit_id must be a string", unit=unit_id)
+    inp = commands.ActionInput(alert_id, action, body.get("note"), unit_id)
 
-        pipe.hdel(names.alert_dispatched(previous_unit), alert.alert_id)
-    announce(pipe, doc, publish=True, duty_unit=alert.assignee if action == "dispatch" else None)
-    pipe.execute()
-    return _json({**doc, "history": store.history(g.db, alert, _tz())})
+    def render(session: Session, alert: Any) -> Response:
+        marked = queries.silenced_ids(session, [alert], datetime.now(UTC))
+        return _json(_alert_json(alert, marked, store.history(session, alert, _tz())))
+
+    return run(app_context(), commands.act, g.actor, inp, render)
 
 
 @bp.get("/api/alerts/<alert_id>/snapshot.jpg")
 @authed
 def snapshot(alert_id: str) -> Response:
-    alert = _find(alert_id)
-    jpeg = store.snapshot(g.db, alert) if alert is not None else None
+    jpeg = store.snapshot(g.db, queries.get(g.db, g.actor, alert_id))
     if jpeg is None:
-        return _error(404, f"no evidence frame for {alert_id}")
+        return _error(404, f"no evidence frame for {alert_id}", "not_found")
     return Response(jpeg, mimetype="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
 
 
 @bp.post("/api/silences")
 @authed
 def add_silence() -> Response:
-    if g.user.role not in lifecycle.SILENCE_ROLES:
-        return _error(403, f"role {g.user.role} may not silence alerts")
-    body = request.get_json(silent=True) or {}
-    try:
-        minutes = float(body.get("minutes", 60))
-        if not 0 < minutes <= 7 * 24 * 60:
-            raise ValueError
-    except (TypeError, ValueError):
-        return _error(400, "minutes must be a number in (0, 10080]")
-    until = datetime.now(UTC) + timedelta(minutes=minutes)
-    row = AlertSilence(
-        rule=body.get("rule"),
-        subject_id=body.get("subject_id"),
-        community_id=body.get("community_id"),
-        until=until,
-        created_by=g.user.username,
-        note=body.get("note"),
-    )
-    g.db.add(row)
-    g.db.commit()
-    return _json(
-        {
-            "id": row.id,
-            "rule": row.rule,
-            "subject_id": row.subject_id,
-            "community_id": row.community_id,
-            "until": until.isoformat(),
-            "created_by": row.created_by,
-        },
-        201,
-    )
+    inp = silences.SilenceInput.from_json(_body())
+    doc = run(app_context(), silences.create, g.actor, inp,
+              lambda _s, row: silences.to_json(row, _tz(), datetime.now(UTC)))
+    return _json(doc, 201)
+
+
+@bp.get("/api/silences")
+@authed
+def list_silences() -> Response:
+    every = request.args.get("all") in ("1", "true")
+    now = datetime.now(UTC)
+    return _json([silences.to_json(s, _tz(), now) for s in silences.listing(g.db, g.actor, now, every)])
+
+
+@bp.delete("/api/silences/<int:silence_id>")
+@authed
+def lift_silence(silence_id: int) -> Response:
+    return _json(run(app_context(), silences.lift, g.actor, silence_id,
+                     lambda _s, row: silences.to_json(row, _tz(), datetime.now(UTC))))
+
+
+@bp.route("/api/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@authed
+def unknown(rest: str) -> Response:
+    """Any other ``/api/...`` path: 404 as JSON (never the page's HTML)."""
+    return _error(404, f"no API endpoint /api/{rest}", "not_found")

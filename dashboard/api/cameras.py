@@ -31,7 +31,7 @@ def _user() -> Any:
     if header:
         from sqlalchemy.orm import Session
 
-        from alerts.tokens import authenticate
+        from onescreen.accounts.tokens import authenticate
 
         with Session(app_context().engine) as session:
             return authenticate(session, header)  # its columns stay loaded after the session closes

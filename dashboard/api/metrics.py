@@ -14,7 +14,7 @@ import time
 import redis
 from flask import Blueprint, Flask, Response, g, has_app_context, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from dashboard.context import app_context
@@ -55,6 +55,51 @@ class DeadLetterCollector(Collector):
 
 
 REGISTRY.register(DeadLetterCollector())
+
+
+class SilenceCollector(Collector):
+    """``onescreen_alerts_silences_active`` and ``onescreen_alerts_silenced_open``: silences in force now, and
+    the alerts not yet resolved that they cover (read from SQL at scrape time, as every dashboard sees it)."""
+
+    def describe(self) -> list[GaugeMetricFamily]:
+        return list(self._families())
+
+    def collect(self) -> list[GaugeMetricFamily]:
+        if not has_app_context():
+            return []
+        from datetime import UTC, datetime
+
+        from sqlalchemy import select
+        from sqlalchemy.exc import SQLAlchemyError
+        from sqlalchemy.orm import Session
+
+        from alerts import queries, silences
+        from onescreen.db.models import Alert
+
+        now = datetime.now(UTC)
+        try:
+            with Session(app_context().engine) as session:
+                current = [s for s in silences.current(session, now) if silences.active(s, now)]
+                covered = 0
+                if current:
+                    rows = session.execute(select(Alert).where(Alert.status.in_(queries.FEED_STATUSES))
+                                           .limit(20000)).scalars()
+                    covered = len(queries.silenced_ids(session, rows, now))
+        except SQLAlchemyError:
+            return []  # database away: absent rather than wrong (health says why)
+        active, silenced = self._families()
+        active.add_metric([], len(current))
+        silenced.add_metric([], covered)
+        return [active, silenced]
+
+    @staticmethod
+    def _families() -> tuple[GaugeMetricFamily, GaugeMetricFamily]:
+        return (GaugeMetricFamily("onescreen_alerts_silences_active", "Silences in force now"),
+                GaugeMetricFamily("onescreen_alerts_silenced_open", "Alerts not yet resolved that an active "
+                                  "silence covers (shown, not pushed, not escalated)"))
+
+
+REGISTRY.register(SilenceCollector())
 
 
 @bp.get("/metrics")

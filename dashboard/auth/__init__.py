@@ -3,8 +3,10 @@
 ``init_auth(server, ctx)`` sets up the signed session cookie and puts one gate in front of every request:
 
 - public: ``/login``, ``/auth/session``, ``/api/health`` (CONTRACT §3), ``/metrics``, static files;
-- ``/api/...`` with ``Authorization: Bearer`` goes on to the blueprint, which checks the token (CONTRACT §3);
-  without it a session is needed (401 otherwise) and the blueprint checks the role (403);
+- ``/api/...`` with an ``Authorization`` header goes on to the blueprint, which checks the token (401, CONTRACT
+  §3); without it a session is needed, and a request with neither gets 401 *before* any cross-site check (a
+  client without credentials learns it must sign in, not that its origin is wrong); the role is the
+  blueprint's (403);
 - every state-changing request made with the session cookie must come from this server's own pages
   (``Origin``, else ``Referer``), on top of ``SameSite=Strict``: that is the CSRF defence of the Dash
   callbacks (``/_dash-update-component`` is a JSON POST a form on another site cannot forge with the
@@ -64,9 +66,10 @@ def _gate() -> Response | None:
     path = request.path
     if access.is_public(path) and path != "/logout":
         return None
-    bearer = request.headers.get("Authorization", "").startswith("Bearer ")
-    if path.startswith("/api/") and bearer:
+    if path.startswith("/api/") and request.headers.get("Authorization"):
         return None  # token API: the blueprint authenticates (401) and authorises (403)
+    if path.startswith("/api/") and sessions.current_user() is None:
+        return _json_error(401, "missing or invalid credential: a bearer token or a signed-in session")
     if request.method not in SAFE_METHODS and not access.same_origin(
             request.headers.get("Origin"), request.headers.get("Referer"), request.host_url):
         return _json_error(403, "cross-site request refused (Origin/Referer is not this server)")

@@ -8,21 +8,24 @@ from __future__ import annotations
 
 import base64
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from dash import html
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from alerts import store
+from alerts import queries, store
 from dashboard import ids
 from dashboard.auth.sessions import current_user
+from dashboard.commands import actor
 from dashboard.components.panels import place_name
 from dashboard.context import AppContext
-from dashboard.desk.data import in_scope, mask_text
+from dashboard.desk.data import mask_subject
 from dashboard.desk.evidence import SHORT
 from dashboard.desk.evidence import facts as evidence_facts
 from dashboard.desk.widgets import actor_name, note_text
+from onescreen.commands import CommandError
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +46,11 @@ def detail_body(ctx: AppContext, alert_id: str) -> Any:
     t, tz = ctx.t, ctx.settings.city.timezone
     try:
         with Session(ctx.engine) as s:
-            alert = store.get(s, alert_id)
-            if alert is None or not in_scope(ctx, current_user(), alert.community_id):
+            try:
+                alert = queries.get(s, actor(ctx, current_user()), alert_id)
+            except CommandError:
                 return html.Div(alert_id, className="detail-missing")  # outside the user's scope: as if absent
+            silenced = bool(queries.silenced_ids(s, [alert], datetime.now(UTC)))
             doc = store.to_contract(alert, tz)
             history = store.history(s, alert, tz)
             jpeg = store.snapshot(s, alert)
@@ -54,7 +59,7 @@ def detail_body(ctx: AppContext, alert_id: str) -> Any:
         return html.Div(t("wall.data_down"), className="detail-missing")
     loc = doc["location"]
     place = place_name(ctx, {"community": loc["community_id"], "cell": loc["cell_id"], "district": loc["district_id"]})
-    facts = [(t("detail.place"), place), (t("detail.subject"), mask_text(doc["subject"]["id"])),
+    facts = [(t("detail.place"), place), (t("detail.subject"), mask_subject(doc["subject"]["kind"], doc["subject"]["id"])),
              (t("detail.opened"), (doc["opened_at"] or "")[:19].replace("T", " ")),
              *evidence_facts(ctx, doc["evidence"] or {}, SHORT)]
     evidence = (html.Img(src="data:image/jpeg;base64," + base64.b64encode(jpeg).decode(), className="detail-img")
@@ -64,6 +69,7 @@ def detail_body(ctx: AppContext, alert_id: str) -> Any:
             html.Span(t(f"rule.{doc['rule']}"), className="alert-rule"),
             html.Span(t(f"level.{doc['level']}"), className=f"detail-level level-{doc['level']}"),
             html.Span(t(f"status.{doc['status']}"), className="alert-status"),
+            html.Span(t("feed.silenced"), className="alert-silenced") if silenced else None,
             html.Span(alert_id, className="cam-id"),
         ]),
         html.Dl([x for k, v in facts for x in (html.Dt(k), html.Dd(v))], className="detail-facts"),

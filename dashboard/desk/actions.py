@@ -1,139 +1,91 @@
-"""What people do at the desks, each a small function with the audit in the same transaction.
+"""What people do at the desks: thin adapters over the command layer, plus the desk-only writes.
 
-Alert actions go through ``alerts.store.act`` (the one lifecycle implementation: transitions, clocks, the
-``alert_transition`` audit row with who / note / remote address) and are announced like the HTTP API does
-(``alerts.notify.announce``: screens, the MQTT outbox, ``city/duty/{unit}/alerts`` on dispatch).
+Alert actions, receipts and silences are the commands of ``alerts.commands`` and ``alerts.silences``, run by
+``dashboard.commands.run`` with the signed-in user's Actor: the same role, scope and input checks, audit rows
+and announcements as the HTTP API, written once. Spot checks and account management (desk-only writes) are
+still here, each with its audit row in the same transaction.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from flask import has_request_context, request
 from sqlalchemy.orm import Session
 
-from alerts import lifecycle, store
-from alerts.notify import announce
+from alerts import commands, silences, store
 from dashboard.auth import audit
 from dashboard.auth.sessions import SessionUser, end_sessions_of
+from dashboard.commands import actor, error_text, remote_addr, run
 from dashboard.context import AppContext
 from dashboard.desk import data
-from onescreen import names
 from onescreen.accounts import set_active, set_password, set_scope
-from onescreen.db.models import AlertSilence, AlertTransition, SpotCheck
+from onescreen.commands import CommandError
+from onescreen.db.models import SpotCheck
 
 log = logging.getLogger(__name__)
 
-MAX_NOTE = 2000
+MAX_NOTE = commands.MAX_NOTE
+RECEIPT_NOTE = commands.RECEIPT_NOTE
 
 
-# A receipt (接单) without a note is stored with this note. It is audit data, so it is written the same whatever
-# the screen language; the timeline shows it as the language's "received" (dashboard.desk.widgets).
-RECEIPT_NOTE = "已接单"
-
-
-class DeskError(Exception):
-    """A refused action: the text key (``desk.error.*``) and values of the message the desk shows, so the page
-    words it in the screen's language."""
+class DeskError(CommandError):
+    """A refused desk action that is not an alert command (spot checks, accounts): the text key
+    (``desk.error.*``) and values of the message the desk shows in the screen's language."""
 
     def __init__(self, key: str, **values: object):
-        super().__init__(key)
-        self.key, self.values = key, values
+        super().__init__(key, key, **values)
 
     def text(self, ctx: AppContext) -> str:
-        return ctx.t(self.key, **self.values)
+        return error_text(ctx, self)
 
 
-def remote_addr() -> str | None:
-    return request.remote_addr if has_request_context() else None
-
-
-def _clean_note(note: str | None, required: bool = False) -> str | None:
-    """The note stripped (None when empty); a required one is the feedback that resolves an alert."""
-    note = (note or "").strip()
-    if required and not note:
-        raise DeskError("desk.error.feedback_required")
-    if len(note) > MAX_NOTE:
-        raise DeskError("desk.error.note_too_long", n=MAX_NOTE)
-    return note or None
-
-
-def _alert_in_scope(ctx: AppContext, db: Session, user: SessionUser, alert_id: str):
-    alert = store.get(db, alert_id) if alert_id else None
-    if alert is None or not data.in_scope(ctx, user, alert.community_id):
-        raise DeskError("desk.error.alert_unknown", alert=alert_id)
-    return alert
+def _clean_note(note: str | None) -> str | None:
+    try:
+        return commands.clean_note(note)
+    except CommandError as exc:
+        raise DeskError(exc.key, **exc.values) from None
 
 
 def perform(ctx: AppContext, user: SessionUser, alert_id: str, action: str, note: str | None = None,
             unit_id: str | None = None) -> dict[str, Any]:
-    """One lifecycle action by a signed-in user; the alert's CONTRACT JSON after it. DeskError if refused."""
-    note = _clean_note(note, required=action == "resolve")
-    if unit_id is not None and unit_id and data.registry(ctx).unit(unit_id) is None:
-        raise DeskError("desk.error.unit_unknown", unit=unit_id)
-    with Session(ctx.engine) as db:
-        alert = _alert_in_scope(ctx, db, user, alert_id)
-        try:
-            lifecycle.check_role(user.role, action, user.unit_id, alert.assignee)
-        except lifecycle.Forbidden as exc:
-            raise DeskError("desk.error.forbidden", reason=exc) from exc
-        previous_unit = alert.assignee
-        try:
-            store.act(db, alert, action, datetime.now(UTC), actor=user.username, user_id=user.id,
-                      remote_addr=remote_addr(), note=note, unit_id=unit_id or None)
-        except lifecycle.IllegalTransition as exc:
-            db.rollback()
-            raise DeskError("desk.error.illegal", reason=exc) from exc
-        db.commit()
-        doc = store.to_contract(alert, ctx.settings.city.timezone)
-        pipe = ctx.redis.pipeline(transaction=False)
-        if previous_unit and previous_unit != alert.assignee:
-            pipe.hdel(names.alert_dispatched(previous_unit), alert.alert_id)
-        announce(pipe, doc, publish=True, duty_unit=alert.assignee if action == "dispatch" else None)
-        pipe.execute()
+    """One lifecycle action by a signed-in user (``alerts.commands.act``); the alert's CONTRACT JSON after it.
+    A refusal raises the command's ``CommandError``."""
+    inp = commands.ActionInput(alert_id, action, note, unit_id or None)
+    doc = run(ctx, commands.act, actor(ctx, user), inp,
+              lambda _s, alert: store.to_contract(alert, ctx.settings.city.timezone))
     log.info("%s %s %s", user.username, action, alert_id)
     return doc
 
 
 def receipt(ctx: AppContext, user: SessionUser, alert_id: str, note: str | None = None) -> None:
-    """A duty unit confirms it received a dispatched alert (接单): a history entry, no status change."""
-    note = _clean_note(note)
+    """A duty unit confirms it received a dispatched alert (``alerts.commands.receipt``)."""
+    run(ctx, commands.receipt, actor(ctx, user), commands.ReceiptInput(alert_id, note), lambda _s, _a: None)
+
+
+def silence(ctx: AppContext, user: SessionUser, alert_id: str, minutes: Any, reason: str | None) -> datetime:
+    """Silence this alert's rule on its subject in its community for ``minutes`` (``alerts.silences.create``,
+    supervisor, admin, within their scope); the end instant."""
+    who = actor(ctx, user)
     with Session(ctx.engine) as db:
-        alert = _alert_in_scope(ctx, db, user, alert_id)
-        if user.role == "duty" and alert.assignee != user.unit_id:
-            raise DeskError("desk.error.receipt_own_unit")
-        now = datetime.now(UTC)
-        db.add(AlertTransition(alert_pk=alert.id, at=now, action="receipt", from_status=alert.status,
-                               to_status=alert.status, level=alert.level, actor=user.username, user_id=user.id,
-                               remote_addr=remote_addr(), unit_id=user.unit_id, note=note or RECEIPT_NOTE))
-        alert.updated_at = now
-        db.commit()
+        alert = commands.alert_in_scope(db, who, alert_id)  # NotFound outside the scope, as for the API
+        inp = silences.SilenceInput(reason=reason, rule=alert.rule, subject_id=alert.subject_id,
+                                    community_id=alert.community_id, minutes=_minutes(minutes))
+    return run(ctx, silences.create, who, inp, lambda _s, row: row.until)
 
 
-def silence(ctx: AppContext, user: SessionUser, alert_id: str, minutes: Any, note: str | None) -> datetime:
-    """Silence this alert's rule on its subject for ``minutes`` (supervisor, admin); the end instant."""
-    if user.role not in lifecycle.SILENCE_ROLES:
-        raise DeskError("desk.error.silence_role")
+def _minutes(value: Any) -> float:
     try:
-        minutes = float(minutes)
+        return float(value)
     except (TypeError, ValueError):
         raise DeskError("desk.error.silence_number") from None
-    if not 0 < minutes <= 7 * 24 * 60:
-        raise DeskError("desk.error.silence_range")
-    note = _clean_note(note)
-    with Session(ctx.engine) as db:
-        alert = _alert_in_scope(ctx, db, user, alert_id)
-        until = datetime.now(UTC) + timedelta(minutes=minutes)
-        row = AlertSilence(rule=alert.rule, subject_id=alert.subject_id, community_id=alert.community_id,
-                           until=until, created_by=user.username, note=note)
-        db.add(row)
-        audit.record(db, user.username, "silence", user_id=user.id, role=user.role, target=alert.alert_id,
-                     detail={"rule": alert.rule, "minutes": minutes, "note": note}, remote_addr=remote_addr())
-        db.commit()
-    return until
+
+
+def lift_silence(ctx: AppContext, user: SessionUser, silence_id: int) -> None:
+    """End a silence now (``alerts.silences.lift``)."""
+    run(ctx, silences.lift, actor(ctx, user), silence_id, lambda _s, _row: None)
 
 
 @dataclass

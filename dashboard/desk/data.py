@@ -20,6 +20,7 @@ from dashboard.context import AppContext
 from onescreen import names
 from onescreen.geo import distance_m
 from onescreen.registry.cache import RegistryCache
+from onescreen.scope import communities_of
 from onescreen.timeutil import local_time, on_shift
 
 SILENT_AFTER_S = 300  # CONTRACT off_post: no position for this long = silent
@@ -55,23 +56,25 @@ def mask_text(text: str) -> str:
     return _PERSON.sub(lambda m: mask_person(m.group(0)), text or "")
 
 
+def mask_subject(kind: str | None, subject_id: str | None) -> str:
+    """An alert's subject for a screen: the person part masked whatever its shape (a door+person subject is
+    ``door/person``, a person subject is the person id), other subjects with any ``p-…`` inside masked."""
+    ident = subject_id or ""
+    if kind == "door_person":
+        door, sep, person = ident.partition("/")
+        return f"{door}{sep}{mask_person(person)}" if sep else mask_person(ident)
+    if kind == "person":
+        return mask_person(ident)
+    return mask_text(ident)
+
+
 def visible_communities(ctx: AppContext, user: Any) -> set[str] | None:
-    """Community ids a user may see (a desk's session user or the API's account: anything with a
-    ``scope_node_id``), or None for the whole city. A cell's user sees its community (alerts are placed by
-    community); a node the registry does not hold sees nothing."""
-    if user is None or user.scope_node_id is None:
+    """Community ids a user may see (a desk's session user or the API's account), None for the whole city:
+    ``onescreen.scope.communities_of`` on the app's registry, the same cut as the commands' Actor."""
+    if user is None:
         return None
-    reg = registry(ctx)
-    node = reg.node(user.scope_node_id)
-    if node is None:
-        return set()
-    if node.level == "city":
-        return None
-    if node.level == "community":
-        return {node.id}
-    if node.level == "cell":
-        return {c for c in [reg.community_of(node.id)] if c}
-    return set(reg.descendants(node.id, "community"))
+    scope = communities_of(registry(ctx), user.scope_node_id)
+    return None if scope is None else set(scope)
 
 
 def in_scope(ctx: AppContext, user: SessionUser | None, community_id: str | None) -> bool:

@@ -1,6 +1,8 @@
-"""`/alerts` (告警处置): the operator desk. Queue with filters, an alert's evidence and history, every
-lifecycle action with a note (``alerts.store.act`` via ``dashboard.desk.actions``), dispatch with the nearest
-on-duty units suggested, silences with expiry. Operators, supervisors and admins (``dashboard.auth.access``).
+"""`/alerts` (告警处置): the operator desk. Queue with filters (``alerts.queries``, cut to the user's scope;
+silenced alerts marked 静默中), an alert's evidence and history, every lifecycle action with a note and
+silences with a reason (the command layer ``alerts.commands``/``alerts.silences`` via
+``dashboard.desk.actions``), dispatch with the nearest on-duty units suggested, the current silences listed
+and lifted early. Operators, supervisors and admins (``dashboard.auth.access``).
 """
 
 from __future__ import annotations
@@ -10,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dash import ALL, Input, Output, State, callback_context, dcc, html, no_update
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts import store
+from alerts import queries, silences, store
 from alerts.lifecycle import STATUSES
 from alerts.rules import RULES
 from dashboard.auth.sessions import current_user
+from dashboard.commands import actor, error_text
 from dashboard.context import AppContext
 from dashboard.desk import actions, data, evidence
 from dashboard.desk.layout import desk_page
@@ -33,6 +35,7 @@ from dashboard.desk.widgets import (
     timeline,
 )
 from dashboard.pages.base import Page, register
+from onescreen.commands import CommandError
 from onescreen.db.models import Alert, AlertSnapshot
 
 PATH = "/alerts"
@@ -107,35 +110,26 @@ def layout(ctx: AppContext):
             html.Button(t("desk.alerts.silence_btn"), id=P + "btn-silence", className="desk-btn secondary",
                         n_clicks=0),
         ]),
+        html.H3(t("desk.alerts.silences")), html.Div(id=P + "silence-msg", className="desk-msg"),
+        html.Div(id=P + "silences"),
     ])
     return desk_page(ctx, PATH, TITLE_KEY,
                      dcc.Store(id=P + "selected"), dcc.Interval(id=P + "tick", interval=3000),
                      html.Div(className="desk-grid", children=[queue, detail]), class_name="desk-wide")
 
 
-def _query(ctx: AppContext, levels, rules, statuses, area, hours) -> list[Alert]:
-    user = current_user()
-    scope = data.visible_communities(ctx, user)
-    reg = data.registry(ctx)
-    q = select(Alert).where(Alert.alert_id.is_not(None)).order_by(Alert.opened_at.desc()).limit(200)
-    if levels:
-        q = q.where(Alert.level.in_(levels))
-    if rules:
-        q = q.where(Alert.rule.in_(rules))
-    if statuses:
-        q = q.where(Alert.status.in_(statuses))
-    if hours:
-        q = q.where(Alert.opened_at >= datetime.now(UTC) - timedelta(hours=float(hours)))
-    if area:
-        node = reg.node(area)
-        if node is not None and node.level == "district":
-            q = q.where(Alert.district_id == area)
-        else:
-            q = q.where(Alert.community_id == area)
+def _query(ctx: AppContext, levels, rules, statuses, area, hours) -> tuple[list[Alert], set[str]]:
+    """The queue through the scoped query layer (``alerts.queries``), and which of it is silenced now."""
+    node = data.registry(ctx).node(area) if area else None
+    district = area if node is not None and node.level == "district" else None
+    since = datetime.now(UTC) - timedelta(hours=float(hours)) if hours else None
+    f = queries.AlertFilter(status=statuses or (), level=levels or (), rule=rules or (), district_id=district,
+                            community_id=area if area and district is None else None, since=since)
     with Session(ctx.engine) as db:
-        rows = db.execute(q).scalars().all()
+        rows = queries.listing(db, actor(ctx, current_user()), f)
+        marked = queries.silenced_ids(db, rows, datetime.now(UTC))
         db.expunge_all()
-    return [a for a in rows if scope is None or a.community_id in scope]
+    return rows, marked
 
 
 def _place(ctx: AppContext, a: Alert) -> str:
@@ -144,7 +138,11 @@ def _place(ctx: AppContext, a: Alert) -> str:
     return " · ".join(names) or "—"
 
 
-def _table(ctx: AppContext, alerts: list[Alert], selected: str | None) -> html.Table:
+def _silenced_tag(ctx: AppContext) -> html.Span:
+    return html.Span(ctx.t("desk.alerts.silenced"), className="tag-silenced")
+
+
+def _table(ctx: AppContext, alerts: list[Alert], selected: str | None, marked: set[str]) -> html.Table:
     t = ctx.t
     head = html.Tr([html.Th(t(f"desk.col.{c}")) for c in ("id", "level", "rule", "subject", "place", "status",
                                                            "opened", "unit")])
@@ -154,11 +152,12 @@ def _table(ctx: AppContext, alerts: list[Alert], selected: str | None) -> html.T
             id={"type": P + "row", "alert": a.alert_id}, n_clicks=0, **{"data-alert-id": a.alert_id},
             className="selectable selected" if a.alert_id == selected else "selectable",
             children=[html.Td(a.alert_id), html.Td(level_badge(ctx, a.level)),
-                      html.Td(name_of(ctx, "rule", a.rule)), html.Td(data.mask_text(a.subject_id)),
+                      html.Td(name_of(ctx, "rule", a.rule)), html.Td(data.mask_subject(a.subject_kind, a.subject_id)),
                       html.Td(_place(ctx, a)),
                       html.Td([status_badge(ctx, a.status),
                                html.Span(t("desk.alerts.escalated"), className="tag-escalated")
-                               if a.escalated_at else None]),
+                               if a.escalated_at else None,
+                               _silenced_tag(ctx) if a.alert_id in marked else None]),
                       html.Td(fmt_time(ctx, a.opened_at, True)), html.Td(a.assignee or "—")]))
     if len(rows) == 1:
         rows.append(html.Tr(html.Td(t("desk.alerts.no_match"), colSpan=8, className="desk-muted")))
@@ -186,17 +185,20 @@ def _detail(ctx: AppContext, alert_id: str | None):
         return html.P(t("desk.alerts.pick_hint"), className="desk-muted")
     user = current_user()
     with Session(ctx.engine) as db:
-        a = store.get(db, alert_id)
-        if a is None or not data.in_scope(ctx, user, a.community_id):
+        try:
+            a = queries.get(db, actor(ctx, user), alert_id)
+        except CommandError:
             return html.P(t("desk.alerts.not_found"), className="desk-msg error")
+        silenced = bool(queries.silenced_ids(db, [a], datetime.now(UTC)))
         history = store.history(db, a, ctx.settings.city.timezone)
         has_snapshot = db.get(AlertSnapshot, a.id) is not None
         doc = store.to_contract(a, ctx.settings.city.timezone)
         near = data.nearest_units(ctx, a.lat, a.lon, user, n=3)
         clocks = doc["clocks"]
         kv = [(t("desk.col.id"), a.alert_id), (t("desk.col.rule"), name_of(ctx, "rule", a.rule)),
-              (t("desk.col.level"), level_badge(ctx, a.level)), (t("desk.col.status"), status_badge(ctx, a.status)),
-              (t("desk.col.place"), _place(ctx, a)), (t("desk.col.subject"), data.mask_text(a.subject_id)),
+              (t("desk.col.level"), level_badge(ctx, a.level)),
+              (t("desk.col.status"), [status_badge(ctx, a.status), _silenced_tag(ctx) if silenced else None]),
+              (t("desk.col.place"), _place(ctx, a)), (t("desk.col.subject"), data.mask_subject(a.subject_kind, a.subject_id)),
               (t("desk.col.opened"), fmt_time(ctx, a.opened_at, True)),
               (t("desk.alerts.route_unit"), a.route_unit or "—"), (t("desk.alerts.assignee"), a.assignee or "—"),
               ("1-3-5", t("desk.alerts.clocks", ack=fmt_secs(ctx, clocks["ack_s"]),
@@ -213,6 +215,37 @@ def _detail(ctx: AppContext, alert_id: str | None):
         ])
 
 
+def _silences(ctx: AppContext) -> html.Table | html.P:
+    """The silences the user may see that have not ended: matchers, reason, who, until, a lift button."""
+    t = ctx.t
+    now = datetime.now(UTC)
+    with Session(ctx.engine) as db:
+        rows = silences.listing(db, actor(ctx, current_user()), now)
+        docs = [silences.to_json(s, ctx.settings.city.timezone, now) for s in rows]
+    if not docs:
+        return html.P(t("desk.none"), className="desk-muted")
+    reg = data.registry(ctx)
+
+    def what(m: dict[str, Any]) -> str:
+        parts = [name_of(ctx, "rule", m["rule"]) if m["rule"] else t("desk.alerts.any_rule")]
+        parts += [reg.node(n).name if reg.node(n) else n
+                  for n in (m["district_id"], m["community_id"], m["cell_id"]) if n]
+        if m["subject_id"]:
+            parts.append(data.mask_text(m["subject_id"]))
+        if not any(m[k] for k in ("district_id", "community_id", "cell_id")):
+            parts.append(t("desk.alerts.whole_scope"))
+        return " · ".join(parts)
+
+    head = html.Tr([html.Th(t(k)) for k in ("desk.col.id", "desk.alerts.matchers", "desk.alerts.reason",
+                                            "desk.alerts.silenced_by", "desk.alerts.until", "")])
+    body = [html.Tr(**{"data-silence-id": str(d["id"])}, children=[
+        html.Td(str(d["id"])), html.Td(what(d["matchers"])), html.Td(d["reason"] or "—"), html.Td(d["created_by"]),
+        html.Td(fmt_time(ctx, d["until"], True)),
+        html.Td(html.Button(t("desk.alerts.lift"), id={"type": P + "lift", "silence": d["id"]},
+                            className="desk-btn secondary", n_clicks=0))]) for d in docs]
+    return html.Table([head, *body], className="desk-table", id=P + "silences-table")
+
+
 def register_callbacks(app, ctx: AppContext) -> None:
     @app.callback(Output(P + "table", "children"),
                   Input(P + "tick", "n_intervals"), Input(P + "level", "value"), Input(P + "rule", "value"),
@@ -220,7 +253,8 @@ def register_callbacks(app, ctx: AppContext) -> None:
                   Input(P + "msg", "children"), State(P + "selected", "data"))
     def refresh(_tick, levels, rules, statuses, area, hours, _msg, selected):
         """The queue, newest first (at most 200), cut to the user's scope."""
-        return _table(ctx, _query(ctx, levels, rules, statuses, area, hours), selected)
+        rows, marked = _query(ctx, levels, rules, statuses, area, hours)
+        return _table(ctx, rows, selected, marked)
 
     @app.callback(Output(P + "selected", "data"), Input({"type": P + "row", "alert": ALL}, "n_clicks"),
                   prevent_initial_call=True)
@@ -266,9 +300,27 @@ def register_callbacks(app, ctx: AppContext) -> None:
                 until = actions.silence(ctx, user, alert_id, minutes, note)
                 return ctx.t("desk.alerts.silenced_until", time=fmt_time(ctx, until, True)), "desk-msg ok", ""
             doc = actions.perform(ctx, user, alert_id, action, note, unit if action == "dispatch" else None)
-        except actions.DeskError as exc:
-            return exc.text(ctx), "desk-msg error", no_update
+        except CommandError as exc:
+            return error_text(ctx, exc), "desk-msg error", no_update
         return ctx.t("desk.done", alert=alert_id, status=status_name(ctx, doc["status"])), "desk-msg ok", ""
+
+    @app.callback(Output(P + "silences", "children"), Input(P + "tick", "n_intervals"),
+                  Input(P + "msg", "children"), Input(P + "silence-msg", "children"))
+    def silence_list(_tick, _msg, _lift_msg):
+        return _silences(ctx)
+
+    @app.callback(Output(P + "silence-msg", "children"), Output(P + "silence-msg", "className"),
+                  Input({"type": P + "lift", "silence": ALL}, "n_clicks"), prevent_initial_call=True)
+    def lift(_clicks):
+        trig = callback_context.triggered_id
+        value = callback_context.triggered[0].get("value") if callback_context.triggered else None
+        if not trig or not value:
+            return no_update, no_update
+        try:
+            actions.lift_silence(ctx, current_user(), trig["silence"])
+        except CommandError as exc:
+            return error_text(ctx, exc), "desk-msg error"
+        return ctx.t("desk.alerts.lifted", id=trig["silence"]), "desk-msg ok"
 
 
 PAGE = register(Page(path=PATH, title_key=TITLE_KEY, order=20, layout=layout, register_callbacks=register_callbacks))

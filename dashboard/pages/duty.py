@@ -13,11 +13,13 @@ from sqlalchemy.orm import Session
 
 from alerts import store
 from dashboard.auth.sessions import current_user
+from dashboard.commands import error_text
 from dashboard.context import AppContext
 from dashboard.desk import actions, data, evidence
 from dashboard.desk.layout import desk_page
 from dashboard.desk.widgets import fmt_time, level_badge, name_of, status_badge, status_name, timeline
 from dashboard.pages.base import Page, register
+from onescreen.commands import CommandError
 from onescreen.db.models import Alert
 
 PATH = "/duty"
@@ -109,8 +111,8 @@ def register_callbacks(app, ctx: AppContext) -> None:
                 actions.receipt(ctx, user, trig["alert"], note)
                 return ctx.t("desk.done", alert=trig["alert"], status=ctx.t("desk.received")), "desk-msg ok"
             doc = actions.perform(ctx, user, trig["alert"], trig["do"], note)
-        except actions.DeskError as exc:
-            return exc.text(ctx), "desk-msg error"
+        except CommandError as exc:
+            return error_text(ctx, exc), "desk-msg error"
         return ctx.t("desk.done", alert=trig["alert"], status=status_name(ctx, doc["status"])), "desk-msg ok"
 
 

@@ -234,18 +234,28 @@ class AlertSnapshot(Base):
 
 
 class AlertSilence(Base):
-    """An operator's silence: matching alerts are recorded but not notified until ``until``."""
+    """A silence (Alertmanager's model): matching alerts are raised, kept and shown (marked 静默中) but not
+    pushed on MQTT nor escalated between ``starts_at`` and ``until``. Matchers left None match anything, yet
+    never beyond ``scope``: the communities its creator could see when it was made (None: the whole city).
+    Lifting one early sets ``until`` to that instant (``lifted_at``/``lifted_by`` say who); rows are kept."""
 
     __tablename__ = "alert_silence"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     rule: Mapped[str | None] = mapped_column(String(32))  # None = any rule
     subject_id: Mapped[str | None] = mapped_column(String(300))  # None = any subject
-    community_id: Mapped[str | None] = mapped_column(String(64))  # None = anywhere
+    district_id: Mapped[str | None] = mapped_column(String(64))  # None = any district (of the scope)
+    community_id: Mapped[str | None] = mapped_column(String(64))  # None = any community (of the scope)
+    cell_id: Mapped[str | None] = mapped_column(String(64))  # None = any cell (of the scope)
+    scope: Mapped[list[Any] | None] = mapped_column(JSON)  # community ids the creator saw; None = the city
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     until: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     created_by: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    note: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)  # required for new silences (alerts.silences)
+    lifted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lifted_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class ApiToken(Base):

@@ -1,8 +1,7 @@
 """API bearer tokens: 32 random bytes shown once, stored as SHA-256 (enough for random secrets).
 
-``create_token`` is what a CLI (``onescreen users token USERNAME``) calls; ``authenticate`` is what the API
-does
-with an ``Authorization: Bearer`` header. An inactive user's tokens stop working at once.
+``create_token`` is what ``onescreen users token USERNAME`` (``onescreen.accounts.cli``) calls; ``authenticate``
+is what the HTTP API does with an ``Authorization: Bearer`` header. An inactive user's tokens stop working at once.
 """
 
 from __future__ import annotations
