@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from dashboard.components.wall_feed_texts import FEED_TEXTS
 from dashboard.components.wall_texts import WALL_TEXTS
 from dashboard.desk.admin_texts import ADMIN_DESK_TEXTS
 from dashboard.desk.alerts_texts import ALERTS_DESK_TEXTS
@@ -99,6 +100,7 @@ TEXTS: dict[str, dict[str, str]] = {
 AREA_TEXTS: dict[str, dict[str, dict[str, str]]] = {
     "wall": WALL_TEXTS, "desk": DESK_TEXTS, "alerts desk": ALERTS_DESK_TEXTS,
     "patrol desk": PATROL_DESK_TEXTS, "admin desk": ADMIN_DESK_TEXTS, "commands": COMMAND_TEXTS,
+    "wall feed": FEED_TEXTS,
 }
 
 for _area, _by_language in AREA_TEXTS.items():

@@ -158,7 +158,37 @@
       var el = items[i].querySelector(".alert-age");
       if (el) { el.textContent = age(now - Number(items[i].getAttribute("data-ts")), zh); }
     }
+    watchFeed();
   }
+  /* The feed shows what fits the panel; the items that do not are hidden and counted, with the ones the server
+   * left out (data-more), on the "还有 N 条" line (dashboard/components/wall_feed.py): never a silent overflow. */
+  function fitFeed() {
+    var feed = document.getElementById("alert-feed");
+    var more = feed && feed.querySelector(".alert-more");
+    if (!more) { return; }
+    var items = feed.querySelectorAll(".alert-item[data-alert-id]");
+    for (var i = 0; i < items.length; i++) { items[i].classList.remove("feed-hidden"); }
+    more.classList.remove("hidden");
+    var bottom = feed.getBoundingClientRect().bottom, base = Number(more.getAttribute("data-more")) || 0;
+    var all = items.length && items[items.length - 1].getBoundingClientRect().bottom <= bottom + 0.5;
+    var room = base === 0 && all ? bottom : bottom - more.getBoundingClientRect().height - 8;
+    var hidden = 0;
+    for (var j = 0; j < items.length; j++) {
+      if (hidden || items[j].getBoundingClientRect().bottom > room + 0.5) { items[j].classList.add("feed-hidden"); hidden++; }
+    }
+    var n = base + hidden;
+    more.textContent = (more.getAttribute("data-template") || "{n}").replace("{n}", String(n));
+    more.classList.toggle("hidden", n === 0);
+  }
+  var feedObserved = null;
+  function watchFeed() {
+    var feed = document.getElementById("alert-feed");
+    if (!feed || feed === feedObserved) { return; }
+    feedObserved = feed;
+    new MutationObserver(function () { fitFeed(); }).observe(feed, {childList: true});
+    fitFeed();
+  }
+  window.addEventListener("resize", function () { fitFeed(); });
   document.addEventListener("click", function (ev) {
     var b = ev.target.closest && ev.target.closest(".layer-toggle");
     if (!b) { return; }

@@ -81,7 +81,7 @@ def kpi_grid(ctx: AppContext, k: dict[str, Any]) -> list[html.Div]:
 
 
 def alert_feed(ctx: AppContext) -> html.Ul:
-    """``alert-feed``: newest alerts first (filled by the live refresh); "no alerts" until then."""
+    """``alert-feed``: the most urgent alerts first (filled by the live refresh); "no alerts" until then."""
     return html.Ul(id=ids.ALERT_FEED, className="alert-feed", children=feed_items(ctx, []))
 
 
@@ -92,29 +92,11 @@ def place_name(ctx: AppContext, a: dict[str, Any]) -> str:
     return " · ".join(parts) or (a.get("district") or "")
 
 
-def feed_items(ctx: AppContext, rows: list[dict[str, Any]]) -> list[html.Li]:
-    """One item per alert: colour bar, rule in the screen language, place, status and age (ticked in JS)."""
-    t = ctx.t
-    if not rows:
-        return [html.Li(t("alerts.empty"), className="alert-item alert-empty")]
-    items = []
-    for a in rows:
-        level = "green" if a["status"] in ("resolved", "closed") else a["level"]
-        items.append(html.Li(
-            id={"type": ids.FEED_ITEM, "id": a["id"]}, n_clicks=0,
-            className=f"alert-item level-{level} status-{a['status']}",
-            **{"data-alert-id": a["id"], "data-ts": int(a["ts"] * 1000)},
-            children=[
-                html.Div(className="alert-line", children=[
-                    html.Span(t(f"rule.{a['rule']}"), className="alert-rule"),
-                    html.Span(t(f"status.{a['status']}"), className="alert-status"),
-                ]),
-                html.Div(className="alert-line alert-sub", children=[
-                    html.Span(place_name(ctx, a), className="alert-place"),
-                    html.Span("", className="alert-age"),
-                ]),
-            ]))
-    return items
+def feed_items(ctx: AppContext, feed: Any) -> list[html.Li]:
+    """The feed's items: ``dashboard.components.wall_feed`` (order, marks, ages, the "还有 N 条" line)."""
+    from dashboard.components.wall_feed import feed_items as build
+
+    return build(ctx, feed)
 
 
 def hourly_chart(ctx: AppContext, h: dict[str, Any] | None) -> html.Div:

@@ -4,7 +4,8 @@
 (None = whole city). Sources and cost per refresh:
 
 - open alerts: the rows of alerts not yet resolved (SQL, index on ``status``), so the cost follows the number
-  of *open* alerts, never the number of events; the feed is ``ORDER BY opened_at DESC LIMIT 12``;
+  of *open* alerts, never the number of events; the feed is the most urgent of them in the scope
+  (``wall_feed.select``), marked where a silence in force covers them;
 - ``kpi-open-alerts`` at city scope: ZCARD of the engine's open-alert index (CONTRACT §4);
 - patrol: HGETALL of the latest-position hash (one entry per unit);
 - every ``SLOW_S`` seconds, shared by every wall on this server: devices seen in the last 5 min (one ZRANGEBYSCORE),
@@ -27,10 +28,12 @@ from typing import Any
 
 import orjson
 import redis
-from sqlalchemy import false, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from alerts import silences
+from dashboard.components import wall_feed
 from dashboard.components.wall_hours import HourlyCounts, heat_by_day, heat_by_district, hourly, per_hour
 from dashboard.components.wall_index import WallIndex, load_index
 from onescreen import names
@@ -42,7 +45,6 @@ log = logging.getLogger(__name__)
 
 OPEN_STATUSES = ("open", "acknowledged", "dispatched", "on_scene")
 LEVEL_RANK = {"red": 3, "orange": 2, "yellow": 1}
-FEED_SIZE = 12
 MAX_ALERT_MARKERS = 400
 MAX_DEVICE_MARKERS = 1500          # more than this in scope: draw only the offline ones (and streamed cameras)
 ONLINE_WINDOW_S = 300              # a device silent longer counts offline (CONTRACT: device_offline after 300 s)
@@ -83,12 +85,12 @@ class WallReader:
         slow_ok = self._refresh_slow()
         out["ok"] = slow_ok
         try:
-            open_rows, feed = self._alerts(scope)
+            open_rows, current = self._alerts(scope)
             if home is not None:
                 open_rows = [a for a in open_rows if self._inside(a, home)]
         except SQLAlchemyError as exc:
             log.warning("wall: alerts unavailable: %s", exc.__class__.__name__)
-            open_rows, feed, out["ok"] = None, None, False
+            open_rows, current, out["ok"] = None, [], False
         try:
             zcard = int(self.ctx.redis.zcard(names.OPEN_ALERTS)) if scope is None else None
             positions = self.ctx.redis.hgetall(names.PATROL_LATEST)
@@ -101,7 +103,8 @@ class WallReader:
             log.warning("wall: Redis unavailable: %s", exc.__class__.__name__)
             counts, out["ok"] = None, False
         in_scope = None if open_rows is None else [a for a in open_rows if self._inside(a, scope)]
-        out["feed"] = feed
+        out["feed"] = None if in_scope is None else wall_feed.select(
+            in_scope, wall_feed.silenced_ids(in_scope, current, datetime.now(UTC)))
         out["colors"] = None if open_rows is None else self._colors(open_rows)
         out["alert_points"] = None if in_scope is None else self._alert_points(ix, in_scope)
         now = datetime.now(self.ctx.tz)
@@ -120,24 +123,15 @@ class WallReader:
         return out
 
     # ------------------------------------------------------------------ alerts (SQL)
-    def _alerts(self, scope: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def _alerts(self, scope: str | None) -> tuple[list[dict[str, Any]], list[Any]]:
+        """The alerts not yet resolved (all scopes: the map and KPIs cut them) and the silences in force."""
         cols = (Alert.alert_id, Alert.rule, Alert.level, Alert.status, Alert.district_id, Alert.community_id,
-                Alert.cell_id, Alert.lat, Alert.lon, Alert.opened_at, Alert.subject_id)
+                Alert.cell_id, Alert.lat, Alert.lon, Alert.opened_at, Alert.subject_id, Alert.escalated_at)
         with Session(self.ctx.engine) as s:
             rows = s.execute(select(*cols).where(Alert.status.in_(OPEN_STATUSES), Alert.alert_id.is_not(None))
                              .limit(5000)).all()
-            q = select(*cols).where(Alert.alert_id.is_not(None))
-            node_level = self.index.level.get(scope or "")
-            if scope is not None and node_level is None:
-                q = q.where(false())  # a scope the registry does not hold: nothing, never everything
-            elif node_level == "district":
-                q = q.where(Alert.district_id == scope)
-            elif node_level == "community":
-                q = q.where(Alert.community_id == scope)
-            elif node_level == "cell":
-                q = q.where(Alert.cell_id == scope)
-            feed = s.execute(q.order_by(Alert.opened_at.desc(), Alert.id.desc()).limit(FEED_SIZE)).all()
-        return [self._row(r) for r in rows], [self._row(r) for r in feed]
+            current = silences.current(s, datetime.now(UTC))
+        return [self._row(r) for r in rows], current
 
     @staticmethod
     def _row(r: Any) -> dict[str, Any]:
@@ -145,7 +139,7 @@ class WallReader:
         return {"id": r.alert_id, "rule": r.rule, "level": r.level, "status": r.status,
                 "district": r.district_id, "community": r.community_id, "cell": r.cell_id,
                 "lat": r.lat, "lon": r.lon, "subject": r.subject_id,
-                "ts": _epoch(opened)}
+                "ts": _epoch(opened), "escalated": _epoch(r.escalated_at) if r.escalated_at else None}
 
     def _inside(self, a: dict[str, Any], scope: str | None) -> bool:
         if scope is None:
