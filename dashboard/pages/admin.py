@@ -19,6 +19,7 @@ from dashboard.context import AppContext
 from dashboard.desk import data
 from dashboard.desk.actions import USER_ACTIONS, DeskError, manage_user, remote_addr
 from dashboard.desk.layout import desk_page
+from dashboard.desk.rejections import camera_state, detail_text, reason_text
 from dashboard.desk.widgets import dropdown, fmt_time
 from dashboard.pages.base import Page, register
 from onescreen import names
@@ -145,7 +146,8 @@ def _cameras(ctx: AppContext) -> html.Table:
     rows = []
     for cam in data.registry(ctx).cameras(streamed_only=True):
         h = data.camera_health(ctx, cam.id)
-        state = h.get("state") or ("online" if h.get("online") in ("1", "true", "True") else None) or "—"
+        state = h.get("state") or ("online" if h.get("online") in ("1", "true", "True") else None)
+        state = camera_state(ctx, state) if state else "—"
         fps = h.get("fps") or h.get("measured_fps") or "—"
         rows.append([cam.id, cam.name, state, fps, h.get("reconnects", "—"),
                      cam.rtsp_url or "—"])  # the credential-free URL (CameraInfo keeps credentials apart)
@@ -160,9 +162,10 @@ def _rejected(ctx: AppContext):
     for _, f in recent:
         rx = f.get("rx")
         when = fmt_time(ctx, datetime.fromtimestamp(int(rx) / 1000, ctx.tz), True) if rx else "—"
-        rows.append([when, f.get("topic", ""), f.get("reason", ""), data.mask_text(f.get("detail", "")),
+        rows.append([when, f.get("topic", ""), f.get("reason", ""),
+                     data.mask_text(detail_text(ctx, f.get("reason"), f.get("detail"))),
                      data.mask_text((f.get("payload") or "")[:120])])
-    return [html.P("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or ctx.t("desk.none"),
+    return [html.P("  ".join(f"{reason_text(ctx, k)}: {v}" for k, v in sorted(counts.items())) or ctx.t("desk.none"),
                    className="desk-muted"),
             _table(ctx, ("desk.admin.col.received", "desk.admin.col.topic", "desk.admin.col.reason",
                          "desk.admin.col.detail", "desk.admin.col.payload"), rows, P + "rejected-table")]
