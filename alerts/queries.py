@@ -35,6 +35,8 @@ class AlertFilter:
     district_id: str | None = None
     community_id: str | None = None
     since: datetime | None = None
+    assignee: str | None = None  # the patrol unit it was dispatched to
+    by_update: bool = False  # newest change first (a duty unit's list) instead of newest opened
     limit: int = 200
 
 
@@ -53,9 +55,12 @@ def listing(session: Session, actor: Actor, f: AlertFilter = AlertFilter()) -> l
         q = q.where(Alert.community_id == f.community_id)
     if f.since is not None:
         q = q.where(Alert.opened_at >= f.since)
+    if f.assignee is not None:
+        q = q.where(Alert.assignee == f.assignee)
     if actor.communities is not None:
         q = q.where(Alert.community_id.in_(sorted(actor.communities))) if actor.communities else q.where(false())
-    q = q.order_by(Alert.opened_at.desc(), Alert.id.desc()).limit(max(1, min(1000, f.limit)))
+    newest = Alert.updated_at if f.by_update else Alert.opened_at
+    q = q.order_by(newest.desc(), Alert.id.desc()).limit(max(1, min(1000, f.limit)))
     return list(session.execute(q).scalars())
 
 

@@ -8,12 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from dash import ALL, Input, Output, State, callback_context, dcc, html, no_update
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts import store
+from alerts import queries, store
 from dashboard.auth.sessions import current_user
-from dashboard.commands import error_text
+from dashboard.commands import actor, error_text
 from dashboard.context import AppContext
 from dashboard.desk import actions, data, evidence
 from dashboard.desk.layout import desk_page
@@ -39,11 +38,12 @@ def layout(ctx: AppContext):
 
 
 def _mine(ctx: AppContext, unit: str | None, include_done: bool = True) -> list[Alert]:
+    """The alerts dispatched to my unit, newest change first, through the scoped query layer."""
     if not unit:
         return []
     with Session(ctx.engine) as db:
-        rows = db.execute(select(Alert).where(Alert.assignee == unit, Alert.alert_id.is_not(None))
-                          .order_by(Alert.updated_at.desc()).limit(30)).scalars().all()
+        rows = queries.listing(db, actor(ctx, current_user()),
+                               queries.AlertFilter(assignee=unit, by_update=True, limit=30))
         db.expunge_all()
     return [a for a in rows if include_done or a.status in ACTIVE]
 
