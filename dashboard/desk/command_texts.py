@@ -7,7 +7,6 @@ COMMAND_TEXTS: dict[str, dict[str, str]] = {
     "zh": {
         "desk.error.note_type": "说明必须是文字",
         "desk.error.bad_json": "请求内容必须是 JSON 对象", "desk.error.bad_limit": "条数必须是 1 到 1000 的整数",
-        "desk.error.bad_field": "未知字段",
         "desk.error.silence_field": "未知字段：{field}", "desk.error.silence_value": "字段 {field} 的值无效",
         "desk.error.silence_node": "{field} {node} 不是城市网格中的节点",
         "desk.error.silence_mismatch": "区域条件互相矛盾",
@@ -25,7 +24,6 @@ COMMAND_TEXTS: dict[str, dict[str, str]] = {
         "desk.error.note_type": "The note must be text",
         "desk.error.bad_json": "The request body must be a JSON object",
         "desk.error.bad_limit": "The limit must be an integer from 1 to 1000",
-        "desk.error.bad_field": "Unknown field",
         "desk.error.silence_field": "Unknown field: {field}", "desk.error.silence_value": "Invalid value of {field}",
         "desk.error.silence_node": "{field} {node} is not a node of the city grid",
         "desk.error.silence_mismatch": "The area conditions contradict each other",

@@ -1,4 +1,5 @@
-"""User accounts: create users and check passwords.
+"""User accounts: create users and check passwords. API bearer tokens are ``onescreen.accounts.tokens``; the
+helpers of the ``onescreen users`` commands ``onescreen.accounts.cli``.
 
 Passwords are hashed with Argon2id (argon2-cffi's defaults follow RFC 9106); a hash made with older
 parameters is upgraded at the next successful login. Usernames are case-insensitive (stored lower-case)
