@@ -14,7 +14,7 @@ from dashboard.desk.admin_texts import ADMIN_DESK_TEXTS
 from dashboard.desk.alerts_texts import ALERTS_DESK_TEXTS
 from dashboard.desk.command_texts import COMMAND_TEXTS
 from dashboard.desk.patrol_texts import PATROL_DESK_TEXTS
-from dashboard.desk.rejections import REJECTION_TEXTS
+from dashboard.desk.rejection_texts import REJECTION_TEXTS
 from dashboard.desk.texts import DESK_TEXTS
 
 Language = Literal["zh", "en"]

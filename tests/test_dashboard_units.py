@@ -47,8 +47,9 @@ def _chinese_literals(path: Path) -> list[tuple[int, str]]:
 def test_screen_text_lives_in_the_texts_modules():
     """A Chinese literal in a page or component would show in Chinese on an English screen."""
     texts_modules = {"i18n.py", "components/wall_texts.py", "desk/texts.py", "desk/alerts_texts.py",
-                     "desk/patrol_texts.py", "desk/admin_texts.py"}
-    stored_data = {("desk/actions.py", "已接单")}  # RECEIPT_NOTE: audit data, shown translated
+                     "desk/patrol_texts.py", "desk/admin_texts.py", "desk/command_texts.py",
+                     "desk/rejection_texts.py", "components/wall_feed_texts.py"}
+    stored_data: set[tuple[str, str]] = set()  # (RECEIPT_NOTE, audit data shown translated, is in alerts/commands.py)
     found = [(rel, line, text) for path in sorted(DASHBOARD.rglob("*.py"))
              if (rel := path.relative_to(DASHBOARD).as_posix()) not in texts_modules
              for line, text in _chinese_literals(path) if (rel, text) not in stored_data]
