@@ -198,3 +198,35 @@ def test_findings_3_4_5_strict_bodies_units_paths_and_zones(city, small_city):
     assert r.status_code == 201 and r.get_json()["until"].endswith("+08:00")
     assert client.post("/api/silences", json={"reason": "r", "colour": "red"},
                        headers=auth(tok["supervisor"])).status_code == 400
+
+
+def test_finding_1_through_the_desk_callback(city):
+    """The /alerts desk's silence button, as the browser calls it (Dash callback over the signed-in session):
+    a community supervisor's silence of another community's alert is refused and writes nothing."""
+    from tests.auth_helpers import create_users, logged_in_client
+
+    s, app, _client, _tok, home, _away = city
+    sup = create_users(s.database.url, scope_node_id=home, prefix="h")["supervisor"]
+    client = logged_in_client(app, sup.username, sup.password)
+    buttons = ["ack", "dispatch", "on_scene", "resolve", "close", "silence"]
+
+    def press_silence(alert_id: str, reason: str) -> str:
+        body = {"output": "..desk-alerts-msg.children...desk-alerts-msg.className...desk-alerts-note.value..",
+                "outputs": [{"id": "desk-alerts-msg", "property": p} for p in ("children", "className")]
+                + [{"id": "desk-alerts-note", "property": "value"}],
+                "inputs": [{"id": f"desk-alerts-btn-{b}", "property": "n_clicks", "value": int(b == "silence")}
+                           for b in buttons],
+                "state": [{"id": "desk-alerts-selected", "property": "data", "value": alert_id},
+                          {"id": "desk-alerts-note", "property": "value", "value": reason},
+                          {"id": "desk-alerts-unit", "property": "value", "value": None},
+                          {"id": "desk-alerts-silence-minutes", "property": "value", "value": 30}],
+                "changedPropIds": ["desk-alerts-btn-silence.n_clicks"]}
+        r = client.post("/_dash-update-component", json=body, headers={"Origin": "http://localhost"})
+        assert r.status_code == 200, r.status_code
+        return str(r.get_json()["response"]["desk-alerts-msg"])
+
+    refused = press_silence("A-20261205-000002", "not mine")
+    assert "不存在或不在您的管辖范围" in refused and silences_in(s.database.url) == []
+    assert "已静默至" in press_silence("A-20261205-000001", "mine")
+    (row,) = silences_in(s.database.url)
+    assert row.scope == [home] and row.created_by == sup.username
