@@ -229,6 +229,19 @@ def test_the_whole_loop_through_the_pages(browser, city):
         evidence = page.locator("#desk-evidence-door-events").inner_text()  # the four refused attempts
         assert evidence.count("拒绝") == 4 and "p-7f****" in evidence
         sup.shot("desk-alerts-closed.png")
+        # the supervisor silences this condition (the note is the reason), sees it marked and listed, lifts it
+        page.fill("#desk-alerts-note", "门禁故障报修中")
+        page.click("#desk-alerts-btn-silence")
+        page.wait_for_function("document.getElementById('desk-alerts-msg').textContent.includes('已静默至')",
+                               timeout=10_000)
+        page.wait_for_selector("#desk-alerts-detail-body .tag-silenced", timeout=10_000)
+        listed = page.locator("#desk-alerts-silences-table tr[data-silence-id]")
+        listed.first.wait_for(timeout=10_000)
+        assert "门禁故障报修中" in listed.first.inner_text() and "逗留异常" in listed.first.inner_text()
+        sup.shot("desk-silences.png")
+        listed.first.locator("button").click()
+        page.wait_for_selector("#desk-alerts-silence-msg.ok", timeout=10_000)
+        page.wait_for_selector("#desk-alerts-silences-table", state="detached", timeout=10_000)
     finally:
         op.close()
         duty.close()
