@@ -230,3 +230,23 @@ def test_finding_1_through_the_desk_callback(city):
     assert "已静默至" in press_silence("A-20261205-000001", "mine")
     (row,) = silences_in(s.database.url)
     assert row.scope == [home] and row.created_by == sup.username
+
+
+def test_finding_1_a_silenced_alert_does_not_escalate(city, redis_client):
+    """The escalation sweep (alerts.followup) skips an alert a silence covers and looks again later; an alert
+    outside the silence's scope escalates as usual."""
+    from alerts.followup import escalate_due
+    from onescreen import names
+
+    s, _app, client, tok, home, away = city
+    assert client.post("/api/silences", json={"reason": "drill"}, headers=auth(tok["sup_home"])).status_code == 201
+    now = time.time()
+    redis_client.zadd(names.ALERT_ESCALATIONS, {"A-20261205-000001": now - 1, "A-20261205-000002": now - 1})
+    engine = make_engine(s.database.url)
+    assert escalate_due(redis_client, session_factory(engine), s, now) == 1
+    with Session(engine) as db:
+        escalated = {a.alert_id: a.escalated_at is not None for a in db.execute(select(Alert)).scalars()}
+    engine.dispose()
+    assert escalated == {"A-20261205-000001": False, "A-20261205-000002": True}
+    later = redis_client.zscore(names.ALERT_ESCALATIONS, "A-20261205-000001")
+    assert later is not None and now < later <= now + 60
