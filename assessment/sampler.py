@@ -1,0 +1,96 @@
+"""``AssessmentWorker``: samples camera health into the hourly SQL aggregates at a fixed cadence.
+
+A process of its own (``onescreen assessment``, started by the demo) with the common Worker shape, never a
+page load: the wall and the desks only read what it wrote. Each tick (epoch s // ``assessment.sample_every_s``)
+is taken by exactly one sampler city-wide (SET NX on ``names.assessment_tick``), so several copies may run
+for availability without double-counting. Old hours are deleted after ``assessment.retention_days``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import redis
+from sqlalchemy import delete
+from sqlalchemy.exc import SQLAlchemyError
+
+from assessment import cameras
+from onescreen import names
+from onescreen.db.models import CameraHealthHour
+from onescreen.db.session import make_engine, session_factory
+from onescreen.redisconn import connect
+from onescreen.registry.cache import RegistryCache
+from onescreen.worker import Worker
+
+log = logging.getLogger(__name__)
+
+
+def sample_once(client: Any, registry: RegistryCache, sessions: Any, now: float) -> int:
+    """Take one sample of every camera and add it to its hour; returns the communities written."""
+    counts = cameras.read(client, registry, now)
+    district_of = {c: registry.district_of(c) for c in counts}
+    with sessions() as session:
+        n = cameras.add_sample(session, cameras.hour_of(now), counts, district_of)
+        session.commit()
+    return n
+
+
+class AssessmentWorker(Worker):
+    """One sample per tick; the registry is re-read when an import bumped it."""
+
+    kind = "assessment"
+
+    def __init__(self, settings, instance: str | None = None):
+        super().__init__(settings, instance)
+        self.samples = 0
+        self.last_tick = -1
+        self.errors = 0
+
+    def setup(self) -> None:
+        self.redis = connect(self.settings.redis, decode=True)
+        self.engine = make_engine(self.settings.database.url)
+        self.sessions = session_factory(self.engine)
+        self.registry = RegistryCache.load(self.engine)
+
+    def step(self) -> None:
+        every = self.settings.assessment.sample_every_s
+        now = time.time()
+        tick = int(now // every)
+        if tick != self.last_tick:
+            key = names.assessment_tick(tick)
+            try:
+                if self.redis.set(key, self.instance, nx=True, ex=2 * every):
+                    try:
+                        self.registry.refresh_if_changed()
+                        n = sample_once(self.redis, self.registry, self.sessions, now)
+                    except BaseException:
+                        self.redis.delete(key)  # let this tick be taken again (by us or another sampler)
+                        raise
+                    self.samples += 1
+                    log.debug("camera health sampled: %d communities", n)
+                    if self.samples % 12 == 1:
+                        self._trim()
+                self.last_tick = tick
+            except (redis.RedisError, SQLAlchemyError, OSError) as exc:
+                self.errors += 1
+                log.warning("camera health sample failed (%s); retried next step", exc.__class__.__name__)
+        self.stop_event.wait(1.0)
+
+    def _trim(self) -> None:
+        cutoff = datetime.now(UTC) - timedelta(days=self.settings.assessment.retention_days)
+        with self.sessions() as session:
+            session.execute(delete(CameraHealthHour).where(CameraHealthHour.hour < cutoff))
+            session.commit()
+
+    def teardown(self) -> None:
+        if getattr(self, "redis", None) is not None:
+            self.redis.close()
+        if getattr(self, "engine", None) is not None:
+            self.engine.dispose()
+
+    def health(self) -> dict[str, Any]:
+        return {"samples": self.samples, "errors": self.errors,
+                "every_s": self.settings.assessment.sample_every_s}
