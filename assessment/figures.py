@@ -31,7 +31,7 @@ LIMITS_135 = {"ack": 60, "dispatch": 180, "on_scene": 300}
 RESOLVED = ("resolved", "closed")
 
 
-def rate(n: int | float, total: int | float) -> float | None:
+def rate(n: float, total: float) -> float | None:
     """n / total as a percentage with one decimal; None when there is nothing to measure."""
     return None if not total else round(100.0 * n / total, 1)
 

@@ -59,11 +59,11 @@ def _figures(session: Session, period: periods.Period, by: str, communities: set
 
 
 def assess(engine: Engine, registry: Any, kind: str, by: str, now: datetime, tz: str,
-           scope: set[str] | None = None, within: str | None = None) -> Report:
-    """The ranking of grouping ``by`` for the ``kind`` period containing ``now``, inside ``scope`` (the
-    user's communities, None = city) and ``within`` (a drill-down node)."""
+           scope: set[str] | None = None, within: str | None = None, at: datetime | None = None) -> Report:
+    """The ranking of grouping ``by`` for the ``kind`` period containing ``at`` (default ``now``), inside
+    ``scope`` (the user's communities, None = city) and ``within`` (a drill-down node)."""
     kind, by = check(kind, by)
-    whole = periods.period_of(kind, now, tz)
+    whole = periods.period_of(kind, at or now, tz)
     current, before = periods.to_date(whole, now), periods.previous(whole)
     communities = groupings.communities_within(registry, within, scope)
     with Session(engine) as session:
@@ -77,7 +77,7 @@ def assess(engine: Engine, registry: Any, kind: str, by: str, now: datetime, tz:
     out = []
     for key, name, parent in rows:
         out.append({"by": by, "key": key, "name": name, "parent": parent, "period": whole.label,
-                    "from": current.start.isoformat(), "to": current.end.isoformat(), **now_figs[key],
+                    "from": current.start.isoformat(), "to": current.end.replace(microsecond=0).isoformat(), **now_figs[key],
                     "previous": {"period": before.label, **prev_figs[key]}})
     pending = [p.name for p in sources.PROVIDERS.values() if not p.available]
     return Report(whole, before, by, out, pending)
