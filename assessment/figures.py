@@ -25,6 +25,7 @@ FIGURES: tuple[tuple[str, str], ...] = (
 )
 COLUMNS = tuple(name for name, _ in FIGURES)
 KIND = dict(FIGURES)
+LOWER_IS_BETTER = frozenset({"cases_overdue", "cases_returned"})  # ranked ascending, a rise shown as worse
 
 # "1-3-5" (docs/alerts.md, the wall's 1-3-5达标率): seconds from opening to acknowledged, dispatched, on scene.
 LIMITS_135 = {"ack": 60, "dispatch": 180, "on_scene": 300}
@@ -94,3 +95,11 @@ def change(now: Any, before: Any) -> float | None:
     if now is None or before is None:
         return None
     return round(now - before, 2)
+
+
+def display(value: Any, column: str) -> str:
+    """A figure as screens and the printed review show it ("—" when missing); the CSV holds the bare number."""
+    if value is None:
+        return "—"
+    kind = KIND[column]
+    return f"{value}%" if kind == "rate" else (f"{value:.2f}" if kind == "mean" else str(value))

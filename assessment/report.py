@@ -83,6 +83,17 @@ def assess(engine: Engine, registry: Any, kind: str, by: str, now: datetime, tz:
     return Report(whole, before, by, out, pending)
 
 
+def ranked(rows: list[dict[str, Any]], sort: str | None) -> list[dict[str, Any]]:
+    """Best first by figure ``sort`` (a missing figure last, ties by key); None keeps the registry's order.
+    The desk's table and the CSV it links to use this one order."""
+    if sort is None:
+        return rows
+    if sort not in figures.KIND:
+        raise BadRequest(f"sort must be one of the figures: {', '.join(figures.COLUMNS)}")
+    sign = 1 if sort in figures.LOWER_IS_BETTER else -1
+    return sorted(rows, key=lambda r: (r[sort] is None, sign * (r[sort] or 0), r["key"]))
+
+
 def flat(row: dict[str, Any]) -> dict[str, Any]:
     """A row as the CSV has it: ``previous`` spread into ``previous.<figure>`` columns."""
     out = {k: v for k, v in row.items() if k != "previous"}

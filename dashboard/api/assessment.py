@@ -1,7 +1,7 @@
 """Assessment API (CONTRACT §8): ``GET /api/assessment`` and the same rows as CSV from ``/api/assessment.csv``.
 
 ``period=day|week|month`` and ``by=district|community|worker|department|unit`` are required (400 otherwise);
-extensions: ``within=<grid node>`` (drill-down: the rows inside a district or community) and ``date=YYYY-MM-DD``
+extensions: ``sort=<figure>`` (best first, the desk's order), ``within=<grid node>`` (drill-down: the rows inside a district or community) and ``date=YYYY-MM-DD``
 (the period containing that local date instead of today's). Authentication as for the alerts API (bearer
 token or the web session; 401), supervisors and admins only (403); a scoped account's rows and figures are
 cut to its communities (``visible_communities``). A CSV download is written to the audit log.
@@ -45,8 +45,10 @@ def build(user: Any, args: Any) -> report.Report:
     reg = data.registry(ctx)
     if within is not None and reg.node(within) is None:
         raise report.BadRequest(f"no grid node {within}")
-    return report.assess(ctx.engine, reg, kind, by, now, ctx.settings.city.timezone,
-                         scope=data.visible_communities(ctx, user), within=within, at=at)
+    rep = report.assess(ctx.engine, reg, kind, by, now, ctx.settings.city.timezone,
+                        scope=data.visible_communities(ctx, user), within=within, at=at)
+    rep.rows = report.ranked(rep.rows, args.get("sort") or None)
+    return rep
 
 
 def _report() -> report.Report | Response:
