@@ -170,7 +170,7 @@ def register_callbacks(app, ctx: AppContext) -> None:
                             scope=data.visible_communities(ctx, user), within=q.get("within"), at=at)
         rows = report.ranked(rep.rows, sort)
         label = ctx.t("assess.period_label", label=rep.period.label, previous=rep.previous.label)
-        pending = ctx.t("assess.pending", names="；".join(ctx.t(f"assess.source.{n}") for n in rep.unavailable)) \
+        pending = ctx.t("assess.pending", names=ctx.t("assess.sep").join(ctx.t(f"assess.source.{n}") for n in rep.unavailable)) \
             if rep.unavailable else ""
         review = {"month": periods.period_of("month", at or ctx.now(), ctx.tz).start.date().isoformat()}
         return (_table(ctx, rows, by, sort), _chart(ctx, rows, sort),
