@@ -315,3 +315,23 @@ def test_sampler_adds_samples_to_the_hour(city, redis_client):
     assert sum(r.online for r in rows) == 3 and sum(r.good for r in rows) == 2
     covered = len({first.cell_id, second.cell_id, third.cell_id})
     assert sum(r.covered for r in rows) == covered
+
+
+def test_two_workers_take_each_tick_once(city, redis_server, redis_client):
+    """Two assessment workers (the process `onescreen assessment`): one sample per tick city-wide."""
+    from assessment.sampler import AssessmentWorker
+    from onescreen.settings import load_settings
+    from tests.mqtt_helpers import ThreadWorker, wait_for
+
+    engine, reg = city
+    with Session(engine) as db:
+        db.query(CameraHealthHour).delete()
+        db.commit()
+    s = load_settings(redis={"url": redis_server.url}, database={"url": engine.url.render_as_string(False)},
+                      log={"format": "text"}, assessment={"sample_every_s": 3600})
+    with ThreadWorker(AssessmentWorker(s, "a1")) as w1, ThreadWorker(AssessmentWorker(s, "a2")) as w2:
+        assert wait_for(lambda: w1.last_tick >= 0 and w2.last_tick >= 0, 10)
+    assert w1.samples + w2.samples == 1 and w1.errors == w2.errors == 0
+    with Session(engine) as db:
+        rows = db.query(CameraHealthHour).all()
+    assert len(rows) == len(reg.nodes_at("community")) and all(r.samples == 1 for r in rows)
