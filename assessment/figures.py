@@ -63,8 +63,13 @@ def alert_figures(rows: Iterable[tuple[Any, ...]]) -> dict[str, Any]:
         if disp is not None:
             dispatched += 1
             ok += met_135(opened, ack, disp, scene)
-    return {"alerts": alerts, "alerts_dispatched": dispatched, "alerts_135": ok,
-            "attainment_135_rate": rate(ok, dispatched), "alerts_resolved": resolved,
+    return alert_counts(alerts, dispatched, ok, resolved)
+
+
+def alert_counts(alerts: int, dispatched: int, met: int, resolved: int) -> dict[str, Any]:
+    """The alert columns from their four counts (SQL counts them for a period; ``alert_figures`` for rows)."""
+    return {"alerts": alerts, "alerts_dispatched": dispatched, "alerts_135": met,
+            "attainment_135_rate": rate(met, dispatched), "alerts_resolved": resolved,
             "resolution_rate": rate(resolved, alerts)}
 
 

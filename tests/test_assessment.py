@@ -214,6 +214,7 @@ def test_ranking_over_sql(city):
             alert(3, today, c2, (10, None, None), "resolved"),       # by phone
             alert(4, yesterday, c1, (30, 100, 200), "closed"),       # previous day: met
             alert(5, tomorrow, c1, (30, 100, 200), "closed"),        # not yet
+            alert(6, today, communities[3], (60, 180, 300), "on_scene"),  # exactly on the limits: met
             check(today, c1, True, True, True, True), check(today, c1, False, True, True, True),
             check(yesterday, c2, True, True, True, True),
             hour(today, c1, 24, 12, 48, 36, 24), hour(today + timedelta(hours=1), c1, 24, 24, 48, 48, 48),
@@ -242,13 +243,16 @@ def test_ranking_over_sql(city):
     quiet = rows[communities[2]]
     assert quiet["alerts"] == 0 and quiet["resolution_rate"] is None and quiet["camera_online_rate"] is None
 
+    edge = rows[communities[3]]
+    assert (edge["alerts_135"], edge["attainment_135_rate"], edge["resolution_rate"]) == (1, 100.0, 0.0)
     # by district: the sums of its communities
     drows = {r["key"]: r for r in report.assess(engine, reg, "day", "district", now, TZ).rows}
-    same = reg.district_of(c2) == d1
-    assert drows[d1]["alerts"] == (3 if same else 2)
+    for d, r in drows.items():
+        assert r["alerts"] == sum(rows[c]["alerts"] for c in reg.descendants(d, "community"))
+        assert r["alerts_135"] == sum(rows[c]["alerts_135"] for c in reg.descendants(d, "community"))
     # by unit: alerts by their responsible unit, spot checks by the unit checked
     urows = {r["key"]: r for r in report.assess(engine, reg, "day", "unit", now, TZ).rows}
-    assert urows[unit]["alerts"] == 3 and urows[unit]["spot_checks"] == 2 and urows[unit]["camera_online_rate"] is None
+    assert urows[unit]["alerts"] == 4 and urows[unit]["spot_checks"] == 2 and urows[unit]["camera_online_rate"] is None
     # by worker / department: no source yet, so no rows (and no invented ones)
     assert report.assess(engine, reg, "day", "worker", now, TZ).rows == []
     # a scoped user (community c2) sees c2 only, even by district or unit
@@ -360,3 +364,25 @@ def test_wall_camera_and_alert_rates():
     today = [("D", "C", "g1", "closed", T0, s(30), s(100), s(200)), ("D", "C", "g1", "open", T0, None, None, None),
              ("D", "C", "g2", "resolved", T0, s(70), s(100), s(200))]
     assert alert_rates(today) == {"rapid_rate": 50.0, "resolution_rate": 66.7}
+
+
+@pytest.mark.postgres
+def test_alert_counts_on_postgres(postgres_url):
+    """The 1-3-5 count in SQL is dialect-specific (interval epoch on PostgreSQL): the same figures there."""
+    import sqlalchemy as sa
+
+    upgrade(postgres_url)
+    engine = make_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM alert WHERE alert_id LIKE 'A-PGA-%'"))
+    rows = [(30, 100, 200, "closed"), (60, 180, 300, "on_scene"), (61, 100, 200, "resolved"), (10, None, None, "open")]
+    with Session(engine) as db:
+        for i, (ack, disp, scene, status) in enumerate(rows):
+            db.add(Alert(alert_id=f"A-PGA-{i}", rule="gathering", level="yellow", status=status,
+                         subject_kind="camera_zone", subject_id=f"pga{i}", community_id="C-PGA", opened_at=T0,
+                         acknowledged_at=s(ack), dispatched_at=s(disp), on_scene_at=s(scene)))
+        db.commit()
+        got = sources._alerts(db, T0 - timedelta(hours=1), T0 + timedelta(hours=1), "community", {"C-PGA"})
+    engine.dispose()
+    assert got == {"C-PGA": figures.alert_figures([(T0, s(a), s(d), s(o), st) for a, d, o, st in rows])}
+    assert got["C-PGA"]["alerts_135"] == 2 and got["C-PGA"]["attainment_135_rate"] == 66.7
