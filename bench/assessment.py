@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 import psycopg
 from sqlalchemy import text
 
-from assessment import periods, report
+from assessment import figures, periods, report
 from assessment.sampler import sample_once
 from onescreen import names
 from onescreen.db.session import make_engine, session_factory, upgrade
@@ -229,8 +229,9 @@ def main() -> int:
                 got[by] = timed(lambda by=by: report.assess(engine, reg, "month", by, end, TZ, at=now), rounds)
                 some = rep.rows[0]
                 print(f"month by {by}: {len(rep.rows)} rows in {got[by] * 1000:.0f} ms (median of {rounds}); "
-                      f"e.g. {some['name']}: alerts {some['alerts']}, 1-3-5 {some['attainment_135_rate']}%, "
-                      f"online {some['camera_online_rate']}%, good {some['camera_good_rate']}%")
+                      f"e.g. {some['name']}: alerts {some['alerts']}, "
+                      + ", ".join(f"{c} {figures.display(some[c], c)}" for c in (
+                          "attainment_135_rate", "camera_coverage_rate", "camera_online_rate", "camera_good_rate")))
             s, e = month.utc()
 
             def baseline() -> None:
