@@ -18,7 +18,8 @@ FIGURES: tuple[tuple[str, str], ...] = (
     ("cases_overdue", "count"), ("cases_returned", "count"), ("satisfaction_mean", "mean"),
     ("visits_due", "count"), ("visits_done", "count"),
     ("workers", "count"), ("workers_online", "count"),
-    ("patrol_on_post_rate", "rate"), ("spot_checks", "count"), ("spot_checks_passed", "count"),
+    ("patrol_on_post_rate", "rate"), ("spot_checks", "count"), ("spot_checks_on_post", "count"),
+    ("spot_checks_passed", "count"),
     ("alerts", "count"), ("alerts_dispatched", "count"), ("alerts_135", "count"), ("attainment_135_rate", "rate"),
     ("alerts_resolved", "count"), ("resolution_rate", "rate"),
     ("camera_coverage_rate", "rate"), ("camera_online_rate", "rate"), ("camera_good_rate", "rate"),
@@ -76,14 +77,20 @@ def alert_counts(alerts: int, dispatched: int, met: int, resolved: int) -> dict[
 def spot_check_figures(rows: Iterable[tuple[bool, bool, bool, bool]]) -> dict[str, Any]:
     """Rows (on_post, on_route, uniform, equipment) of the spot checks made in a period.
 
-    A check is passed when all four items were found; the on-post rate is the share of checks that found the
-    unit at its post (the recorded observation: the live positions are not kept over time)."""
+    A check is passed when all four items were found (on post, on route, in uniform, with equipment)."""
     checks = passed = on_post = 0
     for post, route, uniform, equipment in rows:
         checks += 1
         on_post += bool(post)
         passed += bool(post and route and uniform and equipment)
-    return {"spot_checks": checks, "spot_checks_passed": passed, "patrol_on_post_rate": rate(on_post, checks)}
+    return {"spot_checks": checks, "spot_checks_on_post": on_post, "spot_checks_passed": passed}
+
+
+def on_post_figures(sums: tuple[int, int] | None) -> dict[str, Any]:
+    """Sums (samples while on shift, samples on post) of the sampled patrol hours: the on-post rate (在岗率),
+    time-weighted like the camera rates."""
+    samples, on_post = sums or (0, 0)
+    return {"patrol_on_post_rate": rate(on_post, samples)}
 
 
 def camera_figures(sums: tuple[int, int, int, int, int] | None) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""``AssessmentWorker``: samples camera health into the hourly SQL aggregates at a fixed cadence.
+"""``AssessmentWorker``: samples camera health and patrol on-post into the hourly SQL aggregates at a fixed
+cadence.
 
 A process of its own (``onescreen assessment``, started by the demo) with the common Worker shape, never a
 page load: the wall and the desks only read what it wrote. Each tick (epoch s // ``assessment.sample_every_s``)
@@ -13,13 +14,14 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import redis
 from sqlalchemy import delete
 from sqlalchemy.exc import SQLAlchemyError
 
-from assessment import cameras
+from assessment import cameras, patrol
 from onescreen import names
-from onescreen.db.models import CameraHealthHour
+from onescreen.db.models import CameraHealthHour, PatrolPostHour
 from onescreen.db.session import make_engine, session_factory
 from onescreen.redisconn import connect
 from onescreen.registry.cache import RegistryCache
@@ -28,14 +30,33 @@ from onescreen.worker import Worker
 log = logging.getLogger(__name__)
 
 
-def sample_once(client: Any, registry: RegistryCache, sessions: Any, now: float) -> int:
-    """Take one sample of every camera and add it to its hour; returns the communities written."""
+def sample_once(client: Any, registry: RegistryCache, sessions: Any, now: float, tz: str = "Asia/Shanghai") -> int:
+    """Take one sample of every camera and every patrol unit and add it to its hour; returns the communities
+    written."""
     counts = cameras.read(client, registry, now)
     district_of = {c: registry.district_of(c) for c in counts}
+    fixes = {}
+    for unit, raw in client.hgetall(names.PATROL_LATEST).items():
+        try:
+            fixes[_s(unit)] = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            continue
+    verdicts, place = {}, {}
+    for uid in registry.unit_ids():
+        post = registry.post_of_unit(uid)
+        verdicts[uid] = patrol.verdict(post, fixes.get(uid), now, tz)
+        community = registry.community_of(post.cell_id) if post else None
+        place[uid] = (community, registry.district_of(community) if community else None)
     with sessions() as session:
-        n = cameras.add_sample(session, cameras.hour_of(now), counts, district_of)
+        hour = cameras.hour_of(now)
+        n = cameras.add_sample(session, hour, counts, district_of)
+        patrol.add_sample(session, hour, verdicts, place)
         session.commit()
     return n
+
+
+def _s(v: Any) -> str:
+    return v.decode() if isinstance(v, bytes) else v
 
 
 class AssessmentWorker(Worker):
@@ -65,7 +86,7 @@ class AssessmentWorker(Worker):
                 if self.redis.set(key, self.instance, nx=True, ex=2 * every):
                     try:
                         self.registry.refresh_if_changed()
-                        n = sample_once(self.redis, self.registry, self.sessions, now)
+                        n = sample_once(self.redis, self.registry, self.sessions, now, self.settings.city.timezone)
                     except BaseException:
                         self.redis.delete(key)  # let this tick be taken again (by us or another sampler)
                         raise
@@ -83,6 +104,7 @@ class AssessmentWorker(Worker):
         cutoff = datetime.now(UTC) - timedelta(days=self.settings.assessment.retention_days)
         with self.sessions() as session:
             session.execute(delete(CameraHealthHour).where(CameraHealthHour.hour < cutoff))
+            session.execute(delete(PatrolPostHour).where(PatrolPostHour.hour < cutoff))
             session.commit()
 
     def teardown(self) -> None:

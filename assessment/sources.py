@@ -1,8 +1,8 @@
 """Where each figure comes from: one provider per source, in a registry the other domains register into.
 
 A provider answers, for a period, a grouping and the communities in scope, its columns per group key. The
-built-in ones read what exists on ``main``: alerts (1-3-5, 化解率), spot checks (on-post, results) and the
-camera-health hours (雪亮 rates). Cases, key-person visits and grid workers are *pending* providers: their
+built-in ones read what exists on ``main``: alerts (1-3-5, 化解率), spot checks (results), the sampled patrol
+hours (on-post rate) and the camera-health hours (雪亮 rates). Cases, key-person visits and grid workers are *pending* providers: their
 columns stay None ("—") until the cases / key-persons code calls ``register`` with a real provider of the
 same name (docs/assessment.md says exactly what each must compute). Nothing is guessed meanwhile.
 """
@@ -19,7 +19,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from assessment import figures
-from onescreen.db.models import Alert, CameraHealthHour, SpotCheck
+from onescreen.db.models import Alert, CameraHealthHour, PatrolPostHour, SpotCheck
 
 
 @dataclass
@@ -109,6 +109,16 @@ def _cameras(session: Session, start: datetime, end: datetime, by: str, communit
             if key is not None}
 
 
+def _on_post(session: Session, start: datetime, end: datetime, by: str, communities: set[str] | None) -> dict:
+    h = PatrolPostHour
+    col = {"district": h.district_id, "community": h.community_id, "unit": h.unit_id}[by]
+    q = select(col, func.sum(h.samples), func.sum(h.on_post)).where(h.hour >= start, h.hour < end).group_by(col)
+    if communities is not None:
+        q = q.where(h.community_id.in_(sorted(communities)))
+    return {key: figures.on_post_figures((int(n or 0), int(m or 0))) for key, n, m in session.execute(q)
+            if key is not None}
+
+
 def _pending(name: str, columns: tuple[str, ...], groupings: tuple[str, ...], tables: tuple[str, ...]) -> Provider:
     return Provider(name, columns, frozenset(groupings), None, waiting_for=tables)
 
@@ -118,8 +128,10 @@ for _p in (
     Provider("alerts", ("alerts", "alerts_dispatched", "alerts_135", "attainment_135_rate", "alerts_resolved",
                         "resolution_rate"), frozenset({"district", "community", "unit"}), _alerts,
              lambda: figures.alert_figures([])),
-    Provider("spot_checks", ("patrol_on_post_rate", "spot_checks", "spot_checks_passed"),
+    Provider("spot_checks", ("spot_checks", "spot_checks_on_post", "spot_checks_passed"),
              frozenset({"district", "community", "unit"}), _spot_checks, lambda: figures.spot_check_figures([])),
+    Provider("on_post", ("patrol_on_post_rate",), frozenset({"district", "community", "unit"}), _on_post,
+             lambda: figures.on_post_figures(None)),
     Provider("cameras", ("camera_coverage_rate", "camera_online_rate", "camera_good_rate"),
              frozenset({"district", "community"}), _cameras, lambda: figures.camera_figures(None)),
     _pending("cases", ("cases_reported", "cases_accepted_in_time", "cases_handled_on_time", "cases_overdue",

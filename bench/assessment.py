@@ -7,8 +7,8 @@ One run, its own throwaway PostgreSQL cluster (``initdb``) and Redis on free por
 2. one real camera-health sample of all 19,000 cameras (Redis health hashes and heartbeats → the hourly
    aggregates): the sampler's cost per tick (every 5 min by default);
 3. two months of history (the month assessed and the one before, for the change): hourly camera-health
-   aggregates per community (141 × 24 × 61 ≈ 206,000 rows, which stand for 2 × 5.5 million raw samples),
-   alerts (``--alerts`` per month, with 1-3-5 clocks) and spot checks (3,000 per month), loaded with COPY;
+   aggregates per community (141 × 24 × 61 ≈ 206,000 rows, which stand for 334 million raw samples), sampled
+   patrol on-post hours per unit (12-hour shifts), alerts (``--alerts`` per month, with 1-3-5 clocks) and spot checks (3,000 per month), loaded with COPY;
 4. timed: the whole month's ranking by district, by community and by patrol unit (``assessment.report``,
    what ``GET /api/assessment?period=month`` runs), median of ``--rounds``.
 
@@ -134,7 +134,16 @@ def history(reg: RegistryCache, start: datetime, end: datetime, alerts_n: int, r
         c = reg.community_of(post.cell_id) if post else rng.choice(communities)
         checks.append((start + timedelta(seconds=rng.uniform(0, span)), u, c, reg.district_of(c),
                        rng.random() < 0.9, rng.random() < 0.9, rng.random() < 0.95, rng.random() < 0.95, "bench"))
-    return hours, alerts, checks
+    patrol = []
+    for uid in units:
+        post = reg.post_of_unit(uid)
+        c = reg.community_of(post.cell_id) if post else None
+        t = start
+        while t < end:
+            if 8 <= (t.hour + 8) % 24 < 20:  # a day shift in Shanghai time
+                patrol.append((t, uid, c, reg.district_of(c) if c else None, 12, rng.randint(8, 12)))
+            t += timedelta(hours=1)
+    return hours, alerts, checks, patrol
 
 
 def timed(fn, rounds: int) -> float:
@@ -191,7 +200,7 @@ def main() -> int:
             pipe.execute()
             sample_s = timed(lambda: sample_once(client, reg, session_factory(engine), time.time()), 1)
             with engine.begin() as conn:
-                conn.execute(text("TRUNCATE camera_health_hour"))
+                conn.execute(text("TRUNCATE camera_health_hour, patrol_post_hour"))
             print(f"one camera-health sample of {len(reg.cameras())} cameras: {sample_s:.2f} s")
 
             # two months of history
@@ -199,9 +208,12 @@ def main() -> int:
             month = periods.period_of("month", now, TZ)
             prev = periods.previous(month)
             t0 = time.perf_counter()
-            counts = {"hours": 0, "alerts": 0, "checks": 0, "samples": 0}
+            counts = {"hours": 0, "alerts": 0, "checks": 0, "samples": 0, "patrol": 0}
             for p in (prev, month):
-                hours, alerts, checks = history(reg, p.start.astimezone(UTC), p.end.astimezone(UTC), alerts_n, rng)
+                hours, alerts, checks, patrol = history(reg, p.start.astimezone(UTC), p.end.astimezone(UTC), alerts_n,
+                                                        rng)
+                copy_rows(dsn, "patrol_post_hour", ("hour", "unit_id", "community_id", "district_id", "samples",
+                                                    "on_post"), patrol)
                 copy_rows(dsn, "camera_health_hour", ("hour", "community_id", "district_id", "samples", "cells",
                                                       "covered", "cameras", "online", "good"), hours)
                 copy_rows(dsn, "alert", ("alert_id", "rule", "level", "status", "subject_kind", "subject_id",
@@ -214,11 +226,13 @@ def main() -> int:
                 counts["alerts"] += len(alerts)
                 counts["checks"] += len(checks)
                 counts["samples"] += sum(h[6] for h in hours)
+                counts["patrol"] += len(patrol)
             with engine.begin() as conn:
                 conn.execute(text("ANALYZE"))
             print(f"history of {prev.label} and {month.label}: {counts['hours']:,} camera-hour rows (for "
                   f"{counts['samples']:,} camera "
-                  f"samples), {counts['alerts']:,} alerts, {counts['checks']:,} spot checks "
+                  f"samples), {counts['patrol']:,} patrol-hour rows, {counts['alerts']:,} alerts, "
+                  f"{counts['checks']:,} spot checks "
                   f"({time.perf_counter() - t0:.1f} s)")
 
             # timed: the month, each grouping (the month ended: whole period against the whole previous)
@@ -231,12 +245,14 @@ def main() -> int:
                 print(f"month by {by}: {len(rep.rows)} rows in {got[by] * 1000:.0f} ms (median of {rounds}); "
                       f"e.g. {some['name']}: alerts {some['alerts']}, "
                       + ", ".join(f"{c} {figures.display(some[c], c)}" for c in (
-                          "attainment_135_rate", "camera_coverage_rate", "camera_online_rate", "camera_good_rate")))
+                          "attainment_135_rate", "patrol_on_post_rate", "camera_coverage_rate", "camera_online_rate",
+                          "camera_good_rate")))
             s, e = month.utc()
 
             def baseline() -> None:
                 with engine.connect() as conn:
                     for q in ("SELECT count(*) FROM alert WHERE opened_at >= :s AND opened_at < :e",
+                              "SELECT count(*) FROM patrol_post_hour WHERE hour >= :s AND hour < :e",
                               "SELECT count(*) FROM spot_check WHERE at >= :s AND at < :e",
                               "SELECT count(*) FROM camera_health_hour WHERE hour >= :s AND hour < :e"):
                         conn.execute(text(q), {"s": s, "e": e}).scalar()

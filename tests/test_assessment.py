@@ -7,17 +7,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import orjson
 import pytest
 from sqlalchemy.orm import Session
 
 from assessment import cameras, figures, periods, report, sources
 from assessment.cameras import Verdict
 from onescreen import names
-from onescreen.db.models import Alert, CameraHealthHour, SpotCheck
+from onescreen.db.models import Alert, CameraHealthHour, PatrolPostHour, SpotCheck
 from onescreen.db.session import make_engine, session_factory, upgrade
 from onescreen.registry.bundle import write_bundle
 from onescreen.registry.cache import RegistryCache
 from onescreen.registry.importer import import_bundle
+from onescreen.timeutil import on_shift
 from sim.citygen import generate_city
 
 TZ = "Asia/Shanghai"
@@ -103,18 +105,46 @@ def test_alert_figures_hand_computed():
 
 
 @pytest.mark.parametrize("rows, expected", [
-    ([], {"spot_checks": 0, "spot_checks_passed": 0, "patrol_on_post_rate": None}),
-    ([(True, True, True, True)], {"spot_checks": 1, "spot_checks_passed": 1, "patrol_on_post_rate": 100.0}),
+    ([], {"spot_checks": 0, "spot_checks_on_post": 0, "spot_checks_passed": 0}),
+    ([(True, True, True, True)], {"spot_checks": 1, "spot_checks_on_post": 1, "spot_checks_passed": 1}),
     ([(True, True, True, False), (False, True, True, True), (True, False, False, False)],
-     {"spot_checks": 3, "spot_checks_passed": 0, "patrol_on_post_rate": 66.7}),
+     {"spot_checks": 3, "spot_checks_on_post": 2, "spot_checks_passed": 0}),
     ([(True, True, True, True), (False, False, False, False), (True, True, True, True), (False, True, True, True)],
-     {"spot_checks": 4, "spot_checks_passed": 2, "patrol_on_post_rate": 50.0}),
+     {"spot_checks": 4, "spot_checks_on_post": 2, "spot_checks_passed": 2}),
 ])
 def test_spot_check_figures(rows, expected):
     assert figures.spot_check_figures(rows) == expected
 
 
-NOW = 1_800_000_000.0
+NOW = 1_800_000_000.0  # 2027-01-15 08:00 UTC, 16:00 in Shanghai
+
+
+class Post:
+    lat, lon, radius_m = 26.6, 118.1, 200.0
+
+    def __init__(self, start: str, end: str):
+        self.shift_start, self.shift_end = start, end
+
+
+@pytest.mark.parametrize("post, fix, expected", [
+    (None, {"lat": 26.6, "lon": 118.1, "ts": NOW * 1000}, None),                    # no post: not expected
+    (Post("08:00", "12:00"), {"lat": 26.6, "lon": 118.1, "ts": NOW * 1000}, None),  # off shift at 16:00
+    (Post("00:00", "00:00"), {"lat": 26.6, "lon": 118.1, "ts": NOW * 1000}, True),  # all day, at the post
+    (Post("12:00", "20:00"), {"lat": 26.6, "lon": 118.1005, "ts": NOW * 1000}, True),   # 50 m away: within 200
+    (Post("12:00", "20:00"), {"lat": 26.61, "lon": 118.1, "ts": NOW * 1000}, False),    # 1.1 km away
+    (Post("12:00", "20:00"), {"lat": 26.6, "lon": 118.1, "ts": (NOW - 301) * 1000}, False),  # silent
+    (Post("12:00", "20:00"), None, False),                                          # no position at all
+    (Post("20:00", "06:00"), None, None),                                           # overnight shift, not yet
+])
+def test_patrol_on_post_verdict(post, fix, expected):
+    from assessment import patrol
+
+    assert patrol.verdict(post, fix, NOW, TZ) is expected
+
+
+@pytest.mark.parametrize("sums, rate", [(None, None), ((0, 0), None), ((12, 9), 75.0), ((3, 1), 33.3)])
+def test_on_post_figures(sums, rate):
+    assert figures.on_post_figures(sums) == {"patrol_on_post_rate": rate}
 
 
 @pytest.mark.parametrize("health, seen_at, online, good", [
@@ -178,7 +208,7 @@ def _place(reg, community):
 def test_ranking_over_sql(city):
     engine, reg = city
     with Session(engine) as db:  # a clean slate for this module's tables
-        for model in (Alert, SpotCheck, CameraHealthHour):
+        for model in (Alert, SpotCheck, CameraHealthHour, PatrolPostHour):
             db.query(model).delete()
         db.commit()
     communities = list(reg.nodes_at("community"))
@@ -220,6 +250,10 @@ def test_ranking_over_sql(city):
             hour(today, c1, 24, 12, 48, 36, 24), hour(today + timedelta(hours=1), c1, 24, 24, 48, 48, 48),
             hour(today, c2, 12, 12, 12, 12, 12),
             hour(yesterday, c1, 24, 0, 48, 0, 0),
+            PatrolPostHour(hour=today.replace(minute=0), unit_id=unit, community_id=c1,
+                           district_id=reg.district_of(c1), samples=12, on_post=9),
+            PatrolPostHour(hour=today.replace(minute=0) + timedelta(hours=1), unit_id=unit, community_id=c1,
+                           district_id=reg.district_of(c1), samples=12, on_post=12),
         ])
         db.commit()
 
@@ -229,7 +263,8 @@ def test_ranking_over_sql(city):
     r1 = rows[c1]
     assert (r1["alerts"], r1["alerts_dispatched"], r1["alerts_135"], r1["attainment_135_rate"]) == (2, 2, 1, 50.0)
     assert (r1["alerts_resolved"], r1["resolution_rate"]) == (1, 50.0)
-    assert (r1["spot_checks"], r1["spot_checks_passed"], r1["patrol_on_post_rate"]) == (2, 1, 50.0)
+    assert (r1["spot_checks"], r1["spot_checks_on_post"], r1["spot_checks_passed"]) == (2, 1, 1)
+    assert r1["patrol_on_post_rate"] == 87.5 and r1["previous"]["patrol_on_post_rate"] is None  # 21 of 24 samples
     # (12 + 24) / 48 covered, (36 + 48) / 96 online, (24 + 48) / 96 good
     assert (r1["camera_coverage_rate"], r1["camera_online_rate"], r1["camera_good_rate"]) == (75.0, 87.5, 75.0)
     assert r1["previous"]["alerts"] == 1 and r1["previous"]["attainment_135_rate"] == 100.0
@@ -252,7 +287,7 @@ def test_ranking_over_sql(city):
         assert r["alerts_135"] == sum(rows[c]["alerts_135"] for c in reg.descendants(d, "community"))
     # by unit: alerts by their responsible unit, spot checks by the unit checked
     urows = {r["key"]: r for r in report.assess(engine, reg, "day", "unit", now, TZ).rows}
-    assert urows[unit]["alerts"] == 4 and urows[unit]["spot_checks"] == 2 and urows[unit]["camera_online_rate"] is None
+    assert urows[unit]["alerts"] == 4 and urows[unit]["spot_checks"] == 2 and urows[unit]["patrol_on_post_rate"] == 87.5 and urows[unit]["camera_online_rate"] is None
     # by worker / department: no source yet, so no rows (and no invented ones)
     assert report.assess(engine, reg, "day", "worker", now, TZ).rows == []
     # a scoped user (community c2) sees c2 only, even by district or unit
@@ -305,16 +340,31 @@ def test_sampler_adds_samples_to_the_hour(city, redis_client):
                                                                "image": "frozen"})
     third = cams[2]
     redis_client.zadd(names.DEVICE_LAST_SEEN, {third.id: now - 10})
+    units = [u for u in reg.unit_ids() if reg.post_of_unit(u) is not None]
+    at_post = reg.post_of_unit(units[0])
+    redis_client.hset(names.PATROL_LATEST, units[0], orjson.dumps(
+        {"lat": at_post.lat, "lon": at_post.lon, "ts": int(now * 1000)}))
+    with Session(engine) as db:
+        db.query(PatrolPostHour).delete()
+        db.commit()
     sessions = session_factory(engine)
-    sample_once(redis_client, reg, sessions, now)
-    sample_once(redis_client, reg, sessions, now + 300)
+    sample_once(redis_client, reg, sessions, now, TZ)
+    sample_once(redis_client, reg, sessions, now + 301, TZ)
+    with Session(engine) as db:
+        patrol_rows = {r.unit_id: r for r in db.query(PatrolPostHour).all()}
+    local = datetime.fromtimestamp(now, SH)
+    expected_units = {u for u in units if on_shift(reg.post_of_unit(u).shift_start, reg.post_of_unit(u).shift_end,
+                                                   local)}
+    assert set(patrol_rows) == expected_units and all(r.samples == 2 for r in patrol_rows.values())
+    # on post in the first sample only (its fix is 301 s old at the second: silent): the others never
+    assert {u: r.on_post for u, r in patrol_rows.items()} == {u: int(u == units[0]) for u in expected_units}
     with Session(engine) as db:
         rows = db.query(CameraHealthHour).all()
     assert {r.community_id for r in rows} == set(reg.nodes_at("community"))
     assert all(r.samples == 2 and r.hour.replace(tzinfo=UTC) == cameras.hour_of(now) for r in rows)  # SQLite: naive
     assert sum(r.cameras for r in rows) == 2 * len(cams)
     assert sum(r.cells for r in rows) == 2 * len(reg.nodes_at("cell"))
-    # the first sample: 3 online, 2 good (frozen image); the second (5 min later: frames 300 s old, heartbeat 310 s
+    # the first sample: 3 online, 2 good (frozen image); the second (5 min later: frames 301 s old, heartbeat 311 s
     # old) none
     assert sum(r.online for r in rows) == 3 and sum(r.good for r in rows) == 2
     covered = len({first.cell_id, second.cell_id, third.cell_id})

@@ -337,3 +337,18 @@ class CameraHealthHour(Base):
     cameras: Mapped[int] = mapped_column(Integer, default=0)  # Σ: registered cameras
     online: Mapped[int] = mapped_column(Integer, default=0)  # Σ: cameras online (degraded included)
     good: Mapped[int] = mapped_column(Integer, default=0)  # Σ: online, not degraded, image usable
+
+
+class PatrolPostHour(Base):
+    """One patrol unit in one hour, sampled with the cameras: how many samples found it expected at its post
+    (its post's shift on) and how many of those found it there (``/patrol``'s rule), so the on-post rate over
+    any period is Σ on_post / Σ samples (docs/assessment.md)."""
+
+    __tablename__ = "patrol_post_hour"
+
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)  # UTC start of the hour
+    unit_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    community_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    district_id: Mapped[str | None] = mapped_column(String(64))
+    samples: Mapped[int] = mapped_column(Integer, default=0)  # samples taken while its shift was on
+    on_post: Mapped[int] = mapped_column(Integer, default=0)  # of them, at its post with a fresh position
