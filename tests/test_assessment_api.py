@@ -55,11 +55,13 @@ def api(make_settings, small_city, redis_client):
         session.commit()
     engine.dispose()
     app = create_app(s)
-    return s, app.server.test_client(), toks, community
+    return s, app.server.test_client(), toks, community, app
 
 
 def test_api_status_codes_scope_and_csv(api, small_city):
-    s, client, tok, community = api
+    from tests.auth_helpers import logged_in_client
+
+    s, client, tok, community, app = api
     reg = small_city.registry
     assert client.get("/api/assessment?period=day&by=district").status_code == 401
     assert client.get("/api/assessment?period=day&by=district", headers=auth("wrong")).status_code == 401
@@ -120,5 +122,17 @@ def test_api_status_codes_scope_and_csv(api, small_city):
     # a past month's review: whole, nothing in it
     past = client.get("/api/assessment?period=month&by=district&date=2026-01-15", headers=auth(tok["sup"])).get_json()
     assert past and all(r["period"] == "2026-01" and r["alerts"] == 0 for r in past)
+    # ranked: best first by a figure (the desk's order); an unknown figure is a 400
+    ranked = client.get("/api/assessment?period=day&by=community&sort=alerts", headers=auth(tok["sup"])).get_json()
+    assert [r["alerts"] for r in ranked] == sorted((r["alerts"] for r in rows), reverse=True)
+    assert client.get("/api/assessment?period=day&by=community&sort=nope", headers=auth(tok["sup"])).status_code == 400
+    # the printable review (a page: the web session): same access rules
+    assert logged_in_client(app, "op", "password-123").get("/assessment/review").status_code == 403
+    assert logged_in_client(app, "sup", "password-123").get("/assessment/review?month=bad").status_code == 400
+    page = logged_in_client(app, "sup-c", "password-123").get("/assessment/review?month=2026-12-01")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert f'data-key="{community}"' in page.get_data(as_text=True)
+    others = set(reg.nodes_at("community")) - {community}
+    assert not any(f'data-key="{c}"' in page.get_data(as_text=True) for c in others)
     # by worker: no grid-worker source yet, so no rows
     assert client.get("/api/assessment?period=day&by=worker", headers=auth(tok["sup"])).get_json() == []
