@@ -436,3 +436,23 @@ def test_alert_counts_on_postgres(postgres_url):
     engine.dispose()
     assert got == {"C-PGA": figures.alert_figures([(T0, s(a), s(d), s(o), st) for a, d, o, st in rows])}
     assert got["C-PGA"]["alerts_135"] == 2 and got["C-PGA"]["attainment_135_rate"] == 66.7
+
+
+@pytest.mark.parametrize("by", ["district", "community", "unit", "worker", "department"])
+def test_desk_table_for_every_grouping(city, by):
+    """The desk's table for each grouping (rows of a drillable grouping are clickable, the others not)."""
+    from types import SimpleNamespace
+
+    from dashboard.i18n import Translator
+    from dashboard.pages.assessment import DRILL, _table
+
+    engine, reg = city
+    rows = report.assess(engine, reg, "day", by, local(2026, 12, 5, 15), TZ).rows
+    ctx = SimpleNamespace(t=Translator("zh"))
+    doc = _table(ctx, rows, by, "alerts").to_plotly_json()
+    if not rows:
+        assert doc["props"]["id"] == "desk-assessment-empty"
+        return
+    trs = doc["props"]["children"][1:]
+    assert [tr.to_plotly_json()["props"]["data-key"] for tr in trs] == [r["key"] for r in rows]
+    assert all(("id" in tr.to_plotly_json()["props"]) == (by in DRILL) for tr in trs)

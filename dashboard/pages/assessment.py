@@ -105,9 +105,9 @@ def _table(ctx: AppContext, rows: list[dict[str, Any]], by: str, sort: str) -> A
         for c in figures.COLUMNS:
             cells.append(html.Td([figures.display(r[c], c), _change(r[c], r["previous"][c], c)], className="num",
                                  **{"data-col": c, "data-value": "" if r[c] is None else str(r[c])}))
-        drill = by in DRILL
-        body.append(html.Tr(cells, id={"type": P + "row", "key": r["key"]} if drill else None,
-                            n_clicks=0, className="selectable" if drill else None, **{"data-key": r["key"]}))
+        clickable = {"id": {"type": P + "row", "key": r["key"]}, "n_clicks": 0,
+                     "className": "selectable"} if by in DRILL else {}
+        body.append(html.Tr(cells, **clickable, **{"data-key": r["key"]}))
     return html.Table([head, *body], className="desk-table assess-table", id=P + "ranking")
 
 
