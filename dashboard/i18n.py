@@ -13,6 +13,7 @@ from dashboard.components.wall_texts import WALL_TEXTS
 from dashboard.desk.admin_texts import ADMIN_DESK_TEXTS
 from dashboard.desk.alerts_texts import ALERTS_DESK_TEXTS
 from dashboard.desk.command_texts import COMMAND_TEXTS
+from dashboard.desk.assessment_texts import ASSESSMENT_DESK_TEXTS
 from dashboard.desk.patrol_texts import PATROL_DESK_TEXTS
 from dashboard.desk.rejection_texts import REJECTION_TEXTS
 from dashboard.desk.texts import DESK_TEXTS
@@ -102,6 +103,7 @@ AREA_TEXTS: dict[str, dict[str, dict[str, str]]] = {
     "wall": WALL_TEXTS, "desk": DESK_TEXTS, "alerts desk": ALERTS_DESK_TEXTS,
     "patrol desk": PATROL_DESK_TEXTS, "admin desk": ADMIN_DESK_TEXTS, "commands": COMMAND_TEXTS,
     "wall feed": FEED_TEXTS, "rejections": REJECTION_TEXTS,
+    "assessment desk": ASSESSMENT_DESK_TEXTS,
 }
 
 for _area, _by_language in AREA_TEXTS.items():

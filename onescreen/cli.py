@@ -135,6 +135,14 @@ def dashboard(c: Ctx) -> None:
     _run(c, s, ("database",), "dashboard.server:DashboardWorker")
 
 
+@main.command("assessment")
+@pass_ctx
+def assessment(c: Ctx) -> None:
+    """The assessment sampler: camera health into hourly SQL aggregates every assessment.sample_every_s."""
+    s = c.start("assessment")
+    _run(c, s, ("redis", "database"), "assessment.sampler:AssessmentWorker")
+
+
 @main.group("sim", invoke_without_command=True)
 @click.option("--no-rtsp", is_flag=True, help="Do not serve camera streams.")
 @click.pass_context

@@ -29,7 +29,7 @@ from onescreen.settings import Settings
 
 log = logging.getLogger("onescreen.demo")
 
-PROCESSES = ("dashboard", "ingest-mqtt", "ingest-video", "alerts", "sim")
+PROCESSES = ("dashboard", "ingest-mqtt", "ingest-video", "alerts", "assessment", "sim")
 DEMO_USERS = (("admin", "admin"), ("operator", "operator"), ("supervisor", "supervisor"), ("duty", "duty"))
 
 

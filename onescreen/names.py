@@ -176,3 +176,10 @@ def camera_zones(camera_id: str) -> str:
 def process_member_prefix(kind: str) -> str:
     """Prefix of the ``PROCESSES`` members (``kind:instance``) of one process kind, e.g. the live video workers."""
     return f"{kind}:"
+
+
+# ---------------------------------------------------------------- assessment (issue #16)
+def assessment_tick(tick: int) -> str:
+    """SET NX by the sampler that takes tick ``tick`` (epoch s // cadence): one sample per tick city-wide,
+    however many assessment workers run."""
+    return f"{ROOT}:assess:tick:{tick}"

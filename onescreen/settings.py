@@ -219,6 +219,13 @@ class SimSettings(Group):
     streamed_cameras: int = Field(4, ge=0, le=64, description="Cameras actually served over RTSP")
 
 
+class AssessmentSettings(Group):
+    sample_every_s: int = Field(300, ge=10, le=3600, description="Cadence of the camera-health sampler "
+                                "(assessment worker): each sample is added to its hour's aggregates")
+    retention_days: int = Field(800, ge=31, description="Hourly camera-health aggregates older than this are "
+                                "deleted (two years of monthly reviews and their previous months)")
+
+
 class _YamlSource(PydanticBaseSettingsSource):
     """Reads the YAML file and refuses secrets in it."""
 
@@ -262,6 +269,7 @@ class Settings(BaseSettings):
     city: CitySettings = Field(default_factory=CitySettings, description="City-wide facts")
     log: LogSettings = Field(default_factory=LogSettings, description="Logging")
     sim: SimSettings = Field(default_factory=SimSettings, description="Simulated city")
+    assessment: AssessmentSettings = Field(default_factory=AssessmentSettings, description="Assessment (考核评价)")
 
     _yaml_path: Path | None = None
 

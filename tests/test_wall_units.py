@@ -118,7 +118,7 @@ def test_feed_items_carry_alert_id_rule_in_chinese_and_place():
 
 def test_kpis_show_a_dash_when_there_is_nothing_to_count():
     assert _pct(0, 0) is None and _pct(1, 3) == 33.3
-    grid = str([k.to_plotly_json() for k in kpi_grid(_Ctx(), {"camera_rate": 99.5})])
+    grid = str([k.to_plotly_json() for k in kpi_grid(_Ctx(), {"camera_online": 99.5})])
     assert "99.5%" in grid and "—" in grid
 
 

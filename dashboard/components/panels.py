@@ -16,6 +16,7 @@ from typing import Any
 from dash import html
 
 from dashboard import ids
+from dashboard.components import wall_assessment
 from dashboard.context import AppContext
 
 MAX_CAMERA_TILES = 36  # pages of ``camera_page_size`` tiles (4 or 9), cycled by wall.js
@@ -73,7 +74,7 @@ def kpi_grid(ctx: AppContext, k: dict[str, Any]) -> list[html.Div]:
     t = ctx.t
     return [
         _kpi(t("kpi.events_today"), _fmt(k.get("events_today")), class_name="kpi-events"),
-        _kpi(t("kpi.camera_rate"), _fmt(k.get("camera_rate"), "%"), class_name="kpi-camera-rate"),
+        *wall_assessment.camera_tiles(ctx, k),
         _kpi(t("kpi.patrol_rate"), _fmt(k.get("patrol_rate"), "%"), class_name="kpi-patrol-rate"),
         _kpi(t("kpi.rapid_rate"), _fmt(k.get("rapid_rate"), "%"), class_name="kpi-rapid-rate"),
         _kpi(t("kpi.resolution_rate"), _fmt(k.get("resolution_rate"), "%"), class_name="kpi-resolution-rate"),

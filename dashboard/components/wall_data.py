@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from alerts import silences
 from dashboard.components import wall_feed
+from dashboard.components import wall_assessment
 from dashboard.components.wall_hours import HourlyCounts, heat_by_day, heat_by_district, hourly, per_hour
 from dashboard.components.wall_index import WallIndex, load_index
 from onescreen import names
@@ -220,7 +221,8 @@ class WallReader:
             fresh = last_frame is not None and now - int(last_frame) / 1000.0 <= CAMERA_FRAME_S
             health[cid] = {"online": bool(state in ("online", "degraded") and fresh),
                            "state": state or "unknown", "fps": fps}
-        return {"online": online, "health": health, "hours": self.hours.districts(r)}
+        return {"online": online, "health": health, "hours": self.hours.districts(r),
+                "cam_raw": wall_assessment.read_health(r, ix)}
 
     def _read_sql_slow(self) -> dict[str, Any]:
         tz = self.ctx.tz
@@ -289,7 +291,7 @@ class WallReader:
         elif zcard is not None:
             k["open"] = zcard
         if devices is not None:
-            k["camera_rate"] = _pct(devices["cameras_online"], devices["cameras"])
+            k.update(wall_assessment.camera_rates(ix, scope, self._slow["cam_raw"], self._slow["online"]))
         if patrol is not None:
             k["patrol_rate"] = _pct(patrol["on_post"], patrol["staffed"])
         if hours is not None:
@@ -297,12 +299,7 @@ class WallReader:
         if self._slow:
             today = [r for r in self._slow["today"]
                      if scope is None or any(ix.inside(n, scope) for n in r[:3] if n)]
-            done = sum(1 for r in today if r[3] in ("resolved", "closed"))
-            k["resolution_rate"] = _pct(done, len(today))
-            dispatched = [r for r in today if r[6] is not None]
-            ok135 = sum(1 for r in dispatched if _within(r[4], r[5], 60) and _within(r[4], r[6], 180)
-                        and _within(r[4], r[7], 300))
-            k["rapid_rate"] = _pct(ok135, len(dispatched))
+            k.update(wall_assessment.alert_rates(today))
         return k
 
 

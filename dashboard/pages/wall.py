@@ -26,7 +26,7 @@ from dash import ctx as dash_ctx
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids
-from dashboard.components import citymap
+from dashboard.components import citymap, wall_assessment
 from dashboard.components.alert_detail import detail_body, detail_shell
 from dashboard.components.panels import (
     alert_feed,
@@ -163,7 +163,8 @@ def live_sections(ctx: AppContext, data: dict[str, Any], scope: str | None, mode
         sec["open_cls"] = (k["open"], lambda: open_alerts_class(k["open"]))
     if "levels" in k:
         sec["levels"] = (k["levels"], lambda: level_chips(ctx, k["levels"]))
-    grid = {key: k.get(key) for key in ("events_today", "camera_rate", "patrol_rate", "rapid_rate", "resolution_rate")}
+    grid = {key: k.get(key) for key in ("events_today", *wall_assessment.KPI_KEYS, "patrol_rate", "rapid_rate",
+                                         "resolution_rate")}
     sec["grid"] = (grid, lambda: kpi_grid(ctx, grid))
     if data["feed"] is not None:
         sec["feed"] = (data["feed"], lambda: feed_items(ctx, data["feed"]))

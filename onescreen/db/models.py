@@ -328,3 +328,37 @@ class AuditLog(Base):
     target: Mapped[str | None] = mapped_column(String(300))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+
+# ---------------------------------------------------------------- assessment (issue #16)
+class CameraHealthHour(Base):
+    """Camera network health of one community in one hour, pre-aggregated by the assessment sampler: every
+    sample adds its counts, so a rate over any period is a ratio of sums (time-weighted) and a month at
+    Nanchang size is 141 communities × 744 hours of rows, never millions of raw samples (docs/assessment.md)."""
+
+    __tablename__ = "camera_health_hour"
+
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)  # UTC start of the hour
+    community_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    district_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    samples: Mapped[int] = mapped_column(Integer, default=0)  # sampler ticks in this hour
+    cells: Mapped[int] = mapped_column(Integer, default=0)  # Σ over samples: cells of the community
+    covered: Mapped[int] = mapped_column(Integer, default=0)  # Σ: cells with at least one online camera
+    cameras: Mapped[int] = mapped_column(Integer, default=0)  # Σ: registered cameras
+    online: Mapped[int] = mapped_column(Integer, default=0)  # Σ: cameras online (degraded included)
+    good: Mapped[int] = mapped_column(Integer, default=0)  # Σ: online, not degraded, image usable
+
+
+class PatrolPostHour(Base):
+    """One patrol unit in one hour, sampled with the cameras: how many samples found it expected at its post
+    (its post's shift on) and how many of those found it there (``/patrol``'s rule), so the on-post rate over
+    any period is Σ on_post / Σ samples (docs/assessment.md)."""
+
+    __tablename__ = "patrol_post_hour"
+
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)  # UTC start of the hour
+    unit_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    community_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    district_id: Mapped[str | None] = mapped_column(String(64))
+    samples: Mapped[int] = mapped_column(Integer, default=0)  # samples taken while its shift was on
+    on_post: Mapped[int] = mapped_column(Integer, default=0)  # of them, at its post with a fresh position

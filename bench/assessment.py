@@ -1,0 +1,277 @@
+"""Issue #16: a month's assessment at Nanchang County's size on PostgreSQL (goal: ≤ 2 s).
+
+One run, its own throwaway PostgreSQL cluster (``initdb``) and Redis on free ports:
+
+1. the ``nanchang`` city (10 districts, 141 communities, 1,223 cells, 19,000 cameras, 100 patrol units) is
+   generated and imported (``--quick``: the same sizes written straight into the registry tables);
+2. one real camera-health sample of all 19,000 cameras (Redis health hashes and heartbeats → the hourly
+   aggregates): the sampler's cost per tick (every 5 min by default);
+3. two months of history (the month assessed and the one before, for the change): hourly camera-health
+   aggregates per community (141 × 24 × 61 ≈ 206,000 rows, which stand for 334 million raw samples), sampled
+   patrol on-post hours per unit (12-hour shifts), alerts (``--alerts`` per month, with 1-3-5 clocks) and spot checks (3,000 per month), loaded with COPY;
+4. timed: the whole month's ranking by district, by community and by patrol unit (``assessment.report``,
+   what ``GET /api/assessment?period=month`` runs), median of ``--rounds``.
+
+Grid workers (2,500) and cases (50,000 a month) are not generated: their tables belong to the cases and
+key-persons branches and do not exist here; their figures are None in this run (docs/assessment.md).
+
+Baseline in the same run: the bare reading of the same rows (``SELECT count(*)`` of the month's alerts, spot
+checks and camera hours, each a scan of what the assessment reads) — ``ratio`` = assessment / baseline.
+
+Last line: ``RESULT month_s=… by_district_s=… by_community_s=… by_unit_s=… baseline_s=… ratio=… sample_s=… …``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import psycopg
+from sqlalchemy import text
+
+from assessment import figures, periods, report
+from assessment.sampler import sample_once
+from onescreen import names
+from onescreen.db.session import make_engine, session_factory, upgrade
+from onescreen.registry.bundle import write_bundle
+from onescreen.registry.cache import RegistryCache
+from onescreen.registry.importer import import_bundle
+from onescreen.services.postgres import PostgresCluster
+from onescreen.services.redis import RedisServer
+from sim.citygen import generate_city
+
+TZ = "Asia/Shanghai"
+
+
+def parse_args() -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="fewer alerts and rounds: finishes within 45 s")
+    ap.add_argument("--alerts", type=int, default=None, help="alerts per month (default 30,000; quick 10,000)")
+    ap.add_argument("--rounds", type=int, default=None, help="timed rounds per grouping (default 5; quick 3)")
+    return ap.parse_args()
+
+
+def copy_rows(dsn: str, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """COPY rows into a table (tab-separated text; None as \\N)."""
+    buf = io.StringIO()
+    for r in rows:
+        buf.write("\t".join("\\N" if v is None else (v.isoformat() if isinstance(v, datetime) else str(v))
+                            for v in r) + "\n")
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+        with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            copy.write(buf.getvalue())
+        conn.commit()
+
+
+def synthetic_city(dsn: str, rng: random.Random) -> None:
+    """The Nanchang sizes written straight into the registry tables (COPY): 10 districts, 141 communities,
+    1,223 cells, 19,000 cameras, 100 posts and units. ``--quick`` uses it instead of generating and importing
+    the real ``nanchang`` city (about a minute on this machine), which the assessment does not need."""
+    box = '{"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}'
+    nodes = [("X", "city", None, "city", box, 26.6, 118.1)]
+    cells: list[str] = []
+    for d in range(10):
+        nodes.append((f"D{d:02d}", "district", "X", f"district {d}", box, 26.6, 118.1))
+    for c in range(141):
+        cid = f"C{c:04d}"
+        nodes.append((cid, "community", f"D{c % 10:02d}", f"community {c}", box, 26.6, 118.1))
+        for g in range(1223 // 141 + (1 if c < 1223 % 141 else 0)):
+            cells.append(f"G{c:04d}{g:02d}")
+            nodes.append((cells[-1], "cell", cid, f"cell {c}-{g}", box, 26.6, 118.1))
+    copy_rows(dsn, "grid_node", ("id", "level", "parent_id", "name", "geometry", "lat", "lon"), nodes)
+    copy_rows(dsn, "camera", ("id", "cell_id", "name", "lat", "lon", "streamed", "zones"),
+              [(f"K-{i:05d}", rng.choice(cells), f"camera {i}", 26.6, 118.1, i < 24, "{}") for i in range(19_000)])
+    posts = [(f"S-{u:03d}", cells[u * 12], f"post {u}", 26.6, 118.1, 200.0, "08:00", "20:00") for u in range(100)]
+    copy_rows(dsn, "patrol_post", ("id", "cell_id", "name", "lat", "lon", "radius_m", "shift_start", "shift_end"),
+              posts)
+    copy_rows(dsn, "patrol_unit", ("id", "name", "post_id", "members"),
+              [(f"P-{u:03d}", f"unit {u}", f"S-{u:03d}", 2) for u in range(100)])
+
+
+def history(reg: RegistryCache, start: datetime, end: datetime, alerts_n: int, rng: random.Random):
+    """Camera hours, alerts and spot checks between ``start`` and ``end`` (one month's worth per month)."""
+    communities = list(reg.nodes_at("community"))
+    cells = {c: len(reg.descendants(c, "cell")) for c in communities}
+    cams: dict[str, int] = {c: 0 for c in communities}
+    for cam in reg.cameras():
+        cams[reg.community_of(cam.cell_id)] += 1
+    hours = []
+    t = start
+    while t < end:
+        for c in communities:
+            online = int(cams[c] * 12 * rng.uniform(0.85, 0.99))
+            hours.append((t, c, reg.district_of(c), 12, cells[c] * 12, int(cells[c] * 12 * rng.uniform(0.8, 1)),
+                          cams[c] * 12, online, int(online * rng.uniform(0.85, 0.98))))
+        t += timedelta(hours=1)
+    units = list(reg.unit_ids())
+    span = (end - start).total_seconds()
+    alerts = []
+    for i in range(alerts_n):
+        c = rng.choice(communities)
+        opened = start + timedelta(seconds=rng.uniform(0, span))
+        ack = opened + timedelta(seconds=rng.expovariate(1 / 40))
+        disp = ack + timedelta(seconds=rng.expovariate(1 / 90)) if rng.random() < 0.7 else None
+        scene = disp + timedelta(seconds=rng.expovariate(1 / 150)) if disp else None
+        status = rng.choice(("closed", "closed", "resolved", "on_scene", "open"))
+        alerts.append((f"A-B{start:%Y%m}-{i:06d}", "gathering", "yellow", status, "camera_zone", f"z{i}", "{}",
+                       "active", reg.district_of(c), c, reg.descendants(c, "cell")[0], rng.choice(units),
+                       rng.choice(units) if disp else None, opened, opened, ack, disp, scene, 0))
+    checks = []
+    for _ in range(3000):
+        u = rng.choice(units)
+        post = reg.post_of_unit(u)
+        c = reg.community_of(post.cell_id) if post else rng.choice(communities)
+        checks.append((start + timedelta(seconds=rng.uniform(0, span)), u, c, reg.district_of(c),
+                       rng.random() < 0.9, rng.random() < 0.9, rng.random() < 0.95, rng.random() < 0.95, "bench"))
+    patrol = []
+    for uid in units:
+        post = reg.post_of_unit(uid)
+        c = reg.community_of(post.cell_id) if post else None
+        t = start
+        while t < end:
+            if 8 <= (t.hour + 8) % 24 < 20:  # a day shift in Shanghai time
+                patrol.append((t, uid, c, reg.district_of(c) if c else None, 12, rng.randint(8, 12)))
+            t += timedelta(hours=1)
+    return hours, alerts, checks, patrol
+
+
+def timed(fn, rounds: int) -> float:
+    times = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main() -> int:
+    args = parse_args()
+    alerts_n = args.alerts or (10_000 if args.quick else 30_000)
+    rounds = args.rounds or (3 if args.quick else 5)
+    rng = random.Random(16)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bench-assess-") as tmp:
+        pg = PostgresCluster()
+        rds = RedisServer()
+        pg.start()
+        rds.start()
+        try:
+            url = pg.url
+            dsn = url.replace("postgresql+psycopg://", "postgresql://")
+            upgrade(url)
+            t0 = time.perf_counter()
+            engine = make_engine(url)
+            if args.quick:
+                synthetic_city(dsn, rng)
+                how = "synthetic registry rows"
+            else:
+                write_bundle(Path(tmp) / "city", generate_city("nanchang", seed=7))
+                import_bundle(engine, Path(tmp) / "city")
+                how = "generated nanchang city, imported"
+            reg = RegistryCache.load(engine)
+            print(f"{how}: {len(reg.nodes_at('district'))} districts, {len(reg.nodes_at('community'))} communities, "
+                  f"{len(reg.nodes_at('cell'))} cells, {len(reg.cameras())} cameras, {len(reg.unit_ids())} units "
+                  f"({time.perf_counter() - t0:.1f} s)")
+
+            # one real sample of every camera: health hashes for the pulled ones, heartbeats for the rest
+            import redis as redislib
+
+            client = redislib.Redis.from_url(rds.url, decode_responses=True)
+            now_s = time.time()
+            pipe = client.pipeline(transaction=False)
+            for i, cam in enumerate(reg.cameras()):
+                if i % 10 == 0:
+                    pipe.hset(names.camera_health(cam.id), mapping={
+                        "state": "online" if i % 30 else "degraded", "last_frame_at": int(now_s * 1000),
+                        "image": "ok" if i % 40 else "dark"})
+                elif i % 7:
+                    pipe.zadd(names.DEVICE_LAST_SEEN, {cam.id: now_s - 30})
+            pipe.execute()
+            sample_s = timed(lambda: sample_once(client, reg, session_factory(engine), time.time()), 1)
+            with engine.begin() as conn:
+                conn.execute(text("TRUNCATE camera_health_hour, patrol_post_hour"))
+            print(f"one camera-health sample of {len(reg.cameras())} cameras: {sample_s:.2f} s")
+
+            # two months of history
+            now = datetime(2026, 12, 15, 12, 0, tzinfo=ZoneInfo(TZ))
+            month = periods.period_of("month", now, TZ)
+            prev = periods.previous(month)
+            t0 = time.perf_counter()
+            counts = {"hours": 0, "alerts": 0, "checks": 0, "samples": 0, "patrol": 0}
+            for p in (prev, month):
+                hours, alerts, checks, patrol = history(reg, p.start.astimezone(UTC), p.end.astimezone(UTC), alerts_n,
+                                                        rng)
+                copy_rows(dsn, "patrol_post_hour", ("hour", "unit_id", "community_id", "district_id", "samples",
+                                                    "on_post"), patrol)
+                copy_rows(dsn, "camera_health_hour", ("hour", "community_id", "district_id", "samples", "cells",
+                                                      "covered", "cameras", "online", "good"), hours)
+                copy_rows(dsn, "alert", ("alert_id", "rule", "level", "status", "subject_kind", "subject_id",
+                                         "evidence", "condition", "district_id", "community_id", "cell_id",
+                                         "route_unit", "assignee", "opened_at", "updated_at", "acknowledged_at",
+                                         "dispatched_at", "on_scene_at", "reminders"), alerts)
+                copy_rows(dsn, "spot_check", ("at", "unit_id", "community_id", "district_id", "on_post", "on_route",
+                                              "uniform", "equipment", "checked_by"), checks)
+                counts["hours"] += len(hours)
+                counts["alerts"] += len(alerts)
+                counts["checks"] += len(checks)
+                counts["samples"] += sum(h[6] for h in hours)
+                counts["patrol"] += len(patrol)
+            with engine.begin() as conn:
+                conn.execute(text("ANALYZE"))
+            print(f"history of {prev.label} and {month.label}: {counts['hours']:,} camera-hour rows (for "
+                  f"{counts['samples']:,} camera "
+                  f"samples), {counts['patrol']:,} patrol-hour rows, {counts['alerts']:,} alerts, "
+                  f"{counts['checks']:,} spot checks "
+                  f"({time.perf_counter() - t0:.1f} s)")
+
+            # timed: the month, each grouping (the month ended: whole period against the whole previous)
+            end = month.end + timedelta(seconds=1)  # "now" after the month: it is whole (at = inside it)
+            got = {}
+            for by in ("district", "community", "unit"):
+                rep = report.assess(engine, reg, "month", by, end, TZ, at=now)
+                got[by] = timed(lambda by=by: report.assess(engine, reg, "month", by, end, TZ, at=now), rounds)
+                some = rep.rows[0]
+                print(f"month by {by}: {len(rep.rows)} rows in {got[by] * 1000:.0f} ms (median of {rounds}); "
+                      f"e.g. {some['name']}: alerts {some['alerts']}, "
+                      + ", ".join(f"{c} {figures.display(some[c], c)}" for c in (
+                          "attainment_135_rate", "patrol_on_post_rate", "camera_coverage_rate", "camera_online_rate",
+                          "camera_good_rate")))
+            s, e = month.utc()
+
+            def baseline() -> None:
+                with engine.connect() as conn:
+                    for q in ("SELECT count(*) FROM alert WHERE opened_at >= :s AND opened_at < :e",
+                              "SELECT count(*) FROM patrol_post_hour WHERE hour >= :s AND hour < :e",
+                              "SELECT count(*) FROM spot_check WHERE at >= :s AND at < :e",
+                              "SELECT count(*) FROM camera_health_hour WHERE hour >= :s AND hour < :e"):
+                        conn.execute(text(q), {"s": s, "e": e}).scalar()
+
+            base = timed(baseline, rounds)
+            worst = max(got.values())
+            print(f"baseline (bare count of the rows read, current month): {base * 1000:.0f} ms")
+            print(f"goal: a month's assessment ≤ 2 s: {'met' if worst <= 2 else 'NOT met'} ({worst:.2f} s)")
+            engine.dispose()
+            client.close()
+            print(f"RESULT month_s={worst:.3f} by_district_s={got['district']:.3f} "
+                  f"by_community_s={got['community']:.3f} by_unit_s={got['unit']:.3f} baseline_s={base:.3f} "
+                  f"ratio={worst / base:.1f} sample_s={sample_s:.2f} alerts_per_month={alerts_n} "
+                  f"camera_hour_rows={counts['hours']} total_s={time.perf_counter() - started:.0f}")
+        finally:
+            rds.close()
+            pg.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
