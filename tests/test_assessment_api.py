@@ -13,7 +13,7 @@ import orjson
 import pytest
 from sqlalchemy.orm import Session
 
-from alerts.tokens import create_token
+from onescreen.accounts.tokens import create_token
 from assessment import report
 from dashboard.app import create_app
 from onescreen.accounts import add_user

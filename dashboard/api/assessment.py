@@ -52,10 +52,10 @@ def build(user: Any, args: Any) -> report.Report:
 
 
 def _report() -> report.Report | Response:
-    if g.user.role not in ROLES:
-        return _error(403, f"role {g.user.role} may not read the assessment")
+    if g.actor.role not in ROLES:
+        return _error(403, f"role {g.actor.role} may not read the assessment")
     try:
-        return build(g.user, request.args)
+        return build(g.actor, request.args)
     except report.BadRequest as exc:
         return _error(400, str(exc))
 
@@ -76,7 +76,7 @@ def assessment_csv() -> Response:
     if isinstance(rep, Response):
         return rep
     ctx = app_context()
-    audit.record(ctx.engine, g.user.username, "export_csv", user_id=g.user.id, role=g.user.role,
+    audit.record(ctx.engine, g.actor.username, "export_csv", user_id=g.actor.user_id, role=g.actor.role,
                  target=f"assessment {rep.period.kind} by {rep.by}",
                  detail={"period": rep.period.label, "within": request.args.get("within")},
                  remote_addr=request.remote_addr)

@@ -35,8 +35,8 @@ th, td { border: 1px solid #999; padding: 2px 4px; } td.num { text-align: right;
 @bp.get("/assessment/review")
 @authed
 def review() -> Response:
-    if g.user.role not in ROLES:
-        return _error(403, f"role {g.user.role} may not read the assessment")
+    if g.actor.role not in ROLES:
+        return _error(403, f"role {g.actor.role} may not read the assessment")
     ctx = app_context()
     t = ctx.t
     try:
@@ -44,7 +44,7 @@ def review() -> Response:
     except ValueError:
         return _error(400, "month must be YYYY-MM-DD (a day of the month)")
     at = datetime.combine(day, time(12), ctx.tz)
-    scope = data.visible_communities(ctx, g.user)
+    scope = data.visible_communities(ctx, g.actor)
     reg = data.registry(ctx)
     parts = []
     label = previous = ""
@@ -60,11 +60,11 @@ def review() -> Response:
         body = "".join(rows) or f'<tr><td colspan="{len(figures.COLUMNS) + 1}">{escape(t("assess.no_rows"))}</td></tr>'
         parts.append(f"<h2>{escape(t('assess.by.' + by))}</h2><table><tr><th>{escape(t('assess.name'))}</th>"
                      f"{head}</tr>{body}</table>")
-    node = reg.node(g.user.scope_node_id) if g.user.scope_node_id else None
+    node = reg.node(g.actor.scope_node_id) if g.actor.scope_node_id else None
     meta = [t("assess.period_label", label=label, previous=previous) + f" · {t('assess.current')} / "
             f"{t('assess.previous')}",
             t("assess.review.scope", scope=node.name if node else t("assess.city")),
-            t("assess.review.generated", time=ctx.now().strftime("%Y-%m-%d %H:%M"), user=g.user.username)]
+            t("assess.review.generated", time=ctx.now().strftime("%Y-%m-%d %H:%M"), user=g.actor.username)]
     html = (f"<!DOCTYPE html><html lang=\"{'zh-CN' if ctx.settings.dashboard.language == 'zh' else 'en-GB'}\">"
             f"<head><meta charset=\"utf-8\"><title>{escape(t('assess.review.title'))} {escape(label)}</title>"
             f"<style>{STYLE}</style></head><body>"
