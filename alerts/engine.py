@@ -33,6 +33,7 @@ from alerts.stages import Batch, run_chain
 from onescreen import names
 from onescreen.db.models import AlertSilence
 from onescreen.db.session import make_engine, session_factory
+from onescreen.events import StreamRecord
 from onescreen.redisconn import connect
 from onescreen.registry.cache import RegistryCache
 from onescreen.worker import Worker
@@ -285,8 +286,8 @@ class AlertEngineWorker(Worker):
             p = int(stream.split(":")[1][2:-1])
             for entry_id, fields in entries:
                 try:
-                    doc = orjson.loads(fields[b"d"]) if fields else None
-                except (KeyError, orjson.JSONDecodeError) as exc:  # no retry can change the bytes
+                    doc = StreamRecord.decode(fields) if fields else None
+                except (KeyError, ValueError) as exc:  # not a record: no retry can change the bytes
                     self.dead.move((p, stream, entry_id, None), exc, 1, fields)
                     continue
                 out.append((p, stream, entry_id, doc))
@@ -416,7 +417,7 @@ class AlertEngineWorker(Worker):
         for p, doc in derived:
             pipe.xadd(
                 names.event_stream(names.WATCH, p),
-                {"d": orjson.dumps(doc)},
+                StreamRecord.encode(doc),
                 maxlen=self.settings.redis.stream_maxlen,
                 approximate=True,
             )

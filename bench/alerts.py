@@ -39,6 +39,7 @@ import redis
 
 from onescreen import names
 from onescreen.db.session import make_engine, upgrade
+from onescreen.events import StreamRecord
 from onescreen.registry.bundle import write_bundle
 from onescreen.registry.cache import RegistryCache
 from onescreen.registry.importer import import_bundle
@@ -167,7 +168,7 @@ class Load:
 
 def add(pipe, doc: dict) -> None:
     p = names.partition_of(doc["community_id"], PARTITIONS)
-    pipe.xadd(names.event_stream(doc["family"], p), {"d": orjson.dumps(doc)})
+    pipe.xadd(names.event_stream(doc["family"], p), StreamRecord.encode(doc))
 
 
 def streams() -> list[str]:
@@ -203,7 +204,7 @@ def bare(r: redis.Redis, count: int) -> float:
         pipe = r.pipeline(transaction=False)
         for stream, entries in reply:
             for _id, fields in entries:
-                orjson.loads(fields[b"d"])
+                StreamRecord.decode(fields)
             pipe.xack(stream, "bare", *[e[0] for e in entries])
             done += len(entries)
         pipe.execute()
