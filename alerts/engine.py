@@ -13,6 +13,7 @@ partition's dead-letter stream (``alerts.deadletter``) so it cannot stop the eve
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from datetime import UTC, datetime
@@ -41,6 +42,7 @@ from onescreen.worker import Worker
 log = logging.getLogger(__name__)
 
 FAMILIES = (*names.FAMILIES, names.WATCH)
+GC_THRESHOLDS = (50_000, 20, 100)  # CPython's default is (700, 10, 10)
 
 
 class AlertEngineWorker(Worker):
@@ -85,6 +87,11 @@ class AlertEngineWorker(Worker):
         self.mqtt.loop_start()
         self.notifier = OutboxNotifier(self.redis, self.mqtt, names.Topics(s.mqtt.prefix), self.instance)
         self.dead = deadletter.DeadLetters(self.redis, s.alerts.max_attempts, self.instance)
+        # The rule state is a large, long-lived heap of small dicts and lists without cycles: the default
+        # thresholds made the cyclic collector walk it again and again, a fifth of the engine's CPU
+        # (docs/alerts.md, performance). Start-up objects go to the permanent generation; collections get rare.
+        gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
 
     def _index_units(self) -> None:
         """Responsible patrol unit per cell and per community (routing), from the posts' places."""
