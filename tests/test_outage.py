@@ -81,7 +81,6 @@ def test_dashboard_outage_is_one_warning_and_one_info_and_health_stays_true(sett
     assert procs["eng-1"]["age_s"] > 10 and procs["eng-1"]["alive"] is None  # unknown, not dead
     assert procs["gone"]["alive"] is False  # dead before the outage: still dead
     assert after["components"]["processes"]["kinds_down"] == ["ingest-mqtt"]
-    assert "redis_back_s" in after["components"]["processes"]
     client = redis.Redis.from_url(own_redis.url)
     write_heartbeat(client, "alerts", "eng-1")  # its next beat
     client.close()
@@ -102,6 +101,7 @@ def test_health_after_a_redis_restart_it_did_not_see(settings, own_redis):
     [proc] = body["processes"]
     assert proc["alive"] is None and body["components"]["processes"]["status"] == "unknown"
     assert body["components"]["processes"]["kinds_unknown"] == ["dashboard"]
+    assert body["components"]["processes"]["redis_back_s"] < 6
 
 
 def test_supervisor_restarts_a_service_ended_from_outside(own_redis, caplog):

@@ -202,7 +202,7 @@ def build_report(probes: dict[str, BoundedProbe], client: redis.Redis, tz: ZoneI
         try:
             processes = list_processes(client, now, tz, back_at, down_since)
             components["processes"] = summarize_processes(processes, recovering)
-            if recovering:
+            if components["processes"]["status"] == "unknown":
                 components["processes"]["redis_back_s"] = round(max(0.0, now - back_at), 1)
         except redis.RedisError as exc:
             components["processes"] = {**_error(exc), "status": "unknown"}
