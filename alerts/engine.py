@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-import paho.mqtt.client as mqtt
 import redis
 from sqlalchemy import select
 
@@ -31,7 +30,7 @@ from alerts.notify import OutboxNotifier
 from alerts.rules import RULES, RuleContext, RuleState, rules_for
 from alerts.rules.base import Decision
 from alerts.stages import Batch, run_chain
-from onescreen import names
+from onescreen import mqttconn, names
 from onescreen.db.models import AlertSilence
 from onescreen.db.session import make_engine, session_factory
 from onescreen.events import StreamRecord
@@ -72,19 +71,8 @@ class AlertEngineWorker(Worker):
         self.leases = Leases(self.redis, self.instance, s.redis.partitions, s.alerts.lease_s)
         self._index_units()
         self.silences: list[AlertSilence] = []
-        self.mqtt = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2,
-            client_id=f"{s.mqtt.client_id}-alerts-{self.instance}",
-            protocol=mqtt.MQTTv5,
-        )
-        if s.mqtt.username:
-            self.mqtt.username_pw_set(
-                s.mqtt.username, s.mqtt.password.get_secret_value() if s.mqtt.password else None
-            )
-        if s.mqtt.tls:
-            self.mqtt.tls_set(ca_certs=str(s.mqtt.ca_file) if s.mqtt.ca_file else None)
-        self.mqtt.connect_async(s.mqtt.host, s.mqtt.port, keepalive=s.mqtt.keepalive_s)
-        self.mqtt.loop_start()
+        self.mqtt = mqttconn.make_client(s.mqtt, f"{s.mqtt.client_id}-alerts-{self.instance}")
+        mqttconn.connect(self.mqtt, s.mqtt)
         self.notifier = OutboxNotifier(self.redis, self.mqtt, names.Topics(s.mqtt.prefix), self.instance)
         self.dead = deadletter.DeadLetters(self.redis, s.alerts.max_attempts, self.instance)
         # The rule state is a large, long-lived heap of small dicts and lists without cycles: the default
