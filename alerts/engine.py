@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -78,8 +79,10 @@ class AlertEngineWorker(Worker):
         # The rule state is a large, long-lived heap of small dicts and lists without cycles: the default
         # thresholds made the cyclic collector walk it again and again, a fifth of the engine's CPU
         # (docs/alerts.md, performance). Start-up objects go to the permanent generation; collections get rare.
-        gc.freeze()
-        gc.set_threshold(*GC_THRESHOLDS)
+        # Only as a process of its own: a test running the engine in a thread keeps its interpreter's settings.
+        if threading.current_thread() is threading.main_thread():
+            gc.freeze()
+            gc.set_threshold(*GC_THRESHOLDS)
 
     def _index_units(self) -> None:
         """Responsible patrol unit per cell and per community (routing), from the posts' places."""
