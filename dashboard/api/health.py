@@ -195,9 +195,11 @@ def build_report(probes: dict[str, BoundedProbe], client: redis.Redis, tz: ZoneI
     if components["redis"]["status"] == "ok":
         probe, uptime = probes["redis"], components["redis"].get("uptime_s")
         back_at, down_since = probe.failed_at, probe.down_since  # an outage this dashboard saw
-        if uptime is not None and now - uptime > back_at:  # a restart it did not see
+        if uptime is not None and now - uptime > back_at:  # a restart after its last failed probe
+            # its last failed probe came just before this restart: the same outage, whose start it knows
+            seen = back_at > 0 and (now - uptime) - back_at < PROBE_TIMEOUT_S + 2
             back_at = now - uptime
-            down_since = back_at - UNSEEN_OUTAGE_S
+            down_since = down_since if seen else back_at - UNSEEN_OUTAGE_S
         recovering = now - back_at < RECOVERY_GRACE_S
         try:
             processes = list_processes(client, now, tz, back_at, down_since)
