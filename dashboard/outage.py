@@ -4,8 +4,9 @@ Sessions, the wall's figures and most desks read Redis, so while it is away near
 to Flask, each failure was an ERROR with a full traceback (43 in 17 s for one open wall) that buried the one
 fact worth reading. Here such a failure answers 503 (JSON under ``/api/`` and for Dash callbacks, a short
 text in the screen's language for pages; the wall keeps its last picture and says "data interrupted") and is
-logged once per outage per process; while an outage lasts, each request first checks (at most twice a
-second) whether the dependency answers again, and the first time it does, one INFO line says so.
+logged once per outage per process (the dashboard's heartbeat reports to the same log); while an outage
+lasts, each request first checks (at most twice a second) whether the dependency answers again, and the
+first time it does, one INFO line says so.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class Outage:
         self._lock = threading.Lock()
 
     def failed(self, exc: BaseException) -> None:
-        """A request failed on this dependency: WARNING if it is the first failure of an outage."""
+        """A request (or the heartbeat) failed on this dependency: WARNING at the first failure of an outage."""
         with self._lock:
             self.failures += 1
             if self.down_since is not None:
@@ -63,12 +64,16 @@ class Outage:
             self.probe()
         except Exception:  # still down: the request will find out and be answered 503
             return
+        self.back()
+
+    def back(self) -> None:
+        """The dependency answers again: INFO once, if it was down."""
         with self._lock:
             if self.down_since is None:
                 return
             lasted, failures = self.clock() - self.down_since, self.failures
             self.down_since, self.failures = None, 0
-        log.info("%s reachable again after %.1f s (%d requests answered 503 meanwhile)", self.name, lasted,
+        log.info("%s reachable again after %.1f s (%d failures seen meanwhile)", self.name, lasted,
                  failures)
 
 
@@ -93,7 +98,8 @@ def install(server: Flask, ctx: Any) -> dict[str, Outage]:
         if request.path.startswith(("/api/", "/_dash-")):
             return Response(f'{{"error": "unavailable", "message": "{outage.name} unavailable"}}', status=503,
                             mimetype="application/json", headers={"Retry-After": "2"})
-        return Response(ctx.t("wall.data_down"), status=503, mimetype="text/plain", headers={"Retry-After": "2"})
+        return Response(ctx.t("wall.data_down"), status=503, mimetype="text/plain",
+                        headers={"Retry-After": "2"})
 
     @server.errorhandler(redis.RedisError)
     def _redis_down(exc: redis.RedisError) -> Response:

@@ -138,16 +138,24 @@ class Worker:
         pipe.zadd(names.PROCESSES, {f"{self.kind}:{self.instance}": now})
         pipe.execute()
 
+    def redis_lost(self, exc: redis.RedisError) -> None:
+        """The heartbeat could not write (once per outage); a process with its own outage log overrides this."""
+        log.warning("heartbeat: cannot write to Redis (%s); will keep trying", exc)
+
+    def redis_back(self) -> None:
+        """The heartbeat writes again after an outage (once)."""
+        log.info("heartbeat: Redis reachable again")
+
     def _heartbeat_loop(self) -> None:
         while not self.stop_event.is_set():
             try:
                 self.beat()
                 if not self._hb_ok:
-                    log.info("heartbeat: Redis reachable again")
+                    self.redis_back()
                 self._hb_ok = True
             except redis.RedisError as exc:
                 if self._hb_ok:
-                    log.warning("heartbeat: cannot write to Redis (%s); will keep trying", exc)
+                    self.redis_lost(exc)
                 self._hb_ok = False
             except Exception:  # a bug in health() must not kill the heartbeat
                 log.exception("heartbeat: health() failed")
