@@ -82,7 +82,7 @@ def parse_args() -> argparse.Namespace:
     )
     ap.add_argument(
         "--profile", metavar="PATH",
-        help="run the engine under py-spy (pip install py-spy) and write its flat profile (top functions) to PATH",
+        help="run the engine under py-spy (pip install py-spy) and write its samples (folded stacks) to PATH",
     )
     a = ap.parse_args()
     a.count = a.count or (20_000 if a.quick else 100_000)
