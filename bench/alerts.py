@@ -281,6 +281,7 @@ def main() -> int:
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
+            start_new_session=True,  # its own process group: py-spy's child is ended with it
         )
         while not r.exists(names.partition_lease(PARTITIONS - 1)) and time.perf_counter() - t0 < 30:
             time.sleep(0.05)
@@ -341,6 +342,10 @@ def main() -> int:
         if proc is not None:
             proc.send_signal(signal.SIGINT if a.profile else signal.SIGTERM)  # py-spy writes on Ctrl-C
             proc.wait(20)
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of the group (the profiled engine)
+            except ProcessLookupError:
+                pass
         rs.close()
         mq.close()
         if a.keep:
