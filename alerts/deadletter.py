@@ -21,11 +21,11 @@ from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any, TypeVar
 
-import orjson
 import redis
 from sqlalchemy import exc as sa_exc
 
 from onescreen import names
+from onescreen.events import StreamRecord
 from onescreen.log import redact_url
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ def record(
     stream: str, entry_id: bytes | str, fields: dict, exc: BaseException, attempts: int, at_s: float,
     instance: str,
 ) -> dict[str, str]:
-    """The dead-letter entry: the source entry's fields as they were (normally ``d``), origin and reason."""
+    """The dead-letter entry: the source entry's fields as they were (normally a StreamRecord), origin and reason."""
     error, message, where = describe(exc)
     out = {_text(k): _text(v) for k, v in fields.items()}
     out.update(
@@ -148,7 +148,7 @@ class DeadLetters:
         p, stream, entry_id, doc = entry
         if fields is None:  # the raw entry as its writer left it
             got = self.client.xrange(stream, entry_id, entry_id)
-            fields = got[0][1] if got else {b"d": orjson.dumps(doc)}
+            fields = got[0][1] if got else StreamRecord.encode(doc)
         rec = record(stream, entry_id, fields, exc, attempts, time.time(), self.instance)
         pipe = self.client.pipeline(transaction=True)
         pipe.xadd(names.dead_letters(p), rec, maxlen=MAXLEN, approximate=True)
@@ -166,7 +166,7 @@ class DeadLetters:
         """A rule's timer raised. It would raise again at every step and fail every batch of its partition with
         it, so it is not retried: the subject's state goes to the dead letters (id ``rule|key``, stream the
         partition's timers) and the engine drops it; the partition moves on."""
-        rec = record(names.rule_timers(partition), f"{rule}|{key}", {"d": orjson.dumps(subject_state)}, exc, 1,
+        rec = record(names.rule_timers(partition), f"{rule}|{key}", StreamRecord.encode(subject_state), exc, 1,
                      time.time(), self.instance)
         self.client.xadd(names.dead_letters(partition), rec, maxlen=MAXLEN, approximate=True)
         self.client.hincrby(names.ALERT_DEAD_LETTER_COUNTS, rec["error"], 1)

@@ -13,13 +13,14 @@ partition's dead-letter stream (``alerts.deadletter``) so it cannot stop the eve
 
 from __future__ import annotations
 
+import gc
 import logging
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-import paho.mqtt.client as mqtt
 import redis
 from sqlalchemy import select
 
@@ -30,9 +31,10 @@ from alerts.notify import OutboxNotifier
 from alerts.rules import RULES, RuleContext, RuleState, rules_for
 from alerts.rules.base import Decision
 from alerts.stages import Batch, run_chain
-from onescreen import names
+from onescreen import mqttconn, names
 from onescreen.db.models import AlertSilence
 from onescreen.db.session import make_engine, session_factory
+from onescreen.events import StreamRecord
 from onescreen.redisconn import connect
 from onescreen.registry.cache import RegistryCache
 from onescreen.worker import Worker
@@ -40,6 +42,7 @@ from onescreen.worker import Worker
 log = logging.getLogger(__name__)
 
 FAMILIES = (*names.FAMILIES, names.WATCH)
+GC_THRESHOLDS = (50_000, 20, 100)  # CPython's default is (700, 10, 10)
 
 
 class AlertEngineWorker(Worker):
@@ -69,21 +72,17 @@ class AlertEngineWorker(Worker):
         self.leases = Leases(self.redis, self.instance, s.redis.partitions, s.alerts.lease_s)
         self._index_units()
         self.silences: list[AlertSilence] = []
-        self.mqtt = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2,
-            client_id=f"{s.mqtt.client_id}-alerts-{self.instance}",
-            protocol=mqtt.MQTTv5,
-        )
-        if s.mqtt.username:
-            self.mqtt.username_pw_set(
-                s.mqtt.username, s.mqtt.password.get_secret_value() if s.mqtt.password else None
-            )
-        if s.mqtt.tls:
-            self.mqtt.tls_set(ca_certs=str(s.mqtt.ca_file) if s.mqtt.ca_file else None)
-        self.mqtt.connect_async(s.mqtt.host, s.mqtt.port, keepalive=s.mqtt.keepalive_s)
-        self.mqtt.loop_start()
+        self.mqtt = mqttconn.make_client(s.mqtt, f"{s.mqtt.client_id}-alerts-{self.instance}")
+        mqttconn.connect(self.mqtt, s.mqtt)
         self.notifier = OutboxNotifier(self.redis, self.mqtt, names.Topics(s.mqtt.prefix), self.instance)
         self.dead = deadletter.DeadLetters(self.redis, s.alerts.max_attempts, self.instance)
+        # The rule state is a large, long-lived heap of small dicts and lists without cycles: the default
+        # thresholds made the cyclic collector walk it again and again, a fifth of the engine's CPU
+        # (docs/alerts.md, performance). Start-up objects go to the permanent generation; collections get rare.
+        # Only as a process of its own: a test running the engine in a thread keeps its interpreter's settings.
+        if threading.current_thread() is threading.main_thread():
+            gc.freeze()
+            gc.set_threshold(*GC_THRESHOLDS)
 
     def _index_units(self) -> None:
         """Responsible patrol unit per cell and per community (routing), from the posts' places."""
@@ -285,8 +284,8 @@ class AlertEngineWorker(Worker):
             p = int(stream.split(":")[1][2:-1])
             for entry_id, fields in entries:
                 try:
-                    doc = orjson.loads(fields[b"d"]) if fields else None
-                except (KeyError, orjson.JSONDecodeError) as exc:  # no retry can change the bytes
+                    doc = StreamRecord.decode(fields) if fields else None
+                except (KeyError, ValueError) as exc:  # not a record: no retry can change the bytes
                     self.dead.move((p, stream, entry_id, None), exc, 1, fields)
                     continue
                 out.append((p, stream, entry_id, doc))
@@ -416,7 +415,7 @@ class AlertEngineWorker(Worker):
         for p, doc in derived:
             pipe.xadd(
                 names.event_stream(names.WATCH, p),
-                {"d": orjson.dumps(doc)},
+                StreamRecord.encode(doc),
                 maxlen=self.settings.redis.stream_maxlen,
                 approximate=True,
             )

@@ -14,7 +14,11 @@ streams; sustained rate = events / time until the group has acknowledged them al
 person at a door → a lingering alert); latency = trigger's stream entry time → the alert's outbox entry time
 (both Redis' clock). The machine is shared: compare the ratio, measured side by side, not absolute figures.
 
-Last line: ``RESULT events_per_s=… bare_per_s=… ratio=… p50_ms=… p99_ms=…``.
+Also the CPU time per event of each (the engine process's user+system time over the throughput phase; the bare
+loop's own): on a loaded machine the wall-clock rates mostly measure the scheduler, CPU per event much less.
+
+Last line: ``RESULT events_per_s=… bare_per_s=… ratio=… p50_ms=… p99_ms=… cpu_us=… bare_cpu_us=… cpu_ratio=…``
+(``cpu_ratio`` = bare CPU per event / engine CPU per event, the same ratio counted in CPU time).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import argparse
 import os
 import random
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -39,6 +44,7 @@ import redis
 
 from onescreen import names
 from onescreen.db.session import make_engine, upgrade
+from onescreen.events import StreamRecord
 from onescreen.registry.bundle import write_bundle
 from onescreen.registry.cache import RegistryCache
 from onescreen.registry.importer import import_bundle
@@ -69,6 +75,14 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--seconds", type=float, help="length of the latency phase (default 20; quick 6)")
     ap.add_argument(
         "--keep", action="store_true", help="keep the work folder (engine log) and print its path"
+    )
+    ap.add_argument(
+        "--no-archive", action="store_true",
+        help="engine with alerts.archive off (to split the cost of the SQL event archive from the rules')",
+    )
+    ap.add_argument(
+        "--profile", metavar="PATH",
+        help="run the engine under py-spy (pip install py-spy) and write its samples (folded stacks) to PATH",
     )
     a = ap.parse_args()
     a.count = a.count or (20_000 if a.quick else 100_000)
@@ -167,7 +181,7 @@ class Load:
 
 def add(pipe, doc: dict) -> None:
     p = names.partition_of(doc["community_id"], PARTITIONS)
-    pipe.xadd(names.event_stream(doc["family"], p), {"d": orjson.dumps(doc)})
+    pipe.xadd(names.event_stream(doc["family"], p), StreamRecord.encode(doc))
 
 
 def streams() -> list[str]:
@@ -187,14 +201,20 @@ def unacked(r: redis.Redis, group: str) -> int:
     return total
 
 
-def bare(r: redis.Redis, count: int) -> float:
-    """A plain XREADGROUP + XACK loop over all streams: the ceiling."""
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bare(r: redis.Redis, count: int) -> tuple[float, float]:
+    """A plain XREADGROUP + XACK loop over all streams: the ceiling. (events/s, CPU µs per event)"""
     for s in streams():
         try:
             r.xgroup_create(s, "bare", id="0", mkstream=True)
         except redis.ResponseError:
             pass
-    done, t0 = 0, time.perf_counter()
+    done, t0, c0 = 0, time.perf_counter(), time.process_time()
     ids = {s: ">" for s in streams()}
     while done < count:
         reply = r.xreadgroup("bare", "b1", ids, count=500, block=1000)
@@ -203,11 +223,11 @@ def bare(r: redis.Redis, count: int) -> float:
         pipe = r.pipeline(transaction=False)
         for stream, entries in reply:
             for _id, fields in entries:
-                orjson.loads(fields[b"d"])
+                StreamRecord.decode(fields)
             pipe.xack(stream, "bare", *[e[0] for e in entries])
             done += len(entries)
         pipe.execute()
-    return done / (time.perf_counter() - t0)
+    return done / (time.perf_counter() - t0), (time.process_time() - c0) / max(done, 1) * 1e6
 
 
 def main() -> int:
@@ -234,8 +254,8 @@ def main() -> int:
             if i % 2000 == 1999:
                 pipe.execute()
         pipe.execute()
-        bare_rate = bare(r, a.count)
-        print(f"bare XREADGROUP+XACK: {bare_rate:,.0f} events/s", flush=True)
+        bare_rate, bare_cpu = bare(r, a.count)
+        print(f"bare XREADGROUP+XACK: {bare_rate:,.0f} events/s, {bare_cpu:.1f} CPU µs/event", flush=True)
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("ONESCREEN_")}
         env.update(
@@ -247,24 +267,34 @@ def main() -> int:
             ONESCREEN_LOG_FORMAT="text",
             ONESCREEN_LOG_LEVEL="WARNING",
         )
+        if a.no_archive:
+            env["ONESCREEN_ALERTS_ARCHIVE"] = "false"
         log = open(work / "engine.log", "ab")
         t0 = time.perf_counter()
+        cmd = [sys.executable, "-m", "onescreen.cli", "--instance", "bench", "alerts"]
+        if a.profile:  # raw samples, folded: `sort` them by count, or feed them to a flame-graph tool
+            cmd = [str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw", "--rate", "250",
+                   "--nonblocking", "-o", a.profile, "--", *cmd]
         proc = subprocess.Popen(
-            [sys.executable, "-m", "onescreen.cli", "--instance", "bench", "alerts"],
+            cmd,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
+            start_new_session=True,  # its own process group: py-spy's child is ended with it
         )
         while not r.exists(names.partition_lease(PARTITIONS - 1)) and time.perf_counter() - t0 < 30:
             time.sleep(0.05)
-        t_start = time.perf_counter()
+        t_start, c_start = time.perf_counter(), cpu_s(proc.pid)
         deadline = t_start + (30 if a.quick else 300)
         while unacked(r, names.ALERT_GROUP) and time.perf_counter() < deadline:
             time.sleep(0.05)
         left = unacked(r, names.ALERT_GROUP)
         rate = (a.count - left) / (time.perf_counter() - t_start)
-        print(f"engine, all rules: {rate:,.0f} events/s ({left} left)", flush=True)
+        # CPU per event: what a loaded, shared machine distorts least (the wall-clock rates above wait on it);
+        # under --profile the process is py-spy, not the engine, and the figure is left out
+        cpu = (cpu_s(proc.pid) - c_start) / max(a.count - left, 1) * 1e6 if not a.profile else float("nan")
+        print(f"engine, all rules: {rate:,.0f} events/s ({left} left), {cpu:.1f} CPU µs/event", flush=True)
 
         # latency at a fixed rate, triggers among the load
         sent: dict[str, int] = {}
@@ -304,13 +334,18 @@ def main() -> int:
         )
         print(
             f"RESULT events_per_s={rate:.0f} bare_per_s={bare_rate:.0f} ratio={rate / bare_rate:.3f} "
-            f"p50_ms={p50:.0f} p99_ms={p99:.0f}"
+            f"p50_ms={p50:.0f} p99_ms={p99:.0f} cpu_us={cpu:.1f} bare_cpu_us={bare_cpu:.1f} "
+            f"cpu_ratio={bare_cpu / cpu:.3f}"
         )
         return 0
     finally:
         if proc is not None:
-            proc.terminate()
+            proc.send_signal(signal.SIGINT if a.profile else signal.SIGTERM)  # py-spy writes on Ctrl-C
             proc.wait(20)
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of the group (the profiled engine)
+            except ProcessLookupError:
+                pass
         rs.close()
         mq.close()
         if a.keep:

@@ -14,7 +14,7 @@ from typing import Any
 
 from dash import Dash, Input, Output, State, dcc, html
 
-from dashboard import ids
+from dashboard import ids, outage
 from dashboard.api import metrics, register_api
 from dashboard.auth import access, init_auth
 from dashboard.auth.sessions import current_user
@@ -121,6 +121,7 @@ def create_app(settings: Settings) -> Dash:
     )
     app.index_string = INDEX_TEMPLATE.replace("__LANG__", LOCALES[settings.dashboard.language])
     attach(app.server, ctx)
+    outage.install(app.server, ctx)  # a Redis/database outage: 503s and one log line, not a traceback each
     init_auth(app.server, ctx)  # sessions, CSRF, role gate (dashboard/auth)
     register_api(app.server)
     app.layout = _shell(ctx)

@@ -88,6 +88,16 @@ class DashboardWorker(Worker):
         self._server.task_dispatcher.shutdown(timeout=5)
         log.info("dashboard HTTP server closed")
 
+    # the heartbeat's view of Redis feeds the same outage log as the requests: one line each way per outage
+    def redis_lost(self, exc: Exception) -> None:
+        self._redis_outage().failed(exc)
+
+    def redis_back(self) -> None:
+        self._redis_outage().back()
+
+    def _redis_outage(self) -> Any:
+        return self.app.server.extensions["onescreen.outages"]["redis"]
+
     def health(self) -> dict[str, Any]:
         return {"url": self.url, "threads": self.settings.dashboard.threads,
                 "registry_empty": self.app is not None and self._city_empty()}

@@ -2,8 +2,9 @@
 
 Starts its own Redis and Mosquitto on free ports (never the machine's own services on the standard ports),
 prepares a SQLite database in the work folder with a generated city and demo accounts, then runs every
-OneScreen process as a child (the same commands production runs) and restarts any that dies. Ctrl-C stops
-everything in reverse order. Logs of each child go to ``<workdir>/logs/<process>.log``.
+OneScreen process as a child (the same commands production runs) and restarts any child or service that
+dies (``onescreen.supervise``). Ctrl-C stops everything in reverse order. Logs of each child go to
+``<workdir>/logs/<process>.log``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -42,8 +43,6 @@ class Child:
     env: dict[str, str]
     log_path: Path
     proc: subprocess.Popen | None = None
-    restarts: list[float] = field(default_factory=list)
-    given_up: bool = False
 
     def start(self) -> None:
         out = self.log_path.open("ab")
@@ -53,6 +52,19 @@ class Child:
                                      start_new_session=True, preexec_fn=die_with_parent)
         out.close()
         log.info("started %s (pid %s), log %s", self.name, self.proc.pid, self.log_path)
+
+    # the onescreen.supervise.Supervised shape
+    def alive(self) -> bool:
+        return self.proc is None or self.proc.poll() is None  # never started: nothing to restart
+
+    def exit_reason(self) -> str:
+        return f"exited with {self.proc.returncode if self.proc else None}"
+
+    def revive(self) -> None:
+        self.start()
+
+    def where(self) -> str:
+        return str(self.log_path)
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.proc is None or self.proc.poll() is not None:
@@ -244,7 +256,7 @@ def run_demo(settings: Settings, workdir: Path, preset: str = "default", config_
                   f"    .venv/bin/onescreen -c {_relative(config)} sim scenario gathering\n", flush=True)
         else:
             log.error("the dashboard did not answer within 60 s: see %s", workdir / "logs" / "dashboard.log")
-        _supervise(children, stop)
+        _supervise([redis_srv, broker], children, stop)
     finally:
         for child in reversed(children):
             child.stop()
@@ -254,22 +266,9 @@ def run_demo(settings: Settings, workdir: Path, preset: str = "default", config_
     return 0
 
 
-def _supervise(children: list[Child], stop: dict[str, bool]) -> None:
-    """Restart a child that died, at most 5 times a minute each, until told to stop."""
-    while not stop["flag"]:
-        time.sleep(1.0)
-        for child in children:
-            if child.proc is None or child.proc.poll() is None or stop["flag"]:
-                continue
-            now = time.monotonic()
-            child.restarts = [t for t in child.restarts if now - t < 60]
-            if len(child.restarts) >= 5:
-                if not child.given_up:
-                    log.error("%s keeps crashing: left down for a minute; see %s", child.name, child.log_path)
-                child.given_up = True
-                continue
-            child.given_up = False
-            log.warning("%s exited with %s: restarting (see %s)", child.name, child.proc.returncode,
-                        child.log_path)
-            child.restarts.append(now)
-            child.start()
+def _supervise(services: list, children: list[Child], stop: dict[str, bool]) -> None:
+    """Restart a service or a child that died (onescreen.supervise: services first, at most 5 times a minute
+    each), until told to stop."""
+    from onescreen.supervise import ServiceUnit, Supervisor
+
+    Supervisor([*(ServiceUnit(s) for s in services), *children]).run(lambda: stop["flag"])

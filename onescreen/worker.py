@@ -4,7 +4,8 @@
 the stop event (warm shutdown: the current step finishes); a second signal exits at once (cold shutdown).
 A heartbeat thread writes the process's health hash to Redis every ``heartbeat_s`` with a TTL of three
 beats, so ``/api/health`` shows a process as gone within seconds of its death, even after kill -9.
-A Redis outage never stops a worker: the heartbeat logs once that it cannot write and once when it can again.
+A Redis outage never stops a worker: the heartbeat logs once that it cannot write and once when it can again,
+and retries every half second meanwhile, so the process shows alive again right after Redis is back.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from onescreen.redisconn import connect
 from onescreen.settings import Settings
 
 log = logging.getLogger(__name__)
+
+RETRY_S = 0.5  # heartbeat retry interval while Redis is unreachable
 
 
 def default_instance() -> str:
@@ -135,17 +138,26 @@ class Worker:
         pipe.zadd(names.PROCESSES, {f"{self.kind}:{self.instance}": now})
         pipe.execute()
 
+    def redis_lost(self, exc: redis.RedisError) -> None:
+        """The heartbeat could not write (once per outage); a process with its own outage log overrides this."""
+        log.warning("heartbeat: cannot write to Redis (%s); will keep trying", exc)
+
+    def redis_back(self) -> None:
+        """The heartbeat writes again after an outage (once)."""
+        log.info("heartbeat: Redis reachable again")
+
     def _heartbeat_loop(self) -> None:
         while not self.stop_event.is_set():
             try:
                 self.beat()
                 if not self._hb_ok:
-                    log.info("heartbeat: Redis reachable again")
+                    self.redis_back()
                 self._hb_ok = True
             except redis.RedisError as exc:
                 if self._hb_ok:
-                    log.warning("heartbeat: cannot write to Redis (%s); will keep trying", exc)
+                    self.redis_lost(exc)
                 self._hb_ok = False
             except Exception:  # a bug in health() must not kill the heartbeat
                 log.exception("heartbeat: health() failed")
-            self.stop_event.wait(self.heartbeat_s)
+            # while Redis fails, try again soon: the first beat after an outage tells /api/health we are alive
+            self.stop_event.wait(self.heartbeat_s if self._hb_ok else min(self.heartbeat_s, RETRY_S))

@@ -1,6 +1,6 @@
 """A QoS 1 MQTT publisher for the simulated devices and the burst scenarios.
 
-paho-mqtt 2.x with MQTT v5, user/password/TLS from ``MqttSettings``. It connects asynchronously and
+paho-mqtt 2.x with MQTT v5, user/password/TLS from ``MqttSettings`` (``onescreen.mqttconn``). It connects asynchronously and
 reconnects by itself (paho's network thread), so a broker that is down at start or restarts later
 costs messages queued in memory (bounded), not the simulator. ``close`` waits for the in-flight QoS 1
 messages so a short scenario's last messages are not lost when its process exits.
@@ -9,13 +9,13 @@ messages so a short scenario's last messages are not lost when its process exits
 from __future__ import annotations
 
 import logging
-import ssl
 import threading
 import time
 
 import orjson
 import paho.mqtt.client as mqtt
 
+from onescreen import mqttconn
 from onescreen.settings import MqttSettings
 
 log = logging.getLogger(__name__)
@@ -35,11 +35,7 @@ class Publisher:
         self._pending: set[int] = set()  # mids sent, not yet acknowledged
         self._early: set[int] = set()  # mids acknowledged before publish() had recorded them
         self._lock = threading.Lock()
-        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-        if cfg.username:
-            c.username_pw_set(cfg.username, cfg.password.get_secret_value() if cfg.password else None)
-        if cfg.tls:
-            c.tls_set(ca_certs=str(cfg.ca_file) if cfg.ca_file else None, cert_reqs=ssl.CERT_REQUIRED)
+        c = mqttconn.make_client(cfg, client_id)
         c.max_inflight_messages_set(200)
         c.max_queued_messages_set(MAX_QUEUED)
         c.reconnect_delay_set(min_delay=1, max_delay=10)
@@ -50,8 +46,7 @@ class Publisher:
 
     def connect(self, wait_s: float = 10.0) -> bool:
         """Start connecting (in the background); True if connected within ``wait_s``."""
-        self.client.connect_async(self.cfg.host, self.cfg.port, keepalive=self.cfg.keepalive_s)
-        self.client.loop_start()
+        mqttconn.connect(self.client, self.cfg)
         ok = self.connected.wait(wait_s)
         if not ok:
             log.warning("MQTT broker %s:%s not reachable yet; publishing will resume when it is",

@@ -25,6 +25,7 @@ from onescreen.log import redact_url
 from onescreen.names import Topics
 from onescreen.redisconn import connect
 from onescreen.settings import Settings
+from onescreen.supervise import ServiceUnit, Supervisor
 from onescreen.worker import Worker
 from sim import control
 from sim.city import SimCity
@@ -61,6 +62,8 @@ class Simulator(Worker):
         self._pub: Publisher | None = None
         self._redis: redis.Redis | None = None
         self._redis_ok = True
+        self._watch: Supervisor | None = None  # restarts the RTSP server if it dies
+        self._watched_at = 0.0
 
     # ------------------------------------------------------------ worker hooks
     def setup(self) -> None:
@@ -92,11 +95,16 @@ class Simulator(Worker):
         self._redis = connect(s.redis)
         if self.with_rtsp:
             self._start_rtsp()
+            if self.rtsp is not None:
+                self._watch = Supervisor([ServiceUnit(self.rtsp, "RTSP server")])
         self._pub = Publisher(s.mqtt, f"{s.mqtt.client_id}-sim-{self.instance}")
         self._pub.connect()
 
     def step(self) -> None:
         started = time.time()
+        if self._watch is not None and started - self._watched_at >= 1.0:
+            self._watched_at = started
+            self._watch.check()
         for doc in self._commands():
             done = control.apply(self, doc, started)
             if done:

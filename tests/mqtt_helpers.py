@@ -15,6 +15,7 @@ import paho.mqtt.client as mqtt
 import redis
 
 from onescreen import names
+from onescreen.events import StreamRecord
 from onescreen.settings import Settings
 
 
@@ -65,7 +66,7 @@ def stream_docs(client: redis.Redis, family: str, partitions: int) -> list[dict]
     docs = []
     for p in range(partitions):
         for _id, fields in client.xrange(names.event_stream(family, p)):
-            docs.append(orjson.loads(fields[b"d"]))
+            docs.append(StreamRecord.decode(fields))
     return docs
 
 

@@ -28,6 +28,7 @@ from dashboard.pages import admin
 from onescreen import names
 from onescreen.db.models import AlertTransition, EventArchive
 from onescreen.db.session import make_engine, upgrade
+from onescreen.events import StreamRecord
 from onescreen.registry.importer import import_bundle
 from tests import test_alerts_engine as base
 from tests.mqtt_helpers import ThreadWorker, wait_for
@@ -105,7 +106,7 @@ def test_poison_event_is_dead_lettered_and_its_partition_moves_on(
             put(redis_client, s, access_doc(reg, door, person, t + i * 1000 + k))
         if i == 1:
             poison_id = put(redis_client, s, access_doc(reg, door, POISON, t + i * 1000 + 5))
-    raw = redis_client.xrange(stream, poison_id, poison_id)[0][1][b"d"]
+    raw = StreamRecord.raw(redis_client.xrange(stream, poison_id, poison_id)[0][1])
     worker = AlertEngineWorker(s, "dl")
     with caplog.at_level(logging.INFO), ThreadWorker(worker):
         assert wait_for(lambda: redis_client.xlen(names.dead_letters(p)) == 1 and pending(redis_client, s) == 0, 20)
@@ -123,7 +124,7 @@ def test_poison_event_is_dead_lettered_and_its_partition_moves_on(
     assert redis_client.xlen(names.dead_letters(p)) == 1
 
     rec = dead_letters(redis_client, p)[poison_id.decode()]
-    assert rec["stream"] == stream and rec["d"].encode() == raw
+    assert rec["stream"] == stream and rec[StreamRecord.FIELD].encode() == raw
     assert rec["error"] == "ValueError" and rec["attempts"] == "3" and rec["instance"] == "dl"
     assert "cannot digest" in rec["message"] and "hunter2" not in rec["message"]
     assert rec["where"].startswith("tests/test_alerts_deadletter.py:") and rec["where"].endswith(" on_event")
@@ -146,7 +147,7 @@ def test_undecodable_and_malformed_entries_are_dead_lettered(make_settings, smal
     reg, door = small_city.registry, small_city.door
     p = partition_of_door(reg, door, s)
     stream = names.event_stream(names.ACCESS, p)
-    not_json = redis_client.xadd(stream, {"d": b'{"family": "access", \xff'})
+    not_json = redis_client.xadd(stream, {StreamRecord.FIELD: b'{"family": "access", \xff'})
     no_payload = redis_client.xadd(stream, {"x": b"1"})
     doc = access_doc(reg, door, "p-gone", now_ms(-8))
     del doc["person_id"]
@@ -158,7 +159,7 @@ def test_undecodable_and_malformed_entries_are_dead_lettered(make_settings, smal
         assert wait_for(lambda: alerts_in(s.database.url, "lingering"), 5)
     recs = dead_letters(redis_client, p)
     assert recs[not_json.decode()]["error"] == "JSONDecodeError" and recs[not_json.decode()]["attempts"] == "1"
-    assert recs[not_json.decode()]["d"] == '{"family": "access", \\xff'  # kept, readable as UTF-8
+    assert recs[not_json.decode()][StreamRecord.FIELD] == '{"family": "access", \\xff'  # kept, readable as UTF-8
     assert recs[no_payload.decode()]["error"] == "KeyError" and recs[no_payload.decode()]["x"] == "1"
     missing = recs[no_person.decode()]
     assert (missing["error"], missing["message"], missing["attempts"]) == ("KeyError", "'person_id'", "2")
@@ -212,7 +213,7 @@ def test_a_timer_that_raises_is_dead_lettered_once_and_the_partition_moves_on(
     (rec,) = dead_letters(redis_client, p).values()
     assert rec["stream"] == names.rule_timers(p) and rec["id"] == f"test_time_bomb|person:{POISON}"
     assert rec["error"] == "ZeroDivisionError" and rec["where"].endswith(" on_timer")
-    assert orjson.loads(rec["d"])["seen"] > 0  # the subject's state as it was
+    assert orjson.loads(rec[StreamRecord.FIELD])["seen"] > 0  # the subject's state as it was
     assert health["dead_lettered"] == 1 and health.get("errors", 0) == 0
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith("alerts")]
     assert len(errors) == 1 and "test_time_bomb" in errors[0] and POISON not in errors[0]
@@ -307,7 +308,7 @@ def test_what_counts_as_an_outage(exc, outage):
 def test_dead_letters_on_metrics_and_admin_page(settings, redis_client):
     stream = names.event_stream(names.ACCESS, 2)
     doc = {"family": "access", "event_id": "e-1", "person_id": "p-7f3a9c"}
-    entry_id = redis_client.xadd(stream, {"d": orjson.dumps(doc)})
+    entry_id = redis_client.xadd(stream, StreamRecord.encode(doc))
     try:
         raise KeyError("door_id")
     except KeyError as exc:

@@ -23,6 +23,7 @@ from alerts.engine import AlertEngineWorker
 from onescreen import names
 from onescreen.db.models import Alert, AlertTransition
 from onescreen.db.session import make_engine
+from onescreen.events import StreamRecord
 from onescreen.settings import load_settings
 from tests.mqtt_helpers import ThreadWorker, wait_for
 
@@ -109,7 +110,7 @@ def put(client, settings, doc: dict) -> bytes:
     stream = names.event_stream(
         doc["family"], names.partition_of(doc["community_id"], settings.redis.partitions)
     )
-    return client.xadd(stream, {"d": orjson.dumps(doc)})
+    return client.xadd(stream, StreamRecord.encode(doc))
 
 
 def now_ms(offset_s: float = 0) -> int:
@@ -311,7 +312,7 @@ def test_video_entries_as_ingest_video_writes_them(make_settings, small_city, re
                 **ids,
                 "zones": {"square": {"persons": 1, "tracks": [[5, dwell]]}},
             }
-            redis_client.xadd(stream, {"d": orjson.dumps(doc)})
+            redis_client.xadd(stream, StreamRecord.encode(doc))
         assert wait_for(lambda: pending(redis_client, s) == 0 and alerts_in(s.database.url, "lingering"), 5)
     (row,) = alerts_in(s.database.url, "lingering")
     assert (row.lat, row.lon) == (pl.lat, pl.lon)

@@ -16,6 +16,7 @@ import time
 import urllib.request
 
 import pytest
+import yaml
 from playwright.sync_api import sync_playwright
 
 from onescreen.services import free_port, port_open
@@ -76,6 +77,35 @@ def wait_alerts(port: int, token: str, rule: str, timeout: float = 15) -> list[d
     return []
 
 
+def redis_outage_heals_itself(port: int, tmp_path) -> None:
+    """The demo's Redis ended from outside (SIGTERM): the demo restarts it and says so, every process comes
+    back by itself, /api/health never calls a live process dead, the dashboard logs no traceback."""
+    config = yaml.safe_load((tmp_path / "demo" / "onescreen.yaml").read_text(encoding="utf-8"))
+    redis_port = config["redis"]["url"].rsplit(":", 1)[1].split("/")[0]  # redis-server shows host:port as its title
+    pids = subprocess.run(["pgrep", "-f", f"redis-server .*:{redis_port}"], capture_output=True,
+                          text=True).stdout.split()
+    assert len(pids) == 1, pids
+    os.kill(int(pids[0]), signal.SIGTERM)
+    out_path = tmp_path / "demo.out"
+    called_dead, doc, t0 = [], None, time.monotonic()
+    while time.monotonic() - t0 < 30:
+        doc = health(port)
+        called_dead += [p["kind"] for p in (doc or {}).get("processes", []) if p.get("alive") is False]
+        restarted = "redis restarted" in out_path.read_text(errors="replace")
+        if restarted and doc and doc["components"]["redis"]["status"] == "ok" and alive_kinds(doc) == EXPECTED:
+            break
+        time.sleep(0.3)
+    out = out_path.read_text(errors="replace")
+    assert "redis exited with 0: restarting it" in out and "redis restarted" in out, out[-2000:]
+    assert alive_kinds(doc) == EXPECTED and doc["status"] == "ok", doc
+    assert called_dead == [], f"health called live processes dead: {called_dead}"
+    time.sleep(1.0)  # the dashboard's recovery line follows its first good heartbeat
+    dashboard_log = (tmp_path / "demo" / "logs" / "dashboard.log").read_text(errors="replace")
+    assert "Traceback" not in dashboard_log, dashboard_log[-3000:]
+    lost, back = dashboard_log.count("Redis unavailable"), dashboard_log.count("Redis reachable again")
+    assert lost == back <= 1, dashboard_log[-3000:]  # one line per outage and per recovery, if it noticed
+
+
 def test_demo_comes_up_shows_the_city_and_stops_cleanly(demo):
     proc, port, tmp_path = demo
     t0 = time.monotonic()
@@ -116,6 +146,8 @@ def test_demo_comes_up_shows_the_city_and_stops_cleanly(demo):
     assert token.returncode == 0, token.stderr
     alerts = wait_alerts(port, token.stdout.strip().splitlines()[-1], "lingering")
     assert alerts, "the lingering scenario raised no alert in the demo"
+
+    redis_outage_heals_itself(port, tmp_path)
 
     # Ctrl-C: every child and service stops, nothing is left listening
     os.killpg(proc.pid, signal.SIGINT)

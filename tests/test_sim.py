@@ -208,6 +208,17 @@ def test_camera_down_takes_the_rtsp_mount_down(settings, redis_client):
         assert _await_status(down.rtsp_url, 404, timeout=1.5) == 404
         assert _await_status(up.rtsp_url, 200) == 200
         assert _await_status(down.rtsp_url, 200) == 200  # back after the duration
+        # the RTSP server crashes: the simulator restarts it on the same port (onescreen.supervise)
+        crashed = sim.rtsp._proc
+        crashed.kill()
+        crashed.wait(10)
+        deadline, status = time.monotonic() + 20, None
+        while status != 200 and time.monotonic() < deadline:
+            try:
+                status = _rtsp_status(up.rtsp_url)
+            except OSError:  # refused until the new server listens
+                time.sleep(0.2)
+        assert status == 200 and sim.rtsp.running and sim.rtsp._proc.pid != crashed.pid
     finally:
         sim.stop()
         thread.join(20)

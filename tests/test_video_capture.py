@@ -11,13 +11,13 @@ import time
 
 import cv2
 import numpy as np
-import orjson
 import pytest
 
 from ingest.video.capture import configure_ffmpeg
 from ingest.video.detectors import make_detector
 from ingest.video.pipeline import CameraPipeline, stop_all
 from ingest.video.publish import Publisher
+from onescreen.events import StreamRecord
 from onescreen.registry.cache import CameraInfo
 from onescreen.services import RtspServer, free_port
 from onescreen.settings import load_settings
@@ -141,7 +141,7 @@ def test_dwell_of_a_standing_figure_at_5_and_2_fps(redis_client, redis_server, p
             out = {}
             for fps, (pipe, publisher) in pipes.items():
                 since_ms = pipe.capture.status().opened_at * 1000
-                docs = [orjson.loads(f[b"d"]) for _id, f in redis_client.xrange(pipe.stream)]
+                docs = [StreamRecord.decode(f) for _id, f in redis_client.xrange(pipe.stream)]
                 out[fps] = runs_of_presence([d for d in docs if d["camera_id"] == pipe.camera.id
                                              and d["ts"] >= since_ms], "mid")
             return out

@@ -16,6 +16,7 @@ import pytest
 from ingest.video.worker import VideoIngestWorker
 from onescreen import names
 from onescreen.db.session import make_engine, upgrade
+from onescreen.events import StreamRecord
 from onescreen.registry.bundle import write_bundle
 from onescreen.registry.cache import RegistryCache
 from onescreen.registry.importer import import_bundle
@@ -92,7 +93,7 @@ def test_worker_publishes_counts_snapshots_and_health(redis_client, redis_server
         for cam_id in cams:
             cam, place = registry.camera(cam_id), registry.place_of_device(cam_id)
             stream = names.event_stream(names.VIDEO, names.partition_of(place.community_id, PARTITIONS))
-            docs = [orjson.loads(f[b"d"]) for _i, f in redis_client.xrange(stream)]
+            docs = [StreamRecord.decode(f) for _i, f in redis_client.xrange(stream)]
             docs = [d for d in docs if d["camera_id"] == cam_id]
             assert len(docs) >= 2, cam_id
             doc = docs[-1]

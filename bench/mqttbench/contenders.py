@@ -30,6 +30,7 @@ import paho.mqtt.client as mqtt
 import redis
 
 from onescreen import names
+from onescreen.events import StreamRecord
 
 BENCH = Path(__file__).resolve().parent.parent
 ROOT = BENCH.parent
@@ -258,7 +259,7 @@ class StreamContender(Contender):
             while True:
                 chunk = self.redis.xrange(s, min=start, count=10_000)
                 for entry_id, fields in chunk:
-                    raw = fields[b"d"]
+                    raw = StreamRecord.raw(fields)
                     if tag in raw:
                         doc = orjson.loads(raw)
                         if doc["event_id"].startswith(self.run + "-"):

@@ -13,12 +13,21 @@ Body::
      "components": {
         "redis":     {"status": "ok", "latency_ms": 0.4} | {"status": "error", "error": "..."},
         "database":  {"status": "ok", "latency_ms": 1.1, "dialect": "sqlite"} | {"status": "error", ...},
-        "processes": {"status": "ok" | "degraded" | "unknown", "alive": 3, "total": 4, "kinds_down": []}},
-     "processes": [{"kind", "instance", "pid", "started_at", "heartbeat_at", "age_s", "alive", "detail"}]}
+        "processes": {"status": "ok" | "degraded" | "unknown", "alive": 3, "total": 4, "kinds_down": [],
+                      "kinds_unknown": [...], "redis_back_s": 1.2}},   # the last two only just after an outage
+     "processes": [{"kind", "instance", "pid", "started_at", "heartbeat_at", "age_s",
+                    "alive": true | false | null, "detail"}]}
 
 ``down``: Redis or the database fails. ``degraded``: some process kind seen in the last hour has no live
 instance (alive = heartbeat within 10 s). A dead instance whose kind has another live one (a restart gets
 a new instance name) does not degrade the status; it stays listed, ``alive: false``, for an hour.
+
+Just after a Redis outage the heartbeats in Redis are old (they could not be written, or a restarted Redis
+loaded them from its append-only file) although the processes are alive and beating again within a second
+or two. For ``RECOVERY_GRACE_S`` after Redis came back (this dashboard saw it fail, or Redis' own uptime says
+it restarted) a process with an old heartbeat is therefore ``alive: null`` (``unknown``), not dead, and the
+processes component says ``unknown`` with ``kinds_unknown`` and ``redis_back_s``: the report never calls a
+live process dead. A process that is really gone is reported down once the grace has passed.
 """
 
 from __future__ import annotations
@@ -44,6 +53,9 @@ bp = Blueprint("health", __name__)
 ALIVE_WITHIN_S = 10.0      # a process is alive if it beat this recently (heartbeat every 2 s)
 FORGET_AFTER_S = 3600.0    # processes silent for longer are no longer listed
 PROBE_TIMEOUT_S = 3.0      # a hanging dependency must not hang the health answer
+RECOVERY_GRACE_S = 6.0     # after Redis is back: time for every live process to beat again (workers retry
+                           # every 0.5 s while Redis fails, onescreen.worker)
+UNSEEN_OUTAGE_S = 10.0     # a restart this dashboard did not see fail: assume an outage up to this long
 
 
 def _error(exc: BaseException) -> dict[str, Any]:
@@ -60,6 +72,9 @@ class BoundedProbe:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._result: dict[str, Any] | None = None
+        self.failed_at = 0.0  # epoch s of the last check that failed (or did not answer)
+        self.down_since = 0.0  # epoch s of the first failure of the latest run of failures
+        self._ok = True
 
     def _run(self) -> None:
         started = time.perf_counter()
@@ -78,15 +93,23 @@ class BoundedProbe:
                 self._thread.start()
             thread = self._thread
         thread.join(self.timeout)
-        if thread.is_alive() or self._result is None:
-            return {"status": "error", "error": f"no answer within {self.timeout:g} s"}
-        return self._result
+        result = self._result
+        if thread.is_alive() or result is None:
+            result = {"status": "error", "error": f"no answer within {self.timeout:g} s"}
+        ok = result["status"] == "ok"
+        if not ok:
+            now = time.time()
+            if self._ok:  # the first failure of a run
+                self.down_since = now
+            self.failed_at = now
+        self._ok = ok
+        return result
 
 
 def redis_check(client: redis.Redis) -> Callable[[], dict[str, Any]]:
     def check() -> dict[str, Any]:
-        client.ping()
-        return {}
+        uptime = client.info("server").get("uptime_in_seconds")  # also proves the connection, like PING
+        return {"uptime_s": int(uptime)} if isinstance(uptime, int) else {}
     return check
 
 
@@ -106,8 +129,14 @@ def _str(value: str | bytes | None) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def list_processes(client: redis.Redis, now: float, tz: ZoneInfo) -> list[dict[str, Any]]:
-    """Processes that beat within the last hour, from the PROCESSES index and their health hashes."""
+def list_processes(client: redis.Redis, now: float, tz: ZoneInfo, back_at: float = 0.0,
+                   down_since: float = 0.0) -> list[dict[str, Any]]:
+    """Processes that beat within the last hour, from the PROCESSES index and their health hashes.
+
+    ``back_at``/``down_since``: when Redis last came back from an outage and when that outage began; within
+    ``RECOVERY_GRACE_S`` of its end, a heartbeat that was fresh when it began means "unknown" (``alive:
+    None``): the process may well be beating again this second. Older ones are dead as usual."""
+    recovering = now - back_at < RECOVERY_GRACE_S
     members = client.zrangebyscore(names.PROCESSES, now - FORGET_AFTER_S, "+inf", withscores=True)
     pipe = client.pipeline(transaction=False)
     for member, _score in members:
@@ -124,6 +153,9 @@ def list_processes(client: redis.Redis, now: float, tz: ZoneInfo) -> list[dict[s
         except orjson.JSONDecodeError:
             detail = {"unparsed": h["detail"][:200]}
         age = max(0.0, now - beat)
+        alive: bool | None = age <= ALIVE_WITHIN_S
+        if not alive and recovering and beat >= down_since - ALIVE_WITHIN_S:
+            alive = None
         items.append({
             "kind": h.get("kind") or kind,
             "instance": h.get("instance") or instance,
@@ -131,21 +163,28 @@ def list_processes(client: redis.Redis, now: float, tz: ZoneInfo) -> list[dict[s
             "started_at": _iso(float(h["started_at"]), tz) if h.get("started_at") else None,
             "heartbeat_at": _iso(beat, tz),
             "age_s": round(age, 1),
-            "alive": age <= ALIVE_WITHIN_S,
+            "alive": alive,
             "detail": detail,
         })
     items.sort(key=lambda p: (p["kind"], p["instance"]))
     return items
 
 
-def summarize_processes(items: list[dict[str, Any]]) -> dict[str, Any]:
-    """A kind is down when none of its recent instances is alive."""
-    kinds: dict[str, bool] = {}
+def summarize_processes(items: list[dict[str, Any]], recovering: bool = False) -> dict[str, Any]:
+    """A kind is down when none of its recent instances is alive; unknown when none is alive but one may be
+    (Redis just came back), or, while recovering, when no process has beaten yet at all."""
+    kinds: dict[str, bool | None] = {}
     for p in items:
-        kinds[p["kind"]] = kinds.get(p["kind"], False) or p["alive"]
-    down = sorted(k for k, alive in kinds.items() if not alive)
-    return {"status": "degraded" if down else "ok", "alive": sum(p["alive"] for p in items),
-            "total": len(items), "kinds_down": down}
+        seen = kinds.get(p["kind"], False)
+        kinds[p["kind"]] = True if (seen or p["alive"]) else (None if None in (seen, p["alive"]) else False)
+    down = sorted(k for k, alive in kinds.items() if alive is False)
+    unknown = sorted(k for k, alive in kinds.items() if alive is None)
+    status = "degraded" if down else "unknown" if unknown or (recovering and not items) else "ok"
+    out = {"status": status, "alive": sum(p["alive"] is True for p in items), "total": len(items),
+           "kinds_down": down}
+    if status == "unknown":
+        out["kinds_unknown"] = unknown
+    return out
 
 
 def build_report(probes: dict[str, BoundedProbe], client: redis.Redis, tz: ZoneInfo) -> dict[str, Any]:
@@ -154,9 +193,19 @@ def build_report(probes: dict[str, BoundedProbe], client: redis.Redis, tz: ZoneI
     components: dict[str, Any] = {"redis": probes["redis"](), "database": probes["database"]()}
     processes: list[dict[str, Any]] = []
     if components["redis"]["status"] == "ok":
+        probe, uptime = probes["redis"], components["redis"].get("uptime_s")
+        back_at, down_since = probe.failed_at, probe.down_since  # an outage this dashboard saw
+        if uptime is not None and now - uptime > back_at:  # a restart after its last failed probe
+            # its last failed probe came just before this restart: the same outage, whose start it knows
+            seen = back_at > 0 and (now - uptime) - back_at < PROBE_TIMEOUT_S + 2
+            back_at = now - uptime
+            down_since = down_since if seen else back_at - UNSEEN_OUTAGE_S
+        recovering = now - back_at < RECOVERY_GRACE_S
         try:
-            processes = list_processes(client, now, tz)
-            components["processes"] = summarize_processes(processes)
+            processes = list_processes(client, now, tz, back_at, down_since)
+            components["processes"] = summarize_processes(processes, recovering)
+            if components["processes"]["status"] == "unknown":
+                components["processes"]["redis_back_s"] = round(max(0.0, now - back_at), 1)
         except redis.RedisError as exc:
             components["processes"] = {**_error(exc), "status": "unknown"}
     else:

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from alerts import silences
 from dashboard.components import wall_feed
 from dashboard.components import wall_assessment
+from dashboard import outage
 from dashboard.components.wall_hours import HourlyCounts, heat_by_day, heat_by_district, hourly, per_hour
 from dashboard.components.wall_index import WallIndex, load_index
 from onescreen import names
@@ -90,18 +91,18 @@ class WallReader:
             if home is not None:
                 open_rows = [a for a in open_rows if self._inside(a, home)]
         except SQLAlchemyError as exc:
-            log.warning("wall: alerts unavailable: %s", exc.__class__.__name__)
+            outage.report("database", exc)
             open_rows, current, out["ok"] = None, [], False
         try:
             zcard = int(self.ctx.redis.zcard(names.OPEN_ALERTS)) if scope is None else None
             positions = self.ctx.redis.hgetall(names.PATROL_LATEST)
         except redis.RedisError as exc:
-            log.warning("wall: Redis unavailable: %s", exc.__class__.__name__)
+            outage.report("redis", exc)
             zcard, positions, out["ok"] = None, None, False
         try:
             counts = self._scope_hours(ix, scope)
         except redis.RedisError as exc:
-            log.warning("wall: Redis unavailable: %s", exc.__class__.__name__)
+            outage.report("redis", exc)
             counts, out["ok"] = None, False
         in_scope = None if open_rows is None else [a for a in open_rows if self._inside(a, scope)]
         out["feed"] = None if in_scope is None else wall_feed.select(
@@ -195,12 +196,12 @@ class WallReader:
             try:
                 slow.update(self._read_redis_slow())
             except redis.RedisError as exc:
-                log.warning("wall: Redis unavailable: %s", exc.__class__.__name__)
+                outage.report("redis", exc)
                 ok = False
             try:
                 slow.update(self._read_sql_slow())
             except SQLAlchemyError as exc:
-                log.warning("wall: database unavailable: %s", exc.__class__.__name__)
+                outage.report("database", exc)
                 ok = False
             if ok:
                 self._slow = slow

@@ -22,12 +22,13 @@ import redis
 
 from ingest.mqtt.parsers import Accepted, Rejected
 from onescreen import names
+from onescreen.events import StreamRecord
 
 # KEYS: seen-mark, stream, district and community hourly aggregates (same partition tag);
 # ARGV: dedup ttl, maxlen, doc, district agg field, agg ttl, community agg field
-STORE_ONCE = """
+STORE_ONCE = f"""
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'd', ARGV[3])
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', '{StreamRecord.FIELD}', ARGV[3])
   if redis.call('HINCRBY', KEYS[3], ARGV[4], 1) == 1 then redis.call('EXPIRE', KEYS[3], ARGV[5]) end
   if redis.call('HINCRBY', KEYS[4], ARGV[6], 1) == 1 then redis.call('EXPIRE', KEYS[4], ARGV[5]) end
   return 1
@@ -93,7 +94,7 @@ class EventStore:
             keys = [names.dedup_key(ev.partition, ev.event_id), names.event_stream(ev.family, ev.partition),
                     names.hourly_counts(ev.partition, hour),
                     names.community_hourly_counts(ev.partition, doc["community_id"], hour)]
-            args = [self.dedup_window_s, self.stream_maxlen, orjson.dumps(doc),
+            args = [self.dedup_window_s, self.stream_maxlen, StreamRecord.payload(doc),
                     f"{doc['district_id']}|{ev.family}", AGG_TTL_S, f"{doc['cell_id']}|{ev.family}"]
             # plain EVALSHA: redis-py's Script object would add a SCRIPT EXISTS round trip to every batch
             pipe.evalsha(self._sha, len(keys), *keys, *args)

@@ -30,6 +30,7 @@ from prometheus_client import Counter, Gauge, Histogram, start_http_server
 from ingest.mqtt.client import LeanClient
 from ingest.mqtt.parsers import Accepted, Limits, Rejected, parse_message
 from ingest.mqtt.store import EventStore, RawRejected
+from onescreen import mqttconn
 from onescreen.db.session import make_engine
 from onescreen.names import Topics
 from onescreen.redisconn import connect
@@ -91,12 +92,7 @@ class MqttIngestWorker(Worker):
 
     def _make_client(self) -> LeanClient:
         s = self.settings.mqtt
-        client = LeanClient(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{s.client_id}-{self.instance}",
-                            protocol=mqtt.MQTTv5, manual_ack=True)
-        if s.username:
-            client.username_pw_set(s.username, s.password.get_secret_value() if s.password else None)
-        if s.tls:
-            client.tls_set(ca_certs=str(s.ca_file) if s.ca_file else None)
+        client = mqttconn.make_client(s, f"{s.client_id}-{self.instance}", LeanClient, manual_ack=True)
         # A different first delay per process spreads a fleet's reconnects after a broker restart (jitter).
         client.reconnect_delay_set(min_delay=max(1, round(random.uniform(1, 3))), max_delay=30)
         client.on_connect = self._on_connect
@@ -107,8 +103,7 @@ class MqttIngestWorker(Worker):
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = s.session_expiry_s
         props.ReceiveMaximum = s.receive_maximum
-        client.connect_async(s.host, s.port, keepalive=s.keepalive_s, clean_start=False, properties=props)
-        client.loop_start()
+        mqttconn.connect(client, s, clean_start=False, properties=props)
         return client
 
     # ------------------------------------------------------------ paho callbacks (network thread)

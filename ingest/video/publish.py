@@ -1,6 +1,6 @@
 """Everything ingest-video writes to Redis, in one place (key names from onescreen.names).
 
-- each analysed frame: one entry on the partition's VIDEO stream, a single field ``d`` of compact JSON
+- each analysed frame: one entry on the partition's VIDEO stream, an ``onescreen.events.StreamRecord``
   (consumer: the alert engine); one command, because at 5 fps per camera this is the hot path, sent by the
   camera's ``Appender`` on a connection of its own;
 - about once a second: the latest JPEG (``camera_snapshot``) and the latest zone document
@@ -24,6 +24,7 @@ import orjson
 import redis
 
 from onescreen import names
+from onescreen.events import StreamRecord
 from onescreen.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -130,11 +131,11 @@ class Appender:
 
     def append(self, stream: str, doc: dict[str, Any]) -> None:
         """Append one frame's zone figures to ``stream``."""
-        self.publisher._run(lambda: self._xadd(stream, orjson.dumps(doc)), "zone figures")
+        self.publisher._run(lambda: self._xadd(stream, StreamRecord.payload(doc)), "zone figures")
 
     def _xadd(self, stream: str, payload: bytes) -> None:
         conn = self.conn
-        command = conn.pack_command("XADD", stream, "MAXLEN", "~", self.publisher.maxlen, "*", "d", payload)
+        command = conn.pack_command("XADD", stream, "MAXLEN", "~", self.publisher.maxlen, "*", StreamRecord.FIELD, payload)
         try:
             conn.send_packed_command(command, check_health=False)
             conn.read_response()

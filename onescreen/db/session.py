@@ -1,7 +1,8 @@
 """Engine and session helpers, and schema upgrade through Alembic.
 
 SQLite (the embedded default) gets WAL and a busy timeout so the dashboard can read while the engine
-writes; PostgreSQL needs nothing special. ``upgrade()`` is what ``onescreen db upgrade`` and the demo run.
+writes, and ``synchronous=NORMAL`` (no fsync per commit; see docs/alerts.md, performance); PostgreSQL needs
+nothing special. ``upgrade()`` is what ``onescreen db upgrade`` and the demo run.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         def _pragmas(dbapi_conn, _record):
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
+            # WAL's recommended pairing: a commit survives a crash of the process, no fsync per commit (an OS
+            # crash or power loss can roll back the last commits, as Redis loses its last second of writes)
+            cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()

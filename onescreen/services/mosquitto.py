@@ -24,13 +24,16 @@ max_inflight_messages 20
 
 
 class MosquittoServer(Service):
-    """A private Mosquitto with its own config; ``never_drop=False`` keeps Mosquitto's lossy defaults."""
+    """A private Mosquitto with its own config; ``never_drop=False`` keeps Mosquitto's lossy defaults;
+    ``tls`` (CA, certificate, key) makes its listener TLS-only."""
 
     name = "mosquitto"
 
     def __init__(self, port: int | None = None, workdir: str | Path | None = None, persistence: bool = False,
-                 username: str | None = None, password: str | None = None, never_drop: bool = True):
+                 username: str | None = None, password: str | None = None, never_drop: bool = True,
+                 tls: tuple[Path, Path, Path] | None = None):
         super().__init__(port, workdir)
+        self.tls = tls  # (CA file, server certificate, server key): the listener speaks TLS only
         self.persistence = persistence
         self.username = username
         self.password = password
@@ -59,6 +62,9 @@ class MosquittoServer(Service):
             lines += [f"password_file {passwd}", "allow_anonymous false"]
         else:
             lines.append("allow_anonymous true")
+        if self.tls:  # options of the listener above
+            cafile, certfile, keyfile = self.tls
+            lines += [f"cafile {cafile}", f"certfile {certfile}", f"keyfile {keyfile}", "require_certificate false"]
         self.config_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     def _command(self) -> list[str]:
