@@ -32,7 +32,7 @@ from onescreen.registry.records import (
     WatchRec,
     ZoneRec,
 )
-from onescreen.registry.validate import CAMERA_KEYS, COLUMNS, LEVELS, SPECS, normalize, to_raw
+from onescreen.registry.validate import CAMERA_KEYS, COLUMNS, LATER_COLUMNS, LEVELS, SPECS, normalize, to_raw
 
 __all__ = [
     "FILES",
@@ -88,7 +88,7 @@ def _read(root: Path) -> tuple[Bundle, Problems]:
             elif kind == "cameras":
                 raws = files.read_yaml_list(file, problems)
             else:
-                raws = files.read_csv(file, COLUMNS[kind], problems)
+                raws = files.read_csv(file, COLUMNS[kind], problems, LATER_COLUMNS.get(kind, ()))
             if len(problems.items) > n_before:
                 refused[kind] = None  # records we could not even identify: skip every reference to this kind
             recs, kind_locs = getattr(bundle, kind), locs.setdefault(kind, [])
