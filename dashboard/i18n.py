@@ -13,6 +13,7 @@ from dashboard.desk.admin_texts import ADMIN_DESK_TEXTS
 from dashboard.desk.alerts_texts import ALERTS_DESK_TEXTS
 from dashboard.desk.patrol_texts import PATROL_DESK_TEXTS
 from dashboard.desk.texts import DESK_TEXTS
+from dashboard.desk.persons_texts import PERSONS_TEXTS
 
 Language = Literal["zh", "en"]
 
@@ -99,6 +100,7 @@ AREA_TEXTS: dict[str, dict[str, dict[str, str]]] = {
     "wall": WALL_TEXTS, "desk": DESK_TEXTS, "alerts desk": ALERTS_DESK_TEXTS,
     "patrol desk": PATROL_DESK_TEXTS, "admin desk": ADMIN_DESK_TEXTS,
 }
+AREA_TEXTS["persons desk"] = PERSONS_TEXTS  # issue 15
 
 for _area, _by_language in AREA_TEXTS.items():
     for _lang, _texts in _by_language.items():
