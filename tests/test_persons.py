@@ -131,6 +131,13 @@ def test_grade_visit_unmask_and_the_file(city):
         c = queries.counts(rows)
         assert c["visit_overdue"] == sum(overdue) and sum(c[k] for k in ("red", "orange", "yellow", "green")) == 12
         assert queries.in_control(s, NOW, 24)["in_control"] >= 1  # visited 2 h ago
+        from dashboard.components.wall_persons import summary
+
+        wall = summary(s, None, NOW, CAD, 24)
+        assert wall["counts"] == {k: c[k] for k in ("red", "orange", "yellow", "green")}
+        assert wall["overdue"] == c["visit_overdue"] and wall["in_control"] == 1 and wall["watched"] >= 1
+        assert wall["highest"][red.home_community_id] in ("red", "orange")
+        assert set(summary(s, {other.home_community_id}, NOW, CAD, 24)["highest"]) == {other.home_community_id}
         with pytest.raises(Forbidden):
             queries.listing(s, actor("duty"), NOW, CAD, "UTC")
         assert s.execute(select(PersonGrade)).scalars().one().from_level == "red"

@@ -111,6 +111,18 @@ def test_persons_desk(make_settings, small_city, redis_client, browser):
         assert page.locator(P + "visit-form").is_visible()
         assert red.person_id not in page.content()
         page.screenshot(path=str(SHOTS / "desk-persons-operator.png"), full_page=True)
+
+        # the wall: counts by colour, 在控率 (the red person, now orange, was visited), the community layer
+        page.set_viewport_size({"width": 1920, "height": 1080})
+        page.goto(running.url + "/")
+        page.wait_for_function("document.getElementById('wall-persons-orange')"
+                               " && document.getElementById('wall-persons-orange').textContent !== '—'")
+        assert page.locator("#wall-persons-orange").inner_text() == "3"
+        assert page.locator("#wall-persons-in-control").inner_text() == "33%"  # 1 of 3 orange, none red
+        assert not page.locator(".leaflet-os-persons-pane").is_visible()
+        page.click("#wall-persons-toggle")
+        page.wait_for_selector(".leaflet-os-persons-pane path.os-persons-orange")
+        page.screenshot(path=str(SHOTS / "wall-persons.png"))
         logout(page)
         login(page, running.url, users["duty"].username, users["duty"].password, "/duty")
         page.goto(running.url + "/persons")
