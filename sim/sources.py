@@ -173,7 +173,7 @@ class WatchSource:
         return pool or city.doors
 
     def _sighting(self, now: float, person) -> Message | None:
-        rng, city = self.ctx.rng, self.ctx.city
+        rng = self.ctx.rng
         pool = self._pool(now, person)
         if not pool:
             return None
