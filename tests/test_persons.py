@@ -164,3 +164,14 @@ def test_watchlist_bundle_round_trip_and_old_header(tmp_path):
                    encoding="utf-8")
     with pytest.raises(RegistryError, match=r"watchlist.csv line 2.*grid_worker_id"):
         read_bundle(tmp_path / "a")
+
+
+def test_an_import_that_changes_a_level_is_in_the_level_history(city, tmp_path):
+    engine, bundle = city
+    bundle.watchlist[0].level = "green" if bundle.watchlist[0].level != "green" else "red"
+    write_bundle(tmp_path / "again", bundle)
+    import_bundle(engine, tmp_path / "again")
+    with session_factory(engine)() as s:
+        (row,) = s.execute(select(PersonGrade)).scalars().all()
+    assert (row.person_id, row.to_level, row.actor) == (bundle.watchlist[0].person_id, bundle.watchlist[0].level,
+                                                        "import")
