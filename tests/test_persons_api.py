@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -85,3 +86,35 @@ def test_persons_api(api, small_city):  # noqa: F811
     assert actions.count("person_visit") == 2 and actions.count("person_grade") == 1
     assert actions.count("person_read") == 1
     engine.dispose()
+
+
+def test_hiding_through_the_engine_into_the_file(api, small_city, redis_client):  # noqa: F811
+    """Door events of a red person away from home on three local days (put straight into the streams, with
+    the engine's late window off so back-dated events move state): the real engine raises key_person_hiding
+    (疑似隐匿) once, and the person's file lists it with the sightings."""
+    from alerts.engine import AlertEngineWorker
+    from onescreen.db.models import Door
+    from tests.mqtt_helpers import ThreadWorker, wait_for
+    from tests.test_alerts_engine import access_doc, alerts_in, now_ms, put
+
+    s, client, tok = api
+    s = s.model_copy(update={"alerts": s.alerts.model_copy(update={"late_window_s": 0})})
+    reg = small_city.registry
+    engine = make_engine(s.database.url)
+    with session_factory(engine)() as db:
+        red = next(p for p in db.execute(select(WatchPerson)).scalars() if p.level == "red")
+        doors = db.execute(select(Door.id)).scalars().all()
+    engine.dispose()
+    away = next(d for d in doors if reg.place_of_device(d).community_id != red.home_community_id)
+    with ThreadWorker(AlertEngineWorker(s, "hiding")):
+        for hours in (50, 26, 1):
+            put(redis_client, s, access_doc(reg, away, red.person_id, now_ms(-hours * 3600), "in", "granted"))
+        assert wait_for(lambda: alerts_in(s.database.url, "key_person_hiding"), 10)
+        put(redis_client, s, access_doc(reg, away, red.person_id, now_ms(-1800), "in", "granted"))  # same day
+        time.sleep(1.0)
+    (alert,) = alerts_in(s.database.url, "key_person_hiding")
+    assert (alert.subject_kind, alert.subject_id, alert.level) == ("person", red.person_id, "orange")
+    assert alert.evidence["days_away"] == 3 and alert.evidence["home_community_id"] == red.home_community_id
+    doc = client.get(f"/api/persons/{red.person_id}", headers=auth(tok["supervisor"])).get_json()
+    assert [a["rule"] for a in doc["alerts"]] == ["key_person_hiding"]
+    assert len(doc["sightings"]) == 4 and {x["door_id"] for x in doc["sightings"]} == {away}

@@ -212,3 +212,6 @@ def test_replay_raises_hiding_from_door_events():
         r.feed(RULES["key_person_missing"].derive(ev, r.ctx)[0][1])  # the archived copy, replayed again
     hiding = [a for a in r.report.alerts if a.rule == "key_person_hiding"]
     assert [(a.subject, a.level, a.raises) for a in hiding] == [("k1", "orange", 1)]
+    # the door events reached key_person_missing too (derive is called for the door events themselves)
+    last = r.states["key_person_missing"].get("person:k1")
+    assert last["never_seen"] is False and last["last_seen"] == (DAY0 + 2 * D + 9 * H)

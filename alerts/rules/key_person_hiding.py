@@ -5,9 +5,9 @@ period; alert level orange (CONTRACT §3).
 Days are local calendar days in the configured zone (``ctx.tz``): the window is today and the
 ``window_days - 1`` days before, today being the local date of the newest time the rule has seen for the
 person (an event's or a timer's), so a late event cannot move the window back. State per person, on the
-person's home partition like ``key_person_missing``: that rule's ``derive`` already re-routes every sighting
-of a red / orange person there as a ``watch`` event, which this rule consumes too (one re-routed copy, two
-readers). The state keeps, per local day of the window, the latest sighting outside and whether the person
+person's home partition like ``key_person_missing``: that rule's ``derive`` (on door events) already
+re-routes every sighting of a red / orange person there as a ``watch`` event, which this rule consumes too
+(one re-routed copy, two readers). The state keeps, per local day of the window, the latest sighting outside and whether the person
 was seen at home; a timer at the local midnight when the oldest day leaves the window re-evaluates, so the
 alert clears (or, once an old home sighting leaves the window, raises) without an event. Everything is
 idempotent per (person, day): a replayed or duplicated sighting changes nothing.
