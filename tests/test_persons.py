@@ -164,6 +164,12 @@ def test_watchlist_bundle_round_trip_and_old_header(tmp_path):
                    encoding="utf-8")
     with pytest.raises(RegistryError, match=r"watchlist.csv line 2.*grid_worker_id"):
         read_bundle(tmp_path / "a")
+    # the category must be one of the configured codes (persons.categories), when they are given
+    csv.write_text(lines[0] + "\n" + f"p-1,red,{bundle.watchlist[0].home_community_id},astrology,,,\n",
+                   encoding="utf-8")
+    assert read_bundle(tmp_path / "a").watchlist[0].category == "astrology"
+    with pytest.raises(RegistryError, match=r"watchlist.csv line 2.*category 'astrology' is not one of"):
+        read_bundle(tmp_path / "a", categories=["petition", "other"])
 
 
 def test_an_import_that_changes_a_level_is_in_the_level_history(city, tmp_path):

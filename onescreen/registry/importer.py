@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,7 +30,8 @@ from onescreen.registry.rows import DELETE_ORDER, TABLES, bundle_rows
 log = logging.getLogger(__name__)
 
 
-def import_bundle(target: Session | Engine, path: str | Path) -> dict[str, int]:
+def import_bundle(target: Session | Engine, path: str | Path,
+                  categories: Collection[str] | None = None) -> dict[str, int]:
     """Validate the bundle at ``path`` and make it the registry; returns the number of rows per kind.
 
     Given an Engine, the import runs in its own session. Given a Session, the import is committed on that
@@ -37,7 +39,7 @@ def import_bundle(target: Session | Engine, path: str | Path) -> dict[str, int]:
     Raises RegistryError (nothing changed) when the bundle is invalid or conflicts with user accounts.
     """
     t0 = time.perf_counter()
-    bundle = read_bundle(path)
+    bundle = read_bundle(path, categories)
     t1 = time.perf_counter()
     with paused_gc():
         if isinstance(target, Engine):
