@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from onescreen import names
@@ -134,10 +134,15 @@ def sightings(session: Session, person_id: str, now: datetime, tz: str,
 
 
 def alerts(session: Session, person_id: str, tz: str, limit: int = 50) -> list[dict[str, Any]]:
-    """Alerts whose subject is the person (missing, hiding) or the person at a door (lingering)."""
+    """Alerts whose subject is the person (missing, hiding), the person at a door (lingering), or a gathering
+    whose evidence lists the person (the JSON read as text: portable, fine for one person's file)."""
+    named = f'%"person_id": "{person_id}"%'  # key_person_gathering lists its persons in the evidence
     rows = session.execute(
         select(Alert).where(Alert.rule.in_(PERSON_RULES),
-                            or_(Alert.subject_id == person_id, Alert.subject_id.like(f"%/{person_id}")))
+                            or_(Alert.subject_id == person_id, Alert.subject_id.like(f"%/{person_id}"),
+                                (Alert.rule == "key_person_gathering")
+                                & or_(cast(Alert.evidence, String).like(named),
+                                      cast(Alert.evidence, String).like(named.replace(": ", ":")))))
         .order_by(Alert.opened_at.desc()).limit(limit)
     ).scalars()
     return [{"alert_id": a.alert_id, "rule": a.rule, "level": a.level, "status": a.status,

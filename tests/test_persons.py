@@ -116,6 +116,20 @@ def test_grade_visit_unmask_and_the_file(city):
         assert doc["visits"][0]["by"] == red.grid_worker_id
         assert [x["door_id"] for x in doc["sightings"]] == ["D-1"]
         assert doc["cases"] == [] and doc["alerts"] == []
+        from alerts import store
+        from alerts.rules.base import Decision, Subject
+
+        loc = {"community_id": other.home_community_id}
+        for rule, subject, ev in (
+                ("key_person_gathering", Subject("community", other.home_community_id),
+                 {"persons": [{"person_id": red.person_id, "watch_level": "red"}], "count": 3}),
+                ("key_person_gathering", Subject("community", "C-elsewhere"),
+                 {"persons": [{"person_id": red.person_id + "0", "watch_level": "red"}], "count": 3}),
+                ("lingering", Subject("door_person", f"D-1/{red.person_id}"), {"attempts": 4})):
+            store.open_alert(s, Decision("raise", rule, subject, "red", loc, ev, NOW.timestamp()), "UTC")
+        s.commit()
+        got = queries.alerts(s, red.person_id, "UTC")
+        assert sorted(a["rule"] for a in got) == ["key_person_gathering", "lingering"]
         assert doc["visit_overdue"] is False and doc["next_visit_due"].startswith("2026-12-19")
 
         rows = queries.listing(s, actor(), NOW, CAD, "UTC")

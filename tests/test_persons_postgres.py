@@ -44,6 +44,16 @@ def test_persons_on_postgres(postgres_url, tmp_path):
         doc = queries.person_file(s, sup, red.person_id, now, Cadence(), "Asia/Shanghai")
         assert doc["level"] == "orange" and [x["door_id"] for x in doc["sightings"]] == ["D-PG"]
         assert [v["method"] for v in doc["visits"]] == ["video"] and not doc["visit_overdue"]
+        from alerts import store
+        from alerts.rules.base import Decision, Subject
+
+        ev = {"persons": [{"person_id": red.person_id, "watch_level": "red"}], "count": 3}
+        gathering = store.open_alert(s, Decision("raise", "key_person_gathering", Subject("community", "C-pg"), "red",
+                                                 {"community_id": "C-pg"}, ev, now.timestamp()), "UTC")
+        s.commit()
+        assert [a["rule"] for a in queries.alerts(s, red.person_id, "UTC")] == ["key_person_gathering"]
+        s.delete(gathering)
+        s.commit()
         wall = summary(s, None, now, Cadence(), 24)
         assert wall["in_control"] >= 1 and wall["counts"]["orange"] >= 1
     import_bundle(engine, tmp_path / "b")  # the file still says red: the import is in the level history
