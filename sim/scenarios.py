@@ -299,7 +299,9 @@ class KeyPersonHiding(Scenario):
 
     Real time, honestly: the rule counts distinct *local days* (≥ 3 in 7, none at home), so the simulator shows
     the person away at once and again right after each local midnight; the alert fires just after the second
-    local midnight from now — the soonest the contract allows. Sightings with past timestamps cannot shorten
+    local midnight from now — the soonest the contract allows — or, when the person was seen at home in the last
+    7 local days (a running demo shows everyone at home now and then), once that home day has left the window;
+    ``describe`` reads the archive and says which. Sightings with past timestamps cannot shorten
     that: ingest refuses events older than ``city.late_limit_s`` (24 h: two local days at most) and the alert
     engine does not let events older than ``alerts.late_window_s`` move rule state. For a drill on the same
     day, put a per-community override in the rules file (``overrides: {C…: {key_person_hiding: {min_days:
@@ -328,9 +330,40 @@ class KeyPersonHiding(Scenario):
         if p.level not in ("red", "orange"):
             return text + f"\n  expect: no alert, the rule watches red and orange persons only ({p.level})"
         local = self.ctx.now().astimezone(self.ctx.tz)
-        second_midnight = datetime.combine(local.date() + timedelta(days=2), datetime.min.time(), self.ctx.tz)
-        after = (second_midnight - local).total_seconds() + 60
-        return text + self.expect(p.person_id, after, "seen away on a 3rd distinct local day, never at home")
+        fire = datetime.combine(local.date() + timedelta(days=2), datetime.min.time(), self.ctx.tz)
+        why = "seen away on a 3rd distinct local day, never at home in the last 7"
+        home = self._last_home_sighting()
+        if home is not None:  # a home day in the window holds the alert back until it has left the window
+            home_clear = datetime.combine(home.astimezone(self.ctx.tz).date() + timedelta(days=7),
+                                          datetime.min.time(), self.ctx.tz)
+            if home_clear > fire:
+                fire = home_clear
+                why = f"last seen at home {home.astimezone(self.ctx.tz):%m-%d %H:%M}: that day leaves the 7-day window"
+        return text + self.expect(p.person_id, (fire - local).total_seconds() + 60, why)
+
+    def _last_home_sighting(self) -> datetime | None:
+        """When the engine last saw the person at home (archived ``watch`` events, last 7 days), if known."""
+        try:
+            from sqlalchemy import func, select
+
+            from onescreen.db.models import EventArchive
+            from onescreen.db.session import make_engine
+            from onescreen.names import WATCH
+
+            engine = make_engine(self.ctx.settings.database.url)
+            since = int((self.ctx.now() - timedelta(days=7)).timestamp() * 1000)
+            try:
+                with engine.connect() as conn:
+                    ts = conn.execute(select(func.max(EventArchive.ts)).where(
+                        EventArchive.family == WATCH, EventArchive.ts >= since,
+                        EventArchive.community_id == self.person.home_community_id,
+                        EventArchive.doc["person_id"].as_string() == self.person.person_id)).scalar()
+            finally:
+                engine.dispose()
+        except Exception as exc:  # noqa: BLE001 - only the estimate in the message depends on it
+            log.info("no archive to estimate from: %s", exc)
+            return None
+        return datetime.fromtimestamp(ts / 1000, UTC) if ts else None
 
     def run(self) -> None:
         self.ctx.command("hide_person", person_id=self.person.person_id, community_id=self.community_id,

@@ -374,3 +374,21 @@ def test_watched_persons_have_a_routine():
         work = work_community(pid, "C2", communities)
         assert work in ("C1", "C3") and work == work_community(pid, "C2", communities)
     assert work_community("p-1", "C1", ["C1"]) is None
+
+
+def test_hiding_scenario_says_when_a_recent_home_sighting_holds_the_alert_back(settings, small_bundle,
+                                                                                 redis_client):
+    from onescreen.db.models import EventArchive
+    from onescreen.db.session import session_factory
+
+    city = SimCity.from_bundle(small_bundle)
+    person = next(w for w in city.watchlist if w.level in ("red", "orange"))
+    engine = make_engine(settings.database.url)
+    with session_factory(engine)() as s:
+        s.add(EventArchive(family=names.WATCH, event_id="w-home", ts=int((time.time() - 86_400) * 1000),
+                           community_id=person.home_community_id, doc={"person_id": person.person_id}))
+        s.commit()
+    engine.dispose()
+    out: list[str] = []
+    run_scenario(settings, "key_person_hiding", target=person.person_id, city=city, out=out.append, seed=1)
+    assert "leaves the 7-day window" in out[0] and "key_person_hiding (疑似隐匿, orange)" in out[0]
