@@ -1,6 +1,7 @@
 """`/persons` in a real Chromium against the real dashboard (real Redis, SQLite): the list with overdue visits
 first and ids masked, one person's file, re-grading with a reason, a visit, and the audited unmask; an operator
-sees no unmask and no re-grading. Screenshots: docs/screenshots/desk-persons*.png."""
+sees no unmask and no re-grading; the wall's key-person panel and layer. Screenshots land in ``test-artifacts/``
+(``persons-*.png``; the copies in docs/screenshots are from such a run, looked at)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from tests.dashboard_helpers import RunningWorker, with_dashboard
 from tests.test_desk_browser import Desk
 
 pytestmark = [pytest.mark.services, pytest.mark.browser]
-SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+SHOTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 make_settings = base.make_settings  # the shared fixture
 P = "#desk-persons-"
 
@@ -85,8 +86,7 @@ def test_persons_desk(make_settings, small_city, redis_client, browser):
         page.click(P + "visit-submit")
         page.wait_for_selector(P + "visits")
         assert "电话联系" in page.locator(P + "visits").inner_text()
-        sup.shot("persons-file.png")
-        page.screenshot(path=str(SHOTS / "desk-persons.png"), full_page=True)
+        sup.shot("persons-desk.png")
 
         assert red.person_id not in page.content()
         page.click(P + "unmask")
@@ -110,7 +110,7 @@ def test_persons_desk(make_settings, small_city, redis_client, browser):
         assert not page.locator(P + "unmask").is_visible() and not page.locator(P + "grade-form").is_visible()
         assert page.locator(P + "visit-form").is_visible()
         assert red.person_id not in page.content()
-        page.screenshot(path=str(SHOTS / "desk-persons-operator.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / "persons-desk-operator.png"), full_page=True)
 
         # the wall: counts by colour, 在控率 (the red person, now orange, was visited), the community layer
         page.set_viewport_size({"width": 1920, "height": 1080})
@@ -122,7 +122,7 @@ def test_persons_desk(make_settings, small_city, redis_client, browser):
         assert not page.locator(".leaflet-os-persons-pane").is_visible()
         page.click("#wall-persons-toggle")
         page.wait_for_selector(".leaflet-os-persons-pane path.os-persons-orange")
-        page.screenshot(path=str(SHOTS / "wall-persons.png"))
+        page.screenshot(path=str(SHOTS / "persons-wall.png"))
         logout(page)
         login(page, running.url, users["duty"].username, users["duty"].password, "/duty")
         page.goto(running.url + "/persons")
