@@ -75,6 +75,19 @@ class KeyPersonMissing(_Rule):
     level: Level = Field("orange", description="Alert level")
 
 
+class KeyPersonHiding(_Rule):
+    min_days: int = Field(3, ge=1, le=366, description="Distinct local days seen outside the home community …")
+    window_days: int = Field(7, ge=1, le=366, description="… within this many local days (today included), "
+                                                          "not seen at home in them")
+    level: Level = Field("orange", description="Alert level")
+
+    @model_validator(mode="after")
+    def _fits(self) -> KeyPersonHiding:
+        if self.min_days > self.window_days:
+            raise ValueError("min_days must not exceed window_days")
+        return self
+
+
 class OffPost(_Rule):
     max_distance_m: float = Field(200, gt=0, description="Further than this from the post is away")
     hold_s: float = Field(300, gt=0, description="Away this long raises the alert")
@@ -99,6 +112,7 @@ class Rules(BaseModel):
     key_person_missing: KeyPersonMissing = Field(default_factory=KeyPersonMissing)
     off_post: OffPost = Field(default_factory=OffPost)
     device_offline: DeviceOffline = Field(default_factory=DeviceOffline)
+    key_person_hiding: KeyPersonHiding = Field(default_factory=KeyPersonHiding)
 
 
 class Storm(BaseModel):

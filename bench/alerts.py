@@ -84,6 +84,11 @@ def parse_args() -> argparse.Namespace:
         "--profile", metavar="PATH",
         help="run the engine under py-spy (pip install py-spy) and write its samples (folded stacks) to PATH",
     )
+    ap.add_argument("--watchlist", type=int, default=CITY["watchlist"],
+                    help="watch-list size (issue 15: Nanchang County keeps ~3,000 key persons)")
+    ap.add_argument("--watch-share", type=float, default=0.0,
+                    help="share of door events made by watch-listed persons (their sightings feed the "
+                         "key-person rules)")
     a = ap.parse_args()
     a.count = a.count or (20_000 if a.quick else 100_000)
     a.seconds = a.seconds or (6 if a.quick else 20)
@@ -99,6 +104,8 @@ class Load:
         self.cameras = [c.id for c in bundle.cameras]
         self.units = [u.id for u in bundle.units if reg.place_of_unit(u.id) is not None]
         self.rng = random.Random(5)
+        self.watched = [w.person_id for w in bundle.watchlist]
+        self.watch_share = 0.0
 
     def _place(self, device: str) -> dict:
         p = self.reg.place_of_device(device)
@@ -119,7 +126,8 @@ class Load:
                 **base,
                 "family": names.ACCESS,
                 "door_id": door,
-                "person_id": f"p-{rng.randrange(50_000)}",
+                "person_id": rng.choice(self.watched) if self.watched and rng.random() < self.watch_share
+                else f"p-{rng.randrange(50_000)}",
                 "direction": rng.choice(("in", "out")),
                 "result": "granted" if rng.random() < 0.9 else "denied",
                 "method": "card",
@@ -240,11 +248,12 @@ def main() -> int:
     try:
         url = f"sqlite:///{work / 'city.db'}"
         upgrade(url)
-        bundle = generate_city(seed=3, **CITY)
+        bundle = generate_city(seed=3, **{**CITY, "watchlist": a.watchlist})
         write_bundle(work / "bundle", bundle)
         engine = make_engine(url)
         import_bundle(engine, work / "bundle")
         load = Load(RegistryCache.load(engine), bundle)
+        load.watch_share = a.watch_share
         r = redis.Redis.from_url(rs.url)
 
         now = int(time.time() * 1000)
@@ -335,7 +344,8 @@ def main() -> int:
         print(
             f"RESULT events_per_s={rate:.0f} bare_per_s={bare_rate:.0f} ratio={rate / bare_rate:.3f} "
             f"p50_ms={p50:.0f} p99_ms={p99:.0f} cpu_us={cpu:.1f} bare_cpu_us={bare_cpu:.1f} "
-            f"cpu_ratio={bare_cpu / cpu:.3f}"
+            f"cpu_ratio={bare_cpu / cpu:.3f} "
+            f"watchlist={a.watchlist} watch_share={a.watch_share:g}"
         )
         return 0
     finally:

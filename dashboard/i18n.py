@@ -17,6 +17,7 @@ from dashboard.desk.assessment_texts import ASSESSMENT_DESK_TEXTS
 from dashboard.desk.patrol_texts import PATROL_DESK_TEXTS
 from dashboard.desk.rejection_texts import REJECTION_TEXTS
 from dashboard.desk.texts import DESK_TEXTS
+from dashboard.desk.persons_texts import PERSONS_TEXTS
 
 Language = Literal["zh", "en"]
 
@@ -105,6 +106,7 @@ AREA_TEXTS: dict[str, dict[str, dict[str, str]]] = {
     "wall feed": FEED_TEXTS, "rejections": REJECTION_TEXTS,
     "assessment desk": ASSESSMENT_DESK_TEXTS,
 }
+AREA_TEXTS["persons desk"] = PERSONS_TEXTS  # issue 15
 
 for _area, _by_language in AREA_TEXTS.items():
     for _lang, _texts in _by_language.items():

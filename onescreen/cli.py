@@ -242,7 +242,7 @@ def city_import(c: Ctx, folder: str) -> None:
 
     engine = make_engine(c.settings.database.url)
     try:
-        counts = import_bundle(engine, Path(folder))
+        counts = import_bundle(engine, Path(folder), c.settings.persons.categories)
     except RegistryError as exc:
         raise click.ClickException(f"nothing imported:\n{exc}") from None
     click.echo("imported " + ", ".join(f"{v} {k}" for k, v in counts.items()))

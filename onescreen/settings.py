@@ -224,6 +224,20 @@ class AssessmentSettings(Group):
                                 "(assessment worker): each sample is added to its hour's aggregates")
     retention_days: int = Field(800, ge=31, description="Hourly camera-health aggregates older than this are "
                                 "deleted (two years of monthly reviews and their previous months)")
+class PersonsSettings(Group):
+    """Key persons (重点人员, issue 15): visit cadence by level and the categories a person is filed under."""
+
+    visit_red_days: int = Field(7, ge=0, le=366, description="A red person is due a visit this often (0 = never)")
+    visit_orange_days: int = Field(14, ge=0, le=366, description="An orange person is due a visit this often")
+    visit_yellow_days: int = Field(30, ge=0, le=366, description="A yellow person is due a visit this often")
+    visit_green_days: int = Field(0, ge=0, le=366, description="A green person is due a visit this often "
+                                                              "(0 = no visits due)")
+    categories: list[str] = Field(
+        ["criminal_record", "extremism", "mental_health", "petition", "group_interest", "crisis",
+         "community_correction", "drug", "released_prisoner", "other"],
+        min_length=1, description="Category codes a person may be filed under (labels in dashboard texts)")
+    in_control_hours: float = Field(24.0, gt=0, le=24 * 30, description="在控率: a red/orange person seen by a "
+                                                                        "device or visited within this long")
 
 
 class _YamlSource(PydanticBaseSettingsSource):
@@ -270,6 +284,7 @@ class Settings(BaseSettings):
     log: LogSettings = Field(default_factory=LogSettings, description="Logging")
     sim: SimSettings = Field(default_factory=SimSettings, description="Simulated city")
     assessment: AssessmentSettings = Field(default_factory=AssessmentSettings, description="Assessment (考核评价)")
+    persons: PersonsSettings = Field(default_factory=PersonsSettings, description="Key persons (重点人员)")
 
     _yaml_path: Path | None = None
 

@@ -77,7 +77,7 @@ ZONE_TEMPLATES: dict[str, list[tuple[float, float]]] = {
 PUBLIC_ZONES = ("square", "road", "entrance", "parking")
 # (start, end) local time; equal = all day. Any two neighbours cover the whole day, so some unit is on shift.
 SHIFTS = [("08:00", "20:00"), ("20:00", "08:00"), ("00:00", "00:00")]
-WATCH_LEVELS = [("red", 0.15), ("orange", 0.30), ("yellow", 0.55)]
+WATCH_LEVELS = [("red", 0.15), ("orange", 0.30), ("green", 0.10), ("yellow", 0.45)]  # yellow last: fills up
 
 
 @dataclass
@@ -314,7 +314,11 @@ class _Builder:
             seen.add(pid)
             home = self.rng.choices(communities, weights)[0]
             category = self.rng.choice(zh.WATCH_CATEGORIES)
-            self.bundle.watchlist.append(WatchRec(pid, level, home.rec.id, category))
+            # the file (issue 15): the demo supervisor answers for every person; a grid worker of the home
+            # community (ids as the grid-worker registry spells them: W-<community digits>-<nn>)
+            worker = f"W-{home.rec.id[1:]}-{self.rng.randint(1, 3):02d}"
+            plan = self.rng.choice(zh.WATCH_PLANS) if level != "green" else None
+            self.bundle.watchlist.append(WatchRec(pid, level, home.rec.id, category, "supervisor", worker, plan))
 
 
 def _reading_order(polys: list[Polygon]) -> list[Polygon]:

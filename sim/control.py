@@ -35,26 +35,32 @@ class Overrides:
     away: dict[str, tuple[float, float, float]] = field(default_factory=dict)  # unit_id: (lat, lon, until)
     silent: dict[str, float] = field(default_factory=dict)  # device id: sends nothing at all
     muted: dict[str, float] = field(default_factory=dict)  # camera/sensor id: no edge counts from us
+    # person_id: (community seen in instead of home, until) — key_person_hiding (issue 15)
+    hiding: dict[str, tuple[str, float]] = field(default_factory=dict)
 
     def active(self, table: str, key: str, now: float) -> bool:
         entry = getattr(self, table).get(key)
         if entry is None:
             return False
-        until = entry[2] if table == "away" else entry
+        until = entry[2] if table == "away" else entry[1] if table == "hiding" else entry
         return now < until
 
     def expire(self, now: float) -> list[tuple[str, str]]:
         """Drop the overrides that have ended; returns (table, key) of each, so side effects can be undone."""
         ended = []
-        for table in ("excluded", "away", "silent", "muted"):
+        for table in TABLES:
             entries = getattr(self, table)
-            for key in [k for k, v in entries.items() if now >= (v[2] if table == "away" else v)]:
+            for key in [k for k, v in entries.items()
+                        if now >= (v[2] if table == "away" else v[1] if table == "hiding" else v)]:
                 del entries[key]
                 ended.append((table, key))
         return ended
 
     def summary(self) -> dict[str, int]:
-        return {t: len(getattr(self, t)) for t in ("excluded", "away", "silent", "muted")}
+        return {t: len(getattr(self, t)) for t in TABLES}
+
+
+TABLES = ("excluded", "away", "silent", "muted", "hiding")
 
 
 class SimulatorLike(Protocol):
@@ -131,6 +137,15 @@ def _include_person(sim: SimulatorLike, doc: dict, now: float) -> str:
     return f"person {pid} appears again"
 
 
+def _hide_person(sim: SimulatorLike, doc: dict, now: float) -> str:
+    """The person keeps away from home and turns up at the doors of ``community_id`` (key_person_hiding)."""
+    pid, community = str(doc["person_id"]), str(doc["community_id"])
+    if community not in sim.city.doors_by_community:
+        raise ValueError(f"no community with doors: {community!r}")
+    sim.overrides.hiding[pid] = (community, _until(doc, now))
+    return f"person {pid} keeps away from home, seen in {community} once a local day at least"
+
+
 def _off_post(sim: SimulatorLike, doc: dict, now: float) -> str:
     unit = sim.city.unit(str(doc["unit_id"]))
     if unit is None or unit.post is None:
@@ -163,6 +178,7 @@ def _mute_counts(sim: SimulatorLike, doc: dict, now: float) -> str:
 COMMANDS: dict[str, Callable[[SimulatorLike, dict, float], str]] = {
     "exclude_person": _exclude_person,
     "include_person": _include_person,
+    "hide_person": _hide_person,
     "off_post": _off_post,
     "camera_down": _camera_down,
     "mute_counts": _mute_counts,

@@ -133,6 +133,7 @@ RULE_LABELS = {  # CONTRACT §3 rule -> (中文, default level)
     "key_person_gathering": ("重点人员聚集", "red"), "key_person_missing": ("疑似脱管", "orange"),
     "off_post": ("脱岗", "yellow"), "device_offline": ("设备离线", "yellow"),
 }
+RULE_LABELS["key_person_hiding"] = ("疑似隐匿", "orange")  # issue 15
 SCENARIOS: dict[str, type[Scenario]] = {}
 
 
@@ -290,6 +291,83 @@ class KeyPersonMissing(Scenario):
     def run(self) -> None:
         duration = None if math.isinf(self.duration) else self.duration
         self.ctx.command("exclude_person", person_id=self.person.person_id, duration_s=duration)
+
+
+@scenario
+class KeyPersonHiding(Scenario):
+    """A red (or orange) watched person keeps away from home and turns up in another community every day.
+
+    Real time, honestly: the rule counts distinct *local days* (≥ 3 in 7, none at home), so the simulator shows
+    the person away at once and again right after each local midnight; the alert fires just after the second
+    local midnight from now — the soonest the contract allows — or, when the person was seen at home in the last
+    7 local days (a running demo shows everyone at home now and then), once that home day has left the window;
+    ``describe`` reads the archive and says which. Sightings with past timestamps cannot shorten
+    that: ingest refuses events older than ``city.late_limit_s`` (24 h: two local days at most) and the alert
+    engine does not let events older than ``alerts.late_window_s`` move rule state. For a drill on the same
+    day, put a per-community override in the rules file (``overrides: {C…: {key_person_hiding: {min_days:
+    1}}}``) and say so; ``onescreen alerts replay`` shows what archived days would have raised.
+    """
+
+    name, rule, default_duration_s = "key_person_hiding", "key_person_hiding", 8 * 86_400.0
+
+    def pick(self) -> None:
+        city = self.ctx.city
+        people = [w for w in city.watchlist if w.level in ("red", "orange")]
+        if self.target:
+            self.person = self._target(city.watchlist, "person_id", "watched person")
+        else:
+            red = [w for w in people if w.level == "red"]
+            self.person = _choose(self.ctx.rng, red or people, "red or orange watched person")
+        away = sorted(c for c in city.doors_by_community if c != self.person.home_community_id)
+        self.community_id = _choose(self.ctx.rng, away, "community with doors other than the person's home")
+
+    def describe(self) -> str:
+        p = self.person
+        name = self.ctx.city.communities.get(self.community_id, "")
+        who = f"{p.person_id} ({p.level}, home {p.home_community_id})"
+        text = (f"key_person_hiding: {who} stays away from home and is seen in {self.community_id} {name} "
+                f"every local day for {self.duration / 86_400:g} days.")
+        if p.level not in ("red", "orange"):
+            return text + f"\n  expect: no alert, the rule watches red and orange persons only ({p.level})"
+        local = self.ctx.now().astimezone(self.ctx.tz)
+        fire = datetime.combine(local.date() + timedelta(days=2), datetime.min.time(), self.ctx.tz)
+        why = "seen away on a 3rd distinct local day, never at home in the last 7"
+        home = self._last_home_sighting()
+        if home is not None:  # a home day in the window holds the alert back until it has left the window
+            home_clear = datetime.combine(home.astimezone(self.ctx.tz).date() + timedelta(days=7),
+                                          datetime.min.time(), self.ctx.tz)
+            if home_clear > fire:
+                fire = home_clear
+                why = f"last seen at home {home.astimezone(self.ctx.tz):%m-%d %H:%M}: that day leaves the 7-day window"
+        return text + self.expect(p.person_id, (fire - local).total_seconds() + 60, why)
+
+    def _last_home_sighting(self) -> datetime | None:
+        """When the engine last saw the person at home (archived ``watch`` events, last 7 days), if known."""
+        try:
+            from sqlalchemy import func, select
+
+            from onescreen.db.models import EventArchive
+            from onescreen.db.session import make_engine
+            from onescreen.names import WATCH
+
+            engine = make_engine(self.ctx.settings.database.url)
+            since = int((self.ctx.now() - timedelta(days=7)).timestamp() * 1000)
+            try:
+                with engine.connect() as conn:
+                    ts = conn.execute(select(func.max(EventArchive.ts)).where(
+                        EventArchive.family == WATCH, EventArchive.ts >= since,
+                        EventArchive.community_id == self.person.home_community_id,
+                        EventArchive.doc["person_id"].as_string() == self.person.person_id)).scalar()
+            finally:
+                engine.dispose()
+        except Exception as exc:  # noqa: BLE001 - only the estimate in the message depends on it
+            log.info("no archive to estimate from: %s", exc)
+            return None
+        return datetime.fromtimestamp(ts / 1000, UTC) if ts else None
+
+    def run(self) -> None:
+        self.ctx.command("hide_person", person_id=self.person.person_id, community_id=self.community_id,
+                         duration_s=self.duration)
 
 
 @scenario

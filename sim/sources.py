@@ -104,6 +104,12 @@ class AccessSource:
         return self.ctx.topics.access(door.id), payload
 
 
+def work_community(person_id: str, home: str, communities: list[str]) -> str | None:
+    """A watched person's workplace: a community other than home, stable per person (its routine)."""
+    others = [c for c in communities if c != home]
+    return others[zlib.crc32(person_id.encode()) % len(others)] if others else None
+
+
 class WatchSource:
     """Watched persons pass doors now and then (mostly in their home community) unless excluded.
 
@@ -120,6 +126,7 @@ class WatchSource:
         self._queue: list[tuple[float, str]] = []
         self._people = {w.person_id: w for w in ctx.city.watchlist}
         self._first_within = first_within_s
+        self._hidden_day: dict[str, object] = {}  # person_id -> local date last seen while hiding
 
     def due(self, now: float) -> Iterator[Message]:
         rng = self.ctx.rng
@@ -127,6 +134,7 @@ class WatchSource:
             self._queue = [(now + rng.uniform(0, min(self._first_within, self.mean)), pid)
                            for pid in sorted(self._people)]
             heapq.heapify(self._queue)
+        yield from self._hidden(now)
         while self._queue and self._queue[0][0] <= now:
             _, pid = heapq.heappop(self._queue)
             heapq.heappush(self._queue, (now + rng.expovariate(1.0 / self.mean), pid))
@@ -136,10 +144,37 @@ class WatchSource:
             if msg is not None:
                 yield msg
 
-    def _sighting(self, now: float, person) -> Message | None:
+    def _hidden(self, now: float) -> Iterator[Message]:
+        """A hiding person (scenario key_person_hiding) is seen away from home at least once every local day:
+        at once, then right after each local midnight, so the rule's three local days pass as soon as real
+        time allows (just over 24 h when started shortly before midnight, under 48 h otherwise)."""
+        today = self.ctx.local(now).date()
+        for pid, (community, until) in list(self.ctx.overrides.hiding.items()):
+            if now >= until or pid not in self._people or self._hidden_day.get(pid) == today:
+                continue
+            self._hidden_day[pid] = today
+            msg = self._sighting(now, self._people[pid])
+            if msg is not None:
+                yield msg
+
+    def _pool(self, now: float, person) -> list:
+        """Where a person is seen now: the hiding place if hiding; else the routine — on weekdays 08–18 local
+        mostly at work (a community of its own, not home), otherwise mostly at home."""
         rng, city = self.ctx.rng, self.ctx.city
-        pool = city.doors_by_community.get(person.home_community_id) if rng.random() < 0.8 else None
-        pool = pool or city.doors
+        hiding = self.ctx.overrides.hiding.get(person.person_id)
+        if hiding is not None and now < hiding[1]:
+            return city.doors_by_community.get(hiding[0]) or []
+        local = self.ctx.local(now)
+        work = work_community(person.person_id, person.home_community_id, sorted(city.doors_by_community))
+        at_work = work is not None and local.weekday() < 5 and 8 <= local.hour < 18
+        if at_work and rng.random() < 0.7:
+            return city.doors_by_community.get(work) or city.doors
+        pool = city.doors_by_community.get(person.home_community_id) if rng.random() < 0.9 else None
+        return pool or city.doors
+
+    def _sighting(self, now: float, person) -> Message | None:
+        rng = self.ctx.rng
+        pool = self._pool(now, person)
         if not pool:
             return None
         door = rng.choice(pool)

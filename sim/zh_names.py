@@ -36,6 +36,9 @@ POST_PLACES = ["警务岗", "治安岗亭", "巡逻点", "便民警务站", "夜
 SENSOR_KINDS = ["edge_counter"]
 
 WATCH_CATEGORIES = ["community_correction", "petition", "mental_health", "drug", "released_prisoner"]
+WATCH_PLANS = ["每周上门走访，掌握思想动态", "包联民警与网格员双人稳控，重要节点每日联系",
+               "联系家属共同监护，按时服药情况每周核实", "化解信访诉求，每两周电话回访",
+               "社区矫正期间每周报到，外出须报备"]
 
 
 def pick_unique(rng: random.Random, pool: list[str], used: set[str], suffix: str = "") -> str:

@@ -77,7 +77,7 @@ def test_replay_cli_with_other_rules_touches_nothing(
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["by_rule"].get("lingering", 0) == 0 and report["by_rule"]["gathering"] == 1
-    assert report["events"] == 19
+    assert report["events"] == 22  # 19 recorded + the 3 watched persons' sightings re-routed as watch events
     assert len(alerts_in(s.database.url)) == before
     text = CliRunner().invoke(main, ["alerts", "replay", "--from", str(start), "--to", str(end)])
     assert text.exit_code == 0 and "by rule:" in text.output and "lingering=3" in text.output

@@ -11,6 +11,7 @@ from alerts import notes
 from alerts.store import SYSTEM
 from dashboard.desk import evidence, widgets
 from dashboard.i18n import Translator
+from tests.test_rule_hiding import seen
 from tests.test_rules import H, access, count, decisions, patrol, status, video, watch
 
 STRUCTURE = {"events", "door", "persons", "snapshot_url"}  # shown as tables or the frame, not as facts
@@ -30,6 +31,7 @@ SCENARIOS = {
     "key_person_missing": [watch(0, "k1"), ("tick", 24 * H), ("tick", 24 * H + 1)],
     "off_post": [patrol(0, 250), patrol(300, 250)],
     "device_offline": [status(0, True), status(200, False), ("tick", 500)],
+    "key_person_hiding": [seen(0), seen(24 * H), seen(48 * H)],
 }
 
 

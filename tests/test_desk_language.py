@@ -94,3 +94,16 @@ def test_sign_in_and_403_follow_the_language(desks):
     if en:
         assert chinese_outside(login, desks["data"]) == []
         assert chinese_outside(denied.get_data(as_text=True), desks["data"]) == []
+
+
+PERSONS = {"zh": ("调整等级", "登记走访", "上门", "仅看走访逾期", "显示完整编号", "橙色"),
+           "en": ("Re-grade", "Record a visit", "Home", "Overdue visits only", "Show full id", "Orange")}
+
+
+def test_persons_desk_follows_the_language(desks):
+    """/persons (issue 15): its labels in the screen's language; in English no Chinese at all."""
+    text = page_layout(desks["clients"]["supervisor"], "/persons")
+    for label in PERSONS[desks["lang"]]:
+        assert label in text, label
+    if desks["lang"] == "en":
+        assert chinese_outside(text, desks["data"]) == []

@@ -161,6 +161,9 @@ def test_scenario_commands_reach_the_simulator(settings, city_db, listener, redi
     control.send(redis_client, "off_post", unit_id=unit.id, distance_m=400, duration_s=60)
     control.send(redis_client, "camera_down", camera_id=camera.id, duration_s=60)
     control.send(redis_client, "exclude_person", person_id=person.person_id, duration_s=None)
+    hider = next(w for w in city.watchlist if w.level in ("red", "orange") and w.person_id != person.person_id)
+    away = next(c for c in city.doors_by_community if c != hider.home_community_id)
+    control.send(redis_client, "hide_person", person_id=hider.person_id, community_id=away, duration_s=60)
     control.send(redis_client, "off_post", unit_id="P-999", duration_s=60)  # unknown: logged, ignored
     sim = run_sim(settings, 3.0, watch_interval_s=0.3)
     assert redis_client.llen(names.SIM_CONTROL) == 0
@@ -169,7 +172,11 @@ def test_scenario_commands_reach_the_simulator(settings, city_db, listener, redi
     assert fixes and all(distance_m(p["lat"], p["lon"], unit.post.lat, unit.post.lon) > 350 for p in fixes)
     assert not [t for t, _ in msgs if t == f"city/device/{camera.id}/status"]
     assert not [p for t, p in msgs if t.startswith("city/access/") and p["person_id"] == person.person_id]
-    assert sim.overrides.summary() == {"excluded": 1, "away": 1, "silent": 1, "muted": 0}
+    assert sim.overrides.summary() == {"excluded": 1, "away": 1, "silent": 1, "muted": 0, "hiding": 1}
+    # the hiding person is seen at once, and only at the doors of the community it keeps to
+    doors = {d.id for d in city.doors_by_community[away]}
+    hid = [t.split("/")[2] for t, p in msgs if t.startswith("city/access/") and p["person_id"] == hider.person_id]
+    assert hid and set(hid) <= doors
 
 
 def _rtsp_status(url: str) -> int:
@@ -227,7 +234,7 @@ def test_camera_down_takes_the_rtsp_mount_down(settings, redis_client):
 
 def test_scenario_registry_shape():
     assert set(SCENARIOS) == {"gathering", "lingering", "key_person_gathering", "key_person_missing",
-                              "off_post", "camera_down"}
+                              "off_post", "camera_down", "key_person_hiding"}
     for name, cls in SCENARIOS.items():
         assert cls.name == name and cls.rule and cls.default_duration_s > 0
         for method in ("pick", "describe", "run"):
@@ -285,8 +292,13 @@ def test_cooperative_scenarios_send_commands(settings, small_bundle, redis_clien
     run_scenario(settings, "key_person_missing", city=city, out=out.append, seed=4)
     run_scenario(settings, "camera_down", city=city, out=out.append, seed=4, duration=90)
     run_scenario(settings, "off_post", city=city, out=out.append, seed=4, target=city.units[0].id)
+    run_scenario(settings, "key_person_hiding", city=city, out=out.append, seed=4)
     cmds = [json.loads(x) for x in redis_client.lrange(names.SIM_CONTROL, 0, -1)]
-    assert [c["cmd"] for c in cmds] == ["exclude_person", "camera_down", "off_post"]
+    assert [c["cmd"] for c in cmds] == ["exclude_person", "camera_down", "off_post", "hide_person"]
+    hide = cmds[3]
+    home = {w.person_id: w.home_community_id for w in city.watchlist}
+    assert hide["person_id"] in {w.person_id for w in city.watchlist if w.level == "red"} and hide["community_id"] != home[hide["person_id"]]
+    assert "key_person_hiding (疑似隐匿, orange)" in out[-2] and "3rd distinct local day" in out[-2]
     red = {w.person_id for w in city.watchlist if w.level == "red"}
     assert cmds[0]["person_id"] in red and cmds[0]["duration_s"] is None
     assert "24 h" in out[0] and "no running simulator" in out[1]
@@ -362,3 +374,32 @@ def test_ticker_spreads_work_evenly():
     assert max(per_second) < 1.3 * len(items) / 60
     assert activity(datetime(2026, 1, 1, 8)) > 5 * activity(datetime(2026, 1, 1, 3))
     assert math.isclose(activity(datetime(2026, 1, 1, 18)), 1.0)
+
+
+def test_watched_persons_have_a_routine():
+    """Home and a workplace of its own; the workplace is never home and stays the same."""
+    from sim.sources import work_community
+
+    communities = ["C1", "C2", "C3"]
+    for pid in ("p-000001", "p-abcdef", "p-123456"):
+        work = work_community(pid, "C2", communities)
+        assert work in ("C1", "C3") and work == work_community(pid, "C2", communities)
+    assert work_community("p-1", "C1", ["C1"]) is None
+
+
+def test_hiding_scenario_says_when_a_recent_home_sighting_holds_the_alert_back(settings, small_bundle,
+                                                                                 redis_client):
+    from onescreen.db.models import EventArchive
+    from onescreen.db.session import session_factory
+
+    city = SimCity.from_bundle(small_bundle)
+    person = next(w for w in city.watchlist if w.level in ("red", "orange"))
+    engine = make_engine(settings.database.url)
+    with session_factory(engine)() as s:
+        s.add(EventArchive(family=names.WATCH, event_id="w-home", ts=int((time.time() - 86_400) * 1000),
+                           community_id=person.home_community_id, doc={"person_id": person.person_id}))
+        s.commit()
+    engine.dispose()
+    out: list[str] = []
+    run_scenario(settings, "key_person_hiding", target=person.person_id, city=city, out=out.append, seed=1)
+    assert "leaves the 7-day window" in out[0] and "key_person_hiding (疑似隐匿, orange)" in out[0]

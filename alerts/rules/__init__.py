@@ -11,6 +11,7 @@ from alerts.rules import (
     device_offline,
     gathering,
     key_person_gathering,
+    key_person_hiding,
     key_person_missing,
     lingering,
     off_post,
@@ -45,6 +46,7 @@ def rules_for(family: str) -> tuple[Rule, ...]:
 
 for _module in (gathering, lingering, key_person_gathering, key_person_missing, off_post, device_offline):
     register(_module.RULE)
+register(key_person_hiding.RULE)  # issue 15; after key_person_missing, whose derive feeds it
 
 __all__ = [
     "RULES", "Decision", "Rule", "RuleContext", "RuleState", "Subject", "register", "rules_for", "unregister",

@@ -21,8 +21,8 @@ class KeyPersonGathering:
 
     def on_event(self, state: RuleState, event: dict[str, Any], ctx: RuleContext) -> list[Decision]:
         person = event["person_id"]
-        if ctx.registry.watch_level(person) is None:
-            return []
+        if ctx.registry.watch_level(person) in (None, "green"):
+            return []  # green: on file, no current risk, raises nothing (CONTRACT §7)
         community = event.get("community_id")
         cfg = ctx.cfg(NAME, community)
         if not cfg.enabled or not community:

@@ -24,7 +24,9 @@ def _after(cfg: Any, watch_level: str) -> float:
 
 class KeyPersonMissing:
     name = NAME
-    families = (names.WATCH,)
+    # ACCESS only to ``derive`` from it: the engine and the replayer call ``derive`` for the families a rule
+    # consumes, so with WATCH alone no sighting was ever re-routed (found with issue 15); on_event skips it.
+    families = (names.ACCESS, names.WATCH)
 
     def derive(self, event: dict[str, Any], ctx: RuleContext) -> list[tuple[int, dict[str, Any]]]:
         """(home partition, watch event) for a sighting of a red/orange watch-list person."""
@@ -70,6 +72,8 @@ class KeyPersonMissing:
                 state.arm(key, now + _after(ctx.cfg(NAME, home), level))
 
     def on_event(self, state: RuleState, event: dict[str, Any], ctx: RuleContext) -> list[Decision]:
+        if event["family"] != names.WATCH:
+            return []  # a door event: re-routed by derive, counted when it comes back as a watch event
         person = event["person_id"]
         level = ctx.registry.watch_level(person)
         if level not in WATCHED_LEVELS:

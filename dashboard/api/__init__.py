@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from dashboard.api import alerts, assessment, assessment_review, cameras, desk, health, metrics
+from dashboard.api import alerts, assessment, assessment_review, cameras, desk, health, metrics, persons
 
 BLUEPRINTS = (health.bp, metrics.bp, alerts.bp, cameras.bp, desk.bp, assessment.bp,
-              assessment_review.bp)
+              assessment_review.bp, persons.bp)
 
 
 def register_api(server: Flask) -> None:

@@ -26,6 +26,11 @@ HOME = {"operator": "/alerts", "duty": "/duty", "supervisor": "/patrol", "admin"
 CALLBACK_PREFIXES = {"desk-alerts-": "/alerts", "desk-duty-": "/duty", "desk-patrol-": "/patrol",
                      "desk-admin-": "/admin", "desk-assessment-": "/assessment"}
 
+# Key persons (issue 15): operators read files and record visits; supervisors and admins also re-grade and
+# unmask a person's id (persons.commands.ROLE_ACTIONS); duty units do not handle key persons on this desk.
+PAGE_ROLES["/persons"] = frozenset({"operator", "supervisor", "admin"})
+CALLBACK_PREFIXES["desk-persons-"] = "/persons"
+
 # Served without a session: the login form, the health check (CONTRACT §3), Prometheus, static files.
 PUBLIC_PREFIXES = ("/login", "/auth/session", "/api/health", "/api/openapi.json", "/metrics", "/assets/",
                    "/_dash-component-suites/", "/_favicon.ico", "/favicon.ico")

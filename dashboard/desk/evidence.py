@@ -26,6 +26,8 @@ FACTS: tuple[tuple[str, str], ...] = (
     ("person_id", "person"), ("door_id", "text"), ("camera_id", "text"), ("zone", "zone"), ("track_id", "text"),
     ("device_id", "text"), ("unit_id", "text"), ("post_id", "text"), ("last_door_id", "text"), ("cameras", "list"),
     ("last_position", "position"), ("since", "time"), ("last_seen", "time"), ("flapping", "flag"),
+    ("days_away", "count"), ("days", "list"), ("seen_in", "list"), ("window_days", "count"),
+    ("home_community_id", "text"),  # key_person_hiding (issue 15)
     ("silenced", "flag"),  # set by the engine's suppress stage (alerts.stages), not by a rule
 )
 SHORT = ("persons", "peak", "count", "attempts", "dwell_s", "unseen_s", "distance_m", "reason", "since")  # /duty

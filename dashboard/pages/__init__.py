@@ -11,7 +11,7 @@ import importlib
 
 from dashboard.pages.base import PAGES, Page
 
-PAGE_MODULES = ("wall", "alerts", "duty", "patrol", "assessment", "admin")
+PAGE_MODULES = ("wall", "alerts", "duty", "patrol", "assessment", "admin", "persons")
 
 
 def load_pages() -> list[Page]:

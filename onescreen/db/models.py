@@ -128,9 +128,13 @@ class WatchPerson(Base):
     __tablename__ = "watch_person"
 
     person_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    level: Mapped[str] = mapped_column(String(8))  # red | orange | yellow
+    level: Mapped[str] = mapped_column(String(8))  # red | orange | yellow | green (on file, no current risk)
     home_community_id: Mapped[str] = mapped_column(ForeignKey("grid_node.id"), index=True)
     category: Mapped[str | None] = mapped_column(String(64))
+    # the file (一人一档, issue 15): who answers for the person, and the plan (一人一策)
+    officer: Mapped[str | None] = mapped_column(String(64))  # responsible officer: a username
+    grid_worker_id: Mapped[str | None] = mapped_column(String(128))  # responsible grid worker (W-0101-02)
+    plan: Mapped[str | None] = mapped_column(Text)
 
 
 class User(Base):
@@ -362,3 +366,37 @@ class PatrolPostHour(Base):
     district_id: Mapped[str | None] = mapped_column(String(64))
     samples: Mapped[int] = mapped_column(Integer, default=0)  # samples taken while its shift was on
     on_post: Mapped[int] = mapped_column(Integer, default=0)  # of them, at its post with a fresh position
+# ---------------------------------------------------------------- key persons (issue 15): the file's history
+# Keyed by the plain person id (no foreign key): a registry import replaces ``watch_person`` wholesale, and a
+# person's level history and visits must outlive a re-import (and a person taken off the list).
+
+
+class PersonGrade(Base):
+    """One re-grading of a watch-list person: from which level to which, who, when and why."""
+
+    __tablename__ = "person_grade"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[str] = mapped_column(String(128), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    from_level: Mapped[str | None] = mapped_column(String(8))
+    to_level: Mapped[str] = mapped_column(String(8))
+    actor: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class PersonVisit(Base):
+    """One visit (走访) to a watch-list person: when, how (home | phone | video), by whom, a note."""
+
+    __tablename__ = "person_visit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[str] = mapped_column(String(128), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)  # when the visit took place
+    method: Mapped[str] = mapped_column(String(8))  # home | phone | video
+    visitor: Mapped[str] = mapped_column(String(128))  # username or grid worker id
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    community_id: Mapped[str | None] = mapped_column(String(64), index=True)  # home community at the time
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)

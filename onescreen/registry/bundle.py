@@ -10,6 +10,7 @@ records built in memory; they pass the same validation as files do.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from onescreen.registry.records import (
     WatchRec,
     ZoneRec,
 )
-from onescreen.registry.validate import CAMERA_KEYS, COLUMNS, LEVELS, SPECS, normalize, to_raw
+from onescreen.registry.validate import CAMERA_KEYS, COLUMNS, LATER_COLUMNS, LEVELS, SPECS, normalize, to_raw
 
 __all__ = [
     "FILES",
@@ -59,20 +60,22 @@ FILES = {kind: SPECS[kind].file for kind in KINDS}  # kind -> file name inside t
 _LEVEL_ORDER = {level: i for i, level in enumerate(LEVELS)}
 
 
-def read_bundle(path: str | Path) -> Bundle:
-    """Parse and validate the bundle directory; raise RegistryError naming every problem found."""
+def read_bundle(path: str | Path, categories: Collection[str] | None = None) -> Bundle:
+    """Parse and validate the bundle directory; raise RegistryError naming every problem found.
+
+    ``categories``: the key-person category codes in force (``persons.categories``); None accepts any."""
     root = Path(path)
     if not root.is_dir():
         raise RegistryError([f"{root}: not a directory"])
     with files.paused_gc():
-        bundle, problems = _read(root)
+        bundle, problems = _read(root, categories)
     if problems:
         raise RegistryError(problems.items, source=f"registry bundle {root}")
     log.info("registry bundle %s read: %s", root, bundle.counts())
     return bundle
 
 
-def _read(root: Path) -> tuple[Bundle, Problems]:
+def _read(root: Path, categories: Collection[str] | None = None) -> tuple[Bundle, Problems]:
     problems = Problems()
     bundle, locs = Bundle(), {}
     refused: dict[str, set[str] | None] = {}  # kind -> ids refused record by record, None = file unreadable
@@ -88,7 +91,7 @@ def _read(root: Path) -> tuple[Bundle, Problems]:
             elif kind == "cameras":
                 raws = files.read_yaml_list(file, problems)
             else:
-                raws = files.read_csv(file, COLUMNS[kind], problems)
+                raws = files.read_csv(file, COLUMNS[kind], problems, LATER_COLUMNS.get(kind, ()))
             if len(problems.items) > n_before:
                 refused[kind] = None  # records we could not even identify: skip every reference to this kind
             recs, kind_locs = getattr(bundle, kind), locs.setdefault(kind, [])
@@ -105,7 +108,7 @@ def _read(root: Path) -> tuple[Bundle, Problems]:
                     refused.setdefault(kind, set()).add(raw.get(spec.key))
         if "nodes" not in locs:
             problems.add(SPECS["nodes"].file, "missing: a bundle needs the grid")
-        check(bundle, locs, problems, refused)
+        check(bundle, locs, problems, refused, categories)
     except TooManyProblems:
         raise RegistryError(problems.items, truncated=True, source=f"registry bundle {root}") from None
     return bundle, problems

@@ -15,7 +15,7 @@ from onescreen.registry.validate import LEVELS, SPECS
 
 
 def check(bundle: Bundle, locs: dict[str, list[Loc]], problems: Problems,
-          refused: dict[str, set[str] | None] | None = None) -> None:
+          refused: dict[str, set[str] | None] | None = None, categories: Iterable[str] | None = None) -> None:
     """Tree shape, unique ids (devices share one namespace) and every reference between records.
 
     ``refused`` names records already reported as bad (kind -> ids, or None for a whole unreadable file):
@@ -81,6 +81,11 @@ def check(bundle: Bundle, locs: dict[str, list[Loc]], problems: Problems,
         if (node is None and not gone("nodes", w.home_community_id)) or (node and node.level != "community"):
             what = "unknown" if node is None else f"a {node.level}, not a community:"
             problems.add(at("watchlist", i), f"home_community_id {what} {w.home_community_id!r}")
+    allowed = None if categories is None else set(categories)
+    for i, w in enumerate(bundle.watchlist):
+        if allowed is not None and w.category is not None and w.category not in allowed:
+            problems.add(at("watchlist", i), f"category {w.category!r} is not one of {', '.join(sorted(allowed))} "
+                                             "(setting persons.categories)")
     doors = {d.id for d in bundle.doors}
     for i, cam in enumerate(bundle.cameras):
         for name, zone in cam.zones.items():

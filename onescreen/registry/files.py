@@ -77,8 +77,10 @@ def read_geojson(path: Path, problems: Problems) -> list[tuple[dict[str, Any], L
     return out
 
 
-def read_csv(path: Path, columns: Sequence[str], problems: Problems) -> list[tuple[dict[str, Any], Loc]]:
-    """Rows as {column: value or None}; an empty field reads as None. The header must name every column."""
+def read_csv(path: Path, columns: Sequence[str], problems: Problems,
+             optional: Sequence[str] = ()) -> list[tuple[dict[str, Any], Loc]]:
+    """Rows as {column: value or None}; an empty field reads as None. The header must name every column
+    except the ``optional`` ones (columns added later: a file written before them still imports)."""
     name = path.name
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -92,7 +94,7 @@ def read_csv(path: Path, columns: Sequence[str], problems: Problems) -> list[tup
         if header is None:
             problems.add(f"{name} line 1", f"empty file; expected header {','.join(columns)}")
             return out
-        missing = [c for c in columns if c not in header]
+        missing = [c for c in columns if c not in header and c not in optional]
         extra = [c for c in header if c not in columns]
         dups = sorted({c for c in header if header.count(c) > 1})
         if missing or extra or dups:

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from onescreen.db.models import Camera, RegistryVersion, User
+from onescreen.db.models import Camera, PersonGrade, RegistryVersion, User, WatchPerson
 from onescreen.registry.bundle import read_bundle
 from onescreen.registry.files import paused_gc
 from onescreen.registry.records import Bundle, RegistryError
@@ -29,7 +30,8 @@ from onescreen.registry.rows import DELETE_ORDER, TABLES, bundle_rows
 log = logging.getLogger(__name__)
 
 
-def import_bundle(target: Session | Engine, path: str | Path) -> dict[str, int]:
+def import_bundle(target: Session | Engine, path: str | Path,
+                  categories: Collection[str] | None = None) -> dict[str, int]:
     """Validate the bundle at ``path`` and make it the registry; returns the number of rows per kind.
 
     Given an Engine, the import runs in its own session. Given a Session, the import is committed on that
@@ -37,7 +39,7 @@ def import_bundle(target: Session | Engine, path: str | Path) -> dict[str, int]:
     Raises RegistryError (nothing changed) when the bundle is invalid or conflicts with user accounts.
     """
     t0 = time.perf_counter()
-    bundle = read_bundle(path)
+    bundle = read_bundle(path, categories)
     t1 = time.perf_counter()
     with paused_gc():
         if isinstance(target, Engine):
@@ -61,6 +63,7 @@ def _import(session: Session, bundle: Bundle, source: str) -> dict[str, int]:
         if users:  # park the references so the referenced rows can be replaced
             session.execute(update(User).where(User.id.in_([u["uid"] for u in users]))
                             .values(scope_node_id=None, unit_id=None))
+        levels = dict(session.execute(select(WatchPerson.person_id, WatchPerson.level)).all())
         for kind in DELETE_ORDER:
             session.execute(delete(TABLES[kind]))
         for cam in rows["cameras"]:
@@ -73,12 +76,26 @@ def _import(session: Session, bundle: Bundle, source: str) -> dict[str, int]:
             stmt = (update(User.__table__).where(User.__table__.c.id == bindparam("uid"))
                     .values(scope_node_id=bindparam("node"), unit_id=bindparam("unit")))
             session.connection().execute(stmt, users)
+        _regraded_by_import(session, levels, rows["watchlist"], source)
         _bump_version(session, version, source)
         session.commit()
     except BaseException:
         session.rollback()
         raise
     return {kind: len(r) for kind, r in rows.items()}
+
+
+def _regraded_by_import(session: Session, before: dict[str, str], rows: list[dict], source: str) -> None:
+    """A key person whose level the bundle changes gets a level-history row (issue 15): a file must not
+    silently undo a re-grading made on the desk."""
+    now = datetime.now(UTC)
+    changed = [{"person_id": r["person_id"], "at": now, "from_level": before[r["person_id"]], "to_level": r["level"],
+                "actor": "import", "user_id": None, "reason": f"registry import {source}"[:1000]}
+               for r in rows if r["person_id"] in before and before[r["person_id"]] != r["level"]]
+    if changed:
+        session.execute(insert(PersonGrade), changed)
+        log.info("registry import changed the level of %d key persons (recorded in their level history)",
+                 len(changed))
 
 
 def _lock_version(session: Session) -> int | None:

@@ -155,9 +155,12 @@ class UnitRec:
 @dataclass(slots=True)
 class WatchRec:
     person_id: str
-    level: str  # red | orange | yellow
+    level: str  # red | orange | yellow | green
     home_community_id: str
     category: str | None = None
+    officer: str | None = None  # responsible officer (username)
+    grid_worker_id: str | None = None  # responsible grid worker
+    plan: str | None = None  # the plan (一人一策), free text
 
 
 @dataclass(slots=True)

@@ -93,7 +93,8 @@ def records_of(tables: dict[str, list[Any]]) -> Bundle:
     b.posts = [PostRec(r.id, r.cell_id, r.name, r.lat, r.lon, r.radius_m, r.shift_start, r.shift_end)
                for r in tables["posts"]]
     b.units = [UnitRec(r.id, r.name, r.post_id, r.members) for r in tables["units"]]
-    b.watchlist = [WatchRec(r.person_id, r.level, r.home_community_id, r.category) for r in tables["watchlist"]]
+    b.watchlist = [WatchRec(r.person_id, r.level, r.home_community_id, r.category, r.officer, r.grid_worker_id,
+                            r.plan) for r in tables["watchlist"]]
     return b
 
 

@@ -35,7 +35,7 @@ from onescreen.registry.records import (
 )
 
 LEVELS = ("city", "district", "community", "cell")  # same order as onescreen.db.models.LEVELS
-WATCH_LEVELS = ("red", "orange", "yellow")
+WATCH_LEVELS = ("red", "orange", "yellow", "green")  # green: on file, no current risk (issue 15)
 _ID = re.compile(r"[^\s/+#]+")  # ids name MQTT topic levels and Redis keys: no whitespace, '/', '+', '#'
 _HHMM = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 _ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -253,10 +253,13 @@ SPECS: dict[str, Spec] = {s.kind: s for s in (
         F("members", integer(1)))),
     Spec("watchlist", "watchlist.csv", WatchRec, "person_id", (
         F("person_id", text(128)), F("level", choice(WATCH_LEVELS)), F("home_community_id", ident(64)),
-        F("category", text(64), False))),
+        F("category", text(64), False), F("officer", text(64), False), F("grid_worker_id", ident(128), False),
+        F("plan", text(4000), False))),
 )}
 # Columns of the CSV files, in file order (the file-only and in-memory-only fields are not columns).
 COLUMNS = {k: s.names for k, s in SPECS.items() if s.file.endswith(".csv")}
+# Columns added after files were already written: a header without them still reads (as empty values).
+LATER_COLUMNS = {"watchlist": ("officer", "grid_worker_id", "plan")}
 # Keys of a cameras.yaml item, in file order; password_env is accepted on input but never written.
 CAMERA_KEYS = ("id", "cell_id", "name", "lat", "lon", "rtsp_url", "username", "streamed", "nominal_fps", "zones")
 

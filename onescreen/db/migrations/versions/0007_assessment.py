@@ -1,7 +1,7 @@
 """assessment: hourly camera-health aggregates per community, hourly patrol on-post samples per unit (issue #16)
 
 Revision ID: 0007_assessment
-Revises: 0004_silences
+Revises: 0006_persons
 Create Date: 2026-12-05 06:20:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0007_assessment'
-down_revision = '0004_silences'
+down_revision = '0006_persons'
 branch_labels = None
 depends_on = None
 

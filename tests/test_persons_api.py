@@ -1,0 +1,120 @@
+"""Key persons HTTP API (CONTRACT §7) on the real dashboard app: list filters, the file, visits, re-grading,
+401/403/404/400/409, scope, and the audit rows."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from alerts.tokens import create_token
+from onescreen.accounts import add_user
+from onescreen.db.models import AuditLog, WatchPerson
+from onescreen.db.session import make_engine, session_factory
+from tests.test_alerts_api import api, auth, make_settings  # noqa: F401 - fixtures
+
+__all__ = ["api", "make_settings"]
+
+
+def test_persons_api(api, small_city):  # noqa: F811
+    s, client, tok = api
+    engine = make_engine(s.database.url)
+    with session_factory(engine)() as db:
+        persons = db.execute(select(WatchPerson)).scalars().all()
+        red = next(p for p in persons if p.level == "red")
+        other = next(p for p in persons if p.home_community_id != red.home_community_id)
+        add_user(db, "op-community", "password-123", "operator", scope_node_id=other.home_community_id)
+        scoped = create_token(db, "op-community")
+        db.commit()
+
+    assert client.get("/api/persons").status_code == 401
+    assert client.get("/api/persons", headers=auth("nope")).status_code == 401
+    assert client.get("/api/persons", headers=auth(tok["duty"])).status_code == 403
+    assert client.get("/api/persons?level=blue", headers=auth(tok["operator"])).status_code == 400
+    assert client.get("/api/persons?visit_overdue=maybe", headers=auth(tok["operator"])).status_code == 400
+
+    everyone = client.get("/api/persons", headers=auth(tok["operator"])).get_json()
+    assert {p["person_id"] for p in everyone} == {p.person_id for p in persons}
+    assert all(p["visit_overdue"] for p in everyone if p["level"] != "green")  # nobody visited yet
+    reds = client.get("/api/persons?level=red", headers=auth(tok["operator"])).get_json()
+    assert {p["level"] for p in reds} == {"red"}
+    mine = client.get("/api/persons", headers=auth(scoped)).get_json()
+    assert {p["home_community_id"] for p in mine} == {other.home_community_id}
+    outside = client.get(f"/api/persons?community_id={red.home_community_id}", headers=auth(scoped)).get_json()
+    assert outside == [] or red.home_community_id == other.home_community_id
+    if red.home_community_id != other.home_community_id:
+        assert client.get(f"/api/persons/{red.person_id}", headers=auth(scoped)).status_code == 404
+
+    url = f"/api/persons/{red.person_id}"
+    r = client.post(url + "/visits", headers=auth(tok["operator"]), json={"method": "home", "note": "在家"})
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["by"] == "operator1" and r.get_json()["method"] == "home"
+    at = (datetime.now(UTC) - timedelta(hours=3)).isoformat()
+    assert client.post(url + "/visits", headers=auth(tok["supervisor"]),
+                       json={"method": "phone", "at": at}).status_code == 201
+    for body in ({"method": "fax"}, {"method": "home", "at": "yesterday"}, {"method": "home", "at": "2026-01-01"}):
+        assert client.post(url + "/visits", headers=auth(tok["operator"]), json=body).status_code == 400
+    assert client.post(url + "/visits", headers=auth(tok["operator"]), data="[1]",
+                       content_type="application/json").status_code == 400
+    assert client.post(url + "/visits", headers=auth(tok["duty"]), json={"method": "home"}).status_code == 403
+    assert client.post("/api/persons/p-nobody/visits", headers=auth(tok["operator"]),
+                       json={"method": "home"}).status_code == 404
+
+    assert client.post(url + "/grade", headers=auth(tok["operator"]),
+                       json={"level": "orange", "reason": "x"}).status_code == 403
+    r = client.post(url + "/grade", headers=auth(tok["supervisor"]), json={"level": "orange"})
+    assert r.status_code == 400 and r.get_json()["reason"] == "reason_missing"
+    r = client.post(url + "/grade", headers=auth(tok["supervisor"]), json={"level": "orange", "reason": "稳定"})
+    assert r.status_code == 200
+    doc = r.get_json()
+    assert doc["level"] == "orange" and doc["level_history"][0]["reason"] == "稳定"
+    assert client.post(url + "/grade", headers=auth(tok["supervisor"]),
+                       json={"level": "orange", "note": "again"}).status_code == 409
+
+    doc = client.get(url, headers=auth(tok["admin"])).get_json()
+    assert doc["person_id"] == red.person_id and not doc["visit_overdue"]
+    assert [v["method"] for v in doc["visits"]] == ["home", "phone"]
+    assert set(doc) >= {"level_history", "sightings", "alerts", "cases", "visits"}
+    overdue = client.get("/api/persons?visit_overdue=true", headers=auth(tok["operator"])).get_json()
+    assert red.person_id not in {p["person_id"] for p in overdue}
+    assert red.person_id in {p["person_id"] for p in client.get(
+        "/api/persons?visit_overdue=false", headers=auth(tok["operator"])).get_json()}
+
+    with session_factory(engine)() as db:
+        actions = [a.action for a in db.execute(select(AuditLog).order_by(AuditLog.id)).scalars()]
+    assert actions.count("person_visit") == 2 and actions.count("person_grade") == 1
+    assert actions.count("person_read") == 1
+    engine.dispose()
+
+
+def test_hiding_through_the_engine_into_the_file(api, small_city, redis_client):  # noqa: F811
+    """Door events of a red person away from home on three local days (put straight into the streams, with
+    the engine's late window off so back-dated events move state): the real engine raises key_person_hiding
+    (疑似隐匿) once, and the person's file lists it with the sightings."""
+    from alerts.engine import AlertEngineWorker
+    from onescreen.db.models import Door
+    from tests.mqtt_helpers import ThreadWorker, wait_for
+    from tests.test_alerts_engine import access_doc, alerts_in, now_ms, put
+
+    s, client, tok = api
+    s = s.model_copy(update={"alerts": s.alerts.model_copy(update={"late_window_s": 0})})
+    reg = small_city.registry
+    engine = make_engine(s.database.url)
+    with session_factory(engine)() as db:
+        red = next(p for p in db.execute(select(WatchPerson)).scalars() if p.level == "red")
+        doors = db.execute(select(Door.id)).scalars().all()
+    engine.dispose()
+    away = next(d for d in doors if reg.place_of_device(d).community_id != red.home_community_id)
+    with ThreadWorker(AlertEngineWorker(s, "hiding")):
+        for hours in (50, 26, 1):
+            put(redis_client, s, access_doc(reg, away, red.person_id, now_ms(-hours * 3600), "in", "granted"))
+        assert wait_for(lambda: alerts_in(s.database.url, "key_person_hiding"), 10)
+        put(redis_client, s, access_doc(reg, away, red.person_id, now_ms(-1800), "in", "granted"))  # same day
+        time.sleep(1.0)
+    (alert,) = alerts_in(s.database.url, "key_person_hiding")
+    assert (alert.subject_kind, alert.subject_id, alert.level) == ("person", red.person_id, "orange")
+    assert alert.evidence["days_away"] == 3 and alert.evidence["home_community_id"] == red.home_community_id
+    doc = client.get(f"/api/persons/{red.person_id}", headers=auth(tok["supervisor"])).get_json()
+    assert [a["rule"] for a in doc["alerts"]] == ["key_person_hiding"]
+    assert len(doc["sightings"]) == 4 and {x["door_id"] for x in doc["sightings"]} == {away}
