@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from alerts.tokens import create_token
+from onescreen.accounts.tokens import create_token
 from onescreen.accounts import add_user
 from onescreen.db.models import AuditLog, WatchPerson
 from onescreen.db.session import make_engine, session_factory

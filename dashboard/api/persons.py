@@ -20,24 +20,13 @@ from flask import Blueprint, Response, g, request
 
 from dashboard.api.alerts import _error, _json, authed
 from dashboard.context import app_context
-from onescreen.commands import Actor, CommandError
+from onescreen.commands import CommandError
 from onescreen.db.models import AuditLog
 from onescreen.timeutil import iso, parse_ts
 from persons import commands, queries
 from persons.cadence import LEVELS, Cadence
 
 bp = Blueprint("persons", __name__)
-
-
-def actor_for(user: Any, remote_addr: str | None = None) -> Actor:
-    """The Actor of a signed-in account: its scope resolved to community ids (None: the whole city)."""
-    from dashboard.desk.data import visible_communities
-
-    visible = visible_communities(app_context(), user)
-    return Actor(username=user.username, role=user.role, user_id=getattr(user, "id", None),
-                 scope_node_id=user.scope_node_id, communities=None if visible is None else frozenset(visible),
-                 unit_id=getattr(user, "unit_id", None), worker_id=getattr(user, "worker_id", None),
-                 remote_addr=remote_addr)
 
 
 def settings_view() -> tuple[Cadence, str]:
@@ -60,7 +49,7 @@ def list_persons() -> Response:
         return _error(400, "visit_overdue must be true or false")
     cadence, tz = settings_view()
     try:
-        rows = queries.listing(g.db, actor_for(g.user, request.remote_addr), datetime.now(UTC), cadence, tz,
+        rows = queries.listing(g.db, g.actor, datetime.now(UTC), cadence, tz,
                                level=level, community_id=request.args.get("community_id") or None,
                                visit_overdue=None if not overdue_arg else overdue_arg == "true")
     except CommandError as exc:
@@ -72,7 +61,7 @@ def list_persons() -> Response:
 @authed
 def get_person(person_id: str) -> Response:
     cadence, tz = settings_view()
-    actor = actor_for(g.user, request.remote_addr)
+    actor = g.actor
     try:
         doc = queries.person_file(g.db, actor, person_id, datetime.now(UTC), cadence, tz)
     except CommandError as exc:
@@ -102,7 +91,7 @@ def add_visit(person_id: str) -> Response:
         return _error(400, f"at: {exc}")
     now = datetime.now(UTC)
     try:
-        row = commands.record_visit(g.db, actor_for(g.user, request.remote_addr), person_id,
+        row = commands.record_visit(g.db, g.actor, person_id,
                                     commands.VisitInput(at, body.get("method"), body.get("note")), now)
     except CommandError as exc:
         g.db.rollback()
@@ -121,7 +110,7 @@ def grade(person_id: str) -> Response:
     if body is None:
         return _error(400, "body must be a JSON object")
     reason = body.get("reason", body.get("note"))  # "note" as in the alert and case actions
-    actor = actor_for(g.user, request.remote_addr)
+    actor = g.actor
     now = datetime.now(UTC)
     try:
         commands.grade(g.db, actor, person_id, commands.GradeInput(body.get("level"), reason), now)

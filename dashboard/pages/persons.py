@@ -18,9 +18,9 @@ from typing import Any
 from dash import ALL, Input, Output, State, callback_context, dcc, html, no_update
 from sqlalchemy.orm import Session
 
-from dashboard.api.persons import actor_for
 from dashboard.auth.sessions import current_user
-from dashboard.context import AppContext
+from dashboard.commands import actor
+from dashboard.context import AppContext, app_context
 from dashboard.desk import data
 from dashboard.desk.layout import desk_page
 from dashboard.desk.widgets import dropdown, fmt_time, level_badge, name_of
@@ -42,7 +42,7 @@ def ref_of(person_id: str) -> str:
 
 def _actor():
     user = current_user()
-    return actor_for(user) if user is not None else None
+    return actor(app_context(), user) if user is not None else None
 
 
 def _view(ctx: AppContext) -> tuple[Cadence, str]:
