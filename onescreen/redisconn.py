@@ -113,6 +113,13 @@ class Single(redis.Redis):
     def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> SinglePipeline:
         return SinglePipeline(self.connection_pool, self.response_callbacks, transaction, shard_hint)
 
+    def pool_for(self, key: Any) -> redis.ConnectionPool:
+        """The pool of the node serving ``key``: ours."""
+        return self.connection_pool
+
+    def refresh_slots(self) -> None:
+        """Nothing to refresh on a single Redis."""
+
 
 # ---------------------------------------------------------------- cluster
 class ClusterPipe(ClusterPipeline):
@@ -170,8 +177,25 @@ class ClusterScript(Script):
 class Cluster(RedisCluster):
     """redis-py's cluster client with OneScreen's pipeline and a multi-slot XREADGROUP."""
 
+    _refreshed_at = 0.0
+
     def register_script(self, script: str) -> ClusterScript:
         return ClusterScript(self, script)
+
+    def pool_for(self, key: Any) -> redis.ConnectionPool:
+        """The pool of the master serving ``key``'s slot, from the slot table as last seen."""
+        return self.get_redis_connection(self.get_node_from_key(key)).connection_pool
+
+    def refresh_slots(self) -> None:
+        """Re-read the slot table (after a failover), at most once a second however many callers ask."""
+        with self._lock:
+            if time.monotonic() - self._refreshed_at < 1.0:
+                return
+            self._refreshed_at = time.monotonic()
+        try:
+            self.nodes_manager.initialize()
+        except redis.RedisError:
+            pass  # the cluster is still electing: the next error asks again
 
     def pipeline(self, transaction: Any = None, shard_hint: Any = None) -> ClusterPipe:
         if shard_hint:
@@ -215,3 +239,35 @@ class Cluster(RedisCluster):
 def _merge(replies: Iterable[Any]) -> list:
     """Per-slot XREADGROUP replies -> one list of [stream, entries], as one XREADGROUP returns (RESP2)."""
     return [item for reply in replies if reply for item in reply]
+
+
+class OwnConnection:
+    """A connection of its own (no pool check-out, no health poll) to the node serving a key: the hot path of a
+    writer that sends a few commands a second from one thread. After an error it reconnects to the node the
+    slot table names then (refreshed on error, so a failover moves it to the promoted replica)."""
+
+    def __init__(self, client: Any, name: str):
+        self.client, self.name = client, name
+        self.conn: Any = None
+        self._pool: Any = None
+
+    def call(self, key: Any, *args: Any) -> Any:
+        """Send one command whose key is ``key`` and read its reply."""
+        pool = self.client.pool_for(key)
+        if self.conn is None or pool is not self._pool:
+            self.close()
+            self.conn = pool.connection_class(**{**pool.connection_kwargs, "client_name": self.name})
+            self._pool = pool
+        conn = self.conn
+        try:
+            conn.send_packed_command(conn.pack_command(*args), check_health=False)
+            return conn.read_response()
+        except Exception:
+            self.close()  # an exchange cut half-way must not leave its reply for the next command
+            self.client.refresh_slots()
+            raise
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.disconnect()
+        self.conn = self._pool = None
