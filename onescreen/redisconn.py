@@ -20,6 +20,7 @@ per unit); global keys (``os:changes``, small global hashes and sets, the outbox
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -28,10 +29,13 @@ import redis
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.client import Pipeline
 from redis.cluster import ClusterNode, ClusterPipeline, RedisCluster
+from redis.exceptions import RedisClusterException
 from redis.commands.core import Script
 from redis.retry import Retry
 
 from onescreen.settings import RedisSettings
+
+log = logging.getLogger(__name__)
 
 CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
 POLL_S = 0.02  # a cluster XREADGROUP over several slots polls at this pace while blocking
@@ -146,7 +150,7 @@ class ClusterPipe(ClusterPipeline):
         wait, self._wait = self._wait, None
         stack = self._execution_strategy.command_queue
         if wait is None or not stack:
-            return super().execute(raise_on_error)
+            return self._run(raise_on_error)
         nodes = {}
         for cmd in stack:
             try:
@@ -156,11 +160,19 @@ class ClusterPipe(ClusterPipeline):
             nodes[node.name] = node
         for node in nodes.values():
             self.execute_command("WAIT", *wait, target_nodes=node)
-        out = super().execute(raise_on_error)
+        out = self._run(raise_on_error)
         acks = out[len(out) - len(nodes):]
         del out[len(out) - len(nodes):]
         self.replica_acks = min(acks) if acks else None
         return out
+
+    def _run(self, raise_on_error: bool) -> list[Any]:
+        """Execute; redis-py's cluster-routing failures (a node gone mid-failover) surface as ConnectionError,
+        the outage every caller already handles (retry the batch), not as a bare RedisClusterException."""
+        try:
+            return super().execute(raise_on_error)
+        except RedisClusterException as exc:
+            raise redis.ConnectionError(f"Redis Cluster: {exc}") from exc
 
 
 class ClusterScript(Script):
@@ -175,9 +187,46 @@ class ClusterScript(Script):
 
 
 class Cluster(RedisCluster):
-    """redis-py's cluster client with OneScreen's pipeline and a multi-slot XREADGROUP."""
+    """redis-py's cluster client with OneScreen's pipeline and a multi-slot XREADGROUP.
+
+    Built lazily if no node answers at construction (redis-py's client reads the slot table in its constructor):
+    a process that starts while the cluster is down then gets ``redis.ConnectionError`` from its first commands,
+    like a single-node client, and carries on once the cluster is up, instead of dying in its constructor.
+    """
 
     _refreshed_at = 0.0
+
+    def __init__(self, **kwargs: Any):
+        self._kwargs, self._built = kwargs, False
+        try:
+            self._build()
+        except redis.ConnectionError as exc:
+            log.warning("Redis Cluster not reachable yet (%s): connecting on first use", exc)
+
+    def _build(self) -> None:
+        try:
+            super().__init__(**self._kwargs)
+        except (RedisClusterException, redis.RedisError) as exc:
+            raise redis.ConnectionError(f"Redis Cluster unreachable: {exc}") from None
+        self._built = True
+
+    def __getattr__(self, name: str) -> Any:
+        """A missing attribute before the first successful build is the slot table & co.: build now."""
+        if name.startswith("__") or self.__dict__.get("_built", True):
+            raise AttributeError(name)
+        self._build()
+        return getattr(self, name)
+
+    def close(self) -> None:
+        if self.__dict__.get("_built"):
+            super().close()
+
+    def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        """redis-py's routing failures (slots uncovered mid-failover) as ConnectionError: an outage to ride out."""
+        try:
+            return super().execute_command(*args, **kwargs)
+        except RedisClusterException as exc:
+            raise redis.ConnectionError(f"Redis Cluster: {exc}") from exc
 
     def register_script(self, script: str) -> ClusterScript:
         return ClusterScript(self, script)
