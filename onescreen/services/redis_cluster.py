@@ -9,6 +9,7 @@ and ``cluster-require-full-coverage no`` lets the other masters keep serving the
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import subprocess
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import redis
 
-from onescreen.services.base import ServiceError, find_binary, free_port
+from onescreen.services.base import ServiceError, find_binary, free_port, port_open
 from onescreen.services.redis import RedisServer
 
 log = logging.getLogger(__name__)
@@ -31,9 +32,9 @@ class ClusterNode(RedisServer):
 
     name = "redis-node"
 
-    def __init__(self, port: int | None = None, workdir: str | Path | None = None):
+    def __init__(self, port: int | None = None, workdir: str | Path | None = None, bus_port: int | None = None):
         super().__init__(port, workdir)
-        self.bus_port = free_port()  # the default (port + 10000) may be over 65535 or taken
+        self.bus_port = bus_port or free_port()  # the default (port + 10000) may be over 65535 or taken
 
 
     def _command(self) -> list[str]:
@@ -61,10 +62,27 @@ class RedisClusterServer:
     def __init__(self, workdir: str | Path | None = None):
         self._own_workdir = workdir is None
         self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="onescreen-redis-cluster-"))
+        self.workdir.mkdir(parents=True, exist_ok=True)
         self.cli = find_binary("redis-cli", "redis-tools")
         total = self.masters * (1 + self.replicas)
-        self.nodes = [ClusterNode(free_port(), self.workdir / f"n{i}") for i in range(total)]
+        ports = self._saved_ports(total)
+        if ports is None:  # first start here, or the old ports are taken: a new cluster (nodes.conf names ports)
+            for i in range(total):
+                shutil.rmtree(self.workdir / f"n{i}", ignore_errors=True)
+            ports = [(free_port(), free_port()) for _ in range(total)]
+            (self.workdir / "ports.json").write_text(json.dumps(ports), encoding="utf-8")
+        self.nodes = [ClusterNode(p, self.workdir / f"n{i}", bus_port=b) for i, (p, b) in enumerate(ports)]
         self.host = "127.0.0.1"
+
+    def _saved_ports(self, total: int) -> list[tuple[int, int]] | None:
+        """The ports of a cluster kept in this work directory (the demo's, across runs) if all are free."""
+        try:
+            ports = [tuple(p) for p in json.loads((self.workdir / "ports.json").read_text(encoding="utf-8"))]
+        except (OSError, ValueError, TypeError):
+            return None
+        if len(ports) != total or any(port_open(p) or port_open(b) for p, b in ports):
+            return None
+        return ports
 
     @property
     def url(self) -> str:
