@@ -302,7 +302,8 @@ class OwnConnection:
 
     def call(self, key: Any, *args: Any) -> Any:
         """Send one command whose key is ``key`` and read its reply."""
-        pool = self.client.pool_for(key)
+        # a plain redis.Redis (not from connect()) has one pool
+        pool = self.client.pool_for(key) if hasattr(self.client, "pool_for") else self.client.connection_pool
         if self.conn is None or pool is not self._pool:
             self.close()
             self.conn = pool.connection_class(**{**pool.connection_kwargs, "client_name": self.name})
@@ -313,7 +314,8 @@ class OwnConnection:
             return conn.read_response()
         except Exception:
             self.close()  # an exchange cut half-way must not leave its reply for the next command
-            self.client.refresh_slots()
+            if hasattr(self.client, "refresh_slots"):
+                self.client.refresh_slots()
             raise
 
     def close(self) -> None:

@@ -108,9 +108,10 @@ class EventStore:
                 "reason": r.rejection.reason, "detail": r.rejection.detail,
             }, maxlen=REJECTED_MAXLEN, approximate=True)
             pipe.hincrby(names.REJECTED_COUNTS, r.rejection.reason.split(":")[0], 1)
-        pipe.replicated(self.ack_replicas, self.ack_timeout_ms)
+        if self.ack_replicas:  # onescreen.redisconn pipelines (single or cluster): WAIT on every node written
+            pipe.replicated(self.ack_replicas, self.ack_timeout_ms)
         replies = pipe.execute() if (accepted or rejected) else []
-        if replies and pipe.replica_acks is not None and pipe.replica_acks < self.ack_replicas:
+        if self.ack_replicas and replies and (pipe.replica_acks or 0) < self.ack_replicas:
             self.unreplicated += 1
         return BatchResult([x == 1 for x in replies[:len(accepted)]], len(rejected), time.perf_counter() - t0)
 
