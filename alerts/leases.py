@@ -10,20 +10,11 @@ take its partitions, its pending entries (XAUTOCLAIM) and its state (it is all i
 from __future__ import annotations
 
 import math
-import time
 
 import redis
 
 from onescreen import names
-
-RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
-"""
-RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
+from onescreen.leases import LeaseKeys, live_members
 
 
 class Leases:
@@ -33,31 +24,24 @@ class Leases:
         self.redis, self.instance, self.partitions = client, instance, partitions
         self.lease_ms = int(lease_s * 1000)
         self.kind = kind
-        self._renew = client.register_script(RENEW)
-        self._release = client.register_script(RELEASE)
+        self.keys = LeaseKeys(client, instance, lease_s, names.partition_lease)
 
     def live_engines(self) -> int:
         """Engines with a fresh heartbeat (the Worker's process index), ourselves included."""
-        cutoff = time.time() - max(10.0, self.lease_ms / 1000)
-        members = self.redis.zrangebyscore(names.PROCESSES, cutoff, "+inf")
-        alive = {m.decode() if isinstance(m, bytes) else m for m in members}
-        alive.add(f"{self.kind}:{self.instance}")
-        return sum(1 for m in alive if m.startswith(f"{self.kind}:"))
+        return live_members(self.redis, self.kind, self.instance, max(10.0, self.lease_ms / 1000))
 
     def renew(self, partition: int) -> bool:
-        return bool(self._renew(keys=[names.partition_lease(partition)], args=[self.instance, self.lease_ms]))
+        return bool(self.keys.renew([partition]))
 
     def acquire(self, partition: int) -> bool:
-        return bool(
-            self.redis.set(names.partition_lease(partition), self.instance, nx=True, px=self.lease_ms)
-        )
+        return bool(self.keys.acquire([partition]))
 
     def release(self, partition: int) -> None:
-        self._release(keys=[names.partition_lease(partition)], args=[self.instance])
+        self.keys.release([partition])
 
     def balance(self, owned: set[int]) -> tuple[set[int], set[int], set[int]]:
         """Renew, then move towards the fair share: (kept, gained, to_give_away)."""
-        kept = {p for p in owned if self.renew(p)}
+        kept = self.keys.renew(owned)
         share = math.ceil(self.partitions / self.live_engines())
         gained: set[int] = set()
         if len(kept) < share:

@@ -200,12 +200,13 @@ def sim_scenario(c: Ctx, name: str, target: str | None, duration: float | None) 
 @main.command("demo")
 @click.option("--preset", type=click.Choice(["default", "nanchang"]), default="default", show_default=True)
 @click.option("--workdir", type=click.Path(file_okay=False), default="var/demo", show_default=True)
+@click.option("--cluster", is_flag=True, help="Run on a local Redis Cluster (3 masters + 3 replicas)")
 @pass_ctx
-def demo(c: Ctx, preset: str, workdir: str) -> None:
+def demo(c: Ctx, preset: str, workdir: str, cluster: bool) -> None:
     """Everything on this machine: own Redis, Mosquitto, RTSP server, simulated city and all processes."""
     from onescreen.demo import run_demo
 
-    sys.exit(run_demo(c.settings, Path(workdir), preset=preset, config_path=c.config_path))
+    sys.exit(run_demo(c.settings, Path(workdir), preset=preset, config_path=c.config_path, cluster=cluster))
 
 
 # ------------------------------------------------------------------ admin

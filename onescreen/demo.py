@@ -191,9 +191,10 @@ def _wait_http(url: str, timeout: float) -> bool:
     return False
 
 
-def run_demo(settings: Settings, workdir: Path, preset: str = "default", config_path: str | None = None) -> int:
-    """Run everything until Ctrl-C or SIGTERM; returns the exit code."""
-    from onescreen.services import MosquittoServer, RedisServer, ServiceError
+def run_demo(settings: Settings, workdir: Path, preset: str = "default", config_path: str | None = None,
+             cluster: bool = False) -> int:
+    """Run everything until Ctrl-C or SIGTERM; ``cluster``: on a local 3+3 Redis Cluster. Returns the exit code."""
+    from onescreen.services import MosquittoServer, RedisClusterServer, RedisServer, ServiceError
 
     setup_logging(settings.log.level, "text", kind="demo", instance="demo")
     workdir = workdir.resolve()
@@ -212,7 +213,8 @@ def run_demo(settings: Settings, workdir: Path, preset: str = "default", config_
     signal.signal(signal.SIGTERM, _on_signal)
 
     try:
-        redis_srv = RedisServer(workdir=workdir / "redis", appendonly=True)
+        redis_srv = (RedisClusterServer(workdir=workdir / "redis-cluster") if cluster
+                     else RedisServer(workdir=workdir / "redis", appendonly=True))
         broker = MosquittoServer(workdir=workdir / "mosquitto", persistence=True)
         redis_srv.start()
         broker.start()
@@ -237,6 +239,8 @@ def run_demo(settings: Settings, workdir: Path, preset: str = "default", config_
         "ONESCREEN_LOG_FORMAT": settings.log.format,
         "PYTHONUNBUFFERED": "1",
     })
+    if cluster:  # a batch counts as stored once a replica has it too (docs/scale.md, failover)
+        env["ONESCREEN_REDIS_ACK_REPLICAS"] = "1"
     if config_path:
         env["ONESCREEN_CONFIG"] = str(Path(config_path).resolve())
     children: list[Child] = []

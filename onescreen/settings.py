@@ -33,16 +33,29 @@ class Group(BaseModel):
 
 
 class RedisSettings(Group):
-    url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL (redis:// or rediss://); no password here")
+    url: str = Field("redis://127.0.0.1:6379/0",
+                     description="Redis URL: redis://, rediss:// or unix:// for one Redis; "
+                                 "redis+cluster://host:port,host:port (rediss+cluster:// with TLS) for Redis Cluster, "
+                                 "naming some or all nodes as startup nodes; no password here")
     password: SecretStr | None = Field(None, description="Redis password (environment only)")
     partitions: int = Field(8, ge=1, le=1024, description="Event-stream partitions (by community hash)")
     stream_maxlen: int = Field(1_000_000, ge=1000, description="Approximate max length of each event stream")
+    ack_replicas: int = Field(0, ge=0, le=5,
+                              description="ingest-mqtt acknowledges a batch to the broker only after this many "
+                                          "replicas have it (WAIT); 0 = do not wait (single Redis without replicas)")
+    ack_replicas_timeout_ms: int = Field(200, ge=1, le=10_000,
+                                         description="Longest wait for ack_replicas; on timeout the batch is "
+                                                     "acknowledged anyway and counted (replica down)")
 
     @field_validator("url")
     @classmethod
     def _scheme(cls, v: str) -> str:
-        if not v.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("must start with redis://, rediss:// or unix://")
+        if not v.startswith(("redis://", "rediss://", "unix://", "redis+cluster://", "rediss+cluster://")):
+            raise ValueError("must start with redis://, rediss://, unix://, redis+cluster:// or rediss+cluster://")
+        if v.startswith(("redis+cluster://", "rediss+cluster://")):
+            from onescreen.redisconn import cluster_nodes  # one parser for the factory and the check
+
+            cluster_nodes(v)
         return v
 
 

@@ -15,6 +15,7 @@ import pytest
 from onescreen.services import (
     MosquittoServer,
     PostgresCluster,
+    RedisClusterServer,
     RedisServer,
     RtspServer,
     ServiceError,
@@ -52,6 +53,36 @@ def redis_server():
     server = _start_or_fail(RedisServer())
     yield server
     server.close()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster():
+    """A private Redis Cluster (3 masters + 3 replicas) for the whole session, started on first use (~2 s)."""
+    cluster = _start_or_fail(RedisClusterServer())
+    yield cluster
+    cluster.close()
+
+
+class RedisTarget:
+    """The Redis a test runs on: ``server`` (a RedisServer or RedisClusterServer), its ``url`` and ``kind``."""
+
+    def __init__(self, kind: str, server):
+        self.kind, self.server, self.url = kind, server, server.url
+
+    def __repr__(self) -> str:
+        return f"<RedisTarget {self.kind} {self.url}>"
+
+
+@pytest.fixture
+def redis_target(request) -> RedisTarget:
+    """The ONE switch between a single Redis and Redis Cluster: ``redis_client``, ``settings`` and the modules'
+    settings fixtures build on it. Single Redis unless a test is marked ``@both_redis`` (tests/redis_kinds.py),
+    which runs it once on each."""
+    kind = getattr(request, "param", "single")
+    server = request.getfixturevalue("redis_server" if kind == "single" else "redis_cluster")
+    if kind == "cluster":
+        server.wait_healthy(timeout=60)  # a previous test's failover may still be healing
+    return RedisTarget(kind, server)
 
 
 @pytest.fixture(scope="session")
@@ -101,11 +132,12 @@ def postgres_url(postgres_cluster) -> str:
 
 
 @pytest.fixture
-def redis_client(redis_server):
-    """A client on the session Redis, emptied before each test."""
-    import redis
+def redis_client(redis_target):
+    """A client on the test's Redis (single or cluster, see ``redis_target``), emptied before each test."""
+    from onescreen.redisconn import connect
+    from onescreen.settings import RedisSettings
 
-    client = redis.Redis.from_url(redis_server.url)
+    client = connect(RedisSettings(url=redis_target.url))
     client.flushall()
     yield client
     client.close()
@@ -122,12 +154,12 @@ def sqlite_url(tmp_path) -> str:
 
 
 @pytest.fixture
-def settings(redis_server, mqtt_broker, sqlite_url, redis_client):
+def settings(redis_target, mqtt_broker, sqlite_url, redis_client):
     """Settings pointing at the fixture Redis (flushed), Mosquitto and a fresh SQLite database."""
     from onescreen.settings import load_settings
 
     return load_settings(
-        redis={"url": redis_server.url},
+        redis={"url": redis_target.url},
         mqtt={"host": mqtt_broker.host, "port": mqtt_broker.port},
         database={"url": sqlite_url},
         log={"format": "text"},

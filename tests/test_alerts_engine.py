@@ -26,6 +26,7 @@ from onescreen.db.session import make_engine
 from onescreen.events import StreamRecord
 from onescreen.settings import load_settings
 from tests.mqtt_helpers import ThreadWorker, wait_for
+from tests.redis_kinds import both_redis
 
 
 # ------------------------------------------------------------------ helpers shared by the alert tests
@@ -40,7 +41,7 @@ def copy_city(small_city, dest) -> str:
 
 
 @pytest.fixture
-def make_settings(tmp_path, small_city, redis_server, mqtt_broker, redis_client):
+def make_settings(tmp_path, small_city, redis_target, mqtt_broker, redis_client):
     """Settings factory: own database copy, own MQTT prefix, a rules file with the given sections."""
     url = copy_city(small_city, tmp_path / "city.db")
     prefix = "t" + uuid.uuid4().hex[:8]
@@ -49,7 +50,7 @@ def make_settings(tmp_path, small_city, redis_server, mqtt_broker, redis_client)
         path = tmp_path / "rules.yaml"
         path.write_text(yaml.safe_dump(rules or {}), encoding="utf-8")
         return load_settings(
-            redis={"url": redis_server.url},
+            redis={"url": redis_target.url},
             mqtt={"host": mqtt_broker.host, "port": mqtt_broker.port, "prefix": prefix, "metrics_port": 0},
             database={"url": url},
             log={"format": "text"},
@@ -165,6 +166,7 @@ def pending(client, settings) -> int:
 
 
 # ------------------------------------------------------------------ tests
+@both_redis
 def test_gathering_raises_one_alert_then_turns_red(make_settings, small_city, redis_client):
     s = make_settings({"rules": {"gathering": {"hold_s": 1}}})
     reg, cam = small_city.registry, small_city.camera
@@ -249,6 +251,7 @@ def test_device_offline_suppresses_video_alerts_of_that_camera(make_settings, sm
         assert alerts_in(s.database.url, "gathering") == []
 
 
+@both_redis
 def test_takeover_claims_a_dead_engines_pending_entries(make_settings, small_city, redis_client):
     """An engine that read entries and died (never acked) loses them to the next owner: nothing lost."""
     s = make_settings()
@@ -266,6 +269,7 @@ def test_takeover_claims_a_dead_engines_pending_entries(make_settings, small_cit
     assert len(alerts_in(s.database.url, "lingering")) == 1
 
 
+@both_redis
 def test_two_engines_share_partitions(make_settings, small_city, redis_client):
     s = make_settings()
     a, b = AlertEngineWorker(s, "share-a"), AlertEngineWorker(s, "share-b")

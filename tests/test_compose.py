@@ -43,3 +43,16 @@ def test_shipped_broker_config_never_drops_queued_qos1():
     assert settings["max_queued_messages"].strip() == "0"
     assert settings["persistence"].strip() == "true"
     assert settings["allow_anonymous"].strip() == "false"
+
+
+def test_cluster_profile_has_six_cluster_nodes_and_the_join_job():
+    env = {**os.environ, "MQTT_PASSWORD": "x", "POSTGRES_PASSWORD": "y", "DASHBOARD_SECRET_KEY": "z",
+           "ONESCREEN_REDIS_URL": "redis+cluster://redis-node-1:6379,redis-node-2:6379"}
+    out = subprocess.run([compose_binary(), "-f", str(ROOT / "docker-compose.yml"), "--profile", "cluster", "config"],
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    services = yaml.safe_load(out.stdout)["services"]
+    nodes = [n for n in services if n.startswith("redis-node-")]
+    assert len(nodes) == 6 and all("--cluster-enabled" in services[n]["command"] for n in nodes)
+    assert "--cluster-replicas 1" in services["redis-cluster-init"]["command"][0]
+    assert services["alerts"]["environment"]["ONESCREEN_REDIS_URL"].startswith("redis+cluster://")

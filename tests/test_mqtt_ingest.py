@@ -20,6 +20,7 @@ from onescreen import names
 from onescreen.services import RedisServer
 from onescreen.settings import load_settings
 from tests.mqtt_helpers import Publisher, ThreadWorker, access_event, ingest_process, stream_docs, wait_for
+from tests.redis_kinds import both_redis
 
 PARTITIONS = 8
 
@@ -35,8 +36,8 @@ def make_settings(redis_url: str, broker, city_url: str, **mqtt):
 
 
 @pytest.fixture
-def s(redis_server, redis_client, mqtt_broker, small_city):
-    return make_settings(redis_server.url, mqtt_broker, small_city.url)
+def s(redis_target, redis_client, mqtt_broker, small_city):
+    return make_settings(redis_target.url, mqtt_broker, small_city.url)
 
 
 @pytest.fixture
@@ -107,6 +108,7 @@ def test_every_rejection_reason_lands_in_the_rejected_store(s, publisher, redis_
     assert len(large[b"payload"]) == 65536  # cut at 64 KiB
 
 
+@both_redis
 def test_duplicates_are_stored_once_and_counted(s, publisher, redis_client, small_city):
     c = small_city
     ev = access_event(c.door, now_ms())
@@ -169,6 +171,7 @@ def _stored(client: redis.Redis) -> int:
         return -1
 
 
+@both_redis
 def test_kill_9_mid_burst_then_restart_loses_nothing(s, publisher, redis_client, small_city, tmp_path):
     n = 8000
     proc = ingest_process(s, "kill9", tmp_path / "ingest.log")
@@ -191,6 +194,7 @@ def test_kill_9_mid_burst_then_restart_loses_nothing(s, publisher, redis_client,
     assert_exactly_once(redis_client, n)
 
 
+@both_redis
 def test_two_ingestors_split_the_load_with_nothing_doubled(s, publisher, redis_client, small_city):
     n = 4000
     with ThreadWorker(MqttIngestWorker(s, "t-a")) as a, ThreadWorker(MqttIngestWorker(s, "t-b")) as b:

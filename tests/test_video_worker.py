@@ -24,6 +24,7 @@ from onescreen.services import RtspServer
 from onescreen.settings import load_settings
 from sim.citygen import generate_city
 from tests.mqtt_helpers import ThreadWorker, wait_for
+from tests.redis_kinds import both_redis
 
 pytestmark = pytest.mark.services
 
@@ -127,10 +128,11 @@ def video_process(s, instance: str, log_path) -> subprocess.Popen:
                                 env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
-def test_two_workers_split_then_the_survivor_takes_over(redis_client, redis_server, video_city, tmp_path):
+@both_redis
+def test_two_workers_split_then_the_survivor_takes_over(redis_client, redis_target, video_city, tmp_path):
     db_url, registry = video_city
     cams = sorted(c.id for c in registry.cameras(streamed_only=True))
-    s = worker_settings(redis_server.url, db_url)          # default lease_s (15 s)
+    s = worker_settings(redis_target.url, db_url)          # default lease_s (15 s)
     log_path = tmp_path / "vw-a.log"
     proc = video_process(s, "vw-a", log_path)
     try:

@@ -22,6 +22,7 @@ from tests.dashboard_helpers import RunningWorker, with_dashboard
 from tests.mqtt_helpers import Publisher, ThreadWorker, access_event, wait_for
 from tests.test_alerts_engine import now_ms
 from tests.wall_browser_helpers import WallPage
+from tests.redis_kinds import both_redis
 
 pytestmark = [pytest.mark.services, pytest.mark.browser]
 
@@ -31,6 +32,7 @@ FEED_RULES = "Array.from(document.querySelectorAll('#alert-feed [data-alert-id] 
 
 
 
+@both_redis
 def test_mqtt_event_shows_in_alert_feed_within_2s(browser, make_settings, small_city, redis_client):
     s = with_dashboard(make_settings(FAST))
     creds = create_users(s.database.url)["operator"]

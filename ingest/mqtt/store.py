@@ -67,8 +67,12 @@ class BatchResult:
 class EventStore:
     """Writes batches; raises redis.RedisError when Redis is unreachable (the caller retries the batch)."""
 
-    def __init__(self, client: redis.Redis, dedup_window_s: int, stream_maxlen: int, timezone: str = "Asia/Shanghai"):
+    def __init__(self, client: redis.Redis, dedup_window_s: int, stream_maxlen: int, timezone: str = "Asia/Shanghai",
+                 ack_replicas: int = 0, ack_timeout_ms: int = 200):
         self.client = client
+        # WAIT for this many replicas before the batch counts as stored (docs/scale.md, failover)
+        self.ack_replicas, self.ack_timeout_ms = ack_replicas, ack_timeout_ms
+        self.unreplicated = 0  # batches acknowledged although fewer replicas confirmed them (a replica down)
         self.zone = ZoneInfo(timezone)
         self.dedup_window_s = dedup_window_s
         self.stream_maxlen = stream_maxlen
@@ -105,7 +109,11 @@ class EventStore:
                 "reason": r.rejection.reason, "detail": r.rejection.detail,
             }, maxlen=REJECTED_MAXLEN, approximate=True)
             pipe.hincrby(names.REJECTED_COUNTS, r.rejection.reason.split(":")[0], 1)
+        if self.ack_replicas:  # onescreen.redisconn pipelines (single or cluster): WAIT on every node written
+            pipe.replicated(self.ack_replicas, self.ack_timeout_ms)
         replies = pipe.execute() if (accepted or rejected) else []
+        if self.ack_replicas and replies and (pipe.replica_acks or 0) < self.ack_replicas:
+            self.unreplicated += 1
         return BatchResult([x == 1 for x in replies[:len(accepted)]], len(rejected), time.perf_counter() - t0)
 
     def _hour(self, ts_ms: int) -> str:

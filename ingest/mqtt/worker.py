@@ -80,7 +80,8 @@ class MqttIngestWorker(Worker):
         self.engine = make_engine(s.database.url)
         self.registry = RegistryCache.load(self.engine)
         self.redis = connect(s.redis)
-        self.store = EventStore(self.redis, s.mqtt.dedup_window_s, s.redis.stream_maxlen, s.city.timezone)
+        self.store = EventStore(self.redis, s.mqtt.dedup_window_s, s.redis.stream_maxlen, s.city.timezone,
+                                s.redis.ack_replicas, s.redis.ack_replicas_timeout_ms)
         self.inbox: queue.SimpleQueue[Inbound] = queue.SimpleQueue()
         self.last_refresh = time.monotonic()
         if s.mqtt.metrics_port:

@@ -1,8 +1,8 @@
 """Which worker pulls which camera: leases in Redis, a fair share each, hand-over when a worker dies.
 
-A lease is ``SET camera_lease(id) <instance> NX PX lease_ms``; its holder renews it every third of the
-lease with a compare-and-extend script and releases it on stop with compare-and-delete, so a worker only
-ever touches its own leases (each is one key in its own cluster slot: cluster-safe). When a worker dies its
+A lease is ``SET camera_lease(id) <instance> NX PX lease_ms`` (the shared ``onescreen.leases``); its holder renews
+it every third of the lease and releases it on stop, both compare-and-set, so a worker only ever touches its own
+leases (each is one key in its own cluster slot: cluster-safe). When a worker dies its
 leases simply expire and the survivors claim them on their next round, so a camera moves within
 ``lease_s`` plus one round (15 s + 2 s by default, under the 30 s the issue asks for).
 
@@ -16,20 +16,15 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 import zlib
 from collections.abc import Iterable
 
 import redis
 
 from onescreen import names
+from onescreen.leases import LeaseKeys, live_members
 
 log = logging.getLogger(__name__)
-
-RENEW = """if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
-return 0"""
-RELEASE = """if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0"""
 
 
 def fair_share(cameras: int, live_workers: int, capacity: int) -> int:
@@ -49,31 +44,20 @@ class Leases:
                  heartbeat_s: float):
         self.redis = client
         self.instance = instance
-        self.member_prefix = names.process_member_prefix(kind)
+        self.kind = kind
         self.lease_ms = int(lease_s * 1000)
         self.capacity = capacity
         self.stale_s = heartbeat_s * 3
         self.held: set[str] = set()
-        self._renew = client.register_script(RENEW)
-        self._release = client.register_script(RELEASE)
+        self.keys = LeaseKeys(client, instance, lease_s, names.camera_lease)
 
     def live_workers(self) -> int:
         """Workers of our kind with a recent heartbeat (ourselves included)."""
-        members = self.redis.zrangebyscore(names.PROCESSES, time.time() - self.stale_s, "+inf")
-        prefix = self.member_prefix.encode()
-        mine = f"{self.member_prefix}{self.instance}".encode()
-        live = {m for m in members if m.startswith(prefix)} | {mine}
-        return len(live)
+        return live_members(self.redis, self.kind, self.instance, self.stale_s)
 
     def renew(self) -> set[str]:
         """Extend every held lease; returns the cameras whose lease was lost (expired or taken)."""
-        if not self.held:
-            return set()
-        order = sorted(self.held)
-        pipe = self.redis.pipeline(transaction=False)
-        for cam in order:
-            self._renew(keys=[names.camera_lease(cam)], args=[self.instance, self.lease_ms], client=pipe)
-        lost = {cam for cam, ok in zip(order, pipe.execute()) if not ok}
+        lost = self.held - self.keys.renew(self.held)
         self.held -= lost
         return lost
 
@@ -92,13 +76,9 @@ class Leases:
         candidates = [c for c in ranked if c not in self.held]
         while candidates and len(self.held) < target:
             batch, candidates = candidates[: target - len(self.held)], candidates[target - len(self.held):]
-            pipe = self.redis.pipeline(transaction=False)
-            for cam in batch:
-                pipe.set(names.camera_lease(cam), self.instance, nx=True, px=self.lease_ms)
-            for cam, ok in zip(batch, pipe.execute()):
-                if ok:
-                    claimed.add(cam)
-                    self.held.add(cam)
+            got = self.keys.acquire(batch)
+            claimed |= got
+            self.held |= got
         return claimed, released
 
     def release_all(self) -> set[str]:
@@ -106,12 +86,7 @@ class Leases:
         return self._release_many(set(self.held))
 
     def _release_many(self, cams: Iterable[str]) -> set[str]:
-        cams = sorted(cams)
-        if not cams:
-            return set()
-        pipe = self.redis.pipeline(transaction=False)
-        for cam in cams:
-            self._release(keys=[names.camera_lease(cam)], args=[self.instance], client=pipe)
-        pipe.execute()
-        self.held -= set(cams)
-        return set(cams)
+        cams = set(cams)
+        self.keys.release(cams)
+        self.held -= cams
+        return cams

@@ -25,6 +25,7 @@ import redis
 
 from onescreen import names
 from onescreen.events import StreamRecord
+from onescreen.redisconn import OwnConnection
 from onescreen.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -126,23 +127,15 @@ class Appender:
 
     def __init__(self, publisher: Publisher, camera_id: str):
         self.publisher = publisher
-        pool = publisher.redis.connection_pool
-        self.conn = pool.connection_class(**{**pool.connection_kwargs, "client_name": f"video:{camera_id}"})
+        self.conn = OwnConnection(publisher.redis, f"video:{camera_id}")  # to the stream's node (cluster too)
 
     def append(self, stream: str, doc: dict[str, Any]) -> None:
         """Append one frame's zone figures to ``stream``."""
         self.publisher._run(lambda: self._xadd(stream, StreamRecord.payload(doc)), "zone figures")
 
     def _xadd(self, stream: str, payload: bytes) -> None:
-        conn = self.conn
-        command = conn.pack_command("XADD", stream, "MAXLEN", "~", self.publisher.maxlen, "*", StreamRecord.FIELD, payload)
-        try:
-            conn.send_packed_command(command, check_health=False)
-            conn.read_response()
-        except Exception:
-            conn.disconnect()     # an exchange cut half-way must not leave its reply for the next command
-            raise
+        self.conn.call(stream, "XADD", stream, "MAXLEN", "~", self.publisher.maxlen, "*", StreamRecord.FIELD, payload)
 
     def close(self) -> None:
         """Close the connection (the camera stops; a later append would open it again)."""
-        self.conn.disconnect()
+        self.conn.close()

@@ -10,7 +10,8 @@ from onescreen.services.base import Service, ServiceError, die_with_parent, find
 from onescreen.services.mosquitto import NO_DROP_SETTINGS, MosquittoServer
 from onescreen.services.postgres import PostgresCluster
 from onescreen.services.redis import RedisServer
+from onescreen.services.redis_cluster import RedisClusterServer
 from onescreen.services.rtsp import RtspServer
 
-__all__ = ["NO_DROP_SETTINGS", "MosquittoServer", "PostgresCluster", "RedisServer", "RtspServer", "Service",
+__all__ = ["NO_DROP_SETTINGS", "MosquittoServer", "PostgresCluster", "RedisClusterServer", "RedisServer", "RtspServer", "Service",
            "ServiceError", "die_with_parent", "find_binary", "free_port", "port_open"]
