@@ -18,6 +18,7 @@ import orjson
 from dashboard.auth.sessions import SessionUser
 from dashboard.context import AppContext
 from onescreen import names
+from onescreen.events import StreamRecord
 from onescreen.geo import distance_m
 from onescreen.registry.cache import RegistryCache
 from onescreen.scope import communities_of
@@ -199,8 +200,8 @@ def tracks(ctx: AppContext, unit_ids: set[str], since_s: float = 3600) -> dict[s
         for _, fields in ctx.redis.xrange(names.event_stream(names.PATROL, p), min=f"{start}-0", max="+",
                                          count=20000):
             try:
-                doc = orjson.loads(fields.get("d", "{}"))
-            except orjson.JSONDecodeError:
+                doc = StreamRecord.decode(fields)
+            except (KeyError, ValueError):
                 continue
             uid = doc.get("unit_id") or doc.get("device_id")
             if uid in out and doc.get("lat") is not None:

@@ -24,6 +24,7 @@ from dashboard.desk.widgets import dropdown, fmt_time
 from dashboard.pages.base import Page, register
 from onescreen import names
 from onescreen.accounts import add_user
+from onescreen.events import StreamRecord
 from onescreen.db.models import ROLES, AuditLog, User
 
 PATH = "/admin"
@@ -179,7 +180,7 @@ def _dead_letters(ctx: AppContext):
         when = fmt_time(ctx, datetime.fromtimestamp(int(at) / 1000, ctx.tz), True) if at else "—"
         rows.append([when, f.get("stream", ""), f.get("id", ""),
                      data.mask_text(f"{f.get('error', '')}: {f.get('message', '')}"), f.get("where", ""),
-                     f.get("attempts", ""), data.mask_text((f.get("d") or "")[:120])])
+                     f.get("attempts", ""), data.mask_text((f.get(StreamRecord.FIELD) or "")[:120])])
     return [html.P("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or ctx.t("desk.none"),
                    className="desk-muted"),
             _table(ctx, ("desk.admin.col.dead_at", "desk.admin.col.stream", "desk.admin.col.entry",
