@@ -14,7 +14,7 @@ multiple of 30 s, the detector's safety-net period on an empty still view (``vid
 the quiet camera's figure holds its steady-state share of those runs (the former 20 s window held none).
 
 Scenes: ``quiet`` (a still street, one blinking light: the motion gate should keep the cost near the floor)
-and ``busy`` (a 640x360 crop of ../shared/data/vtest.avi, people walking all the time: the detector runs on
+and ``busy`` (a 640x360 crop of OpenCV's vtest.avi from opencv-doc, people walking all the time: the detector runs on
 every analysed frame and dominates). Reports CPU seconds per camera-minute, ratios to the floor, the
 detector's CPU ms per analysed frame, and how many such busy streams one core keeps up with in real time.
 
@@ -44,9 +44,9 @@ from onescreen.redisconn import connect
 from onescreen.registry.cache import CameraInfo
 from onescreen.services import RedisServer, RtspServer, find_binary
 from onescreen.settings import load_settings
+from sim.streams import VTEST
 
 REPO = Path(__file__).resolve().parents[1]
-VTEST = (REPO / ".." / "shared" / "data" / "vtest.avi").resolve()
 ZONES = {"square": {"polygon": [[0.05, 0.3], [0.95, 0.3], [0.95, 0.98], [0.05, 0.98]], "door_id": None}}
 
 

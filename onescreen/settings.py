@@ -106,7 +106,9 @@ class DashboardSettings(Group):
 class VideoSettings(Group):
     analysis_fps: float = Field(5.0, gt=0, le=30, description="Analysis rate per camera, independent of stream fps")
     capacity: int = Field(16, ge=1, le=1000, description="Cameras one video worker claims at most")
-    detector: Literal["hog", "onnx"] = Field("hog", description="Person detector")
+    detector: Literal["ssd", "hog", "onnx"] = Field(
+        "ssd", description="Person detector: ssd (SSD MobileNet v2 COCO, installed by make deps), hog (OpenCV's "
+                           "built-in, no model, people >= 100 px tall), onnx (your own YOLO model)")
     onnx_model: Path | None = Field(None, description="YOLO-format ONNX model file (detector=onnx)")
     lease_s: int = Field(15, ge=3, le=300, description="Camera lease time; a dead worker's cameras move after it")
     # capture (ingest/video/capture.py)
@@ -146,6 +148,21 @@ class VideoSettings(Group):
     hog_stride: int = Field(8, ge=4, le=32, description="HOG window stride in pixels (larger = faster, coarser)")
     hog_scale: float = Field(1.05, gt=1, le=2, description="HOG pyramid scale step")
     hog_threshold: float = Field(0.0, ge=-5, le=10, description="HOG SVM hit threshold (higher = fewer, surer)")
+    ssd_model: Path | None = Field(
+        None, description="TFLite SSD model (detector=ssd); none = the pinned model in the project's model cache "
+                          "(~/.cache/onescreen/models, installed by make models)")
+    ssd_score: float = Field(0.5, gt=0, lt=1, description="Minimum person score of the ssd detector")
+    ssd_tile_px: int = Field(
+        960, ge=0, le=7680, description="Frames with a side longer than this are also analysed in about square "
+                                        "tiles (that side cut into ceil(side / this)), for people too small once "
+                                        "the whole frame is scaled to the model's 300x300 input (0 = never tile)")
+    ssd_tile_overlap: float = Field(0.3, ge=0, lt=0.9,
+                                    description="Overlap of neighbouring tiles, as a share of a tile")
+    ssd_whole_frame: bool = Field(True, description="With tiles, also run one pass on the whole frame "
+                                                    "(finds people larger than a tile)")
+    ssd_nms_iou: float = Field(0.4, gt=0, lt=1, description="Boxes from different tiles and passes overlapping "
+                                                             "more than this are one person")
+    ssd_threads: int = Field(1, ge=0, le=64, description="TFLite threads per camera (0 = its choice)")
     onnx_format: Literal["yolov8", "yolov5"] = Field(
         "yolov8", description="Output layout: yolov8 (1, 4+classes, N) or yolov5 (1, N, 5+classes)")
     onnx_input: int = Field(640, ge=32, le=4096, description="Input size when the model's is dynamic")

@@ -7,11 +7,37 @@ leaves the others playing. What a mount shows is its kind, the part before the d
 
 from __future__ import annotations
 
+import gzip
+import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
-VTEST = (REPO / ".." / "shared" / "data" / "vtest.avi").resolve()
+# OpenCV's sample pedestrian video (768x576, 10 fps, 795 frames, MS-MPEG4 v3), from Debian's opencv-doc
+# package, which scripts/system-deps.sh installs. Some distributions gzip documentation: then it is
+# unpacked once into the project's own cache (var/data), since the RTSP server and OpenCV read plain files.
+VTEST_DOC = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
+VTEST_CACHE = REPO / "var" / "data" / "vtest.avi"
+VTEST_INSTALL = "apt-get install -y opencv-doc (or: make deps)"
+
+
+def find_vtest(doc: Path = VTEST_DOC, cache: Path = VTEST_CACHE) -> Path | None:
+    """The sample video as a plain file, unpacking ``vtest.avi.gz`` into ``cache`` if needed; None if absent."""
+    if doc.is_file():
+        return doc
+    packed = doc.with_name(doc.name + ".gz")
+    if not packed.is_file():
+        return None
+    if not cache.is_file() or cache.stat().st_mtime < packed.stat().st_mtime:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".part")
+        with gzip.open(packed, "rb") as src, open(tmp, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        tmp.replace(cache)
+    return cache
+
+
+VTEST = find_vtest() or VTEST_DOC
 
 # kind -> RtspServer spec; vtest (pedestrians on a square) first so the busiest camera gets real people
 MOUNT_KINDS: dict[str, str] = {

@@ -63,12 +63,12 @@ def pipelines():
 
 def test_frames_are_read_and_snapshotted(vtest_url, pipelines):
     s = settings(analysis_fps=2.0, detect_width=640)
-    pipe = pipelines(camera("C-VT", vtest_url), s)
+    pipe = pipelines(camera("C-VT", vtest_url, fps=10.0), s)        # opencv-doc's vtest.avi: 10 fps
     assert wait_for(lambda: pipe.analyser.stats.frames >= 4 and pipe.health()["fps"] > 0, 20), pipe.health()
     time.sleep(1.5)
     health = pipe.health()
     assert health["state"] == "online", health
-    assert health["fps"] >= 15 and health["nominal_fps"] == 25.0
+    assert health["fps"] >= 6 and health["nominal_fps"] == 10.0
     image = cv2.imdecode(np.frombuffer(pipe.last_jpeg, np.uint8), cv2.IMREAD_COLOR)
     assert image.shape[1] == 640 and image.std() > 10          # scaled to snapshot_width, not a blank frame
     assert pipe.last_doc["camera_id"] == "C-VT" and "*" in pipe.last_doc["zones"]
