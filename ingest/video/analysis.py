@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ingest.video.detectors import Box, Detector
+from ingest.video.frame import Frame, as_frame
 from ingest.video.gate import MotionGate
 from ingest.video.tracker import Tracker
 from ingest.video.zones import ZoneCounter, zone_polygons
@@ -62,14 +63,16 @@ class Analyser:
         self.last_motion = -1e18          # ts of the latest frame in which the gate saw motion
         self._last_detect = -1e18
 
-    def process(self, frame: np.ndarray, ts: float) -> dict[str, dict[str, Any]]:
+    def process(self, frame: Frame | np.ndarray, ts: float) -> dict[str, dict[str, Any]]:
         """Zone figures at ``ts`` for this frame: ``{zone: {"persons": n, "tracks": [[id, dwell_s], ...]}}``."""
-        if self.gate.moving(frame):
+        frame = as_frame(frame)
+        if self.gate.moving_grey(frame.grey):
             self.last_motion = ts
         if self._should_detect(ts):
+            image = frame.bgr()            # converted only now: most frames of a quiet camera never are
             with self.slots:
                 t0 = time.thread_time()
-                self.boxes = self.detector.detect(frame)
+                self.boxes = self.detector.detect(image)
                 spent = time.thread_time() - t0
             self.stats.detections_run += 1
             self.stats.detect_cpu_s += spent

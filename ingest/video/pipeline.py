@@ -24,6 +24,7 @@ import numpy as np
 from ingest.video.analysis import Analyser
 from ingest.video.capture import Capture, FrameSlot
 from ingest.video.detectors import Detector
+from ingest.video.frame import Frame, as_frame
 from ingest.video.health import health_record
 from ingest.video.publish import Publisher
 from onescreen import names
@@ -110,35 +111,36 @@ class CameraPipeline:
 
     # ------------------------------------------------------------ analyser thread
     def _loop(self) -> None:
-        period = 1.0 / self.cfg.analysis_fps
-        due = time.monotonic()
-        seq = 0
+        half_period = 0.5 / self.cfg.analysis_fps
+        seq, last_ts = 0, 0.0
         while not self._stop.is_set():
-            # One sleep per frame: the reader hands over the first frame it grabs from ``due`` on. The wait is
-            # bounded so the hang watchdog runs at least once a second past the due time, frames or not.
-            self.slot.request(due)
-            got = self.slot.take(seq, timeout=max(0.0, due - time.monotonic()) + 1.0)
+            # FFmpeg paces the frames at analysis_fps: one wake-up per frame. The wait is bounded so the hang
+            # watchdog runs at least once a second, frames or not. A frame that came while the previous one
+            # was being analysed is replaced by the next: the newest is taken, nothing queues.
+            got = self.slot.take(seq, timeout=1.0)
             self.capture.check_hung()
             if got is None:
-                due = time.monotonic()
                 continue
             frame, ts, seq = got
+            if ts - last_ts < half_period:
+                continue          # a burst (FFmpeg catching up after a hiccup, or the first frames): keep the rate
+            last_ts = ts
             try:
                 self.on_frame(frame, ts)
             except Exception:   # one bad frame or a detector bug must not end the camera's analysis
                 log.exception("camera %s: analysis failed on a frame", self.camera.id)
-            due = max(due + period, time.monotonic())
         if self.appender is not None:
             self.appender.close()
 
-    def on_frame(self, frame: np.ndarray, ts: float) -> None:
-        """Analyse one frame grabbed at wall-clock ``ts``; publish its figures, and the snapshot when due."""
+    def on_frame(self, frame: Frame | np.ndarray, ts: float) -> None:
+        """Analyse one frame received at wall-clock ``ts``; publish its figures, and the snapshot when due."""
+        frame = as_frame(frame)
         self._analyse(frame, ts)
         if ts >= self._next_snapshot:
             self._next_snapshot = ts + self.cfg.snapshot_interval_s
             self._latest(frame, ts)
 
-    def _analyse(self, frame: np.ndarray, ts: float) -> None:
+    def _analyse(self, frame: Frame, ts: float) -> None:
         zones = self.analyser.process(frame, ts)
         doc = {"family": names.VIDEO, "camera_id": self.camera.id, "ts": int(ts * 1000), "zones": zones,
                **self.ids}
@@ -146,13 +148,13 @@ class CameraPipeline:
         if self.appender is not None:
             self.appender.append(self.stream, doc)
 
-    def _latest(self, frame: np.ndarray, ts: float) -> None:
+    def _latest(self, frame: Frame, ts: float) -> None:
         """The snapshot and the latest figures; a still scene's JPEG is reused (expiry refreshed) a while."""
         # Still: nothing moved since the frame the JPEG shows (the gate would have said so), and it is recent.
         still = (self.last_jpeg is not None and self.analyser.last_motion <= self._jpeg_ts
                  and ts - self._jpeg_ts < self.cfg.snapshot_still_s)
         if not still:
-            jpeg = encode_jpeg(frame, self.cfg.snapshot_width, self.cfg.jpeg_quality)
+            jpeg = encode_jpeg(frame.bgr(), self.cfg.snapshot_width, self.cfg.jpeg_quality)
             if jpeg is not None:
                 self.last_jpeg, self._jpeg_ts = jpeg, ts
         if self.publisher is not None and self.last_doc is not None:

@@ -25,7 +25,7 @@ from typing import Any
 import redis
 from sqlalchemy.exc import SQLAlchemyError
 
-from ingest.video.capture import configure_ffmpeg
+from ingest.video.capture import configure_ffmpeg, ffmpeg_binary
 from ingest.video.detectors import make_detector
 from ingest.video.leases import Leases
 from ingest.video.pipeline import CameraPipeline, stop_all
@@ -52,6 +52,7 @@ class VideoIngestWorker(Worker):
     def setup(self) -> None:
         v = self.settings.video
         configure_ffmpeg(v)
+        ffmpeg_binary()        # fail at start: every camera is decoded by an ffmpeg process
         make_detector(v)       # fail at start, with the config key named, rather than in every camera thread
         self.registry = RegistryCache.load(make_engine(self.settings.database.url))
         self.redis = connect(self.settings.redis)
