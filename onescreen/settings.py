@@ -145,6 +145,15 @@ class VideoSettings(Group):
                                  description="With people in view, detect at least this often even without motion")
     empty_detect_s: float = Field(30.0, gt=0, le=3600,
                                   description="With nobody in view and no motion, detect anyway this often")
+    image_dark_level: float = Field(30.0, ge=0, le=255,
+                                    description="Mean grey level (0-255) under which the picture is 'dark'")
+    image_covered_std: float = Field(6.0, ge=0, le=128,
+                                     description="Grey standard deviation under which the picture has no detail: "
+                                                 "'covered' (lens covered, sprayed, turned to a wall)")
+    image_frozen_s: float = Field(60.0, gt=0, le=86_400,
+                                  description="Identical consecutive frames this long: the picture is 'frozen'")
+    image_hold_s: float = Field(10.0, ge=0, le=3600,
+                                description="A 'dark' or 'covered' verdict must hold this long to be reported")
     hog_stride: int = Field(8, ge=4, le=32, description="HOG window stride in pixels (larger = faster, coarser)")
     hog_scale: float = Field(1.05, gt=1, le=2, description="HOG pyramid scale step")
     hog_threshold: float = Field(0.0, ge=-5, le=10, description="HOG SVM hit threshold (higher = fewer, surer)")
@@ -184,6 +193,11 @@ class VideoSettings(Group):
         5.0, ge=0, le=3600,
         description="While the motion gate sees nothing move, the snapshot JPEG is reused (its expiry "
                     "refreshed) and encoded again only this often (0 = every time)")
+    snapshot_annotate: bool = Field(True, description="Draw the zones, each tracked person's box and dwell, and "
+                                                      "mark the lingering, on the snapshot (alert evidence)")
+    mark_dwell_s: float = Field(120.0, gt=0, le=86_400,
+                                description="Snapshots mark in red who stayed this long in a zone (keep it at "
+                                            "the lingering rule's dwell_s)")
     snapshot_width: int = Field(640, ge=0, le=7680, description="Snapshots wider are scaled down (0 = never)")
     jpeg_quality: int = Field(75, ge=10, le=100, description="Snapshot JPEG quality")
     health_interval_s: float = Field(1.0, gt=0, le=60, description="Camera health records are written this often")

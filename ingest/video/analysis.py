@@ -10,7 +10,6 @@ carried forward, which keeps standing people and their dwell.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -21,7 +20,9 @@ import numpy as np
 from ingest.video.detectors import Box, Detector
 from ingest.video.frame import Frame, as_frame
 from ingest.video.gate import MotionGate
-from ingest.video.tracker import Tracker
+from ingest.video.fairness import FairSlots
+from ingest.video.tracker import Track, Tracker
+from ingest.video.usability import ImageCheck
 from ingest.video.zones import ZoneCounter, zone_polygons
 from onescreen.settings import VideoSettings
 
@@ -51,15 +52,18 @@ class Analyser:
     """Keeps one camera's gate, tracker and zone state; ``process(frame, ts)`` per analysed frame."""
 
     def __init__(self, cfg: VideoSettings, detector: Detector, zones: dict[str, Any], id_base: int = 0,
-                 slots: threading.Semaphore | None = None):
+                 slots: FairSlots | None = None, key: str = ""):
         self.cfg = cfg
         self.detector = detector
-        self.slots = slots or threading.Semaphore(1)   # shared by a worker's cameras: bounds its detector CPU
+        self.slots = slots or FairSlots(1)   # shared by a worker's cameras: bounds and shares its detector CPU
+        self.key = key
         self.gate = MotionGate(cfg.motion_width, cfg.motion_min_area)
         self.tracker = Tracker(cfg.track_iou, cfg.track_gap_s, cfg.track_reassoc, cfg.track_hold_s, id_base)
         self.zones = ZoneCounter(zone_polygons(zones), cfg.track_gap_s, cfg.track_reassoc)
         self.stats = AnalysisStats()
+        self.image = ImageCheck(cfg)
         self.boxes: list[Box] = []
+        self.tracks: list[Track] = []     # the people of the latest frame (the snapshot draws them)
         self.last_motion = -1e18          # ts of the latest frame in which the gate saw motion
         self._last_detect = -1e18
 
@@ -68,9 +72,10 @@ class Analyser:
         frame = as_frame(frame)
         if self.gate.moving_grey(frame.grey):
             self.last_motion = ts
+        self.image.update(self.gate.small, ts)
         if self._should_detect(ts):
             image = frame.bgr()            # converted only now: most frames of a quiet camera never are
-            with self.slots:
+            with self.slots.use(self.key):
                 t0 = time.thread_time()
                 self.boxes = self.detector.detect(image)
                 spent = time.thread_time() - t0
@@ -78,10 +83,10 @@ class Analyser:
             self.stats.detect_cpu_s += spent
             self.stats.last_detect_ms = 1000 * spent
             self._last_detect = ts
-        tracks = self.tracker.update(self.boxes, ts)
+        self.tracks = self.tracker.update(self.boxes, ts)
         self.stats.frames += 1
         self.stats.recent.append(ts)
-        return self.zones.update(tracks, ts)
+        return self.zones.update(self.tracks, ts)
 
     def _should_detect(self, ts: float) -> bool:
         if ts - self.last_motion <= self.cfg.motion_tail_s:

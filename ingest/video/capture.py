@@ -226,7 +226,7 @@ class Capture:
     def _fps(self, now: float) -> float:
         """The stream's decoded frames a second over the last FPS_WINDOW_S, from FFmpeg's progress counters.
 
-        FFmpeg reports once a second, and not at all while nothing arrives: the rate is measured up to the
+        FFmpeg reports twice a second, and not at all while nothing arrives: the rate is measured up to the
         latest report, or up to now less a report period when that is later (so a stall decays to 0).
         """
         with self._lock:                       # the reader appends; status() may run in two threads
@@ -239,7 +239,7 @@ class Capture:
             if t >= now - FPS_WINDOW_S:
                 break
             base_t, base_n = t, n
-        span = max(last_t - base_t, now - base_t - 1.5)
+        span = max(last_t - base_t, now - base_t - 1.0)
         return max(0.0, (last_n - base_n) / span) if span > 0 else 0.0
 
     # ------------------------------------------------------------ reader thread

@@ -4,7 +4,7 @@ FFmpeg decodes the camera and reduces the rate in its own loop (``-r <analysis_f
 are dropped, never duplicated), then writes only the frames we analyse to a pipe as YUV4MPEG: a one-line
 header with the size (so nothing has to be probed first), then ``FRAME\\n`` + the planes of each frame, in
 the decoder's own 4:2:0 layout (no conversion in FFmpeg; the luma plane is the motion gate's grey frame).
-``-progress pipe:2`` reports once a second how many frames were output and dropped, which gives the
+``-progress pipe:2`` reports twice a second how many frames were output and dropped, which gives the
 stream's real input rate for health; ``-loglevel quiet`` keeps anything else (FFmpeg's messages quote the
 URL, and ours may carry credentials) off stderr. Pure functions, tested directly.
 """
@@ -29,7 +29,7 @@ FRAME_MARK = b"FRAME\n"
 def command(ffmpeg: str, url: str, cfg: VideoSettings, to_yuv420: bool = False) -> list[str]:
     """argv of the FFmpeg process reading ``url`` (credentials included: argv is never logged)."""
     argv = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "quiet", "-nostats",
-            "-progress", "pipe:2", "-stats_period", "1"]
+            "-progress", "pipe:2", "-stats_period", "0.5"]
     if url.startswith(("rtsp:", "rtsps:")):
         argv += ["-rtsp_transport", cfg.rtsp_transport]
         argv += ["-timeout", str(int(max(cfg.open_timeout_s, cfg.read_timeout_s) * 1_000_000))]

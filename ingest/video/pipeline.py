@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import cv2
@@ -24,6 +25,8 @@ import numpy as np
 from ingest.video.analysis import Analyser
 from ingest.video.capture import Capture, FrameSlot
 from ingest.video.detectors import Detector
+from ingest.video.evidence import annotate, marked
+from ingest.video.fairness import FairSlots
 from ingest.video.frame import Frame, as_frame
 from ingest.video.health import health_record
 from ingest.video.publish import Publisher
@@ -40,11 +43,14 @@ def track_id_base(now: float | None = None) -> int:
     return (int((now or time.time()) - 1_704_067_200) & 0xFFFFFFF) << 16
 
 
-def encode_jpeg(frame: np.ndarray, width: int, quality: int) -> bytes | None:
-    """The frame as JPEG, scaled down to ``width`` (0 = as is)."""
+def encode_jpeg(frame: np.ndarray, width: int, quality: int,
+                draw: Callable[[np.ndarray], np.ndarray] | None = None) -> bytes | None:
+    """The frame as JPEG, scaled down to ``width`` (0 = as is), annotated by ``draw`` after scaling."""
     h, w = frame.shape[:2]
     if width and w > width:
         frame = cv2.resize(frame, (width, round(h * width / w)), interpolation=cv2.INTER_AREA)
+    if draw is not None:
+        frame = draw(frame)
     ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])
     return buf.tobytes() if ok else None
 
@@ -67,7 +73,7 @@ class CameraPipeline:
 
     def __init__(self, camera: CameraInfo, place: Place | None, cfg: VideoSettings, detector: Detector,
                  publisher: Publisher | None, url: str | None = None, instance: str = "",
-                 detect_slots: threading.Semaphore | None = None):
+                 detect_slots: FairSlots | None = None):
         self.camera = camera
         self.cfg = cfg
         self.publisher = publisher
@@ -75,7 +81,7 @@ class CameraPipeline:
         self.slot = FrameSlot()
         self.capture = Capture(url or camera.source_url() or "", cfg, self.slot, camera.nominal_fps, camera.id,
                                shown=camera.rtsp_url or "")
-        self.analyser = Analyser(cfg, detector, camera.zones, track_id_base(), detect_slots)
+        self.analyser = Analyser(cfg, detector, camera.zones, track_id_base(), detect_slots, camera.id)
         self.place = place
         self.ids = {"cell_id": place.cell_id, "community_id": place.community_id,
                     "district_id": place.district_id} if place else {}
@@ -85,6 +91,7 @@ class CameraPipeline:
         self.last_jpeg: bytes | None = None
         self._jpeg_ts = 0.0               # wall-clock time of the frame last_jpeg shows
         self._next_snapshot = 0.0
+        self._marks: frozenset[int] = frozenset()   # tracks marked as lingering in the latest snapshot
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"analyse-{camera.id}", daemon=True)
 
@@ -107,7 +114,8 @@ class CameraPipeline:
         st = self.analyser.stats
         return health_record(self.capture.status(now), now, self.cfg, url=self.capture.shown,
                              worker=self.instance, analysis_fps=round(st.rate(now), 2),
-                             detector_ms=round(st.detect_ms, 1), analysed_frames=st.frames)
+                             detector_ms=round(st.detect_ms, 1), analysed_frames=st.frames,
+                             image=self.analyser.image.state)
 
     # ------------------------------------------------------------ analyser thread
     def _loop(self) -> None:
@@ -133,28 +141,38 @@ class CameraPipeline:
             self.appender.close()
 
     def on_frame(self, frame: Frame | np.ndarray, ts: float) -> None:
-        """Analyse one frame received at wall-clock ``ts``; publish its figures, and the snapshot when due."""
-        frame = as_frame(frame)
-        self._analyse(frame, ts)
-        if ts >= self._next_snapshot:
-            self._next_snapshot = ts + self.cfg.snapshot_interval_s
-            self._latest(frame, ts)
+        """Analyse one frame received at wall-clock ``ts``; publish its figures, and the snapshot when due.
 
-    def _analyse(self, frame: Frame, ts: float) -> None:
+        When someone starts or stops being marked as lingering, the snapshot showing it is written before
+        the figures that can raise the alert, so the frame the alert engine keeps as evidence shows the mark.
+        """
+        frame = as_frame(frame)
         zones = self.analyser.process(frame, ts)
         doc = {"family": names.VIDEO, "camera_id": self.camera.id, "ts": int(ts * 1000), "zones": zones,
                **self.ids}
         self.last_doc = doc
+        marks = marked(zones, self.cfg.mark_dwell_s) if self.cfg.snapshot_annotate else frozenset()
+        if ts >= self._next_snapshot or marks != self._marks:
+            self._next_snapshot = ts + self.cfg.snapshot_interval_s
+            self._latest(frame, ts, force=marks != self._marks)
+            self._marks = marks
         if self.appender is not None:
             self.appender.append(self.stream, doc)
 
-    def _latest(self, frame: Frame, ts: float) -> None:
+    def _latest(self, frame: Frame, ts: float, force: bool = False) -> None:
         """The snapshot and the latest figures; a still scene's JPEG is reused (expiry refreshed) a while."""
         # Still: nothing moved since the frame the JPEG shows (the gate would have said so), and it is recent.
-        still = (self.last_jpeg is not None and self.analyser.last_motion <= self._jpeg_ts
+        still = (not force and self.last_jpeg is not None and self.analyser.last_motion <= self._jpeg_ts
                  and ts - self._jpeg_ts < self.cfg.snapshot_still_s)
         if not still:
-            jpeg = encode_jpeg(frame.bgr(), self.cfg.snapshot_width, self.cfg.jpeg_quality)
+            draw = None
+            if self.cfg.snapshot_annotate:
+                tracks, zones, polygons = self.analyser.tracks, self.last_doc["zones"], self.analyser.zones.polygons
+                mark = self.cfg.mark_dwell_s
+
+                def draw(image: np.ndarray) -> np.ndarray:
+                    return annotate(image, polygons, tracks, zones, mark)
+            jpeg = encode_jpeg(frame.bgr(), self.cfg.snapshot_width, self.cfg.jpeg_quality, draw)
             if jpeg is not None:
                 self.last_jpeg, self._jpeg_ts = jpeg, ts
         if self.publisher is not None and self.last_doc is not None:
