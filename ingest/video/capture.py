@@ -6,9 +6,11 @@
   no colour conversion until something needs colour (frame.py).
 - **Timeouts and transport**: TCP by default, FFmpeg's socket I/O timeout, plus our own: no header within
   ``open_timeout_s + read_timeout_s`` or no frame for ``read_timeout_s`` (+ one analysis period) ends the
-  session. Every wait is a ``select`` with a deadline, and a process can be killed, unlike a thread.
-- **Isolation**: a reader thread per camera; the watchdog (``check_hung``) replaces a reader stuck in one
-  call past ``hang_s`` and kills its FFmpeg. Health counts ``abandoned_reads``.
+  session. Reads block (a ``select`` per read cost as much as the read); the watchdog (``check_hung``, run
+  by the analyser at least once a second) enforces their deadlines by killing FFmpeg, which a thread
+  could not be.
+- **Isolation**: a reader thread per camera; the watchdog replaces a reader stuck in one call past
+  ``hang_s`` and kills its FFmpeg. Health counts ``abandoned_reads``.
 - **No credentials in any log**: FFmpeg runs with ``-loglevel quiet``; its stderr carries only the
   ``-progress`` counters, parsed and never printed. Logs and health show the registry's credential-free URL.
   (FFmpeg's argv holds the URL: it is never logged, but local users can read it in /proc; see docs/video.md.)
@@ -160,7 +162,9 @@ class Capture:
         self._gen = 0
         self._thread: threading.Thread | None = None
         self._procs: dict[int, subprocess.Popen] = {}   # generation -> its FFmpeg process
-        self._call: tuple[int, float] = (0, 0.0)   # (generation, monotonic start) of a blocking call, 0 = none
+        # (generation, monotonic start, deadline, what) of the blocking read the reader is in; start 0 = none
+        self._call: tuple[int, float, float, str] = (0, 0.0, 0.0, "")
+        self._expired: dict[int, str] = {}    # generation -> why the watchdog ended its FFmpeg
         self._samples: deque[tuple[float, int]] = deque()   # (wall time, input frames) from FFmpeg's progress
         self._to_yuv420 = False               # the stream's pixel format needs converting to 4:2:0
         self.connected = False
@@ -191,20 +195,33 @@ class Capture:
             kill(proc)
 
     def check_hung(self, now_mono: float | None = None) -> bool:
-        """Watchdog: abandon a reader stuck in one call past ``hang_s``, kill its FFmpeg, start a fresh one."""
+        """Watchdog, run by the analyser at least once a second: the reader's reads block (no per-read
+        ``select``: that cost as much as the read), so their deadlines are enforced here. A read past its
+        deadline (no header within ``open_timeout_s + read_timeout_s``, no frame for ``read_timeout_s`` plus
+        a period) ends the session: FFmpeg is killed, the read returns, the reader reconnects. A reader
+        stuck past ``hang_s`` is abandoned and a fresh one started (True)."""
         now_mono = time.monotonic() if now_mono is None else now_mono
-        gen, since = self._call
-        if gen != self._gen or not since or now_mono - since < self.cfg.hang_s or self._stop.is_set():
+        gen, since, deadline, what = self._call
+        if gen != self._gen or not since or self._stop.is_set():
             return False
-        self.abandoned += 1
-        self.reason = f"read hung for {now_mono - since:.0f} s: reader replaced"
-        log.warning("camera %s: %s (%d so far)", self.name, self.reason, self.abandoned)
+        if now_mono - since >= self.cfg.hang_s:
+            self.abandoned += 1
+            self.reason = f"read hung for {now_mono - since:.0f} s: reader replaced"
+            log.warning("camera %s: %s (%d so far)", self.name, self.reason, self.abandoned)
+            self._end(gen, self.reason)
+            self._spawn()
+            return True
+        if now_mono >= deadline and gen not in self._expired:
+            self._end(gen, what)
+        return False
+
+    def _end(self, gen: int, why: str) -> None:
+        """Kill the FFmpeg of generation ``gen`` (its reader's blocked read returns), noting why."""
         with self._lock:
+            self._expired[gen] = why
             proc = self._procs.get(gen)
         if proc is not None:
-            kill(proc)
-        self._spawn()
-        return True
+            kill(proc, wait=False)
 
     def status(self, now: float | None = None) -> CaptureStatus:
         now = time.time() if now is None else now
@@ -247,20 +264,21 @@ class Capture:
         with self._lock:
             self._gen += 1
             gen = self._gen
-            self._call = (gen, 0.0)
+            self._call = (gen, 0.0, 0.0, "")
             self._thread = threading.Thread(target=self._run, args=(gen,), name=f"read-{self.name}", daemon=True)
             self._thread.start()
 
     def _current(self, gen: int) -> bool:
         return gen == self._gen and not self._stop.is_set()
 
-    def _enter(self, gen: int) -> None:
+    def _enter(self, gen: int, timeout: float, what: str) -> None:
         if gen == self._gen:
-            self._call = (gen, time.monotonic())
+            now = time.monotonic()
+            self._call = (gen, now, now + timeout, what)
 
     def _leave(self, gen: int) -> None:
         if gen == self._gen:                 # a replaced reader must not clear its successor's mark
-            self._call = (gen, 0.0)
+            self._call = (gen, 0.0, 0.0, "")
 
     def _run(self, gen: int) -> None:
         backoff = Backoff(self.cfg.reconnect_min_s, self.cfg.reconnect_max_s)
@@ -289,9 +307,10 @@ class Capture:
         reader = Pipes(proc)
         last, started = 0.0, time.time()
         try:
-            self._enter(gen)                 # the watchdog's mark: a silent camera holds the open up to here
+            # The watchdog's mark: a silent camera holds the open up to here.
+            self._enter(gen, self.cfg.open_timeout_s + self.cfg.read_timeout_s, "open timed out (no picture)")
             try:
-                header = self._header(reader)
+                header = self._header(reader, gen)
             finally:
                 self._leave(gen)
             self._opened(header)
@@ -312,6 +331,7 @@ class Capture:
             kill(proc)
             with self._lock:
                 self._procs.pop(gen, None)
+                self._expired.pop(gen, None)
             reader.close()
         return max(0.0, last - self.opened_at) if last else 0.0
 
@@ -321,18 +341,17 @@ class Capture:
             log.warning("camera %s: cannot open %s: %s", self.name, self.shown, reason)
         self.connected, self.reason = False, reason
 
-    def _header(self, reader: Pipes) -> Y4mHeader:
-        deadline = time.monotonic() + self.cfg.open_timeout_s + self.cfg.read_timeout_s
+    def _header(self, reader: Pipes, gen: int) -> Y4mHeader:
         line = bytearray()
         while not line.endswith(b"\n"):
-            chunk = reader.read_stdout(1, deadline, self._progress)
-            if chunk is None:
-                raise SessionEnd("open timed out (no picture)", probe=True)
+            chunk = reader.read_stdout(1)
             if not chunk:
-                raise SessionEnd("open failed", probe=True)
+                expired = self._expired.get(gen)
+                raise SessionEnd(expired or "open failed", probe=True)
             line += chunk
             if len(line) > HEADER_MAX:
                 raise SessionEnd("unexpected output from ffmpeg")
+        reader.drain_progress(self._progress)
         try:
             return parse_header(bytes(line[:-1]))
         except Y4mError as exc:
@@ -364,26 +383,36 @@ class Capture:
         size = len(FRAME_MARK) + header.frame_bytes
         rows = header.height if header.mono else header.height * 3 // 2
         pool = [bytearray(size) for _ in range(3)]
-        owner = [0, 0, 0]                   # slot seq each buffer holds (0 = none)
+        owner = [-1, -1, -1]                # slot seq each buffer holds (-1 = none)
         slot, w, h = self.slot, header.width, header.height
         timeout = self.cfg.read_timeout_s + 1.0 / self.cfg.analysis_fps
-        last = 0.0
-        while self._current(gen):
-            busy = (slot.seq, slot.taken)   # the newest frame and the one being analysed stay untouched
-            i = next(k for k in range(3) if owner[k] not in busy or owner[k] == 0)
-            if not reader.fill_stdout(memoryview(pool[i]), time.monotonic() + timeout, self._progress):
-                if not self._current(gen):
+        lost = f"stream lost (no frame for {timeout:.0f} s)"
+        last = next_drain = 0.0
+        enter, leave, fill, drain, on_progress = self._enter, self._leave, reader.fill_stdout, \
+            reader.drain_progress, self._progress
+        views = [memoryview(b) for b in pool]
+        wall, current = time.time, self._current
+        # Per frame: a few operations on locals (this loop runs five times a second for every camera).
+        while current(gen):
+            seq, taken = slot.seq, slot.taken      # the newest frame and the one being analysed stay untouched
+            i = 0 if owner[0] != seq and owner[0] != taken else 1 if owner[1] != seq and owner[1] != taken else 2
+            enter(gen, timeout, lost)
+            ok = fill(views[i])
+            leave(gen)
+            if not ok:
+                if not current(gen):
                     break
-                raise SessionEnd(f"stream lost (no frame for {timeout:.0f} s)" if reader.timed_out
-                                 else "stream lost (decoder ended)")
-            if pool[i][:len(FRAME_MARK)] != FRAME_MARK:
+                raise SessionEnd(self._expired.get(gen) or "stream lost (decoder ended)")
+            buf = pool[i]
+            if buf[:6] != FRAME_MARK:
                 raise SessionEnd("unexpected output from ffmpeg")
-            now = self.last_frame_at = time.time()
-            last = now
+            now = self.last_frame_at = last = wall()
             if self.reason:
                 self.reason = ""
-            yuv = np.frombuffer(pool[i], np.uint8, rows * w, len(FRAME_MARK)).reshape(rows, w)
-            slot.put(Frame(w, h, yuv), now)
+            slot.put(Frame(w, h, np.frombuffer(buf, np.uint8, rows * w, 6).reshape(rows, w)), now)
             owner[i] = slot.seq
             self.frames += 1
+            if now >= next_drain:              # FFmpeg reports twice a second: no need to look every frame
+                next_drain = now + 0.4
+                drain(on_progress)
         return last

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
-import select
 import subprocess
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -143,64 +141,52 @@ def grow_pipe(fd: int) -> None:
 
 
 class Pipes:
-    """Non-blocking reads of one FFmpeg's stdout (frames) and stderr (progress), with deadlines."""
+    """Blocking reads of one FFmpeg's stdout (frames; deadlines are the capture watchdog's, which kills the
+    process) and non-blocking drains of its stderr (progress, a few hundred bytes a second)."""
 
     def __init__(self, proc: subprocess.Popen):
-        self.out = proc.stdout.fileno()
-        self.err = proc.stderr.fileno() if proc.stderr is not None else -1
         self.proc = proc
+        self.out = proc.stdout
+        self.err = proc.stderr.fileno() if proc.stderr is not None else -1
         self.progress = Progress()
-        self.timed_out = False
-        grow_pipe(self.out)
-        os.set_blocking(self.out, False)
+        grow_pipe(self.out.fileno())
         if self.err >= 0:
             os.set_blocking(self.err, False)
 
-    def _wait(self, deadline: float, on_progress: Callable[[Progress], None]) -> bool:
-        """Until stdout is readable (True) or the deadline passes (False); progress is read meanwhile."""
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                self.timed_out = True
-                return False
-            fds = [self.out] + ([self.err] if self.err >= 0 else [])
-            ready, _, _ = select.select(fds, [], [], left)
-            if self.err in ready:
-                data = os.read(self.err, 65536)
-                if not data:
-                    self.err = -1
-                elif self.progress.feed(data):
-                    on_progress(self.progress)
-            if self.out in ready:
-                return True
+    def read_stdout(self, n: int) -> bytes:
+        """Up to ``n`` bytes (blocking); b"" at the end of the stream."""
+        try:
+            return self.out.read(n) or b""
+        except (OSError, ValueError):
+            return b""
 
-    def read_stdout(self, n: int, deadline: float, on_progress: Callable[[Progress], None]) -> bytes | None:
-        """Up to ``n`` bytes; b"" at the end of the stream, None on timeout."""
-        while True:
-            if not self._wait(deadline, on_progress):
-                return None
-            try:
-                return os.read(self.out, n)
-            except BlockingIOError:
-                continue
-
-    def fill_stdout(self, view: memoryview, deadline: float, on_progress: Callable[[Progress], None]) -> bool:
-        """Fill ``view`` completely; False on timeout or end of stream."""
-        pos, size = 0, len(view)
-        self.timed_out = False
-        while pos < size:
-            if not self._wait(deadline, on_progress):
-                return False
-            try:
-                n = self.proc.stdout.readinto(view[pos:])
-            except BlockingIOError:
-                continue
-            if n is None:                   # spurious wake-up: nothing to read after all
-                continue
-            if not n:
-                return False
-            pos += n
+    def fill_stdout(self, view: memoryview) -> bool:
+        """Fill ``view`` completely (blocking); False at the end of the stream."""
+        pos, size, readinto = 0, len(view), self.out.readinto
+        try:
+            while pos < size:
+                n = readinto(view[pos:])
+                if not n:
+                    return False
+                pos += n
+        except (OSError, ValueError):
+            return False
         return True
+
+    def drain_progress(self, on_progress: Callable[[Progress], None]) -> None:
+        """Read whatever progress FFmpeg wrote; ``on_progress`` for each completed report."""
+        while self.err >= 0:
+            try:
+                data = os.read(self.err, 65536)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:
+                self.err = -1
+                return
+            if self.progress.feed(data):
+                on_progress(self.progress)
 
     def close(self) -> None:
         for stream in (self.proc.stdout, self.proc.stderr):
@@ -208,13 +194,15 @@ class Pipes:
                 stream.close()
 
 
-def kill(proc: subprocess.Popen) -> None:
-    """End an FFmpeg at once and reap it (a killed process exits within milliseconds)."""
+def kill(proc: subprocess.Popen, wait: bool = True) -> None:
+    """End an FFmpeg at once; with ``wait``, reap it (a killed process exits within milliseconds)."""
     if proc.poll() is None:
         try:
             proc.kill()
         except OSError:
             pass
+    if not wait:
+        return
     try:
         proc.wait(timeout=2.0)
     except subprocess.TimeoutExpired:
