@@ -140,6 +140,9 @@ class VideoSettings(Group):
     motion_width: int = Field(160, ge=32, le=1920, description="Width of the motion gate's downscaled frame")
     motion_min_area: float = Field(0.005, ge=0, le=1,
                                    description="Moving share of the frame that opens the gate to the detector")
+    motion_still_every: int = Field(
+        2, ge=1, le=25, description="While nothing has moved for motion_tail_s, the motion gate looks at every "
+                                    "n-th analysed frame only (new motion is noticed up to n-1 frames later)")
     motion_tail_s: float = Field(2.0, ge=0, le=60, description="Keep detecting this long after motion stops")
     idle_detect_s: float = Field(2.0, gt=0, le=600,
                                  description="With people in view, detect at least this often even without motion")

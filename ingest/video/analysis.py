@@ -1,8 +1,10 @@
 """One camera's analysis of one frame: motion gate → detector (when needed) → tracker → zones.
 
 Pure computation over (frame, wall-clock ts): no threads, no Redis, so it runs the same in the worker,
-the tests and the benchmark. The detector runs when the gate sees motion, for ``motion_tail_s`` after it
-stops (so the last detections before a still scene are settled), every ``idle_detect_s`` while tracks are
+the tests and the benchmark. While the scene has been still for longer than ``motion_tail_s`` the gate looks
+at every ``motion_still_every``-th frame only (new motion is noticed up to n-1 frames later). The detector
+runs when the gate sees motion, for ``motion_tail_s`` after it stops (so the last detections before a still
+scene are settled), every ``idle_detect_s`` while tracks are
 alive (so a person the detector missed once is found again within the tracker's gap) and every
 ``empty_detect_s`` otherwise (the first frame, and a safety net); in between, the previous detections are
 carried forward, which keeps standing people and their dwell.
@@ -66,13 +68,19 @@ class Analyser:
         self.tracks: list[Track] = []     # the people of the latest frame (the snapshot draws them)
         self.last_motion = -1e18          # ts of the latest frame in which the gate saw motion
         self._last_detect = -1e18
+        self._skipped = 0                 # frames the gate skipped since it last looked (still scene)
 
     def process(self, frame: Frame | np.ndarray, ts: float) -> dict[str, dict[str, Any]]:
         """Zone figures at ``ts`` for this frame: ``{zone: {"persons": n, "tracks": [[id, dwell_s], ...]}}``."""
         frame = as_frame(frame)
-        if self.gate.moving_grey(frame.grey):
-            self.last_motion = ts
-        self.image.update(self.gate.small, ts)
+        # A scene still for longer than the tail is looked at on every ``motion_still_every``-th frame: new
+        # motion is seen at most that many frames later (and the detector still runs on its schedule).
+        still = ts - self.last_motion > self.cfg.motion_tail_s
+        self._skipped = self._skipped + 1 if still and self._skipped + 1 < self.cfg.motion_still_every else 0
+        if not self._skipped:
+            if self.gate.moving_grey(frame.grey):
+                self.last_motion = ts
+            self.image.update(self.gate.small, ts)
         if self._should_detect(ts):
             image = frame.bgr()            # converted only now: most frames of a quiet camera never are
             with self.slots.use(self.key):
