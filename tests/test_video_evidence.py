@@ -6,6 +6,8 @@ the generated figure scene (a real person standing in the middle) and a real Red
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import orjson
@@ -23,6 +25,7 @@ from sim.rtsp_scenes import Scene
 pytestmark = pytest.mark.services
 
 CAM = "C-EVID"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 ZONES = {"mid": {"polygon": [[0.3, 0.5], [0.7, 0.5], [0.7, 1.0], [0.3, 1.0]], "door_id": None}}
 
 
@@ -63,5 +66,7 @@ def test_the_snapshot_marks_the_lingering_person_before_the_alerting_figures(red
     last = orjson.loads(redis_client.xrevrange(stream, count=1)[0][1][b"d"])
     assert last["zones"]["mid"]["tracks"][0][1] >= 3.0
     img = cv2.imdecode(np.frombuffer(redis_client.get(names.camera_snapshot(CAM)), np.uint8), cv2.IMREAD_COLOR)
+    ARTIFACTS.mkdir(exist_ok=True)
+    cv2.imwrite(str(ARTIFACTS / "video-evidence-lingering.png"), img)      # for people to look at
     zone_px = img[int(0.5 * img.shape[0]) - 1:int(0.5 * img.shape[0]) + 2, int(0.35 * img.shape[1])].astype(int)
     assert ((zone_px[:, 2] > 170) & (zone_px[:, 1] > 150) & (zone_px[:, 0] < 130)).any()   # the yellow zone edge
