@@ -1,10 +1,11 @@
 """One camera, end to end: its reader (capture.py), its analyser thread, and what they publish.
 
-The analyser thread runs at ``analysis_fps`` whatever the stream's rate: it asks the reader for the first
-frame grabbed from each due time on, analyses it (analysis.py) and publishes the zone figures, plus the
-snapshot and the latest figures for screens about once a second. If analysis is slower than the period the
-next frame is simply taken later (no burst to catch up, no queue). It also runs the reader's hang watchdog,
-since it wakes at least once a second whatever the camera does. A worker runs one pipeline per claimed camera.
+The analyser thread runs at ``analysis_fps`` whatever the stream's rate: FFmpeg hands over only that many
+frames a second (capture.py); the analyser takes the newest, analyses it (analysis.py) and publishes the
+zone figures, plus the snapshot (annotated, evidence.py) and the latest figures for screens about once a
+second. If analysis is slower than the period the newest frame is taken next (no burst, no queue). It also
+runs the reader's watchdog (read deadlines, hangs), since it wakes at least once a second whatever the
+camera does. A worker runs one pipeline per claimed camera.
 
 While the motion gate sees nothing move, the snapshot's JPEG is not encoded again: the key's expiry is
 refreshed and the same picture kept, re-encoded at least every ``snapshot_still_s`` for what changes too
