@@ -45,6 +45,9 @@ MOUNT_KINDS: dict[str, str] = {
     "figure": "scene:figure",
     "quiet": "scene:quiet",
 }
+# kind -> frames a second the mount serves (the registry's nominal_fps of a streamed camera): files keep their
+# own rate (OpenCV's vtest.avi is 10 fps), scenes are rendered at 25
+MOUNT_FPS: dict[str, float] = {"vtest": 10.0, "figure": 25.0, "quiet": 25.0}
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 
 
@@ -54,6 +57,11 @@ def mount_name(index: int) -> str:
     kind = kinds[index % len(kinds)]
     round_ = index // len(kinds) + 1
     return kind if round_ == 1 else f"{kind}-{round_}"
+
+
+def mount_fps(mount: str) -> float:
+    """The rate a mount serves, for the registry (a wrong nominal rate makes health say ``degraded``)."""
+    return MOUNT_FPS.get(mount.split("-", 1)[0], 25.0)
 
 
 def mount_url(port: int, mount: str, host: str = "127.0.0.1") -> str:
