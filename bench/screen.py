@@ -46,9 +46,9 @@ from onescreen.registry.importer import import_bundle
 from onescreen.services import MosquittoServer, RedisServer, free_port
 from onescreen.settings import load_settings
 from sim.citygen import generate_city
+from sim.streams import VTEST  # OpenCV's sample video, from Debian's opencv-doc
 
 CACHE = ROOT / "var" / "bench"
-VTEST = ROOT.parent / "shared" / "data" / "vtest.avi"
 FAST_RULES = {"rules": {"gathering": {"hold_s": 1, "clear_hold_s": 1, "cooldown_s": 0}}}
 OBSERVER = """() => { window.__seen = {}; const feed = document.getElementById('alert-feed');
   const mark = () => feed.querySelectorAll('[data-alert-id]').forEach(e => {

@@ -4,8 +4,9 @@ Starts its own RTSP server (onescreen.services.RtspServer, free port) and Redis.
 25 fps scenes, two clients pull the same live stream at the same time:
 
 - the floor: ``ffmpeg -threads 1 -rtsp_transport tcp -i URL -f null -`` (decode only; CPU from /proc);
-- one real ``CameraPipeline`` (reader thread, motion gate, configured detector, tracker, zones, Redis
-  writes, JPEG once a second) at ``--fps`` analysis; CPU from its threads' own clocks.
+- one real ``CameraPipeline`` (its FFmpeg decoding and reducing the rate, reader thread, motion gate,
+  configured detector, tracker, zones, Redis writes, JPEG once a second) at ``--fps`` analysis; CPU from
+  its threads' own clocks plus its FFmpeg process's (/proc).
 
 Both scenes run side by side; after a warm-up (connection, stream probing, the gate learning the
 background) the CPU of every client is sampled at the start and the end of one window, so start-up costs
@@ -14,13 +15,13 @@ multiple of 30 s, the detector's safety-net period on an empty still view (``vid
 the quiet camera's figure holds its steady-state share of those runs (the former 20 s window held none).
 
 Scenes: ``quiet`` (a still street, one blinking light: the motion gate should keep the cost near the floor)
-and ``busy`` (a 640x360 crop of ../shared/data/vtest.avi, people walking all the time: the detector runs on
+and ``busy`` (a 640x360 crop of OpenCV's vtest.avi from opencv-doc, people walking all the time: the detector runs on
 every analysed frame and dominates). Reports CPU seconds per camera-minute, ratios to the floor, the
 detector's CPU ms per analysed frame, and how many such busy streams one core keeps up with in real time.
 
     python bench/video.py [--quick] [--seconds 60] [--fps 5]
 
-The last line is ``RESULT quiet_ratio=… busy_ratio=… detector_ms=… streams_per_core=…``.
+The last line is ``RESULT quiet_ratio=… busy_ratio=… detector=… detector_ms=… streams_per_core=…``.
 """
 
 from __future__ import annotations
@@ -44,21 +45,21 @@ from onescreen.redisconn import connect
 from onescreen.registry.cache import CameraInfo
 from onescreen.services import RedisServer, RtspServer, find_binary
 from onescreen.settings import load_settings
+from sim.streams import VTEST
 
 REPO = Path(__file__).resolve().parents[1]
-VTEST = (REPO / ".." / "shared" / "data" / "vtest.avi").resolve()
 ZONES = {"square": {"polygon": [[0.05, 0.3], [0.95, 0.3], [0.95, 0.98], [0.05, 0.98]], "door_id": None}}
 
 
 def busy_clip(ffmpeg: str, workdir: Path) -> str:
-    """A 640x360 H.264 clip of vtest (bottom-centre crop: people at their native size), or a stand-in scene."""
+    """A 640x360 H.264 clip of vtest (centre crop, the path people walk on, at their native size), or a stand-in."""
     if not VTEST.is_file():
         print(f"note: {VTEST} absent: the busy scene is the generated walking figure instead", flush=True)
         return "scene:figure?walk=3&stand=1&gap=0"
     cap = cv2.VideoCapture(str(VTEST))
     w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
     cap.release()
-    vf = f"crop=640:360:{(w - 640) // 2}:{h - 360}" if w >= 640 and h >= 360 else "scale=640:360"
+    vf = f"crop=640:360:{(w - 640) // 2}:{(h - 360) // 2}" if w >= 640 and h >= 360 else "scale=640:360"
     out = workdir / "busy.mp4"
     subprocess.run([ffmpeg, "-v", "error", "-y", "-i", str(VTEST), "-vf", vf, "-an", "-c:v", "libx264",
                     "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-r", "25", str(out)], check=True, timeout=120)
@@ -96,7 +97,9 @@ class Scene:
         stats = self.pipe.analyser.stats
         if self.ffmpeg.poll() is not None:
             raise SystemExit(f"ffmpeg floor exited: {self.ffmpeg.stderr.read().decode(errors='replace')[-500:]}")
-        return (threads_cpu(self.pipe.threads()), process_cpu(self.ffmpeg.pid), stats.detections_run,
+        decoder = self.pipe.capture.decoder_pid()
+        own = threads_cpu(self.pipe.threads()) + (process_cpu(decoder) if decoder else 0.0)
+        return (own, process_cpu(self.ffmpeg.pid), stats.detections_run,
                 stats.detect_cpu_s, stats.frames)
 
     def close(self) -> None:
@@ -128,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="measure 30 s (finishes within 45 s)")
     parser.add_argument("--seconds", type=float, default=60.0, help="measured seconds per scene")
     parser.add_argument("--fps", type=float, default=5.0, help="analysis rate")
-    parser.add_argument("--detector", default="hog", help="video.detector (onnx needs --model)")
+    parser.add_argument("--detector", default="ssd", help="video.detector (onnx needs --model)")
     parser.add_argument("--model", help="ONNX model file for --detector onnx")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -163,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"busy: {busy['cpu'] / busy['wall'] * 100:.1f}% of a core per camera -> {per_core:.1f} streams per core "
           f"in real time; total run {time.monotonic() - t_start:.0f} s", flush=True)
     print(f"RESULT quiet_ratio={quiet['cpu'] / quiet['floor']:.2f} busy_ratio={busy['cpu'] / busy['floor']:.2f} "
-          f"detector_ms={busy['det_ms']:.1f} streams_per_core={per_core:.1f}")
+          f"detector={args.detector} detector_ms={busy['det_ms']:.1f} streams_per_core={per_core:.1f}")
     return 0
 
 

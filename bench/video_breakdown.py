@@ -6,10 +6,11 @@ over the same window:
 
 - ``floor``: ``ffmpeg -threads 1 -rtsp_transport tcp -i URL -f null -`` (bench/video.py's baseline; CPU of
   this and the bare readers from /proc/PID/task/*/schedstat, the same clock as /proc/PID/stat in ns);
-- ``grab``: a bare OpenCV capture (the worker's options) calling ``grab()`` on every frame: what decoding
-  costs through OpenCV's RTSP demuxer and FFmpeg build, i.e. whether the floor is a fair twin;
-- ``retrieve``: the same plus ``retrieve()`` (BGR conversion) of one frame per analysis period;
-- one real ``CameraPipeline``: its reader and analyser threads, and inside the analyser the CPU of each
+- ``reduce``: the pipeline's own FFmpeg command line (ingest/video/ffmpeg.py: decode, drop to the analysis
+  rate, YUV4MPEG out, progress reports) writing to /dev/null: what decoding costs the way the pipeline
+  decodes, i.e. how far the rate reduction and the output are from the floor;
+- one real ``CameraPipeline``: its FFmpeg process (``decoder``), its reader and analyser threads, and
+  inside the analyser the CPU of each
   stage (the stages are wrapped with per-thread CPU clocks by this script: gate, detector, tracker and
   zones, the per-frame Redis write, the once-a-second snapshot encode and its write); what is left of the
   analyser thread is the loop itself (waits, hand-over, watchdog, building the document). A stage still
@@ -21,7 +22,7 @@ detector's safety-net runs on an empty view are in the figures in their steady-s
     python bench/video_breakdown.py [--quick] [--seconds 60] [--fps 5] [--size 640x360]
 
 All figures are CPU milliseconds per second of stream. Last line: ``RESULT ratio=… ratio_wo_detect=…
-floor_ms=… grab_ms=… retrieve_ms=… reader_ms=… analyser_ms=… gate_ms=… detect_ms=… publish_ms=…
+floor_ms=… reduce_ms=… decoder_ms=… reader_ms=… analyser_ms=… gate_ms=… detect_ms=… publish_ms=…
 snapshot_ms=…`` (``ratio_wo_detect``: the pipeline without its detector runs, against the floor).
 """
 
@@ -37,7 +38,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -45,6 +45,7 @@ from video import ZONES, floor
 
 from ingest.video import pipeline as pipeline_module
 from ingest.video.capture import configure_ffmpeg
+from ingest.video.ffmpeg import command
 from ingest.video.detectors import make_detector
 from ingest.video.pipeline import CameraPipeline
 from ingest.video.publish import Publisher
@@ -86,28 +87,10 @@ def tasks_cpu(pid: int) -> float:
     return total / 1e9
 
 
-def bare_reader(url: str, every: int) -> None:
-    """OpenCV with the worker's options: grab every frame, retrieve (BGR) every ``every``-th (0 = none).
-
-    Run in a process of its own (``--reader``): in this one it would contend for the GIL with the pipeline.
-    """
-    cfg = load_settings().video
-    configure_ffmpeg(cfg)
-    params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(cfg.open_timeout_s * 1000),
-              cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(cfg.read_timeout_s * 1000),
-              cv2.CAP_PROP_N_THREADS, cfg.decode_threads]
-    cap = cv2.VideoCapture(url, cv2.CAP_FFMPEG, params)
-    frame, n = None, 0
-    while cap.grab():
-        n += 1
-        if every and n % every == 0:
-            _ok, frame = cap.retrieve(frame)
-
-
 def instrument(pipe: CameraPipeline, stages: Stages) -> None:
     """Wrap the analyser's stages with CPU clocks (this process only: the pipeline module is patched)."""
     an = pipe.analyser
-    an.gate.moving = stages.wrap("gate", an.gate.moving)
+    an.gate.moving_grey = stages.wrap("gate", an.gate.moving_grey)
     an.detector = type("Timed", (), {"detect": staticmethod(stages.wrap("detect", an.detector.detect))})()
     an.tracker.update = stages.wrap("track", an.tracker.update)
     an.zones.update = stages.wrap("track", an.zones.update)
@@ -122,11 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="measured seconds (a multiple of 30 s)")
     parser.add_argument("--fps", type=float, default=5.0, help="analysis rate")
     parser.add_argument("--size", default="640x360", help="frame size of the scene (bench/video.py: 640x360)")
-    parser.add_argument("--reader", nargs=2, metavar=("URL", "EVERY"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.reader:
-        bare_reader(args.reader[0], int(args.reader[1]))
-        return 0
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     seconds, warmup = (30.0, 5.0) if args.quick else (args.seconds, 5.0)
     ffmpeg = find_binary("ffmpeg", "ffmpeg")
@@ -141,20 +120,20 @@ def main(argv: list[str] | None = None) -> int:
         publisher = Publisher(connect(settings.redis), settings)
         pipe = CameraPipeline(cam, None, cfg, make_detector(cfg), publisher, instance="bench")
         instrument(pipe, stages)
-        every = max(1, round(25 / args.fps))
-        procs = {"floor": floor(ffmpeg, url)}
-        for name, n in (("grab", 0), ("retrieve", every)):
-            procs[name] = subprocess.Popen([sys.executable, __file__, "--reader", url, str(n)])
+        reduce = command(ffmpeg, url, cfg)[:-1] + ["-y", "/dev/null"]
+        procs = {"floor": floor(ffmpeg, url),
+                 "reduce": subprocess.Popen(reduce, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)}
         pipe.start()
         try:
             time.sleep(warmup)
             threads = {"reader": pipe.capture._thread, "analyser": pipe._thread}
+            decoder = pipe.capture.decoder_pid()
 
             def sample() -> dict[str, float]:
                 ended = [p for p in procs.values() if p.poll() is not None]
-                if ended or not all(t.is_alive() for t in threads.values()):
+                if ended or not all(t.is_alive() for t in threads.values()) or decoder != pipe.capture.decoder_pid():
                     raise SystemExit("a client ended during the window: its figures would be wrong")
-                return {**{n: thread_cpu(t) for n, t in threads.items()},
+                return {**{n: thread_cpu(t) for n, t in threads.items()}, "decoder": tasks_cpu(decoder),
                         **{n: tasks_cpu(p.pid) for n, p in procs.items()}, **stages.cpu}
 
             before, wall0 = sample(), time.monotonic()
@@ -169,11 +148,11 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("gate", "detect", "track", "publish", "snapshot"):
         ms.setdefault(name, 0.0)
     ms["loop"] = ms["analyser"] - sum(ms[n] for n in ("gate", "detect", "track", "publish", "snapshot"))
-    total = ms["reader"] + ms["analyser"]
+    total = ms["decoder"] + ms["reader"] + ms["analyser"]
     print(f"\nquiet {args.size} 25 fps camera, analysis {args.fps:g} fps, {seconds:.0f} s window; "
           f"CPU ms per second of stream (share of the floor)")
-    rows = [("floor: ffmpeg -threads 1 to null", "floor"), ("OpenCV grab() only", "grab"),
-            ("OpenCV grab() + retrieve() per period", "retrieve"), ("pipeline reader thread", "reader"),
+    rows = [("floor: ffmpeg -threads 1 to null", "floor"), ("our ffmpeg command to /dev/null", "reduce"),
+            ("pipeline decoder (its ffmpeg)", "decoder"), ("pipeline reader thread", "reader"),
             ("pipeline analyser thread", "analyser"), ("  motion gate", "gate"),
             ("  detector (safety net)", "detect"), ("  tracker + zones", "track"),
             ("  Redis XADD per frame", "publish"), ("  snapshot: JPEG + SETs", "snapshot"),
@@ -183,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'pipeline total':40} {total:7.2f}  ({total / ms['floor']:.2f})")
     print(f"{'pipeline total without the detector':40} {total - ms['detect']:7.2f}  "
           f"({(total - ms['detect']) / ms['floor']:.2f})", flush=True)
-    keys = ("floor", "grab", "retrieve", "reader", "analyser", "gate", "detect", "publish", "snapshot")
+    keys = ("floor", "reduce", "decoder", "reader", "analyser", "gate", "detect", "publish", "snapshot")
     gated = (total - ms["detect"]) / ms["floor"]
     print(f"RESULT ratio={total / ms['floor']:.2f} ratio_wo_detect={gated:.2f} "
           + " ".join(f"{k}_ms={ms[k]:.2f}" for k in keys))

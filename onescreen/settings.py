@@ -119,7 +119,9 @@ class DashboardSettings(Group):
 class VideoSettings(Group):
     analysis_fps: float = Field(5.0, gt=0, le=30, description="Analysis rate per camera, independent of stream fps")
     capacity: int = Field(16, ge=1, le=1000, description="Cameras one video worker claims at most")
-    detector: Literal["hog", "onnx"] = Field("hog", description="Person detector")
+    detector: Literal["ssd", "hog", "onnx"] = Field(
+        "ssd", description="Person detector: ssd (SSD MobileNet v2 COCO, installed by make deps), hog (OpenCV's "
+                           "built-in, no model, people >= 100 px tall), onnx (your own YOLO model)")
     onnx_model: Path | None = Field(None, description="YOLO-format ONNX model file (detector=onnx)")
     lease_s: int = Field(15, ge=3, le=300, description="Camera lease time; a dead worker's cameras move after it")
     # capture (ingest/video/capture.py)
@@ -151,14 +153,41 @@ class VideoSettings(Group):
     motion_width: int = Field(160, ge=32, le=1920, description="Width of the motion gate's downscaled frame")
     motion_min_area: float = Field(0.005, ge=0, le=1,
                                    description="Moving share of the frame that opens the gate to the detector")
+    motion_still_every: int = Field(
+        2, ge=1, le=25, description="While nothing has moved for motion_tail_s, the motion gate looks at every "
+                                    "n-th analysed frame only (new motion is noticed up to n-1 frames later)")
     motion_tail_s: float = Field(2.0, ge=0, le=60, description="Keep detecting this long after motion stops")
     idle_detect_s: float = Field(2.0, gt=0, le=600,
                                  description="With people in view, detect at least this often even without motion")
     empty_detect_s: float = Field(30.0, gt=0, le=3600,
                                   description="With nobody in view and no motion, detect anyway this often")
+    image_dark_level: float = Field(30.0, ge=0, le=255,
+                                    description="Mean grey level (0-255) under which the picture is 'dark'")
+    image_covered_std: float = Field(6.0, ge=0, le=128,
+                                     description="Grey standard deviation under which the picture has no detail: "
+                                                 "'covered' (lens covered, sprayed, turned to a wall)")
+    image_frozen_s: float = Field(60.0, gt=0, le=86_400,
+                                  description="Identical consecutive frames this long: the picture is 'frozen'")
+    image_hold_s: float = Field(10.0, ge=0, le=3600,
+                                description="A 'dark' or 'covered' verdict must hold this long to be reported")
     hog_stride: int = Field(8, ge=4, le=32, description="HOG window stride in pixels (larger = faster, coarser)")
     hog_scale: float = Field(1.05, gt=1, le=2, description="HOG pyramid scale step")
     hog_threshold: float = Field(0.0, ge=-5, le=10, description="HOG SVM hit threshold (higher = fewer, surer)")
+    ssd_model: Path | None = Field(
+        None, description="TFLite SSD model (detector=ssd); none = the pinned model in the project's model cache "
+                          "(~/.cache/onescreen/models, installed by make models)")
+    ssd_score: float = Field(0.5, gt=0, lt=1, description="Minimum person score of the ssd detector")
+    ssd_tile_px: int = Field(
+        960, ge=0, le=7680, description="Frames with a side longer than this are also analysed in about square "
+                                        "tiles (that side cut into ceil(side / this)), for people too small once "
+                                        "the whole frame is scaled to the model's 300x300 input (0 = never tile)")
+    ssd_tile_overlap: float = Field(0.3, ge=0, lt=0.9,
+                                    description="Overlap of neighbouring tiles, as a share of a tile")
+    ssd_whole_frame: bool = Field(True, description="With tiles, also run one pass on the whole frame "
+                                                    "(finds people larger than a tile)")
+    ssd_nms_iou: float = Field(0.4, gt=0, lt=1, description="Boxes from different tiles and passes overlapping "
+                                                             "more than this are one person")
+    ssd_threads: int = Field(1, ge=0, le=64, description="TFLite threads per camera (0 = its choice)")
     onnx_format: Literal["yolov8", "yolov5"] = Field(
         "yolov8", description="Output layout: yolov8 (1, 4+classes, N) or yolov5 (1, N, 5+classes)")
     onnx_input: int = Field(640, ge=32, le=4096, description="Input size when the model's is dynamic")
@@ -180,6 +209,11 @@ class VideoSettings(Group):
         5.0, ge=0, le=3600,
         description="While the motion gate sees nothing move, the snapshot JPEG is reused (its expiry "
                     "refreshed) and encoded again only this often (0 = every time)")
+    snapshot_annotate: bool = Field(True, description="Draw the zones, each tracked person's box and dwell, and "
+                                                      "mark the lingering, on the snapshot (alert evidence)")
+    mark_dwell_s: float = Field(120.0, gt=0, le=86_400,
+                                description="Snapshots mark in red who stayed this long in a zone (keep it at "
+                                            "the lingering rule's dwell_s)")
     snapshot_width: int = Field(640, ge=0, le=7680, description="Snapshots wider are scaled down (0 = never)")
     jpeg_quality: int = Field(75, ge=10, le=100, description="Snapshot JPEG quality")
     health_interval_s: float = Field(1.0, gt=0, le=60, description="Camera health records are written this often")

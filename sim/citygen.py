@@ -34,7 +34,7 @@ from onescreen.registry.records import (
 )
 from sim import geometry as geo
 from sim import zh_names as zh
-from sim.streams import mount_name, mount_url
+from sim.streams import mount_fps, mount_name, mount_url
 
 CENTRE_LAT, CENTRE_LON = 26.6400, 118.1700  # Yanping district, Nanping (Fujian)
 CITY_ID = "CITY"
@@ -268,7 +268,7 @@ class _Builder:
         for i, cam in enumerate((firsts + rest)[: self.p.streamed_cameras]):
             cam.streamed = True
             cam.rtsp_url = mount_url(self.p.rtsp_port, mount_name(i), self.p.rtsp_host)
-            cam.nominal_fps = 25.0
+            cam.nominal_fps = mount_fps(mount_name(i))
 
     def _sensors(self, communities, by_comm) -> None:
         weights = [c.weight for c in communities]

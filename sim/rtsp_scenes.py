@@ -3,11 +3,13 @@
 Kept apart from rtsp_server.py so the drawing can be checked without GStreamer (the project's own Python
 has no gi): tests render frames here and run the video pipeline's person detector on them directly.
 ``quiet`` is a street at dusk with almost no motion (one window light blinks every 3 s); ``figure`` adds a
-person-like figure that walks in, stands ``stand`` s in the middle, walks out, and leaves the street empty
-for ``gap`` s, again and again. Frames repeat a lot, so they are cached by what is in them.
+person (a man cut out of OpenCV's sample video, sim/data/person-*.ppm) who walks in, stands ``stand`` s in
+the middle, walks out, and leaves the street empty for ``gap`` s, again and again. Frames repeat a lot, so they are cached by what is in them.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 
 def _rgb(r: int, g: int, b: int) -> bytes:
@@ -26,6 +28,14 @@ class Canvas:
         if 0 <= y < self.h and x0 < x1:
             start = (y * self.w + x0) * 3
             self.data[start:start + (x1 - x0) * 3] = color * (x1 - x0)
+
+    def paste(self, y: int, x: int, run: bytes) -> None:
+        """RGB pixels ``run`` into row y from column x, clipped to the canvas."""
+        n = len(run) // 3
+        x0, x1 = max(0, x), min(self.w, x + n)
+        if 0 <= y < self.h and x0 < x1:
+            start = (y * self.w + x0) * 3
+            self.data[start:start + (x1 - x0) * 3] = run[(x0 - x) * 3:(x1 - x) * 3]
 
     def rect(self, x0: int, y0: int, x1: int, y1: int, color: bytes) -> None:
         for y in range(max(0, y0), min(self.h, y1)):
@@ -53,43 +63,47 @@ def street(width: int, height: int, lit_window: bool = True) -> bytes:
     return bytes(c.data)
 
 
-def figure_sprite(height: int, stride: float) -> list[tuple[int, int, int, bytes]]:
-    """A person-like silhouette as (dy, dx0, dx1, colour) spans around its centre line; stride in head units."""
-    u = height / 8.0                      # one head height; a standing adult is about eight heads tall
-    skin, hair = _rgb(212, 172, 140), _rgb(32, 26, 22)
-    shirt, pants, shoes = _rgb(172, 48, 44), _rgb(36, 42, 72), _rgb(18, 18, 18)
-    spans = []
+DATA = Path(__file__).resolve().parent / "data"
+KEY = bytes((255, 0, 255))       # the sprites' transparent colour
+
+
+def read_ppm(path: Path) -> tuple[int, int, bytes]:
+    """(width, height, RGB bytes) of a binary PPM (P6, maxval 255): the one image format the stdlib can read."""
+    data = path.read_bytes()
+    fields, pos = [], 0
+    while len(fields) < 4:                       # magic, width, height, maxval; no comments in our files
+        while data[pos:pos + 1].isspace():
+            pos += 1
+        end = pos
+        while not data[end:end + 1].isspace():
+            end += 1
+        fields.append(data[pos:end])
+        pos = end
+    if fields[0] != b"P6" or fields[3] != b"255":
+        raise ValueError(f"{path}: not a binary 8-bit PPM")
+    w, h = int(fields[1]), int(fields[2])
+    return w, h, data[pos + 1:pos + 1 + w * h * 3]
+
+
+def person_sprite(path: Path, height: int) -> list[tuple[int, int, bytes]]:
+    """A person cut out of a real video, scaled to ``height`` (nearest neighbour), as opaque runs
+    (dy, dx from the centre line, RGB bytes); the key colour is transparent."""
+    w, h, rgb = read_ppm(path)
+    width = max(1, round(w * height / h))
+    runs = []
     for dy in range(height):
-        y = dy / u
-        if y < 1.0:                                                  # head: an ellipse
-            half = 0.38 * u * max(0.0, 1 - ((y - 0.5) / 0.5) ** 2) ** 0.5
-            spans.append((dy, int(-half), int(half) + 1, hair if y < 0.3 else skin))
-        elif y < 1.2:                                                # neck
-            spans.append((dy, int(-0.16 * u), int(0.16 * u) + 1, skin))
-        elif y < 4.2:                                                # torso with arms at the sides
-            t = (y - 1.2) / 3.0
-            half = (1.0 - 0.2 * t) * 0.62 * u if y > 1.45 else 0.5 * u
-            spans.append((dy, int(-half), int(half), shirt))
-            if y > 1.35:
-                arm = skin if y > 3.7 else shirt
-                for side in (-1, 1):
-                    inner = half + 0.08 * u
-                    x0, x1 = (inner, inner + 0.3 * u) if side > 0 else (-inner - 0.3 * u, -inner)
-                    spans.append((dy, int(x0), int(x1), arm))
-        else:                                                        # legs, apart by the stride
-            t = (y - 4.2) / 3.8
-            colour = shoes if y > 7.7 else pants
-            if y < 4.6:
-                spans.append((dy, int(-0.5 * u), int(0.5 * u), pants))
+        sy = min(h - 1, dy * h // height)
+        row = [rgb[(sy * w + min(w - 1, dx * w // width)) * 3:][:3] for dx in range(width)]
+        dx = 0
+        while dx < width:
+            if row[dx] == KEY:
+                dx += 1
                 continue
-            for side in (-1, 1):
-                centre = side * (0.28 * u + stride * u * t)
-                w = 0.26 * u if colour is pants else 0.34 * u
-                x0, x1 = centre - w, centre + w
-                if colour is shoes:
-                    x1 += 0.2 * u
-                spans.append((dy, int(x0), int(x1), colour))
-    return spans
+            start = dx
+            while dx < width and row[dx] != KEY:
+                dx += 1
+            runs.append((dy, start - width // 2, b"".join(row[start:dx])))
+    return runs
 
 
 class Scene:
@@ -108,10 +122,11 @@ class Scene:
         self.walk = float(opts.get("walk", 4))
         self.gap = float(opts.get("gap", 4))
         self._bg = {lit: street(self.width, self.height, lit) for lit in (True, False)}
-        # Proportions and size tuned so OpenCV's default HOG people detector finds the figure in every
-        # pose (640x360 and 1280x720, after JPEG compression); the quiet street gives no detection.
+        # A real person (sim/data/person-N.ppm: one man in three steps, cut out of OpenCV's sample vtest.avi
+        # and mirrored to face the way he walks), so both detectors find him: SSD ignores drawn silhouettes.
+        # Size chosen so OpenCV's HOG finds him in every pose too (640x360 and 1280x720, after coding).
         fig_h = int(self.height * 0.6)
-        self._sprites = [figure_sprite(fig_h, s) for s in (0.2, 0.45, 0.15)]   # standing, two strides
+        self._sprites = [person_sprite(DATA / f"person-{n}.ppm", fig_h) for n in range(3)]  # standing, strides
         self._feet = int(self.height * 0.86)
         self._fig_top = self._feet - fig_h
         self._cache: dict[tuple, bytes] = {}
@@ -152,10 +167,26 @@ class Scene:
             return int(centre + (right - centre) * frac), step
         return None
 
+    def person_box(self, t: float) -> tuple[float, float, float, float] | None:
+        """The person's box (x0, y0, x1, y1, normalised) at ``t``, clipped to the frame; None unless at least half
+        of him is in view (the labelling rule for a person cut by the frame's edge)."""
+        pose = self.pose(t)
+        if pose is None:
+            return None
+        cx, sprite = pose
+        runs = self._sprites[sprite]
+        x0 = cx + min(dx for _dy, dx, _run in runs)
+        x1 = cx + max(dx + len(run) // 3 for _dy, dx, run in runs)
+        full = x1 - x0
+        x0, x1 = max(0, x0), min(self.width, x1)
+        if x1 - x0 < full / 2:
+            return None
+        return x0 / self.width, self._fig_top / self.height, x1 / self.width, self._feet / self.height
+
     def _draw(self, key: tuple) -> bytes:
         canvas = Canvas(self.width, self.height, self._bg[key[0]])
         if len(key) == 3:
             cx, sprite = key[1], key[2]
-            for dy, dx0, dx1, colour in self._sprites[sprite]:
-                canvas.span(self._fig_top + dy, cx + dx0, cx + dx1, colour)
+            for dy, dx0, run in self._sprites[sprite]:
+                canvas.paste(self._fig_top + dy, cx + dx0, run)
         return bytes(canvas.data)

@@ -32,7 +32,7 @@ from sim.city import SimCity
 from sim.control import Overrides
 from sim.mqttpub import Publisher
 from sim.sources import AccessSource, CountSource, HeartbeatSource, PatrolSource, SimContext, WatchSource
-from sim.streams import VTEST, local_mount, mount_spec
+from sim.streams import VTEST, VTEST_INSTALL, local_mount, mount_spec
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +177,8 @@ class Simulator(Worker):
                         sorted(ports), self.settings.sim.rtsp_port, port)
         specs = {mount: mount_spec(mount) for mount in sorted(set(self.mounts.values()))}
         if not VTEST.is_file():
-            log.warning("sample video %s not found: the vtest cameras show a walking figure instead", VTEST)
+            log.warning("sample video %s not found (%s): the vtest cameras show a walking figure instead",
+                        VTEST, VTEST_INSTALL)
         try:
             self.rtsp = RtspServer(specs, port=port).start()
         except ServiceError as exc:  # the doors and patrols must go on without video

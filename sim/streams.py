@@ -7,11 +7,37 @@ leaves the others playing. What a mount shows is its kind, the part before the d
 
 from __future__ import annotations
 
+import gzip
+import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
-VTEST = (REPO / ".." / "shared" / "data" / "vtest.avi").resolve()
+# OpenCV's sample pedestrian video (768x576, 10 fps, 795 frames, MS-MPEG4 v3), from Debian's opencv-doc
+# package, which scripts/system-deps.sh installs. Some distributions gzip documentation: then it is
+# unpacked once into the project's own cache (var/data), since the RTSP server and OpenCV read plain files.
+VTEST_DOC = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
+VTEST_CACHE = REPO / "var" / "data" / "vtest.avi"
+VTEST_INSTALL = "apt-get install -y opencv-doc (or: make deps)"
+
+
+def find_vtest(doc: Path = VTEST_DOC, cache: Path = VTEST_CACHE) -> Path | None:
+    """The sample video as a plain file, unpacking ``vtest.avi.gz`` into ``cache`` if needed; None if absent."""
+    if doc.is_file():
+        return doc
+    packed = doc.with_name(doc.name + ".gz")
+    if not packed.is_file():
+        return None
+    if not cache.is_file() or cache.stat().st_mtime < packed.stat().st_mtime:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".part")
+        with gzip.open(packed, "rb") as src, open(tmp, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        tmp.replace(cache)
+    return cache
+
+
+VTEST = find_vtest() or VTEST_DOC
 
 # kind -> RtspServer spec; vtest (pedestrians on a square) first so the busiest camera gets real people
 MOUNT_KINDS: dict[str, str] = {
@@ -19,6 +45,9 @@ MOUNT_KINDS: dict[str, str] = {
     "figure": "scene:figure",
     "quiet": "scene:quiet",
 }
+# kind -> frames a second the mount serves (the registry's nominal_fps of a streamed camera): files keep their
+# own rate (OpenCV's vtest.avi is 10 fps), scenes are rendered at 25
+MOUNT_FPS: dict[str, float] = {"vtest": 10.0, "figure": 25.0, "quiet": 25.0}
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 
 
@@ -28,6 +57,11 @@ def mount_name(index: int) -> str:
     kind = kinds[index % len(kinds)]
     round_ = index // len(kinds) + 1
     return kind if round_ == 1 else f"{kind}-{round_}"
+
+
+def mount_fps(mount: str) -> float:
+    """The rate a mount serves, for the registry (a wrong nominal rate makes health say ``degraded``)."""
+    return MOUNT_FPS.get(mount.split("-", 1)[0], 25.0)
 
 
 def mount_url(port: int, mount: str, host: str = "127.0.0.1") -> str:

@@ -63,25 +63,27 @@ def pipelines():
 
 def test_frames_are_read_and_snapshotted(vtest_url, pipelines):
     s = settings(analysis_fps=2.0, detect_width=640)
-    pipe = pipelines(camera("C-VT", vtest_url), s)
+    pipe = pipelines(camera("C-VT", vtest_url, fps=10.0), s)        # opencv-doc's vtest.avi: 10 fps
     assert wait_for(lambda: pipe.analyser.stats.frames >= 4 and pipe.health()["fps"] > 0, 20), pipe.health()
     time.sleep(1.5)
     health = pipe.health()
     assert health["state"] == "online", health
-    assert health["fps"] >= 15 and health["nominal_fps"] == 25.0
+    assert health["fps"] >= 6 and health["nominal_fps"] == 10.0
     image = cv2.imdecode(np.frombuffer(pipe.last_jpeg, np.uint8), cv2.IMREAD_COLOR)
     assert image.shape[1] == 640 and image.std() > 10          # scaled to snapshot_width, not a blank frame
     assert pipe.last_doc["camera_id"] == "C-VT" and "*" in pipe.last_doc["zones"]
 
 
 def test_frames_are_taken_at_the_analysis_rate_not_the_stream_rate(rtsp_server, pipelines):
-    """The reader hands over the first frame grabbed from each due time on: a 25 fps stream analysed at 2 fps
-    gives frames at least a period apart on average (one period of slack for the first frame's lateness)."""
+    """FFmpeg hands over only the frames analysed: a 25 fps stream analysed at 2 fps gives frames at least a
+    period apart on average (one period of slack for the first frame's lateness), while health measures the
+    stream's own rate from FFmpeg's counters."""
     pipe = pipelines(camera("C-RATE", rtsp_server.url("quiet")), settings(analysis_fps=2.0))
     assert wait_for(lambda: pipe.analyser.stats.frames >= 7, 20), pipe.health()
     ts = list(pipe.analyser.stats.recent)[:7]
     assert ts[-1] - ts[0] >= 5 * 0.5, ts
-    assert pipe.health()["fps"] > 10               # while the reader decodes every frame of the stream
+    assert pipe.health()["fps"] > 10               # while FFmpeg decodes every frame of the stream
+    assert pipe.capture.frames <= pipe.analyser.stats.frames + 4    # and Python sees only about those analysed
 
 
 def test_stop_wakes_an_analyser_waiting_for_a_frame(pipelines):

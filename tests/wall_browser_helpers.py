@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from sim.streams import VTEST  # OpenCV's sample video (Debian's opencv-doc), as in conftest
+
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-VTEST = Path(__file__).resolve().parents[2] / "shared" / "data" / "vtest.avi"  # the sample video, as in conftest
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]

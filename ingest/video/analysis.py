@@ -1,8 +1,10 @@
 """One camera's analysis of one frame: motion gate → detector (when needed) → tracker → zones.
 
 Pure computation over (frame, wall-clock ts): no threads, no Redis, so it runs the same in the worker,
-the tests and the benchmark. The detector runs when the gate sees motion, for ``motion_tail_s`` after it
-stops (so the last detections before a still scene are settled), every ``idle_detect_s`` while tracks are
+the tests and the benchmark. While the scene has been still for longer than ``motion_tail_s`` the gate looks
+at every ``motion_still_every``-th frame only (new motion is noticed up to n-1 frames later). The detector
+runs when the gate sees motion, for ``motion_tail_s`` after it stops (so the last detections before a still
+scene are settled), every ``idle_detect_s`` while tracks are
 alive (so a person the detector missed once is found again within the tracker's gap) and every
 ``empty_detect_s`` otherwise (the first frame, and a safety net); in between, the previous detections are
 carried forward, which keeps standing people and their dwell.
@@ -10,7 +12,6 @@ carried forward, which keeps standing people and their dwell.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -19,8 +20,11 @@ from typing import Any
 import numpy as np
 
 from ingest.video.detectors import Box, Detector
+from ingest.video.frame import Frame, as_frame
 from ingest.video.gate import MotionGate
-from ingest.video.tracker import Tracker
+from ingest.video.fairness import FairSlots
+from ingest.video.tracker import Track, Tracker
+from ingest.video.usability import ImageCheck
 from ingest.video.zones import ZoneCounter, zone_polygons
 from onescreen.settings import VideoSettings
 
@@ -50,35 +54,47 @@ class Analyser:
     """Keeps one camera's gate, tracker and zone state; ``process(frame, ts)`` per analysed frame."""
 
     def __init__(self, cfg: VideoSettings, detector: Detector, zones: dict[str, Any], id_base: int = 0,
-                 slots: threading.Semaphore | None = None):
+                 slots: FairSlots | None = None, key: str = ""):
         self.cfg = cfg
         self.detector = detector
-        self.slots = slots or threading.Semaphore(1)   # shared by a worker's cameras: bounds its detector CPU
+        self.slots = slots or FairSlots(1)   # shared by a worker's cameras: bounds and shares its detector CPU
+        self.key = key
         self.gate = MotionGate(cfg.motion_width, cfg.motion_min_area)
         self.tracker = Tracker(cfg.track_iou, cfg.track_gap_s, cfg.track_reassoc, cfg.track_hold_s, id_base)
         self.zones = ZoneCounter(zone_polygons(zones), cfg.track_gap_s, cfg.track_reassoc)
         self.stats = AnalysisStats()
+        self.image = ImageCheck(cfg)
         self.boxes: list[Box] = []
+        self.tracks: list[Track] = []     # the people of the latest frame (the snapshot draws them)
         self.last_motion = -1e18          # ts of the latest frame in which the gate saw motion
         self._last_detect = -1e18
+        self._skipped = 0                 # frames the gate skipped since it last looked (still scene)
 
-    def process(self, frame: np.ndarray, ts: float) -> dict[str, dict[str, Any]]:
+    def process(self, frame: Frame | np.ndarray, ts: float) -> dict[str, dict[str, Any]]:
         """Zone figures at ``ts`` for this frame: ``{zone: {"persons": n, "tracks": [[id, dwell_s], ...]}}``."""
-        if self.gate.moving(frame):
-            self.last_motion = ts
+        frame = as_frame(frame)
+        # A scene still for longer than the tail is looked at on every ``motion_still_every``-th frame: new
+        # motion is seen at most that many frames later (and the detector still runs on its schedule).
+        still = ts - self.last_motion > self.cfg.motion_tail_s
+        self._skipped = self._skipped + 1 if still and self._skipped + 1 < self.cfg.motion_still_every else 0
+        if not self._skipped:
+            if self.gate.moving_grey(frame.grey):
+                self.last_motion = ts
+            self.image.update(self.gate.small, ts)
         if self._should_detect(ts):
-            with self.slots:
+            image = frame.bgr()            # converted only now: most frames of a quiet camera never are
+            with self.slots.use(self.key):
                 t0 = time.thread_time()
-                self.boxes = self.detector.detect(frame)
+                self.boxes = self.detector.detect(image)
                 spent = time.thread_time() - t0
             self.stats.detections_run += 1
             self.stats.detect_cpu_s += spent
             self.stats.last_detect_ms = 1000 * spent
             self._last_detect = ts
-        tracks = self.tracker.update(self.boxes, ts)
+        self.tracks = self.tracker.update(self.boxes, ts)
         self.stats.frames += 1
         self.stats.recent.append(ts)
-        return self.zones.update(tracks, ts)
+        return self.zones.update(self.tracks, ts)
 
     def _should_detect(self, ts: float) -> bool:
         if ts - self.last_motion <= self.cfg.motion_tail_s:

@@ -1,16 +1,22 @@
-"""Pulling one camera: OpenCV's FFmpeg backend in a reader thread that can never freeze the worker.
+"""Pulling one camera: an FFmpeg process decodes it and hands over only the frames we analyse.
 
-- **Timeouts and transport**: TCP by default, open and read timeouts passed to OpenCV
-  (CAP_PROP_OPEN_TIMEOUT_MSEC / CAP_PROP_READ_TIMEOUT_MSEC), so a dead camera fails a call instead of
-  blocking it. FFmpeg's own log is silenced: it can print stream URLs, and ours may carry credentials.
-- **Isolation**: ``grab()`` blocks, and OpenCV's read is known to hang after some reconnects despite the
-  timeouts. Each camera has its own reader thread; the watchdog (``check_hung``) abandons a reader stuck
-  past ``hang_s`` and starts a fresh one on a new generation; the old thread exits and releases its
-  capture whenever its call returns (a thread cannot be killed; a bounded leak beats a frozen camera).
-- **Latest frame only**: the reader grabs (decodes) every frame to keep up with the stream but converts
-  (``retrieve``) only the first one grabbed once the analyser's due time has come, into a one-frame slot.
-  Nothing queues; frames the analyser has no time for are dropped, and the colour conversion of unused
-  frames is never paid.
+- **Decoding near the floor**: FFmpeg (a child process per camera, ffmpeg.py) demuxes and decodes every
+  frame in its own loop and drops all but ``analysis_fps`` of them there; Python reads just those, as
+  YUV 4:2:0 planes of a size the stream header gives. No per-frame Python for frames nobody analyses and
+  no colour conversion until something needs colour (frame.py).
+- **Timeouts and transport**: TCP by default, FFmpeg's socket I/O timeout, plus our own: no header within
+  ``open_timeout_s + read_timeout_s`` or no frame for ``read_timeout_s`` (+ one analysis period) ends the
+  session. Reads block (a ``select`` per read cost as much as the read); the watchdog (``check_hung``, run
+  by the analyser at least once a second) enforces their deadlines by killing FFmpeg, which a thread
+  could not be.
+- **Isolation**: a reader thread per camera; the watchdog replaces a reader stuck in one call past
+  ``hang_s`` and kills its FFmpeg. Health counts ``abandoned_reads``.
+- **No credentials in any log**: FFmpeg runs with ``-loglevel quiet``; its stderr carries only the
+  ``-progress`` counters, parsed and never printed. Logs and health show the registry's credential-free URL.
+  (FFmpeg's argv holds the URL: it is never logged, but local users can read it in /proc; see docs/video.md.)
+- **Latest frame only**: the reader puts each frame into a one-frame slot (three reused buffers, never the
+  one the analyser holds); a frame the analyser had no time for is replaced by the next. Frame time is the
+  wall clock when the frame arrived.
 - **Reconnect** with exponential backoff and full jitter (a fleet of cameras behind one restarted NVR does
   not reconnect in lock-step), reset once a session has delivered frames for a while.
 """
@@ -18,9 +24,10 @@
 from __future__ import annotations
 
 import logging
-import math
 import os
 import random
+import shutil
+import subprocess
 import threading
 import time
 from collections import deque
@@ -29,6 +36,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ingest.video.ffmpeg import FRAME_MARK, Pipes, Progress, Y4mError, Y4mHeader, command, kill, parse_header
+from ingest.video.frame import Frame
 from ingest.video.probe import open_failure_reason
 from onescreen.log import redact_url
 from onescreen.settings import VideoSettings
@@ -38,10 +47,11 @@ log = logging.getLogger(__name__)
 FFMPEG_QUIET = "-8"           # AV_LOG_QUIET
 GOOD_SESSION_S = 10.0         # a session this long resets the backoff
 FPS_WINDOW_S = 5.0
+HEADER_MAX = 512
 
 
 def configure_ffmpeg(cfg: VideoSettings) -> None:
-    """Process-wide FFmpeg options; call once before any capture opens (getenv is not thread-safe)."""
+    """Process-wide settings of OpenCV (its own FFmpeg logging silenced, threads); call once at start."""
     options = f"rtsp_transport;{cfg.rtsp_transport}" + (f"|{cfg.ffmpeg_options}" if cfg.ffmpeg_options else "")
     os.environ["OPENCV_FFMPEG_CAPTURE_OPTIONS"] = options
     os.environ["OPENCV_FFMPEG_LOGLEVEL"] = FFMPEG_QUIET
@@ -49,36 +59,40 @@ def configure_ffmpeg(cfg: VideoSettings) -> None:
     cv2.setNumThreads(cfg.cv_threads)
 
 
-class FrameSlot:
-    """One-frame mailbox: the analyser asks for the first frame grabbed after a due time; the reader puts it.
+def ffmpeg_binary() -> str:
+    """The ffmpeg executable; a missing one is a set-up error named at the worker's start."""
+    path = shutil.which("ffmpeg")
+    if path is None:
+        raise FileNotFoundError("ffmpeg not found on PATH: install it (apt-get install -y ffmpeg, or make deps)")
+    return path
 
-    The due time travels with the request, so the analyser sleeps once per frame (in ``take``) instead of
-    sleeping until the due time and then again until the next frame is grabbed.
-    """
+
+class FrameSlot:
+    """One-frame mailbox: the reader puts the newest frame, the analyser takes the newest it has not seen."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        self.due = math.inf           # monotonic time from which the next grabbed frame is wanted (inf: none)
-        self._frame: np.ndarray | None = None
+        self._frame: Frame | np.ndarray | None = None
         self._ts = 0.0
         self._seq = 0
+        self.taken = 0                # seq of the frame the analyser took last (its buffer is in use)
         self._closed = False
 
-    def request(self, due: float = 0.0) -> None:
-        """Ask for the first frame grabbed at or after monotonic time ``due`` (0: the next one)."""
-        self.due = due
+    @property
+    def seq(self) -> int:
+        return self._seq
 
-    def put(self, frame: np.ndarray, ts: float) -> None:
+    def put(self, frame: Frame | np.ndarray, ts: float) -> None:
         with self._cond:
             self._frame, self._ts, self._seq = frame, ts, self._seq + 1
-            self.due = math.inf
             self._cond.notify_all()
 
-    def take(self, after: int, timeout: float) -> tuple[np.ndarray, float, int] | None:
+    def take(self, after: int, timeout: float) -> tuple[Frame | np.ndarray, float, int] | None:
         """The newest frame numbered above ``after``, waiting up to ``timeout``; None if none or closed."""
         with self._cond:
             if not self._cond.wait_for(lambda: self._seq > after or self._closed, timeout) or self._closed:
                 return None
+            self.taken = self._seq
             return self._frame, self._ts, self._seq
 
     def close(self) -> None:
@@ -120,6 +134,15 @@ class CaptureStatus:
     attempts: int              # open attempts so far
 
 
+class SessionEnd(Exception):
+    """The current FFmpeg session is over; ``reason`` says why (credential-free)."""
+
+    def __init__(self, reason: str, probe: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.probe = probe         # ask the camera why (the stream never started)
+
+
 class Capture:
     """The reader of one camera; ``start``, ``stop``, ``status``, ``check_hung``."""
 
@@ -133,18 +156,23 @@ class Capture:
         self.cfg = cfg
         self.slot = slot
         self._registry_fps = nominal_fps
-        self._stream_fps = 0.0
+        self._peak_fps = 0.0
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._gen = 0
         self._thread: threading.Thread | None = None
-        self._call: tuple[int, float] = (0, 0.0)   # (generation, monotonic start) of a blocking call, 0 = none
-        self._frames: deque[float] = deque()
+        self._procs: dict[int, subprocess.Popen] = {}   # generation -> its FFmpeg process
+        # (generation, monotonic start, deadline, what) of the blocking read the reader is in; start 0 = none
+        self._call: tuple[int, float, float, str] = (0, 0.0, 0.0, "")
+        self._expired: dict[int, str] = {}    # generation -> why the watchdog ended its FFmpeg
+        self._samples: deque[tuple[float, int]] = deque()   # (wall time, input frames) from FFmpeg's progress
+        self._to_yuv420 = False               # the stream's pixel format needs converting to 4:2:0
         self.connected = False
         self.opened_at = 0.0
         self.last_frame_at = 0.0
         self.opens = 0
         self.attempts = 0
+        self.frames = 0                       # frames handed to the analyser
         self.reason = "connecting"
         self.abandoned = 0
 
@@ -153,7 +181,7 @@ class Capture:
         self._spawn()
 
     def stop(self, timeout: float = 2.0) -> None:
-        """Ask the reader to end and wait up to ``timeout``; one inside a blocking call exits when it returns."""
+        """Ask the reader to end and wait up to ``timeout`` (its FFmpeg is killed at once)."""
         self.request_stop()
         if self._thread is not None:
             self._thread.join(timeout)
@@ -162,129 +190,229 @@ class Capture:
         self._stop.set()
         with self._lock:
             self._gen += 1
+            procs = list(self._procs.values())
+        for proc in procs:
+            kill(proc)
 
     def check_hung(self, now_mono: float | None = None) -> bool:
-        """Watchdog: abandon a reader stuck in one call past ``hang_s`` and start a fresh one."""
+        """Watchdog, run by the analyser at least once a second: the reader's reads block (no per-read
+        ``select``: that cost as much as the read), so their deadlines are enforced here. A read past its
+        deadline (no header within ``open_timeout_s + read_timeout_s``, no frame for ``read_timeout_s`` plus
+        a period) ends the session: FFmpeg is killed, the read returns, the reader reconnects. A reader
+        stuck past ``hang_s`` is abandoned and a fresh one started (True)."""
         now_mono = time.monotonic() if now_mono is None else now_mono
-        gen, since = self._call
-        if gen != self._gen or not since or now_mono - since < self.cfg.hang_s or self._stop.is_set():
+        gen, since, deadline, what = self._call
+        if gen != self._gen or not since or self._stop.is_set():
             return False
-        self.abandoned += 1
-        self.reason = f"read hung for {now_mono - since:.0f} s: reader replaced"
-        log.warning("camera %s: %s (%d so far)", self.name, self.reason, self.abandoned)
-        self._spawn()
-        return True
+        if now_mono - since >= self.cfg.hang_s:
+            self.abandoned += 1
+            self.reason = f"read hung for {now_mono - since:.0f} s: reader replaced"
+            log.warning("camera %s: %s (%d so far)", self.name, self.reason, self.abandoned)
+            self._end(gen, self.reason)
+            self._spawn()
+            return True
+        if now_mono >= deadline and gen not in self._expired:
+            self._end(gen, what)
+        return False
+
+    def _end(self, gen: int, why: str) -> None:
+        """Kill the FFmpeg of generation ``gen`` (its reader's blocked read returns), noting why."""
+        with self._lock:
+            self._expired[gen] = why
+            proc = self._procs.get(gen)
+        if proc is not None:
+            kill(proc, wait=False)
 
     def status(self, now: float | None = None) -> CaptureStatus:
         now = time.time() if now is None else now
-        window = min(FPS_WINDOW_S, max(1e-3, now - self.opened_at)) if self.opened_at else FPS_WINDOW_S
-        frames = self._frames
-        with self._lock:                 # against another status(); the reader only appends
-            while frames and now - frames[0] > FPS_WINDOW_S:
-                frames.popleft()
-            fps = len(frames) / window
+        fps = self._fps(now)
         return CaptureStatus(self.connected, self.opened_at, self.last_frame_at, fps, self.nominal_fps,
                              max(0, self.opens - 1), self.reason, self.abandoned, self.attempts)
 
+    def decoder_pid(self) -> int | None:
+        """Process id of the current FFmpeg (what the benchmark adds to the pipeline's own CPU)."""
+        with self._lock:
+            procs = list(self._procs.values())
+        return procs[-1].pid if procs else None
+
     @property
     def nominal_fps(self) -> float:
-        """The registry's nominal fps, else what the stream declares (0 when neither is known)."""
-        return float(self._registry_fps or self._stream_fps or 0.0)
+        """The registry's nominal fps, else the best rate measured over a full window (0 when neither)."""
+        return float(self._registry_fps or self._peak_fps or 0.0)
+
+    def _fps(self, now: float) -> float:
+        """The stream's decoded frames a second over the last FPS_WINDOW_S, from FFmpeg's progress counters.
+
+        FFmpeg reports twice a second, and not at all while nothing arrives: the rate is measured up to the
+        latest report, or up to now less a report period when that is later (so a stall decays to 0).
+        """
+        with self._lock:                       # the reader appends; status() may run in two threads
+            samples = list(self._samples)
+        if len(samples) < 2:
+            return 0.0
+        last_t, last_n = samples[-1]
+        base_t, base_n = samples[0]
+        for t, n in samples:
+            if t >= now - FPS_WINDOW_S:
+                break
+            base_t, base_n = t, n
+        span = max(last_t - base_t, now - base_t - 1.0)
+        return max(0.0, (last_n - base_n) / span) if span > 0 else 0.0
 
     # ------------------------------------------------------------ reader thread
     def _spawn(self) -> None:
         with self._lock:
             self._gen += 1
             gen = self._gen
-            self._call = (gen, 0.0)
+            self._call = (gen, 0.0, 0.0, "")
             self._thread = threading.Thread(target=self._run, args=(gen,), name=f"read-{self.name}", daemon=True)
             self._thread.start()
 
     def _current(self, gen: int) -> bool:
         return gen == self._gen and not self._stop.is_set()
 
-    def _enter(self, gen: int) -> None:
+    def _enter(self, gen: int, timeout: float, what: str) -> None:
         if gen == self._gen:
-            self._call = (gen, time.monotonic())
+            now = time.monotonic()
+            self._call = (gen, now, now + timeout, what)
 
     def _leave(self, gen: int) -> None:
         if gen == self._gen:                 # a replaced reader must not clear its successor's mark
-            self._call = (gen, 0.0)
+            self._call = (gen, 0.0, 0.0, "")
 
     def _run(self, gen: int) -> None:
         backoff = Backoff(self.cfg.reconnect_min_s, self.cfg.reconnect_max_s)
         while self._current(gen):
-            cap = self._open(gen)
-            if cap is None:
-                if self._current(gen):
-                    self._stop.wait(backoff.next())
-                continue
-            try:
-                if self._read(cap, gen) >= GOOD_SESSION_S:
-                    backoff.reset()
-            finally:
-                cap.release()
-            if self._current(gen):
-                self._stop.wait(backoff.next())
+            delivered = self._session(gen)
+            if not self._current(gen):
+                break
+            if delivered >= GOOD_SESSION_S:
+                backoff.reset()
+            self._stop.wait(backoff.next())
 
-    def _open(self, gen: int) -> cv2.VideoCapture | None:
-        params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(self.cfg.open_timeout_s * 1000),
-                  cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(self.cfg.read_timeout_s * 1000),
-                  cv2.CAP_PROP_N_THREADS, self.cfg.decode_threads]
+    def _session(self, gen: int) -> float:
+        """One FFmpeg process from start to end; returns seconds of delivered frames."""
         self.attempts += 1
-        self._enter(gen)
         try:
-            cap = cv2.VideoCapture(self._url, cv2.CAP_FFMPEG, params)
+            argv = command(ffmpeg_binary(), self._url, self.cfg, self._to_yuv420)
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, bufsize=0, close_fds=True)
+        except OSError as exc:
+            self._fail(f"cannot start ffmpeg: {exc.strerror or exc}")
+            return 0.0
+        with self._lock:
+            self._procs[gen] = proc
+        if not self._current(gen):           # stopped or replaced while starting
+            kill(proc)
+        reader = Pipes(proc)
+        last, started = 0.0, time.time()
+        try:
+            # The watchdog's mark: a silent camera holds the open up to here.
+            self._enter(gen, self.cfg.open_timeout_s + self.cfg.read_timeout_s, "open timed out (no picture)")
+            try:
+                header = self._header(reader, gen)
+            finally:
+                self._leave(gen)
+            self._opened(header)
+            last = self._frames(reader, header, gen)
+        except SessionEnd as end:
+            if not self._current(gen):
+                pass
+            elif last or self.opened_at >= started:
+                # It was open: the state stays connected (stalled, then offline if reconnecting fails).
+                self.reason = end.reason
+                log.warning("camera %s: %s; reconnecting", self.name, end.reason)
+            else:
+                reason = end.reason
+                if end.probe:
+                    reason = open_failure_reason(self._url, timeout=min(3.0, self.cfg.open_timeout_s))
+                self._fail(reason)
         finally:
-            self._leave(gen)
-        if not self._current(gen):
-            cap.release()
-            return None
-        if not cap.isOpened():
-            cap.release()
-            reason = open_failure_reason(self._url, timeout=min(3.0, self.cfg.open_timeout_s))
-            if self.connected or reason != self.reason:
-                log.warning("camera %s: cannot open %s: %s", self.name, self.shown, reason)
-            self.connected, self.reason = False, reason
-            return None
-        fps = cap.get(cv2.CAP_PROP_FPS)
-        self._stream_fps = fps if 0 < fps <= 240 else 0.0
-        self.opens += 1
-        self.connected, self.opened_at = True, time.time()
-        self._frames = deque()           # a new one: status() may be reading the old one
-        log.info("camera %s: opened %s (%s fps nominal, open #%d)", self.name, self.shown,
-                 self.nominal_fps or "?", self.opens)
-        return cap
+            kill(proc)
+            with self._lock:
+                self._procs.pop(gen, None)
+                self._expired.pop(gen, None)
+            reader.close()
+        return max(0.0, last - self.opened_at) if last else 0.0
 
-    def _read(self, cap: cv2.VideoCapture, gen: int) -> float:
-        """Grab until the stream fails or we are told to stop; returns seconds of delivered frames."""
-        # This loop runs for every frame of every camera: what it does besides grab() is kept to a few
-        # operations on locals (even so, Python is a sixth of a quiet camera's reader; see docs/video.md).
-        first = now = 0.0
-        slot, stop, frames = self.slot, self._stop, self._frames
-        grab, monotonic, wall = cap.grab, time.monotonic, time.time
-        frame: np.ndarray | None = None
-        while gen == self._gen and not stop.is_set():
-            self._call = (gen, monotonic())          # the watchdog's mark (see check_hung)
-            ok = grab()
-            if gen != self._gen or stop.is_set():    # replaced meanwhile: the mark is the successor's now
-                break
-            self._call = (gen, 0.0)
+    def _fail(self, reason: str) -> None:
+        """An open failed: offline with the reason (logged when it changes)."""
+        if self.connected or reason != self.reason:
+            log.warning("camera %s: cannot open %s: %s", self.name, self.shown, reason)
+        self.connected, self.reason = False, reason
+
+    def _header(self, reader: Pipes, gen: int) -> Y4mHeader:
+        line = bytearray()
+        while not line.endswith(b"\n"):
+            chunk = reader.read_stdout(1)
+            if not chunk:
+                expired = self._expired.get(gen)
+                raise SessionEnd(expired or "open failed", probe=True)
+            line += chunk
+            if len(line) > HEADER_MAX:
+                raise SessionEnd("unexpected output from ffmpeg")
+        reader.drain_progress(self._progress)
+        try:
+            return parse_header(bytes(line[:-1]))
+        except Y4mError as exc:
+            if exc.chroma and not self._to_yuv420:
+                self._to_yuv420 = True       # next session: FFmpeg converts to 4:2:0
+            raise SessionEnd(f"stream format: {exc}") from None
+
+    def _opened(self, header: Y4mHeader) -> None:
+        self.opens += 1
+        now = time.time()
+        self.connected, self.opened_at = True, now
+        with self._lock:
+            self._samples = deque([(now, 0)])
+        log.info("camera %s: opened %s (%dx%d, %s fps nominal, open #%d)", self.name, self.shown,
+                 header.width, header.height, self.nominal_fps or "?", self.opens)
+
+    def _progress(self, progress: Progress) -> None:
+        now = time.time()
+        with self._lock:
+            samples = self._samples
+            samples.append((now, progress.input_frames))
+            while len(samples) > 2 and samples[1][0] < now - 2 * FPS_WINDOW_S:
+                samples.popleft()
+        if now - self.opened_at >= FPS_WINDOW_S + 1:
+            self._peak_fps = max(self._peak_fps, self._fps(now))
+
+    def _frames(self, reader: Pipes, header: Y4mHeader, gen: int) -> float:
+        """Read frames into the slot until the stream ends or we are told to stop; the last frame's time."""
+        size = len(FRAME_MARK) + header.frame_bytes
+        rows = header.height if header.mono else header.height * 3 // 2
+        pool = [bytearray(size) for _ in range(3)]
+        owner = [-1, -1, -1]                # slot seq each buffer holds (-1 = none)
+        slot, w, h = self.slot, header.width, header.height
+        timeout = self.cfg.read_timeout_s + 1.0 / self.cfg.analysis_fps
+        lost = f"stream lost (no frame for {timeout:.0f} s)"
+        last = next_drain = 0.0
+        enter, leave, fill, drain, on_progress = self._enter, self._leave, reader.fill_stdout, \
+            reader.drain_progress, self._progress
+        views = [memoryview(b) for b in pool]
+        wall, current = time.time, self._current
+        # Per frame: a few operations on locals (this loop runs five times a second for every camera).
+        while current(gen):
+            seq, taken = slot.seq, slot.taken      # the newest frame and the one being analysed stay untouched
+            i = 0 if owner[0] != seq and owner[0] != taken else 1 if owner[1] != seq and owner[1] != taken else 2
+            enter(gen, timeout, lost)
+            ok = fill(views[i])
+            leave(gen)
             if not ok:
-                self.reason = "stream lost (read failed or timed out)"
-                log.warning("camera %s: %s; reconnecting", self.name, self.reason)
-                break
-            now = self.last_frame_at = wall()
-            first = first or now
-            frames.append(now)                       # deque appends are atomic; status() trims from the left
+                if not current(gen):
+                    break
+                raise SessionEnd(self._expired.get(gen) or "stream lost (decoder ended)")
+            buf = pool[i]
+            if buf[:6] != FRAME_MARK:
+                raise SessionEnd("unexpected output from ffmpeg")
+            now = self.last_frame_at = last = wall()
             if self.reason:
                 self.reason = ""
-            if monotonic() >= slot.due:
-                # Into the same buffer each time: the analyser asks for a frame only once it is done with
-                # the previous one, and a reused buffer saves a 1-6 MB allocation (and its page faults) a frame.
-                ok, frame = cap.retrieve(frame)
-                if ok and frame is not None:
-                    slot.put(frame, now)
-                else:
-                    frame = None
-        return now - first
+            slot.put(Frame(w, h, np.frombuffer(buf, np.uint8, rows * w, 6).reshape(rows, w)), now)
+            owner[i] = slot.seq
+            self.frames += 1
+            if now >= next_drain:              # FFmpeg reports twice a second: no need to look every frame
+                next_drain = now + 0.4
+                drain(on_progress)
+        return last

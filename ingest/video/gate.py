@@ -27,13 +27,23 @@ class MotionGate:
         self.min_area = min_area
         self.mog = cv2.createBackgroundSubtractorMOG2(history=history, varThreshold=25, detectShadows=False)
         self.last_area = 0.0          # moving share of the latest frame (unopened when under min_area)
+        self.small: np.ndarray | None = None
 
     def moving(self, frame: np.ndarray) -> bool:
-        """Feed one analysed frame; True when the moving share of the frame reaches ``min_area``."""
+        """Feed one analysed BGR frame; True when the moving share of the frame reaches ``min_area``."""
         h, w = frame.shape[:2]
         # Bilinear sampling, not area averaging: 7x cheaper at 640 -> 160, and MOG2 absorbs the aliasing noise.
         small = cv2.resize(frame, (self.width, max(1, round(h * self.width / w))), interpolation=cv2.INTER_LINEAR)
-        grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+        return self._apply(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY))
+
+    def moving_grey(self, grey: np.ndarray) -> bool:
+        """The same for a grey frame (the decoder's luma plane: no colour conversion at all)."""
+        h, w = grey.shape[:2]
+        self.small = cv2.resize(grey, (self.width, max(1, round(h * self.width / w))), interpolation=cv2.INTER_LINEAR)
+        return self._apply(self.small)
+
+    def _apply(self, grey: np.ndarray) -> bool:
+        self.small = grey             # the latest small grey frame (image usability looks at it)
         mask = self.mog.apply(grey)
         # An opening only removes pixels: when the raw mask is already under the threshold, so is the opened
         # one, and the answer is known without it (the common case: a still scene).

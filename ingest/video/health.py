@@ -5,7 +5,9 @@
 - ``stalled``: connected, but no frame for ``stall_s`` (a camera that accepts the session and sends
   nothing, a stream that froze);
 - ``degraded``: frames arrive, but the measured rate is under ``degraded_ratio`` × the nominal rate
-  (a congested link, an overloaded encoder);
+  (a congested link, an overloaded encoder), or the camera is **analysed** at under ``degraded_ratio`` ×
+  ``analysis_fps`` (the detector cannot keep up: a large frame, a slow detector, too many busy cameras on
+  one worker); its counts and dwell are then updated less often than configured, which health must say;
 - ``online``: frames at about the nominal rate; ``connecting`` before the first attempt has finished.
 Pure over a CaptureStatus and the clock, so the rules are tested table-driven.
 """
@@ -20,8 +22,9 @@ from onescreen.settings import VideoSettings
 STATES = ("connecting", "online", "degraded", "stalled", "offline")
 
 
-def classify(st: CaptureStatus, now: float, cfg: VideoSettings) -> tuple[str, str]:
-    """(state, reason) of a camera at wall-clock ``now``."""
+def classify(st: CaptureStatus, now: float, cfg: VideoSettings,
+             analysis_fps: float | None = None) -> tuple[str, str]:
+    """(state, reason) of a camera at wall-clock ``now``; ``analysis_fps`` is the rate it is analysed at."""
     if not st.connected:
         if st.attempts == 0 or (st.reason == "connecting" and not st.opened_at):
             return "connecting", ""
@@ -34,12 +37,18 @@ def classify(st: CaptureStatus, now: float, cfg: VideoSettings) -> tuple[str, st
     warmed = now - st.opened_at >= FPS_WINDOW_S
     if warmed and st.nominal_fps and st.fps < cfg.degraded_ratio * st.nominal_fps:
         return "degraded", f"{st.fps:.1f} fps, nominal {st.nominal_fps:g}"
+    # The analysis rate is measured over the same window; one more second for the first frame's latency.
+    target = min(cfg.analysis_fps, st.fps or cfg.analysis_fps)
+    if (analysis_fps is not None and now - st.opened_at >= FPS_WINDOW_S + 1
+            and analysis_fps < cfg.degraded_ratio * target):
+        return "degraded", f"analysed at {analysis_fps:.1f} fps of {cfg.analysis_fps:g} configured (detection too slow)"
     return "online", ""
 
 
-def health_record(st: CaptureStatus, now: float, cfg: VideoSettings, **extra: Any) -> dict[str, Any]:
+def health_record(st: CaptureStatus, now: float, cfg: VideoSettings, analysis_fps: float | None = None,
+                  **extra: Any) -> dict[str, Any]:
     """The camera's health hash fields (flat strings/numbers; times in epoch ms, 0 = never)."""
-    state, reason = classify(st, now, cfg)
+    state, reason = classify(st, now, cfg, analysis_fps)
     return {
         "state": state,
         "reason": reason,
@@ -50,5 +59,7 @@ def health_record(st: CaptureStatus, now: float, cfg: VideoSettings, **extra: An
         "reconnects": st.reconnects,
         "abandoned_reads": st.abandoned,
         "updated_at": int(now * 1000),
+        **({"analysis_fps": analysis_fps, "analysis_fps_target": cfg.analysis_fps} if analysis_fps is not None
+           else {}),
         **extra,
     }

@@ -1,10 +1,11 @@
 """One camera, end to end: its reader (capture.py), its analyser thread, and what they publish.
 
-The analyser thread runs at ``analysis_fps`` whatever the stream's rate: it asks the reader for the first
-frame grabbed from each due time on, analyses it (analysis.py) and publishes the zone figures, plus the
-snapshot and the latest figures for screens about once a second. If analysis is slower than the period the
-next frame is simply taken later (no burst to catch up, no queue). It also runs the reader's hang watchdog,
-since it wakes at least once a second whatever the camera does. A worker runs one pipeline per claimed camera.
+The analyser thread runs at ``analysis_fps`` whatever the stream's rate: FFmpeg hands over only that many
+frames a second (capture.py); the analyser takes the newest, analyses it (analysis.py) and publishes the
+zone figures, plus the snapshot (annotated, evidence.py) and the latest figures for screens about once a
+second. If analysis is slower than the period the newest frame is taken next (no burst, no queue). It also
+runs the reader's watchdog (read deadlines, hangs), since it wakes at least once a second whatever the
+camera does. A worker runs one pipeline per claimed camera.
 
 While the motion gate sees nothing move, the snapshot's JPEG is not encoded again: the key's expiry is
 refreshed and the same picture kept, re-encoded at least every ``snapshot_still_s`` for what changes too
@@ -16,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import cv2
@@ -24,6 +26,9 @@ import numpy as np
 from ingest.video.analysis import Analyser
 from ingest.video.capture import Capture, FrameSlot
 from ingest.video.detectors import Detector
+from ingest.video.evidence import annotate, marked
+from ingest.video.fairness import FairSlots
+from ingest.video.frame import Frame, as_frame
 from ingest.video.health import health_record
 from ingest.video.publish import Publisher
 from onescreen import names
@@ -39,11 +44,14 @@ def track_id_base(now: float | None = None) -> int:
     return (int((now or time.time()) - 1_704_067_200) & 0xFFFFFFF) << 16
 
 
-def encode_jpeg(frame: np.ndarray, width: int, quality: int) -> bytes | None:
-    """The frame as JPEG, scaled down to ``width`` (0 = as is)."""
+def encode_jpeg(frame: np.ndarray, width: int, quality: int,
+                draw: Callable[[np.ndarray], np.ndarray] | None = None) -> bytes | None:
+    """The frame as JPEG, scaled down to ``width`` (0 = as is), annotated by ``draw`` after scaling."""
     h, w = frame.shape[:2]
     if width and w > width:
         frame = cv2.resize(frame, (width, round(h * width / w)), interpolation=cv2.INTER_AREA)
+    if draw is not None:
+        frame = draw(frame)
     ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])
     return buf.tobytes() if ok else None
 
@@ -66,7 +74,7 @@ class CameraPipeline:
 
     def __init__(self, camera: CameraInfo, place: Place | None, cfg: VideoSettings, detector: Detector,
                  publisher: Publisher | None, url: str | None = None, instance: str = "",
-                 detect_slots: threading.Semaphore | None = None):
+                 detect_slots: FairSlots | None = None):
         self.camera = camera
         self.cfg = cfg
         self.publisher = publisher
@@ -74,7 +82,7 @@ class CameraPipeline:
         self.slot = FrameSlot()
         self.capture = Capture(url or camera.source_url() or "", cfg, self.slot, camera.nominal_fps, camera.id,
                                shown=camera.rtsp_url or "")
-        self.analyser = Analyser(cfg, detector, camera.zones, track_id_base(), detect_slots)
+        self.analyser = Analyser(cfg, detector, camera.zones, track_id_base(), detect_slots, camera.id)
         self.place = place
         self.ids = {"cell_id": place.cell_id, "community_id": place.community_id,
                     "district_id": place.district_id} if place else {}
@@ -84,6 +92,7 @@ class CameraPipeline:
         self.last_jpeg: bytes | None = None
         self._jpeg_ts = 0.0               # wall-clock time of the frame last_jpeg shows
         self._next_snapshot = 0.0
+        self._marks: frozenset[int] = frozenset()   # tracks marked as lingering in the latest snapshot
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"analyse-{camera.id}", daemon=True)
 
@@ -106,53 +115,65 @@ class CameraPipeline:
         st = self.analyser.stats
         return health_record(self.capture.status(now), now, self.cfg, url=self.capture.shown,
                              worker=self.instance, analysis_fps=round(st.rate(now), 2),
-                             detector_ms=round(st.detect_ms, 1), analysed_frames=st.frames)
+                             detector_ms=round(st.detect_ms, 1), analysed_frames=st.frames,
+                             image=self.analyser.image.state)
 
     # ------------------------------------------------------------ analyser thread
     def _loop(self) -> None:
-        period = 1.0 / self.cfg.analysis_fps
-        due = time.monotonic()
-        seq = 0
+        half_period = 0.5 / self.cfg.analysis_fps
+        seq, last_ts = 0, 0.0
         while not self._stop.is_set():
-            # One sleep per frame: the reader hands over the first frame it grabs from ``due`` on. The wait is
-            # bounded so the hang watchdog runs at least once a second past the due time, frames or not.
-            self.slot.request(due)
-            got = self.slot.take(seq, timeout=max(0.0, due - time.monotonic()) + 1.0)
+            # FFmpeg paces the frames at analysis_fps: one wake-up per frame. The wait is bounded so the hang
+            # watchdog runs at least once a second, frames or not. A frame that came while the previous one
+            # was being analysed is replaced by the next: the newest is taken, nothing queues.
+            got = self.slot.take(seq, timeout=1.0)
             self.capture.check_hung()
             if got is None:
-                due = time.monotonic()
                 continue
             frame, ts, seq = got
+            if ts - last_ts < half_period:
+                continue          # a burst (FFmpeg catching up after a hiccup, or the first frames): keep the rate
+            last_ts = ts
             try:
                 self.on_frame(frame, ts)
             except Exception:   # one bad frame or a detector bug must not end the camera's analysis
                 log.exception("camera %s: analysis failed on a frame", self.camera.id)
-            due = max(due + period, time.monotonic())
         if self.appender is not None:
             self.appender.close()
 
-    def on_frame(self, frame: np.ndarray, ts: float) -> None:
-        """Analyse one frame grabbed at wall-clock ``ts``; publish its figures, and the snapshot when due."""
-        self._analyse(frame, ts)
-        if ts >= self._next_snapshot:
-            self._next_snapshot = ts + self.cfg.snapshot_interval_s
-            self._latest(frame, ts)
+    def on_frame(self, frame: Frame | np.ndarray, ts: float) -> None:
+        """Analyse one frame received at wall-clock ``ts``; publish its figures, and the snapshot when due.
 
-    def _analyse(self, frame: np.ndarray, ts: float) -> None:
+        When someone starts or stops being marked as lingering, the snapshot showing it is written before
+        the figures that can raise the alert, so the frame the alert engine keeps as evidence shows the mark.
+        """
+        frame = as_frame(frame)
         zones = self.analyser.process(frame, ts)
         doc = {"family": names.VIDEO, "camera_id": self.camera.id, "ts": int(ts * 1000), "zones": zones,
                **self.ids}
         self.last_doc = doc
+        marks = marked(zones, self.cfg.mark_dwell_s) if self.cfg.snapshot_annotate else frozenset()
+        if ts >= self._next_snapshot or marks != self._marks:
+            self._next_snapshot = ts + self.cfg.snapshot_interval_s
+            self._latest(frame, ts, force=marks != self._marks)
+            self._marks = marks
         if self.appender is not None:
             self.appender.append(self.stream, doc)
 
-    def _latest(self, frame: np.ndarray, ts: float) -> None:
+    def _latest(self, frame: Frame, ts: float, force: bool = False) -> None:
         """The snapshot and the latest figures; a still scene's JPEG is reused (expiry refreshed) a while."""
         # Still: nothing moved since the frame the JPEG shows (the gate would have said so), and it is recent.
-        still = (self.last_jpeg is not None and self.analyser.last_motion <= self._jpeg_ts
+        still = (not force and self.last_jpeg is not None and self.analyser.last_motion <= self._jpeg_ts
                  and ts - self._jpeg_ts < self.cfg.snapshot_still_s)
         if not still:
-            jpeg = encode_jpeg(frame, self.cfg.snapshot_width, self.cfg.jpeg_quality)
+            draw = None
+            if self.cfg.snapshot_annotate:
+                tracks, zones, polygons = self.analyser.tracks, self.last_doc["zones"], self.analyser.zones.polygons
+                mark = self.cfg.mark_dwell_s
+
+                def draw(image: np.ndarray) -> np.ndarray:
+                    return annotate(image, polygons, tracks, zones, mark)
+            jpeg = encode_jpeg(frame.bgr(), self.cfg.snapshot_width, self.cfg.jpeg_quality, draw)
             if jpeg is not None:
                 self.last_jpeg, self._jpeg_ts = jpeg, ts
         if self.publisher is not None and self.last_doc is not None:

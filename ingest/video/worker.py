@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from typing import Any
 
 import redis
 from sqlalchemy.exc import SQLAlchemyError
 
-from ingest.video.capture import configure_ffmpeg
+from ingest.video.capture import configure_ffmpeg, ffmpeg_binary
 from ingest.video.detectors import make_detector
+from ingest.video.fairness import FairSlots
 from ingest.video.leases import Leases
 from ingest.video.pipeline import CameraPipeline, stop_all
 from ingest.video.publish import Publisher
@@ -52,13 +52,14 @@ class VideoIngestWorker(Worker):
     def setup(self) -> None:
         v = self.settings.video
         configure_ffmpeg(v)
+        ffmpeg_binary()        # fail at start: every camera is decoded by an ffmpeg process
         make_detector(v)       # fail at start, with the config key named, rather than in every camera thread
         self.registry = RegistryCache.load(make_engine(self.settings.database.url))
         self.redis = connect(self.settings.redis)
         self.publisher = Publisher(self.redis, self.settings)
         self.leases = Leases(self.redis, self.instance, self.kind, v.lease_s, v.capacity, self.heartbeat_s)
         self.concurrency = v.detect_concurrency or max(1, len(os.sched_getaffinity(0)) - 1)
-        self.detect_slots = threading.Semaphore(self.concurrency)
+        self.detect_slots = FairSlots(self.concurrency)
         now = time.monotonic()
         # First claim after one heartbeat, so workers started together see each other and share at once.
         self._next = {"lease": now + self.heartbeat_s, "registry": now + v.registry_refresh_s, "health": now}

@@ -84,4 +84,4 @@ def scale_for_detection(frame: np.ndarray, max_width: int) -> np.ndarray:
 
 def _load_builtin() -> None:
     # Imported here, not at module top, so the registry module has no import cycle with its entries.
-    from ingest.video.detectors import hog, yolo_onnx  # noqa: F401
+    from ingest.video.detectors import hog, ssd, yolo_onnx  # noqa: F401
