@@ -176,3 +176,22 @@ def camera_zones(camera_id: str) -> str:
 def process_member_prefix(kind: str) -> str:
     """Prefix of the ``PROCESSES`` members (``kind:instance``) of one process kind, e.g. the live video workers."""
     return f"{kind}:"
+
+
+# ---------------------------------------------------------------- entrances (issue #18)
+ENTRANCE_TOTAL = "*"  # the line part of the community-wide fields: ``*|in``, ``*|out``
+
+
+def entrance_hourly(community_id: str, hour: str) -> str:
+    """Hash ``camera_id/line|in|out`` (and ``*|in``, ``*|out``) -> crossings in one local hour (``YYYYMMDDHH``).
+
+    One hash per community and hour answers both the per-entrance and the per-community figures of a screen
+    with one read per hour; written by ingest-video only when someone crosses a line, so it costs nothing
+    while the gates are quiet. Expires after ``video.entrance_days_kept``.
+    """
+    return f"{ROOT}:ent:{{{community_id}}}:{hour}"
+
+
+def entrance_field(camera_id: str, line: str, direction: str) -> str:
+    """A field of ``entrance_hourly``: ``C-1/gate|in``; ``*|in`` for the community total."""
+    return f"{camera_id}/{line}|{direction}" if line != ENTRANCE_TOTAL else f"{ENTRANCE_TOTAL}|{direction}"

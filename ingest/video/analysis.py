@@ -20,6 +20,7 @@ import numpy as np
 
 from ingest.video.detectors import Box, Detector
 from ingest.video.gate import MotionGate
+from ingest.video.crossing import Crossing, CrossingCounter, lines_of
 from ingest.video.tracker import Tracker
 from ingest.video.zones import ZoneCounter, zone_polygons
 from onescreen.settings import VideoSettings
@@ -50,13 +51,15 @@ class Analyser:
     """Keeps one camera's gate, tracker and zone state; ``process(frame, ts)`` per analysed frame."""
 
     def __init__(self, cfg: VideoSettings, detector: Detector, zones: dict[str, Any], id_base: int = 0,
-                 slots: threading.Semaphore | None = None):
+                 slots: threading.Semaphore | None = None, lines: dict[str, Any] | None = None):
         self.cfg = cfg
         self.detector = detector
         self.slots = slots or threading.Semaphore(1)   # shared by a worker's cameras: bounds its detector CPU
         self.gate = MotionGate(cfg.motion_width, cfg.motion_min_area)
         self.tracker = Tracker(cfg.track_iou, cfg.track_gap_s, cfg.track_reassoc, cfg.track_hold_s, id_base)
         self.zones = ZoneCounter(zone_polygons(zones), cfg.track_gap_s, cfg.track_reassoc)
+        self.lines = CrossingCounter(lines_of(lines), cfg.line_band)  # entrance lines (issue #18)
+        self.crossed: list[Crossing] = []  # the crossings counted on the latest frame
         self.stats = AnalysisStats()
         self.boxes: list[Box] = []
         self.last_motion = -1e18          # ts of the latest frame in which the gate saw motion
@@ -76,6 +79,7 @@ class Analyser:
             self.stats.last_detect_ms = 1000 * spent
             self._last_detect = ts
         tracks = self.tracker.update(self.boxes, ts)
+        self.crossed = self.lines.update({t.id: t.box.foot for t in tracks}, ts)
         self.stats.frames += 1
         self.stats.recent.append(ts)
         return self.zones.update(tracks, ts)

@@ -81,6 +81,8 @@ class Camera(Base):
     nominal_fps: Mapped[float | None] = mapped_column(Float)
     # {"gate": {"polygon": [[x, y], ...], "door_id": "D-…" | null}}, coordinates normalised 0..1
     zones: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # {"main-gate": {"a": [x, y], "b": [x, y], "in": "left" | "right"}}: entrance lines, normalised 0..1
+    lines: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class Sensor(Base):
