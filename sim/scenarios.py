@@ -132,6 +132,7 @@ RULE_LABELS = {  # CONTRACT §3 rule -> (中文, default level)
     "gathering": ("疑似聚集", "orange"), "lingering": ("逗留异常", "yellow"),
     "key_person_gathering": ("重点人员聚集", "red"), "key_person_missing": ("疑似脱管", "orange"),
     "off_post": ("脱岗", "yellow"), "device_offline": ("设备离线", "yellow"),
+    "entrance_surge": ("出入异常", "yellow"),
 }
 SCENARIOS: dict[str, type[Scenario]] = {}
 

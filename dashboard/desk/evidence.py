@@ -27,6 +27,7 @@ FACTS: tuple[tuple[str, str], ...] = (
     ("device_id", "text"), ("unit_id", "text"), ("post_id", "text"), ("last_door_id", "text"), ("cameras", "list"),
     ("last_position", "position"), ("since", "time"), ("last_seen", "time"), ("flapping", "flag"),
     ("silenced", "flag"),  # set by the engine's suppress stage (alerts.stages), not by a rule
+    ("crossings", "count"), ("direction", "code"), ("line", "text"), ("hours", "text"),  # entrance_surge
 )
 SHORT = ("persons", "peak", "count", "attempts", "dwell_s", "unseen_s", "distance_m", "reason", "since")  # /duty
 MAX_ROWS = 20
