@@ -376,3 +376,6 @@ def run_scenario(settings: Settings, name: str, target: str | None = None, durat
     finally:
         ctx.close()
     return sc
+
+
+from sim import entrance_scenario as _entrance_scenario  # noqa: E402,F401  (registers entrance_surge, issue #18)

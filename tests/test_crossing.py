@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -106,7 +108,7 @@ def test_net_count_is_the_change_of_side(path):
     else:
         assert net == sides[-1]
     # and every confirmed flip of side is one crossing
-    flips = sum(1 for a, b in zip(sides, sides[1:]) if a != b)
+    flips = sum(1 for a, b in itertools.pairwise(sides) if a != b)
     assert totals["in"] + totals["out"] == flips
 
 
