@@ -90,3 +90,41 @@ def test_entrance_surge_scenario_feeds_the_rule_and_the_hourly_counts(settings, 
     first = datetime.fromtimestamp(docs[0]["ts"] / 1000, sc.ctx.tz).strftime("%Y%m%d%H")
     if first == hour:  # (unless the run straddled an hour)
         assert hours[0].gates == {f"{sc.camera.id}/gate": {"in": 31, "out": 0}} and hours[0].total_in == 31
+
+
+# ---------------------------------------------------------------- the hook in ingest-video
+def test_the_video_pipeline_counts_a_walker_through_the_gate(redis_server, redis_client):
+    """Real HOG + tracker + counter on rendered frames of one walker going in: the frame's document carries the
+    crossing and the community's hourly counts hold it (one walker: HOG's foot jitter stays inside the band)."""
+    import numpy as np
+    import orjson
+
+    from ingest.video.detectors import make_detector
+    from ingest.video.entrances import read_hours
+    from ingest.video.pipeline import CameraPipeline
+    from ingest.video.publish import Publisher
+    from onescreen import names
+    from onescreen.events import Place
+    from onescreen.registry.cache import CameraInfo
+    from onescreen.settings import load_settings
+
+    s = load_settings(redis={"url": redis_server.url})
+    cam = CameraInfo("C-GATE", "G1", "gate", 0.0, 0.0, "rtsp://unused", None, None, True, 25.0, {},
+                     {"gate": LINE})
+    place = Place(cell_id="G1", community_id="M1", district_id="D1", lat=0.0, lon=0.0)
+    pipe = CameraPipeline(cam, place, s.video, make_detector(s.video), Publisher(redis_client, s))
+    script = EntranceScript.of(["in"])
+    scene = EntranceScene(script)
+    t0 = 1_800_000_000.0
+    for t, _feet in script.tracks(5.0):
+        rgb = np.frombuffer(scene.render(t), np.uint8).reshape(scene.height, scene.width, 3)
+        pipe._analyse(np.ascontiguousarray(rgb[:, :, ::-1]), t0 + t)
+    pipe.appender.close()
+    assert pipe.analyser.lines.totals == {"gate": {"in": 1, "out": 0}}
+    docs = [orjson.loads(f[b"d"]) for _id, f in redis_client.xrange(pipe.stream)]
+    assert [d["crossings"] for d in docs if "crossings" in d] == [{"gate": {"in": 1}}]
+    from ingest.video.entrances import local_hour
+
+    (hour,) = read_hours(redis_client, "M1", [local_hour(t0, pipe.publisher.zone)])
+    assert hour.gates == {"C-GATE/gate": {"in": 1, "out": 0}} and hour.total_in == 1
+    assert names.entrance_hourly("M1", hour.hour) in {k.decode() for k in redis_client.keys("os:ent:*")}
