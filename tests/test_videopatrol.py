@@ -82,15 +82,15 @@ def test_a_round_with_marks_and_the_log(city):
 
 
 @pytest.mark.parametrize("who, inp, error", [
-    ("operator", dict(name="x", cameras=["?"]), Forbidden),
-    ("supervisor", dict(name=" ", cameras=["C"]), Invalid),
-    ("supervisor", dict(name="x", cameras=[]), Invalid),
-    ("supervisor", dict(name="x", cameras=["NOPE"]), Invalid),
-    ("supervisor", dict(name="x", cameras=["C", "C"]), Invalid),
-    ("supervisor", dict(name="x", cameras=["C"], seconds_per_camera=2), Invalid),
-    ("supervisor", dict(name="x", cameras=["C"], start="24:00"), Invalid),
-    ("supervisor", dict(name="x", cameras=["C"], scope_node_id="NOWHERE"), Invalid),
-    ("scoped supervisor", dict(name="x", cameras=["OTHER"]), Invalid),  # another community's camera
+    ("operator", {"name": "x", "cameras": ["?"]}, Forbidden),
+    ("supervisor", {"name": " ", "cameras": ["C"]}, Invalid),
+    ("supervisor", {"name": "x", "cameras": []}, Invalid),
+    ("supervisor", {"name": "x", "cameras": ["NOPE"]}, Invalid),
+    ("supervisor", {"name": "x", "cameras": ["C", "C"]}, Invalid),
+    ("supervisor", {"name": "x", "cameras": ["C"], "seconds_per_camera": 2}, Invalid),
+    ("supervisor", {"name": "x", "cameras": ["C"], "start": "24:00"}, Invalid),
+    ("supervisor", {"name": "x", "cameras": ["C"], "scope_node_id": "NOWHERE"}, Invalid),
+    ("scoped supervisor", {"name": "x", "cameras": ["OTHER"]}, Invalid),  # another community's camera
 ])
 def test_plan_input_is_checked(city, who, inp, error):
     engine, by_comm = city
@@ -107,7 +107,7 @@ def test_plan_input_is_checked(city, who, inp, error):
 
 def test_missed_rounds_are_listed(city):
     engine, by_comm = city
-    comm = sorted(by_comm)[0]
+    comm = min(by_comm)
     boss = actor("supervisor")
     day = datetime(2026, 12, 6, 12, 0, tzinfo=TZ)
     with session_factory(engine)() as s:
