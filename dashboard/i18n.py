@@ -14,6 +14,7 @@ from dashboard.desk.alerts_texts import ALERTS_DESK_TEXTS
 from dashboard.desk.entrance_texts import ENTRANCE_TEXTS
 from dashboard.desk.patrol_texts import PATROL_DESK_TEXTS
 from dashboard.desk.texts import DESK_TEXTS
+from dashboard.desk.videopatrol_texts import VIDEOPATROL_TEXTS
 
 Language = Literal["zh", "en"]
 
@@ -99,7 +100,7 @@ TEXTS: dict[str, dict[str, str]] = {
 AREA_TEXTS: dict[str, dict[str, dict[str, str]]] = {
     "wall": WALL_TEXTS, "desk": DESK_TEXTS, "alerts desk": ALERTS_DESK_TEXTS,
     "patrol desk": PATROL_DESK_TEXTS, "admin desk": ADMIN_DESK_TEXTS,
-    "entrances": ENTRANCE_TEXTS,
+    "entrances": ENTRANCE_TEXTS, "video patrol desk": VIDEOPATROL_TEXTS,
 }
 
 for _area, _by_language in AREA_TEXTS.items():

@@ -18,12 +18,13 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "/duty": frozenset({"duty", "admin"}),
     "/patrol": frozenset({"supervisor", "admin"}),
     "/admin": frozenset({"admin"}),
+    "/videopatrol": frozenset({"operator", "supervisor", "admin"}),
 }
 HOME = {"operator": "/alerts", "duty": "/duty", "supervisor": "/patrol", "admin": "/admin"}
 
 # component-id prefix -> page whose roles apply
 CALLBACK_PREFIXES = {"desk-alerts-": "/alerts", "desk-duty-": "/duty", "desk-patrol-": "/patrol",
-                     "desk-admin-": "/admin"}
+                     "desk-admin-": "/admin", "desk-vp-": "/videopatrol"}
 
 # Served without a session: the login form, the health check (CONTRACT §3), Prometheus, static files.
 PUBLIC_PREFIXES = ("/login", "/auth/session", "/api/health", "/api/openapi.json", "/metrics", "/assets/",
