@@ -222,7 +222,8 @@ def patrol_log(session: Session, actor: Actor, since: datetime) -> list[dict[str
 
 def missed_rounds(session: Session, actor: Actor, since: datetime, until: datetime,
                   grace_min: int = 30) -> list[tuple[VideoPatrolPlan, datetime]]:
-    """The due rounds of the active plans in scope that nobody started on time, oldest first.
+    """The due rounds of the active plans in scope that nobody started on time, oldest first (a plan owes
+    nothing from before it was made).
 
     ``since``/``until`` are aware datetimes in the city's timezone (the plans' times are local).
     """
@@ -230,7 +231,8 @@ def missed_rounds(session: Session, actor: Actor, since: datetime, until: dateti
     for plan in plans(session, actor):
         if not plan.active:
             continue
-        due = due_times(plan.start, plan.end, plan.every_min, since, until)
+        created = plan.created_at if plan.created_at.tzinfo else plan.created_at.replace(tzinfo=UTC)
+        due = due_times(plan.start, plan.end, plan.every_min, max(since, created.astimezone(since.tzinfo)), until)
         started = [s if s.tzinfo else s.replace(tzinfo=UTC) for s in session.scalars(
             select(VideoPatrolRound.started_at).where(VideoPatrolRound.plan_id == plan.id))]
         out += [(plan, t) for t in missed(due, started, plan.every_min, grace_min)]

@@ -62,21 +62,22 @@ def layout(ctx: AppContext):
     log = html.Section(className="desk-panel", children=[
         html.H2(t("vp.log")), html.Div(id=P + "log"), html.H3(t("vp.missed")), html.Div(id=P + "missed"),
     ])
-    panels = [walk, log]
-    if user is not None and user.role in vp.PLANNERS:
-        panels.append(html.Section(className="desk-panel", children=[
-            html.H2(t("vp.plan")),
-            dcc.Input(id=P + "name", placeholder=t("vp.plan_name"), className="desk-input", maxLength=200),
-            dropdown(ctx, id=P + "cameras", multi=True, placeholder=t("vp.cameras"), className="desk-select"),
-            html.Div(className="desk-row", children=[
-                html.Label(t("vp.seconds")), dcc.Input(id=P + "seconds", type="number", value=20, min=5, max=600),
-                html.Label(t("vp.every")), dcc.Input(id=P + "every", type="number", value=120, min=10, max=1440),
-                html.Label(t("vp.window")), dcc.Input(id=P + "from", value="20:00", maxLength=5, size="5"),
-                dcc.Input(id=P + "to", value="06:00", maxLength=5, size="5"),
-            ]),
-            html.Button(t("vp.save_plan"), id=P + "save", className="desk-btn", n_clicks=0),
-            html.Div(id=P + "plan-msg", className="desk-msg"),
-        ]))
+    # The plan form is in every layout (the callbacks need its ids) but shown to planners only; the command
+    # refuses anyone else anyway.
+    planner = user is not None and user.role in vp.PLANNERS
+    panels = [walk, log, html.Section(className="desk-panel", hidden=not planner, children=[
+        html.H2(t("vp.plan")),
+        dcc.Input(id=P + "name", placeholder=t("vp.plan_name"), className="desk-input", maxLength=200),
+        dropdown(ctx, id=P + "cameras", multi=True, placeholder=t("vp.cameras"), className="desk-select"),
+        html.Div(className="desk-row", children=[
+            html.Label(t("vp.seconds")), dcc.Input(id=P + "seconds", type="number", value=20, min=5, max=600),
+            html.Label(t("vp.every")), dcc.Input(id=P + "every", type="number", value=120, min=10, max=1440),
+            html.Label(t("vp.window")), dcc.Input(id=P + "from", value="20:00", maxLength=5, size="5"),
+            dcc.Input(id=P + "to", value="06:00", maxLength=5, size="5"),
+        ]),
+        html.Button(t("vp.save_plan"), id=P + "save", className="desk-btn", n_clicks=0),
+        html.Div(id=P + "plan-msg", className="desk-msg"),
+    ])]
     return desk_page(ctx, PATH, TITLE_KEY, dcc.Interval(id=P + "tick", interval=1000),
                      html.Div(className="desk-grid", children=panels), class_name="desk-wide")
 
