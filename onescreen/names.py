@@ -195,3 +195,15 @@ def entrance_hourly(community_id: str, hour: str) -> str:
 def entrance_field(camera_id: str, line: str, direction: str) -> str:
     """A field of ``entrance_hourly``: ``C-1/gate|in``; ``*|in`` for the community total."""
     return f"{camera_id}/{line}|{direction}" if line != ENTRANCE_TOTAL else f"{ENTRANCE_TOTAL}|{direction}"
+
+
+ENTRANCE_HOURLY_MATCH = f"{ROOT}:ent:*"  # SCAN pattern of every ``entrance_hourly`` hash
+
+
+def parse_entrance_hourly(key: str) -> tuple[str, str] | None:
+    """(community_id, hour) of an ``entrance_hourly`` key, None for another key."""
+    prefix = f"{ROOT}:ent:{{"
+    if not key.startswith(prefix) or "}:" not in key:
+        return None
+    community, _, hour = key[len(prefix):].rpartition("}:")
+    return (community, hour) if community and len(hour) == 10 and hour.isdigit() else None

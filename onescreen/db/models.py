@@ -368,3 +368,16 @@ class VideoPatrolMark(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     by: Mapped[str] = mapped_column(String(64))
     case_id: Mapped[str | None] = mapped_column(String(64))  # the case an abnormal mark opened (cases branch)
+
+
+class EntranceCountHour(Base):
+    """People through one entrance line in one local hour (history; Redis keeps the last days for screens)."""
+
+    __tablename__ = "entrance_count_hour"
+
+    camera_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    line: Mapped[str] = mapped_column(String(128), primary_key=True)
+    hour: Mapped[str] = mapped_column(String(10), primary_key=True)  # local "YYYYMMDDHH"
+    community_id: Mapped[str] = mapped_column(String(64), index=True)
+    n_in: Mapped[int] = mapped_column(Integer, default=0)
+    n_out: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,4 +1,4 @@
-"""entrance lines per camera, video patrol plans, rounds and marks (issue #18)
+"""entrance lines per camera, video patrol plans, rounds and marks, hourly entrance counts (issue #18)
 
 Revision ID: 0008_entrances
 Revises: 0003
@@ -61,9 +61,21 @@ def upgrade() -> None:
         sa.UniqueConstraint('round_id', 'camera_id'),
     )
     op.create_index(op.f('ix_video_patrol_mark_round_id'), 'video_patrol_mark', ['round_id'])
+    op.create_table(
+        'entrance_count_hour',
+        sa.Column('camera_id', sa.String(length=128), nullable=False),
+        sa.Column('line', sa.String(length=128), nullable=False),
+        sa.Column('hour', sa.String(length=10), nullable=False),
+        sa.Column('community_id', sa.String(length=64), nullable=False),
+        sa.Column('n_in', sa.Integer(), nullable=False),
+        sa.Column('n_out', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('camera_id', 'line', 'hour'),
+    )
+    op.create_index(op.f('ix_entrance_count_hour_community_id'), 'entrance_count_hour', ['community_id'])
 
 
 def downgrade() -> None:
+    op.drop_table('entrance_count_hour')
     op.drop_table('video_patrol_mark')
     op.drop_table('video_patrol_round')
     op.drop_table('video_patrol_plan')
