@@ -97,3 +97,18 @@ def test_bad_hours_are_refused():
 
     with pytest.raises(RulesError, match="entrance_surge.start"):
         parse_rules({"rules": {"entrance_surge": {"start": "25:00"}}})
+
+
+def test_replayable_over_archived_events():
+    """The same events through ``alerts.replay.Replayer`` (as ``onescreen alerts replay`` does): one alert."""
+    from alerts.config import parse_rules
+    from alerts.replay import Replayer
+    from tests.test_rules import City
+
+    r = Replayer(City(), parse_rules({}), "Asia/Shanghai", 8)
+    r.start(T0 + NIGHT - 1)
+    for ev in each(35, n_in=1) + [cross(400, n_in=1)]:
+        r.feed(ev)
+    r.advance(T0 + NIGHT + 1000)
+    assert [(a.rule, a.subject, a.level, a.raises) for a in r.report.alerts if a.rule == "entrance_surge"] == [
+        ("entrance_surge", "C1/gate", "yellow", 1)]
