@@ -166,3 +166,19 @@ def test_rollup_copies_the_hours_into_sql_and_can_run_again(redis_client, sqlite
     assert [tuple(r) for r in rows] == [("M2", "C-9", "east", "2026120523", 0, 5),
                                         ("M1", "C-1", "gate", "2026120600", 3, 1),
                                         ("M1", "C-1", "gate", "2026120601", 3, 0)]
+
+
+def test_screen_figures_of_a_day():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from ingest.video.entrances import EntranceHour, screen_figures, today_hours
+
+    now = datetime(2026, 12, 6, 2, 40, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert today_hours(now) == ["2026120602", "2026120601", "2026120600"]
+    hours = [EntranceHour("2026120602", {"C-1/gate": {"in": 2, "out": 0}}, 2, 0),
+             EntranceHour("2026120601", {}, 0, 0),
+             EntranceHour("2026120600", {"C-1/gate": {"in": 1, "out": 1}, "C-2/east": {"in": 5, "out": 4}}, 6, 5)]
+    assert screen_figures(hours, top=1) == {"today_in": 8, "today_out": 5, "hour_in": 2, "hour_out": 0,
+                                            "busiest": [{"gate": "C-2/east", "in": 5, "out": 4}]}
+    assert screen_figures([]) == {"today_in": 0, "today_out": 0, "hour_in": 0, "hour_out": 0, "busiest": []}

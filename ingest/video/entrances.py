@@ -2,7 +2,7 @@
 
 One hash per community and local hour (``names.entrance_hourly``), fields ``camera/line|in`` and
 ``camera/line|out`` plus the community totals ``*|in`` and ``*|out``: a screen gets a gate's and the
-community's figures with one HGETALL per hour. The hour is the city's (``city.timezone``), like the other
+community's figures with one HGETALL per hour (``read_hours``; ``screen_figures`` sums them for a panel). The hour is the city's (``city.timezone``), like the other
 hourly aggregates, so "today" is the local day. Writes happen only on frames with a crossing.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -77,3 +77,24 @@ def read_hours(client: redis.Redis, community_id: str, hours: Iterable[str]) -> 
     for hour in hours:
         pipe.hgetall(names.entrance_hourly(community_id, hour))
     return [parse_hour(h, f) for h, f in zip(hours, pipe.execute())]
+
+
+def today_hours(now: datetime) -> list[str]:
+    """The local hours of ``now``'s day up to its current hour, the current one first."""
+    return [(now - timedelta(hours=h)).strftime("%Y%m%d%H") for h in range(now.hour + 1)]
+
+
+def screen_figures(hours: list[EntranceHour], top: int = 5) -> dict[str, Any]:
+    """What an entrances panel shows, from today's hours with the current one first (``today_hours``): in and
+    out today, in and out in the current hour, and the busiest gates today (by people through, in + out)."""
+    gates: dict[str, dict[str, int]] = {}
+    for h in hours:
+        for gate, c in h.gates.items():
+            g = gates.setdefault(gate, {"in": 0, "out": 0})
+            g["in"] += c["in"]
+            g["out"] += c["out"]
+    busiest = sorted(gates.items(), key=lambda kv: (-(kv[1]["in"] + kv[1]["out"]), kv[0]))[:top]
+    current = hours[0] if hours else EntranceHour("", {}, 0, 0)
+    return {"today_in": sum(h.total_in for h in hours), "today_out": sum(h.total_out for h in hours),
+            "hour_in": current.total_in, "hour_out": current.total_out,
+            "busiest": [{"gate": g, **c} for g, c in busiest]}
