@@ -103,6 +103,19 @@ class DeviceOffline(_Rule):
     level: Level = Field("yellow", description="Alert level")
 
 
+class EntranceSurge(_Rule):
+    min_crossings: int = Field(30, ge=1, description="People crossing one entrance line in one direction …")
+    window_s: float = Field(300, gt=0, description="… within this window")
+    start: str = Field("23:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+                       description="Watched from this local time (HH:MM) …")
+    end: str = Field("05:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+                     description="… to this one (before start = overnight; equal to start = all day)")
+    level: Level = Field("yellow", description="Alert level")
+    cooldown_s: float = Field(
+        300, ge=0, description="After a clear, the same line cannot raise again for this long"
+    )
+
+
 class Rules(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -113,6 +126,7 @@ class Rules(BaseModel):
     off_post: OffPost = Field(default_factory=OffPost)
     device_offline: DeviceOffline = Field(default_factory=DeviceOffline)
     key_person_hiding: KeyPersonHiding = Field(default_factory=KeyPersonHiding)
+    entrance_surge: EntranceSurge = Field(default_factory=EntranceSurge)
 
 
 class Storm(BaseModel):

@@ -14,10 +14,12 @@ from dashboard.desk.admin_texts import ADMIN_DESK_TEXTS
 from dashboard.desk.alerts_texts import ALERTS_DESK_TEXTS
 from dashboard.desk.command_texts import COMMAND_TEXTS
 from dashboard.desk.assessment_texts import ASSESSMENT_DESK_TEXTS
+from dashboard.desk.entrance_texts import ENTRANCE_TEXTS
 from dashboard.desk.patrol_texts import PATROL_DESK_TEXTS
 from dashboard.desk.rejection_texts import REJECTION_TEXTS
 from dashboard.desk.texts import DESK_TEXTS
 from dashboard.desk.persons_texts import PERSONS_TEXTS
+from dashboard.desk.videopatrol_texts import VIDEOPATROL_TEXTS
 
 Language = Literal["zh", "en"]
 
@@ -105,6 +107,7 @@ AREA_TEXTS: dict[str, dict[str, dict[str, str]]] = {
     "patrol desk": PATROL_DESK_TEXTS, "admin desk": ADMIN_DESK_TEXTS, "commands": COMMAND_TEXTS,
     "wall feed": FEED_TEXTS, "rejections": REJECTION_TEXTS,
     "assessment desk": ASSESSMENT_DESK_TEXTS,
+    "entrances": ENTRANCE_TEXTS, "video patrol desk": VIDEOPATROL_TEXTS,
 }
 AREA_TEXTS["persons desk"] = PERSONS_TEXTS  # issue 15
 

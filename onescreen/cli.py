@@ -127,6 +127,31 @@ def alerts_replay(c: Ctx, start: str, end: str, rules_file: str | None, as_json:
     click.echo(replay_command(c.settings, start, end, rules_file, as_json))
 
 
+@main.group("entrances")
+def entrances() -> None:
+    """Entrance line counts (issue #18)."""
+
+
+@entrances.command("rollup")
+@click.option("--hours", type=int, default=48, show_default=True, help="Copy this many past local hours.")
+@pass_ctx
+def entrances_rollup(c: Ctx, hours: int) -> None:
+    """Copy the hourly in/out counts of every entrance line from Redis into SQL (run it from cron)."""
+    from zoneinfo import ZoneInfo
+
+    from ingest.video.entrance_history import rollup
+    from onescreen.db.session import make_engine
+    from onescreen.redisconn import connect
+
+    s = c.start("entrances-rollup")
+    engine = make_engine(s.database.url)
+    try:
+        n = rollup(connect(s.redis), engine, ZoneInfo(s.city.timezone), hours)
+    finally:
+        engine.dispose()
+    click.echo(f"{n} hourly rows written")
+
+
 @main.command("dashboard")
 @pass_ctx
 def dashboard(c: Ctx) -> None:

@@ -183,3 +183,32 @@ def assessment_tick(tick: int) -> str:
     """SET NX by the sampler that takes tick ``tick`` (epoch s // cadence): one sample per tick city-wide,
     however many assessment workers run."""
     return f"{ROOT}:assess:tick:{tick}"
+# ---------------------------------------------------------------- entrances (issue #18)
+ENTRANCE_TOTAL = "*"  # the line part of the community-wide fields: ``*|in``, ``*|out``
+
+
+def entrance_hourly(community_id: str, hour: str) -> str:
+    """Hash ``camera_id/line|in|out`` (and ``*|in``, ``*|out``) -> crossings in one local hour (``YYYYMMDDHH``).
+
+    One hash per community and hour answers both the per-entrance and the per-community figures of a screen
+    with one read per hour; written by ingest-video only when someone crosses a line, so it costs nothing
+    while the gates are quiet. Expires after ``video.entrance_days_kept``.
+    """
+    return f"{ROOT}:ent:{{{community_id}}}:{hour}"
+
+
+def entrance_field(camera_id: str, line: str, direction: str) -> str:
+    """A field of ``entrance_hourly``: ``C-1/gate|in``; ``*|in`` for the community total."""
+    return f"{camera_id}/{line}|{direction}" if line != ENTRANCE_TOTAL else f"{ENTRANCE_TOTAL}|{direction}"
+
+
+ENTRANCE_HOURLY_MATCH = f"{ROOT}:ent:*"  # SCAN pattern of every ``entrance_hourly`` hash
+
+
+def parse_entrance_hourly(key: str) -> tuple[str, str] | None:
+    """(community_id, hour) of an ``entrance_hourly`` key, None for another key."""
+    prefix = f"{ROOT}:ent:{{"
+    if not key.startswith(prefix) or "}:" not in key:
+        return None
+    community, _, hour = key[len(prefix):].rpartition("}:")
+    return (community, hour) if community and len(hour) == 10 and hour.isdigit() else None

@@ -31,6 +31,9 @@ class SimCamera:
     streamed: bool
     rtsp_url: str | None
     zones: tuple[str, ...]  # zone names; the polygons are ingest-video's business
+    lines: tuple[str, ...] = ()  # entrance line names (issue #18)
+    cell_id: str | None = None
+    district_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,12 +99,13 @@ class SimCity:
     def from_bundle(cls, bundle: Bundle) -> SimCity:
         """From records in memory (tests, and a simulator started right after generating a city)."""
         comm_of = {n.id: n.parent_id for n in bundle.nodes if n.level == "cell"}
+        parent = {n.id: n.parent_id for n in bundle.nodes}
         posts = {p.id: SimPost(p.id, p.lat, p.lon, p.radius_m, p.shift_start, p.shift_end)
                  for p in bundle.posts}
         return cls(
             doors=[SimDoor(d.id, comm_of[d.cell_id], d.lat, d.lon) for d in bundle.doors],
-            cameras=[SimCamera(c.id, comm_of[c.cell_id], c.streamed, c.rtsp_url, tuple(c.zones))
-                     for c in bundle.cameras],
+            cameras=[SimCamera(c.id, comm_of[c.cell_id], c.streamed, c.rtsp_url, tuple(c.zones), tuple(c.lines),
+                               c.cell_id, parent.get(comm_of[c.cell_id])) for c in bundle.cameras],
             sensors=[SimSensor(s.id, comm_of[s.cell_id], s.kind) for s in bundle.sensors],
             units=[SimUnit(u.id, posts.get(u.post_id)) for u in bundle.units],
             watchlist=[SimWatch(w.person_id, w.level, w.home_community_id) for w in bundle.watchlist],
@@ -119,9 +123,11 @@ class SimCity:
             D, C, S, P, U, W = m.Door, m.Camera, m.Sensor, m.PatrolPost, m.PatrolUnit, m.WatchPerson
             doors = [SimDoor(i, comm_of[c], lat, lon) for i, c, lat, lon
                      in conn.execute(select(D.id, D.cell_id, D.lat, D.lon).order_by(D.id))]
-            cam_rows = conn.execute(select(C.id, C.cell_id, C.streamed, C.rtsp_url, C.zones).order_by(C.id))
-            cameras = [SimCamera(i, comm_of[c], bool(st), url, tuple(zones or {}))
-                       for i, c, st, url, zones in cam_rows]
+            district_of = dict(conn.execute(select(m.GridNode.id, m.GridNode.parent_id)
+                                            .where(m.GridNode.level == "community")).all())
+            cam_rows = conn.execute(select(C.id, C.cell_id, C.streamed, C.rtsp_url, C.zones, C.lines).order_by(C.id))
+            cameras = [SimCamera(i, comm_of[c], bool(st), url, tuple(zones or {}), tuple(lines or {}), c,
+                                 district_of.get(comm_of[c])) for i, c, st, url, zones, lines in cam_rows]
             sensors = [SimSensor(i, comm_of[c], k) for i, c, k
                        in conn.execute(select(S.id, S.cell_id, S.kind).order_by(S.id))]
             posts = {row[0]: SimPost(*row) for row in conn.execute(

@@ -25,6 +25,7 @@ from onescreen.registry.records import (
     Bundle,
     CameraRec,
     DoorRec,
+    LineRec,
     NodeRec,
     PostRec,
     SensorRec,
@@ -74,6 +75,9 @@ ZONE_TEMPLATES: dict[str, list[tuple[float, float]]] = {
     "entrance": [(0.55, 0.20), (0.90, 0.20), (0.90, 0.70), (0.55, 0.70)],
     "parking": [(0.05, 0.50), (0.50, 0.50), (0.50, 0.95), (0.05, 0.95)],
 }
+# A door camera's entrance line across the gate zone, "in" towards the camera (issue #18); no random draw, so
+# adding it left every other generated value as it was.
+GATE_LINE = LineRec((0.25, 0.75), (0.75, 0.75), "right")
 PUBLIC_ZONES = ("square", "road", "entrance", "parking")
 # (start, end) local time; equal = all day. Any two neighbours cover the whole day, so some unit is on shift.
 SHIFTS = [("08:00", "20:00"), ("20:00", "08:00"), ("00:00", "00:00")]
@@ -251,7 +255,8 @@ class _Builder:
                     id=f"C-{comm.code}-{k:0{width}d}", cell_id=cell.rec.id, name=name, lat=lat, lon=lon,
                     rtsp_url=_field_url(district_no, comm_no, k - 1), streamed=False,
                     nominal_fps=self.rng.choice((25.0, 25.0, 20.0, 15.0)),
-                    zones=self._zones(kinds, door.id if door else None)))
+                    zones=self._zones(kinds, door.id if door else None),
+                    lines={"gate": dataclasses.replace(GATE_LINE)} if door is not None else {}))
         self._stream_some()
 
     def _stream_some(self) -> None:

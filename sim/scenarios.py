@@ -132,6 +132,7 @@ RULE_LABELS = {  # CONTRACT §3 rule -> (中文, default level)
     "gathering": ("疑似聚集", "orange"), "lingering": ("逗留异常", "yellow"),
     "key_person_gathering": ("重点人员聚集", "red"), "key_person_missing": ("疑似脱管", "orange"),
     "off_post": ("脱岗", "yellow"), "device_offline": ("设备离线", "yellow"),
+    "entrance_surge": ("出入异常", "yellow"),
 }
 RULE_LABELS["key_person_hiding"] = ("疑似隐匿", "orange")  # issue 15
 SCENARIOS: dict[str, type[Scenario]] = {}
@@ -453,3 +454,6 @@ def run_scenario(settings: Settings, name: str, target: str | None = None, durat
     finally:
         ctx.close()
     return sc
+
+
+from sim import entrance_scenario as _entrance_scenario  # noqa: E402,F401  (registers entrance_surge, issue #18)

@@ -12,6 +12,7 @@ from alerts.store import SYSTEM
 from dashboard.desk import evidence, widgets
 from dashboard.i18n import Translator
 from tests.test_rule_hiding import seen
+from tests.test_rule_entrance_surge import cross
 from tests.test_rules import H, access, count, decisions, patrol, status, video, watch
 
 STRUCTURE = {"events", "door", "persons", "snapshot_url"}  # shown as tables or the frame, not as facts
@@ -32,6 +33,7 @@ SCENARIOS = {
     "off_post": [patrol(0, 250), patrol(300, 250)],
     "device_offline": [status(0, True), status(200, False), ("tick", 500)],
     "key_person_hiding": [seen(0), seen(24 * H), seen(48 * H)],
+    "entrance_surge": [cross(0, n_in=31)],
 }
 
 
@@ -65,6 +67,8 @@ def test_every_key_a_rule_writes_has_a_label(name):
     ("off_post", "en", [("Distance from post", "250 m"), ("Reason", "outside the post's radius"),
                         ("Patrol unit", "U1"), ("Post", "POST-1")]),
     ("device_offline", "zh", [("原因", "设备报告离线"), ("设备类型", "门禁"), ("设备", "D9")]),
+    ("entrance_surge", "zh", [("统计窗口", "5分00秒"), ("摄像机", "C1"), ("穿越人数", "31"), ("方向", "进"),
+                              ("出入口", "gate"), ("监测时段", "23:00-05:00")]),
 ])
 def test_facts_in_the_screen_language(name, language, expected):
     pairs = evidence.facts(desk(language), fired(name))

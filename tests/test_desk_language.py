@@ -21,12 +21,14 @@ ORIGIN = {"Origin": "http://localhost"}
 make_settings = base.make_settings  # the shared fixture: settings on a copy of the small city
 
 # page -> the role that opens it here (duty: the one bound to a patrol unit)
-DESKS = {"/alerts": "admin", "/duty": "duty", "/patrol": "supervisor", "/admin": "admin", "/assessment": "supervisor"}
+DESKS = {"/alerts": "admin", "/duty": "duty", "/patrol": "supervisor", "/admin": "admin", "/assessment": "supervisor",
+         "/videopatrol": "supervisor"}
 LABELS = {
     "zh": {"/alerts": ("告警队列", "派警单元（按距离推荐在岗单元）", "静默此告警条件", "疑似聚集", "已确认", "24 小时"),
            "/duty": ("值班调度", "本单元："), "/patrol": ("抽查", "按线路巡逻", "导出 CSV", "按街道/乡镇", "7 天"),
            "/admin": ("新增用户", "初始密码（≥8 位）", "拒收消息", "死信事件", "值班领导", "社区/村居"),
-           "/assessment": ("考核排名", "排名依据", "返回上级", "月度考核报告（打印）", "1-3-5达标率", "完好率")},
+           "/assessment": ("考核排名", "排名依据", "返回上级", "月度考核报告（打印）", "1-3-5达标率", "完好率"),
+           "/videopatrol": ("视频巡查", "开始巡查", "正常", "异常", "保存方案", "每路秒数")},
     "en": {"/alerts": ("Alert queue", "Unit to dispatch", "Silence this alert condition", "Gathering",
                        "Acknowledged", "24 hours"),
            "/duty": ("Duty desk", "My unit: "), "/patrol": ("Spot check", "Patrolling the route", "Export CSV",
@@ -34,7 +36,8 @@ LABELS = {
            "/admin": ("Add a user", "Initial password", "Rejected messages", "Dead letters", "Supervisor",
                       "Communities"),
            "/assessment": ("Ranking", "Ranked by", "Up one level", "Monthly review (print)", "1-3-5 rate",
-                           "Good condition")},
+                           "Good condition"),
+           "/videopatrol": ("Video patrol", "Start patrol", "Normal", "Abnormal", "Save plan", "Seconds per camera")},
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from alerts.rules import (
     device_offline,
+    entrance_surge,
     gathering,
     key_person_gathering,
     key_person_hiding,
@@ -44,7 +45,8 @@ def rules_for(family: str) -> tuple[Rule, ...]:
     return _BY_FAMILY.get(family, ())
 
 
-for _module in (gathering, lingering, key_person_gathering, key_person_missing, off_post, device_offline):
+for _module in (gathering, lingering, key_person_gathering, key_person_missing, off_post, device_offline,
+                entrance_surge):
     register(_module.RULE)
 register(key_person_hiding.RULE)  # issue 15; after key_person_missing, whose derive feeds it
 

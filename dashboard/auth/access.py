@@ -19,6 +19,7 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "/patrol": frozenset({"supervisor", "admin"}),
     "/admin": frozenset({"admin"}),
     "/assessment": frozenset({"supervisor", "admin"}),
+    "/videopatrol": frozenset({"operator", "supervisor", "admin"}),
 }
 HOME = {"operator": "/alerts", "duty": "/duty", "supervisor": "/patrol", "admin": "/admin"}
 
@@ -30,6 +31,7 @@ CALLBACK_PREFIXES = {"desk-alerts-": "/alerts", "desk-duty-": "/duty", "desk-pat
 # unmask a person's id (persons.commands.ROLE_ACTIONS); duty units do not handle key persons on this desk.
 PAGE_ROLES["/persons"] = frozenset({"operator", "supervisor", "admin"})
 CALLBACK_PREFIXES["desk-persons-"] = "/persons"
+                     "desk-admin-": "/admin", "desk-vp-": "/videopatrol"}
 
 # Served without a session: the login form, the health check (CONTRACT §3), Prometheus, static files.
 PUBLIC_PREFIXES = ("/login", "/auth/session", "/api/health", "/api/openapi.json", "/metrics", "/assets/",

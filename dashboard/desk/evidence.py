@@ -29,6 +29,7 @@ FACTS: tuple[tuple[str, str], ...] = (
     ("days_away", "count"), ("days", "list"), ("seen_in", "list"), ("window_days", "count"),
     ("home_community_id", "text"),  # key_person_hiding (issue 15)
     ("silenced", "flag"),  # set by the engine's suppress stage (alerts.stages), not by a rule
+    ("crossings", "count"), ("direction", "code"), ("line", "text"), ("hours", "text"),  # entrance_surge
 )
 SHORT = ("persons", "peak", "count", "attempts", "dwell_s", "unseen_s", "distance_m", "reason", "since")  # /duty
 MAX_ROWS = 20

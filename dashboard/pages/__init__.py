@@ -11,7 +11,7 @@ import importlib
 
 from dashboard.pages.base import PAGES, Page
 
-PAGE_MODULES = ("wall", "alerts", "duty", "patrol", "assessment", "admin", "persons")
+PAGE_MODULES = ("wall", "alerts", "duty", "patrol", "assessment", "admin", "persons", "videopatrol")
 
 
 def load_pages() -> list[Page]:

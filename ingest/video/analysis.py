@@ -22,6 +22,7 @@ import numpy as np
 from ingest.video.detectors import Box, Detector
 from ingest.video.frame import Frame, as_frame
 from ingest.video.gate import MotionGate
+from ingest.video.crossing import Crossing, CrossingCounter, lines_of
 from ingest.video.fairness import FairSlots
 from ingest.video.tracker import Track, Tracker
 from ingest.video.usability import ImageCheck
@@ -54,7 +55,7 @@ class Analyser:
     """Keeps one camera's gate, tracker and zone state; ``process(frame, ts)`` per analysed frame."""
 
     def __init__(self, cfg: VideoSettings, detector: Detector, zones: dict[str, Any], id_base: int = 0,
-                 slots: FairSlots | None = None, key: str = ""):
+                 slots: FairSlots | None = None, key: str = "", lines: dict[str, Any] | None = None):
         self.cfg = cfg
         self.detector = detector
         self.slots = slots or FairSlots(1)   # shared by a worker's cameras: bounds and shares its detector CPU
@@ -62,6 +63,8 @@ class Analyser:
         self.gate = MotionGate(cfg.motion_width, cfg.motion_min_area)
         self.tracker = Tracker(cfg.track_iou, cfg.track_gap_s, cfg.track_reassoc, cfg.track_hold_s, id_base)
         self.zones = ZoneCounter(zone_polygons(zones), cfg.track_gap_s, cfg.track_reassoc)
+        self.lines = CrossingCounter(lines_of(lines), cfg.line_band)  # entrance lines (issue #18)
+        self.crossed: list[Crossing] = []  # the crossings counted on the latest frame
         self.stats = AnalysisStats()
         self.image = ImageCheck(cfg)
         self.boxes: list[Box] = []
@@ -92,6 +95,7 @@ class Analyser:
             self.stats.last_detect_ms = 1000 * spent
             self._last_detect = ts
         self.tracks = self.tracker.update(self.boxes, ts)
+        self.crossed = self.lines.update({t.id: t.box.foot for t in self.tracks}, ts)
         self.stats.frames += 1
         self.stats.recent.append(ts)
         return self.zones.update(self.tracks, ts)

@@ -25,6 +25,7 @@ import numpy as np
 
 from ingest.video.analysis import Analyser
 from ingest.video.capture import Capture, FrameSlot
+from ingest.video.crossing import summary
 from ingest.video.detectors import Detector
 from ingest.video.evidence import annotate, marked
 from ingest.video.fairness import FairSlots
@@ -82,7 +83,7 @@ class CameraPipeline:
         self.slot = FrameSlot()
         self.capture = Capture(url or camera.source_url() or "", cfg, self.slot, camera.nominal_fps, camera.id,
                                shown=camera.rtsp_url or "")
-        self.analyser = Analyser(cfg, detector, camera.zones, track_id_base(), detect_slots, camera.id)
+        self.analyser = Analyser(cfg, detector, camera.zones, track_id_base(), detect_slots, camera.id, camera.lines)
         self.place = place
         self.ids = {"cell_id": place.cell_id, "community_id": place.community_id,
                     "district_id": place.district_id} if place else {}
@@ -151,6 +152,10 @@ class CameraPipeline:
         zones = self.analyser.process(frame, ts)
         doc = {"family": names.VIDEO, "camera_id": self.camera.id, "ts": int(ts * 1000), "zones": zones,
                **self.ids}
+        if self.analyser.crossed:  # entrance lines (issue #18): rare, so the hot path is unchanged
+            doc["crossings"] = summary(self.analyser.crossed)
+            if self.publisher is not None and self.place is not None:
+                self.publisher.crossings(self.place.community_id, self.camera.id, ts, doc["crossings"])
         self.last_doc = doc
         marks = marked(zones, self.cfg.mark_dwell_s) if self.cfg.snapshot_annotate else frozenset()
         if ts >= self._next_snapshot or marks != self._marks:

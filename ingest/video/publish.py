@@ -19,10 +19,12 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 import redis
 
+from ingest.video.entrances import add_crossings, local_hour
 from onescreen import names
 from onescreen.events import StreamRecord
 from onescreen.redisconn import OwnConnection
@@ -39,6 +41,8 @@ class Publisher:
         self.partitions = settings.redis.partitions
         self.maxlen = settings.redis.stream_maxlen
         self.snapshot_ms = settings.video.snapshot_ttl_s * 1000
+        self.zone = ZoneInfo(settings.city.timezone)
+        self.entrance_ttl_s = settings.video.entrance_days_kept * 86_400
         self._ok = True
         self._recovered_at = 0.0  # monotonic time of the last failure → success switch
         self._lock = threading.Lock()
@@ -74,6 +78,12 @@ class Publisher:
                 self.redis.set(snapshot, jpeg, px=self.snapshot_ms)
 
         self._run(write, "snapshot")
+
+    def crossings(self, community_id: str, camera_id: str, ts: float, crossed: dict[str, dict[str, int]]) -> None:
+        """Add one frame's entrance crossings ``{line: {direction: n}}`` to the community's hourly counts."""
+        pipe = self.redis.pipeline(transaction=False)
+        add_crossings(pipe, community_id, camera_id, local_hour(ts, self.zone), crossed, self.entrance_ttl_s)
+        self._run(pipe.execute, "entrance counts")
 
     def health(self, records: dict[str, dict[str, Any]]) -> None:
         """Write the health hashes of several cameras in one round trip."""

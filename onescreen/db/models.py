@@ -81,6 +81,8 @@ class Camera(Base):
     nominal_fps: Mapped[float | None] = mapped_column(Float)
     # {"gate": {"polygon": [[x, y], ...], "door_id": "D-…" | null}}, coordinates normalised 0..1
     zones: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # {"main-gate": {"a": [x, y], "b": [x, y], "in": "left" | "right"}}: entrance lines, normalised 0..1
+    lines: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class Sensor(Base):
@@ -400,3 +402,62 @@ class PersonVisit(Base):
     community_id: Mapped[str | None] = mapped_column(String(64), index=True)  # home community at the time
     note: Mapped[str | None] = mapped_column(Text)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+# ---------------------------------------------------------------- video patrol (issue #18)
+class VideoPatrolPlan(Base):
+    """A video patrol plan (视频巡查): cameras walked in order, seconds on each, when it is due, its scope."""
+
+    __tablename__ = "video_patrol_plan"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    scope_node_id: Mapped[str | None] = mapped_column(String(64), index=True)  # None: the whole city
+    cameras: Mapped[list[str]] = mapped_column(JSON, default=list)  # ordered camera ids
+    seconds_per_camera: Mapped[int] = mapped_column(Integer, default=20)
+    every_min: Mapped[int] = mapped_column(Integer, default=120)  # due every this many minutes …
+    start: Mapped[str] = mapped_column(String(5), default="20:00")  # … between these local times
+    end: Mapped[str] = mapped_column(String(5), default="06:00")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class VideoPatrolRound(Base):
+    """One walk through a plan's cameras by one operator (the patrol log)."""
+
+    __tablename__ = "video_patrol_round"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("video_patrol_plan.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    by: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class VideoPatrolMark(Base):
+    """One camera looked at in a round: 正常 (normal) or 异常 (abnormal), with a note; abnormal opens a case."""
+
+    __tablename__ = "video_patrol_mark"
+    __table_args__ = (UniqueConstraint("round_id", "camera_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("video_patrol_round.id"), index=True)
+    camera_id: Mapped[str] = mapped_column(String(128))
+    verdict: Mapped[str] = mapped_column(String(16))  # normal | abnormal
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    by: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[str | None] = mapped_column(String(64))  # the case an abnormal mark opened (cases branch)
+
+
+class EntranceCountHour(Base):
+    """People through one entrance line in one local hour (history; Redis keeps the last days for screens)."""
+
+    __tablename__ = "entrance_count_hour"
+
+    camera_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    line: Mapped[str] = mapped_column(String(128), primary_key=True)
+    hour: Mapped[str] = mapped_column(String(10), primary_key=True)  # local "YYYYMMDDHH"
+    community_id: Mapped[str] = mapped_column(String(64), index=True)
+    n_in: Mapped[int] = mapped_column(Integer, default=0)
+    n_out: Mapped[int] = mapped_column(Integer, default=0)

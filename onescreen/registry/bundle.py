@@ -33,6 +33,7 @@ from onescreen.registry.records import (
     WatchRec,
     ZoneRec,
 )
+from onescreen.registry.records import line_doc
 from onescreen.registry.validate import CAMERA_KEYS, COLUMNS, LATER_COLUMNS, LEVELS, SPECS, normalize, to_raw
 
 __all__ = [
@@ -173,7 +174,9 @@ def _feature(n: NodeRec) -> dict[str, Any]:
 
 
 def _camera_item(c: CameraRec) -> dict[str, Any]:
-    item = {k: getattr(c, k) for k in CAMERA_KEYS if k != "zones"}
+    item = {k: getattr(c, k) for k in CAMERA_KEYS if k not in ("zones", "lines")}
     item["zones"] = {name: {"polygon": [[float(x), float(y)] for x, y in z.polygon], "door_id": z.door_id}
                      for name, z in sorted(c.zones.items())}
+    if c.lines:
+        item["lines"] = {name: line_doc(ln) for name, ln in sorted(c.lines.items())}
     return item

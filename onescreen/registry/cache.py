@@ -55,6 +55,7 @@ class CameraInfo:
     streamed: bool
     nominal_fps: float | None
     zones: dict[str, Any] = field(repr=False)  # {name: {"polygon": [[x, y], ...], "door_id": id | None}}
+    lines: dict[str, Any] = field(default_factory=dict, repr=False)  # {name: {"a": [x, y], "b": .., "in": side}}
 
     def source_url(self) -> str | None:
         """The URL to open, credentials included: for the video worker only, never log or show it."""
@@ -106,7 +107,7 @@ class _Index:
                 self.kind[r.id] = kind
                 self.place[r.id] = self._place(r.cell_id, r.lat, r.lon)
         self.cameras = {r.id: CameraInfo(r.id, r.cell_id, r.name, r.lat, r.lon, r.rtsp_url, r.username,
-                                         r.password, r.streamed, r.nominal_fps, r.zones or {})
+                                         r.password, r.streamed, r.nominal_fps, r.zones or {}, r.lines or {})
                         for r in t["cameras"]}
         watching: dict[str, list[str]] = defaultdict(list)
         for cam in self.cameras.values():

@@ -104,6 +104,24 @@ class ZoneRec:
 
 
 @dataclass(slots=True)
+class LineRec:
+    """An entrance line: a directed segment a -> b in normalised image coordinates (0..1).
+
+    ``in_side`` says which side of the segment is inside the gate, seen walking from a to b: ``left`` or
+    ``right`` (in image coordinates, y pointing down). A foot point moving to that side is counted ``in``.
+    """
+
+    a: tuple[float, float]
+    b: tuple[float, float]
+    in_side: str = "left"
+
+
+def line_doc(ln: LineRec) -> dict[str, Any]:
+    """A line as its file/JSON mapping (the same shape in cameras.yaml, the database and the worker)."""
+    return {"a": [float(ln.a[0]), float(ln.a[1])], "b": [float(ln.b[0]), float(ln.b[1])], "in": ln.in_side}
+
+
+@dataclass(slots=True)
 class CameraRec:
     """A camera. ``password`` is never written to a bundle (see docs/registry.md, "Secrets")."""
 
@@ -118,6 +136,7 @@ class CameraRec:
     nominal_fps: float | None = None
     zones: dict[str, ZoneRec] = field(default_factory=dict)
     password: str | None = field(default=None, repr=False)
+    lines: dict[str, LineRec] = field(default_factory=dict)  # entrance lines by name
 
 
 @dataclass(slots=True)

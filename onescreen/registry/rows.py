@@ -30,12 +30,14 @@ from onescreen.registry.records import (
     Bundle,
     CameraRec,
     DoorRec,
+    LineRec,
     NodeRec,
     PostRec,
     SensorRec,
     UnitRec,
     WatchRec,
     ZoneRec,
+    line_doc,
 )
 
 log = logging.getLogger(__name__)
@@ -57,7 +59,7 @@ def camera_row(c: CameraRec) -> dict[str, Any]:
     zones = {name: {"polygon": [[x, y] for x, y in z.polygon], "door_id": z.door_id} for name, z in c.zones.items()}
     return {"id": c.id, "cell_id": c.cell_id, "name": c.name, "lat": c.lat, "lon": c.lon, "rtsp_url": c.rtsp_url,
             "username": c.username, "password": c.password, "streamed": c.streamed, "nominal_fps": c.nominal_fps,
-            "zones": zones}
+            "zones": zones, "lines": {name: line_doc(ln) for name, ln in sorted(c.lines.items())}}
 
 
 def plain_row(rec: Any) -> dict[str, Any]:
@@ -81,6 +83,11 @@ def zones_of(raw: dict[str, Any] | None) -> dict[str, ZoneRec]:
     return {name: ZoneRec([(x, y) for x, y in z["polygon"]], z.get("door_id")) for name, z in (raw or {}).items()}
 
 
+def lines_of(raw: dict[str, Any] | None) -> dict[str, LineRec]:
+    return {name: LineRec((ln["a"][0], ln["a"][1]), (ln["b"][0], ln["b"][1]), ln["in"])
+            for name, ln in (raw or {}).items()}
+
+
 def records_of(tables: dict[str, list[Any]]) -> Bundle:
     """A Bundle from the rows of ``read_snapshot`` (passwords included; the writer never writes them)."""
     b = Bundle()
@@ -88,7 +95,7 @@ def records_of(tables: dict[str, list[Any]]) -> Bundle:
                for r in tables["nodes"]]
     b.doors = [DoorRec(r.id, r.cell_id, r.name, r.lat, r.lon) for r in tables["doors"]]
     b.cameras = [CameraRec(r.id, r.cell_id, r.name, r.lat, r.lon, r.rtsp_url, r.username, r.streamed,
-                           r.nominal_fps, zones_of(r.zones), r.password) for r in tables["cameras"]]
+                           r.nominal_fps, zones_of(r.zones), r.password, lines_of(r.lines)) for r in tables["cameras"]]
     b.sensors = [SensorRec(r.id, r.cell_id, r.kind, r.name, r.lat, r.lon) for r in tables["sensors"]]
     b.posts = [PostRec(r.id, r.cell_id, r.name, r.lat, r.lon, r.radius_m, r.shift_start, r.shift_end)
                for r in tables["posts"]]

@@ -24,6 +24,7 @@ from onescreen.registry.credentials import split_credentials
 from onescreen.registry.records import (
     CameraRec,
     DoorRec,
+    LineRec,
     Loc,
     NodeRec,
     PostRec,
@@ -206,6 +207,48 @@ def zones(v: Any) -> dict[str, ZoneRec]:
     return out
 
 
+IN_SIDES = ("left", "right")
+LINE_KEYS = ("a", "b", "in")  # keys of one entrance line in cameras.yaml, in file order
+MIN_LINE_LENGTH = 0.01  # a shorter segment cannot tell a crossing from jitter
+
+
+def lines(v: Any) -> dict[str, LineRec]:
+    """Camera entrance lines, sorted by name: ``{name: {a: [x, y], b: [x, y], in: left|right}}``.
+
+    Points are normalised image coordinates in 0..1; ``in`` is the side of a -> b (image coordinates, y down)
+    that is inside the gate. Names follow the zone rules (1..128 characters, no '/', not '*').
+    """
+    if not isinstance(v, dict):
+        raise ValueError("lines must be a mapping of line name to {a, b, in}")
+    out: dict[str, LineRec] = {}
+    for name in sorted(v, key=str):
+        ln = v[name]
+        if not isinstance(name, str) or not name.strip() or len(name) > 128 or "/" in name or name == "*":
+            raise ValueError(f"line name {name!r} must be a string of 1..128 characters without '/', not '*'")
+        if isinstance(ln, LineRec):
+            ln = {"a": list(ln.a), "b": list(ln.b), "in": ln.in_side}
+        if not isinstance(ln, dict):
+            raise ValueError(f"line {name!r} must be a mapping with a, b and in")
+        extra = set(ln) - set(LINE_KEYS)
+        if extra:
+            raise ValueError(f"line {name!r}: unknown field(s) {', '.join(sorted(map(str, extra)))}; "
+                             f"expected {', '.join(LINE_KEYS)}")
+        missing = [k for k in LINE_KEYS if ln.get(k) is None]
+        if missing:
+            raise ValueError(f"line {name!r}: missing {', '.join(missing)}")
+        a, b = _points([ln["a"], ln["b"]], f"line {name!r}", closed=False)
+        bad = [p for p in (a, b) if not (0.0 <= p[0] <= 1.0 and 0.0 <= p[1] <= 1.0)]
+        if bad:
+            raise ValueError(f"line {name!r} point {bad[0]} is outside 0..1 (normalised image coordinates)")
+        if math.dist(a, b) < MIN_LINE_LENGTH:
+            raise ValueError(f"line {name!r} is shorter than {MIN_LINE_LENGTH} (a and b nearly the same point)")
+        side = ln["in"]
+        if side not in IN_SIDES:
+            raise ValueError(f"line {name!r}: in {side!r} is not one of {', '.join(IN_SIDES)}")
+        out[name] = LineRec((a[0], a[1]), (b[0], b[1]), side)
+    return out
+
+
 # ---------------------------------------------------------------- field tables
 @dataclass(frozen=True, slots=True)
 class F:
@@ -241,7 +284,7 @@ SPECS: dict[str, Spec] = {s.kind: s for s in (
         F("id", ident(128)), F("cell_id", ident(64)), F("name", text(200)), F("lat", _LAT), F("lon", _LON),
         F("rtsp_url", rtsp_url, False), F("username", text(128), False), F("streamed", boolean, False, False),
         F("nominal_fps", number(0, 1000, lo_open=True), False), F("zones", zones, False, None),
-        F("password_env", env_name, False), F("password", text(256), False))),
+        F("password_env", env_name, False), F("password", text(256), False), F("lines", lines, False, None))),
     Spec("sensors", "sensors.csv", SensorRec, "id", (
         F("id", ident(128)), F("cell_id", ident(64)), F("kind", text(64)), F("name", text(200)),
         F("lat", _LAT), F("lon", _LON))),
@@ -261,7 +304,9 @@ COLUMNS = {k: s.names for k, s in SPECS.items() if s.file.endswith(".csv")}
 # Columns added after files were already written: a header without them still reads (as empty values).
 LATER_COLUMNS = {"watchlist": ("officer", "grid_worker_id", "plan")}
 # Keys of a cameras.yaml item, in file order; password_env is accepted on input but never written.
-CAMERA_KEYS = ("id", "cell_id", "name", "lat", "lon", "rtsp_url", "username", "streamed", "nominal_fps", "zones")
+# ``lines`` is written only when a camera has some, so bundles without entrance lines stay byte-identical.
+CAMERA_KEYS = ("id", "cell_id", "name", "lat", "lon", "rtsp_url", "username", "streamed", "nominal_fps", "zones",
+               "lines")
 
 
 def normalize(spec: Spec, raw: dict[str, Any], loc: Loc, problems: Problems) -> Any | None:
@@ -311,6 +356,8 @@ def _post_camera(vals: dict[str, Any]) -> None:
     env = vals.pop("password_env")
     if vals["zones"] is None:
         vals["zones"] = {}
+    if vals["lines"] is None:
+        vals["lines"] = {}
     if vals["rtsp_url"]:
         url, user, password = split_credentials(vals["rtsp_url"])
         if user and vals["username"] and user != vals["username"]:

@@ -1,0 +1,46 @@
+"""Texts of the `/videopatrol` desk (视频巡查, issue #18), merged by ``dashboard.i18n``."""
+
+from __future__ import annotations
+
+VIDEOPATROL_TEXTS: dict[str, dict[str, str]] = {
+    "zh": {
+        "nav.videopatrol": "视频巡查",
+        "vp.walk": "巡查", "vp.pick_plan": "选择巡查方案", "vp.start": "开始巡查", "vp.idle": "未在巡查中",
+        "vp.normal": "正常", "vp.abnormal": "异常", "vp.started": "巡查开始，共 {n} 路视频",
+        "vp.marked": "已记录，下一路", "vp.finished": "本轮巡查完成",
+        "vp.progress": "第 {n}/{of} 路 · {camera} · 剩余 {left} 秒",
+        "vp.log": "巡查记录（24小时）", "vp.no_log": "暂无巡查记录", "vp.by": "巡查人", "vp.marks": "结果",
+        "vp.missed": "未按时巡查", "vp.none_missed": "无", "vp.plan": "巡查方案", "vp.plan_name": "方案名称",
+        "vp.cameras": "摄像机（按巡查顺序）", "vp.seconds": "每路秒数", "vp.every": "间隔分钟",
+        "vp.window": "时段", "vp.save_plan": "保存方案", "vp.plan_saved": "方案 {id} 已保存",
+        "vp.err.role": "当前角色无此权限", "vp.err.name": "请填写方案名称（200字以内）",
+        "vp.err.cameras": "请选择摄像机（不可重复）", "vp.err.seconds": "每路秒数须在5到600之间",
+        "vp.err.every": "间隔须在10到1440分钟之间", "vp.err.time": "时间格式须为 HH:MM",
+        "vp.err.camera_unknown": "摄像机不存在或不在辖区内", "vp.err.scope": "范围节点不存在",
+        "vp.err.no_plan": "方案不存在", "vp.err.no_round": "巡查不存在", "vp.err.inactive": "方案已停用",
+        "vp.err.finished": "本轮巡查已结束", "vp.err.not_yours": "这是他人的巡查",
+        "vp.err.not_in_plan": "该摄像机不在方案中", "vp.err.verdict": "结果须为正常或异常",
+        "vp.err.note": "标记异常须填写说明", "vp.err.note_long": "说明不能超过2000字",
+        "vp.err.marked": "该摄像机本轮已标记",
+    },
+    "en": {
+        "nav.videopatrol": "Video patrol",
+        "vp.walk": "Patrol", "vp.pick_plan": "Pick a patrol plan", "vp.start": "Start patrol", "vp.idle": "No patrol running",
+        "vp.normal": "Normal", "vp.abnormal": "Abnormal", "vp.started": "Patrol started: {n} cameras",
+        "vp.marked": "Recorded, next camera", "vp.finished": "Patrol round finished",
+        "vp.progress": "Camera {n}/{of} · {camera} · {left} s left",
+        "vp.log": "Patrol log (24 h)", "vp.no_log": "No patrols yet", "vp.by": "Patrolled by", "vp.marks": "Result",
+        "vp.missed": "Not patrolled on time", "vp.none_missed": "None", "vp.plan": "Patrol plans",
+        "vp.plan_name": "Plan name", "vp.cameras": "Cameras (in patrol order)", "vp.seconds": "Seconds per camera",
+        "vp.every": "Every (min)", "vp.window": "Hours", "vp.save_plan": "Save plan", "vp.plan_saved": "Plan {id} saved",
+        "vp.err.role": "Your role may not do this", "vp.err.name": "Give the plan a name (up to 200 characters)",
+        "vp.err.cameras": "Pick cameras (each once)", "vp.err.seconds": "Seconds per camera must be 5..600",
+        "vp.err.every": "Every must be 10..1440 minutes", "vp.err.time": "Times are HH:MM",
+        "vp.err.camera_unknown": "Unknown camera or outside your area", "vp.err.scope": "Unknown scope node",
+        "vp.err.no_plan": "No such plan", "vp.err.no_round": "No such patrol", "vp.err.inactive": "The plan is inactive",
+        "vp.err.finished": "This round is finished", "vp.err.not_yours": "This is someone else's round",
+        "vp.err.not_in_plan": "The camera is not in the plan", "vp.err.verdict": "Normal or abnormal",
+        "vp.err.note": "An abnormal mark needs a note", "vp.err.note_long": "Note longer than 2000 characters",
+        "vp.err.marked": "This camera is already marked in this round",
+    },
+}

@@ -1,0 +1,66 @@
+"""The `/videopatrol` desk in a real Chromium (real Redis, SQLite, the dashboard server): an operator walks a
+plan of two cameras, marks one 正常 and one 异常 with a note, and the round shows in the patrol log. The 异常 ->
+case step waits for the cases branch (``videopatrol.commands.open_case_for_mark``): the mark has no case yet.
+Screenshot: ``test-artifacts/desk-videopatrol.png``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onescreen.commands import Actor
+from onescreen.db.models import AuditLog, VideoPatrolMark
+from onescreen.db.session import make_engine
+from tests.auth_helpers import login
+from tests.test_desk_browser import Desk, make_settings, running_city  # noqa: F401  (make_settings: fixture)
+from videopatrol import commands as vp
+
+pytestmark = [pytest.mark.services, pytest.mark.browser]
+
+
+def test_a_patrol_round_with_one_abnormal_mark(browser, make_settings, small_city, redis_client):  # noqa: F811
+    with running_city(make_settings, small_city) as city:
+        cams = sorted(c.id for c in city["registry"].cameras())[:2]
+        engine = make_engine(city["s"].database.url)
+        with Session(engine) as s:
+            plan_id = vp.save_plan(s, Actor("t-supervisor", "supervisor"),
+                                   vp.PlanInput("夜间出入口巡查", cams, 10, 120, "20:00", "06:00"), datetime.now().astimezone())
+            s.commit()
+        users = city["users"]
+        desk = Desk(browser, city["url"])
+        try:
+            page = desk.page
+            login(page, city["url"], users["operator"].username, users["operator"].password, "/videopatrol")
+            page.click("#desk-vp-plan")
+            page.get_by_role("option", name="夜间出入口巡查").click()
+            page.click("#desk-vp-start")
+            page.wait_for_selector(f"#desk-vp-progress:has-text('第 1/2 路 · {cams[0]}')", timeout=10_000)
+            assert page.locator("#desk-vp-frame").get_attribute("src").startswith(f"/api/cameras/{cams[0]}/")
+            page.click("#desk-vp-normal")
+            page.wait_for_selector(f"#desk-vp-progress:has-text('第 2/2 路 · {cams[1]}')", timeout=10_000)
+            page.click("#desk-vp-abnormal")  # without a note: refused, stays on the camera
+            page.wait_for_selector("#desk-vp-msg:has-text('标记异常须填写说明')", timeout=10_000)
+            page.fill("#desk-vp-note", "大门处多人聚集")
+            page.click("#desk-vp-abnormal")
+            page.wait_for_selector("#desk-vp-msg:has-text('本轮巡查完成')", timeout=10_000)
+            row = page.locator("#desk-vp-log-table tr", has_text="夜间出入口巡查")
+            row.wait_for(timeout=10_000)
+            assert users["operator"].username in row.inner_text() and "异常" in row.inner_text()
+            assert page.locator("#desk-vp-missed-list").count() == 0  # a new plan owes nothing from before
+            desk.shot("desk-videopatrol.png")
+        finally:
+            desk.close()
+        with Session(engine) as s:
+            marks = s.scalars(select(VideoPatrolMark).order_by(VideoPatrolMark.id)).all()
+            audit = s.scalars(select(AuditLog.action).where(AuditLog.action.like("videopatrol_%"))
+                                 .order_by(AuditLog.id)).all()
+        engine.dispose()
+        assert [(m.camera_id, m.verdict, m.note, m.case_id) for m in marks] == [
+            (cams[0], "normal", None, None), (cams[1], "abnormal", "大门处多人聚集", None)]
+        assert audit == ["videopatrol_plan", "videopatrol_start", "videopatrol_mark", "videopatrol_mark",
+                         "videopatrol_finish"]
+        assert plan_id
