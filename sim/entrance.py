@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sim.rtsp_scenes import Canvas, figure_sprite, street
+from sim.rtsp_scenes import DATA, Canvas, person_sprite, street
 
 LINE_Y = 0.75
 LINE = {"a": [0.02, LINE_Y], "b": [0.98, LINE_Y], "in": "right"}
@@ -119,7 +119,7 @@ class EntranceScene:
         self.script, self.width, self.height = script, width, height
         self._bg = street(width, height, True)
         self._fig_h = int(height * 0.6)
-        self._sprites = [figure_sprite(self._fig_h, s) for s in (0.2, 0.45, 0.15)]
+        self._sprites = [person_sprite(DATA / f"person-{n}.ppm", self._fig_h) for n in range(3)]  # standing, strides
 
     def render(self, t: float) -> bytes:
         """The RGB frame (width*height*3 bytes) at ``t`` seconds into the script."""
@@ -127,6 +127,6 @@ class EntranceScene:
         for _, (x, y) in sorted(self.script.feet(t).items()):
             sprite = self._sprites[1 + int(t * 4) % 2]
             cx, top = int(x * self.width), int(y * self.height) - self._fig_h
-            for dy, dx0, dx1, colour in sprite:
-                canvas.span(top + dy, cx + dx0, cx + dx1, colour)
+            for dy, dx, run in sprite:
+                canvas.paste(top + dy, cx + dx, run)
         return bytes(canvas.data)

@@ -119,7 +119,7 @@ def test_the_video_pipeline_counts_a_walker_through_the_gate(redis_server, redis
     t0 = 1_800_000_000.0
     for t, _feet in script.tracks(5.0):
         rgb = np.frombuffer(scene.render(t), np.uint8).reshape(scene.height, scene.width, 3)
-        pipe._analyse(np.ascontiguousarray(rgb[:, :, ::-1]), t0 + t)
+        pipe.on_frame(np.ascontiguousarray(rgb[:, :, ::-1]), t0 + t)
     pipe.appender.close()
     assert pipe.analyser.lines.totals == {"gate": {"in": 1, "out": 0}}
     docs = [orjson.loads(f[b"d"]) for _id, f in redis_client.xrange(pipe.stream)]

@@ -25,13 +25,13 @@ HOME = {"operator": "/alerts", "duty": "/duty", "supervisor": "/patrol", "admin"
 
 # component-id prefix -> page whose roles apply
 CALLBACK_PREFIXES = {"desk-alerts-": "/alerts", "desk-duty-": "/duty", "desk-patrol-": "/patrol",
-                     "desk-admin-": "/admin", "desk-assessment-": "/assessment"}
+                     "desk-admin-": "/admin", "desk-assessment-": "/assessment",
+                     "desk-vp-": "/videopatrol"}
 
 # Key persons (issue 15): operators read files and record visits; supervisors and admins also re-grade and
 # unmask a person's id (persons.commands.ROLE_ACTIONS); duty units do not handle key persons on this desk.
 PAGE_ROLES["/persons"] = frozenset({"operator", "supervisor", "admin"})
 CALLBACK_PREFIXES["desk-persons-"] = "/persons"
-                     "desk-admin-": "/admin", "desk-vp-": "/videopatrol"}
 
 # Served without a session: the login form, the health check (CONTRACT §3), Prometheus, static files.
 PUBLIC_PREFIXES = ("/login", "/auth/session", "/api/health", "/api/openapi.json", "/metrics", "/assets/",
