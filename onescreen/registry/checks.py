@@ -81,6 +81,11 @@ def check(bundle: Bundle, locs: dict[str, list[Loc]], problems: Problems,
         if (node is None and not gone("nodes", w.home_community_id)) or (node and node.level != "community"):
             what = "unknown" if node is None else f"a {node.level}, not a community:"
             problems.add(at("watchlist", i), f"home_community_id {what} {w.home_community_id!r}")
+    _unique(bundle.workers, "workers", at, problems)
+    for i, w in enumerate(bundle.workers):
+        for cell_id in w.cells:
+            in_cell("workers", i, cell_id)
+    _unique(bundle.departments, "departments", at, problems)
     doors = {d.id for d in bundle.doors}
     for i, cam in enumerate(bundle.cameras):
         for name, zone in cam.zones.items():

@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 
 from onescreen.db.models import (
     Camera,
+    Department,
     Door,
+    GridWorker,
     GridNode,
     PatrolPost,
     PatrolUnit,
@@ -33,17 +35,19 @@ from onescreen.registry.records import (
     NodeRec,
     PostRec,
     SensorRec,
+    DepartmentRec,
     UnitRec,
     WatchRec,
+    WorkerRec,
     ZoneRec,
 )
 
 log = logging.getLogger(__name__)
 
 TABLES = {"nodes": GridNode, "doors": Door, "cameras": Camera, "sensors": Sensor, "posts": PatrolPost,
-          "units": PatrolUnit, "watchlist": WatchPerson}
+          "units": PatrolUnit, "watchlist": WatchPerson, "workers": GridWorker, "departments": Department}
 # Delete children before parents; insert in the reverse order.
-DELETE_ORDER = ("units", "watchlist", "cameras", "doors", "sensors", "posts", "nodes")
+DELETE_ORDER = ("workers", "departments", "units", "watchlist", "cameras", "doors", "sensors", "posts", "nodes")
 
 
 # ---------------------------------------------------------------- records -> rows
@@ -61,8 +65,8 @@ def camera_row(c: CameraRec) -> dict[str, Any]:
 
 
 def plain_row(rec: Any) -> dict[str, Any]:
-    """Doors, sensors, posts, units, watch list: record fields are the column names."""
-    return {name: getattr(rec, name) for name in rec.__slots__}
+    """Doors, sensors, posts, units, watch list, workers, departments: record fields are the column names."""
+    return {name: (list(v) if isinstance(v := getattr(rec, name), tuple) else v) for name in rec.__slots__}
 
 
 ROW_OF = {"nodes": node_row, "cameras": camera_row}
@@ -94,6 +98,8 @@ def records_of(tables: dict[str, list[Any]]) -> Bundle:
                for r in tables["posts"]]
     b.units = [UnitRec(r.id, r.name, r.post_id, r.members) for r in tables["units"]]
     b.watchlist = [WatchRec(r.person_id, r.level, r.home_community_id, r.category) for r in tables["watchlist"]]
+    b.workers = [WorkerRec(r.id, r.name, list(r.cells or []), r.phone) for r in tables["workers"]]
+    b.departments = [DepartmentRec(r.id, r.name) for r in tables["departments"]]
     return b
 
 
