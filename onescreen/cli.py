@@ -135,6 +135,14 @@ def dashboard(c: Ctx) -> None:
     _run(c, s, ("database",), "dashboard.server:DashboardWorker")
 
 
+@main.command("cases-worker")
+@pass_ctx
+def cases_worker(c: Ctx) -> None:
+    """Reminds overdue cases (督办) to their assignee and the level above (issue #14)."""
+    s = c.start("cases-worker")
+    _run(c, s, ("database",), "cases.worker:CaseWorker")
+
+
 @main.group("sim", invoke_without_command=True)
 @click.option("--no-rtsp", is_flag=True, help="Do not serve camera streams.")
 @click.pass_context

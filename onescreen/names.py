@@ -176,3 +176,12 @@ def camera_zones(camera_id: str) -> str:
 def process_member_prefix(kind: str) -> str:
     """Prefix of the ``PROCESSES`` members (``kind:instance``) of one process kind, e.g. the live video workers."""
     return f"{kind}:"
+
+
+# ---------------------------------------------------------------- cases (issue #14, CONTRACT §6)
+def grid_online(worker_id: str) -> str:
+    """Set with a TTL by the /grid page's heartbeat: the worker is online while it exists (assessment counts it)."""
+    return f"{ROOT}:grid:online:{worker_id}"
+
+
+GRID_ONLINE_PATTERN = f"{ROOT}:grid:online:*"

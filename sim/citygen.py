@@ -24,11 +24,11 @@ from shapely.geometry import Polygon
 from onescreen.registry.records import (
     Bundle,
     CameraRec,
+    DepartmentRec,
     DoorRec,
     NodeRec,
     PostRec,
     SensorRec,
-    DepartmentRec,
     UnitRec,
     WatchRec,
     WorkerRec,

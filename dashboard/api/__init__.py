@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from dashboard.api import alerts, cameras, desk, health, metrics
+from dashboard.api import alerts, cameras, cases, desk, health, metrics
 
-BLUEPRINTS = (health.bp, metrics.bp, alerts.bp, cameras.bp, desk.bp)
+BLUEPRINTS = (health.bp, metrics.bp, alerts.bp, cameras.bp, desk.bp, cases.bp)
 
 
 def register_api(server: Flask) -> None:

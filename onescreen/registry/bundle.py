@@ -20,6 +20,7 @@ from onescreen.registry.records import (
     KINDS,
     Bundle,
     CameraRec,
+    DepartmentRec,
     DoorRec,
     Loc,
     NodeRec,
@@ -31,7 +32,6 @@ from onescreen.registry.records import (
     UnitRec,
     WatchRec,
     WorkerRec,
-    DepartmentRec,
     ZoneRec,
 )
 from onescreen.registry.validate import CAMERA_KEYS, COLUMNS, LEVELS, SPECS, normalize, to_raw
@@ -40,6 +40,7 @@ __all__ = [
     "FILES",
     "Bundle",
     "CameraRec",
+    "DepartmentRec",
     "DoorRec",
     "NodeRec",
     "PostRec",
@@ -48,7 +49,6 @@ __all__ = [
     "UnitRec",
     "WatchRec",
     "WorkerRec",
-    "DepartmentRec",
     "ZoneRec",
     "join_credentials",
     "read_bundle",

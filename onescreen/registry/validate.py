@@ -23,6 +23,7 @@ from shapely.validation import explain_validity
 from onescreen.registry.credentials import split_credentials
 from onescreen.registry.records import (
     CameraRec,
+    DepartmentRec,
     DoorRec,
     Loc,
     NodeRec,
@@ -32,7 +33,6 @@ from onescreen.registry.records import (
     UnitRec,
     WatchRec,
     WorkerRec,
-    DepartmentRec,
     ZoneRec,
 )
 
