@@ -11,6 +11,7 @@ from typing import Literal
 from dashboard.components.wall_texts import WALL_TEXTS
 from dashboard.desk.admin_texts import ADMIN_DESK_TEXTS
 from dashboard.desk.alerts_texts import ALERTS_DESK_TEXTS
+from dashboard.desk.cases_texts import CASES_TEXTS
 from dashboard.desk.patrol_texts import PATROL_DESK_TEXTS
 from dashboard.desk.texts import DESK_TEXTS
 
@@ -97,7 +98,7 @@ TEXTS: dict[str, dict[str, str]] = {
 # areas would silently win or lose depending on order, so it stops the import instead.
 AREA_TEXTS: dict[str, dict[str, dict[str, str]]] = {
     "wall": WALL_TEXTS, "desk": DESK_TEXTS, "alerts desk": ALERTS_DESK_TEXTS,
-    "patrol desk": PATROL_DESK_TEXTS, "admin desk": ADMIN_DESK_TEXTS,
+    "patrol desk": PATROL_DESK_TEXTS, "admin desk": ADMIN_DESK_TEXTS, "cases": CASES_TEXTS,
 }
 
 for _area, _by_language in AREA_TEXTS.items():

@@ -15,6 +15,8 @@ BLUEPRINTS = (health.bp, metrics.bp, alerts.bp, cameras.bp, desk.bp, cases.bp)
 
 def register_api(server: Flask) -> None:
     """Mount every API blueprint and the request metrics on the Dash app's Flask server."""
+    from dashboard import cases_pages  # the /grid and /cases pages ride on the case API (issue #14)
+
     metrics.instrument(server)
-    for blueprint in BLUEPRINTS:
+    for blueprint in (*BLUEPRINTS, cases_pages.bp):
         server.register_blueprint(blueprint)

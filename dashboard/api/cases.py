@@ -86,7 +86,7 @@ def list_cases() -> Response:
         rows = queries.listing(g.db, _actor(env), now, status=args.get("status") or None,
                                level=args.get("level") or None, category=args.get("category") or None,
                                community_id=args.get("community_id") or None, overdue=overdue in ("true", "1"),
-                               limit=limit)
+                               open_only=args.get("open") in ("true", "1"), limit=limit)
     except CommandError as exc:
         return _refused(exc)
     return _json([store.to_contract(c, env.tz, now) for c in rows])
@@ -100,8 +100,11 @@ def get_case(case_id: str) -> Response:
         case = commands.find(g.db, _actor(env), case_id)
     except CommandError as exc:
         return _refused(exc)
+    node = env.places.reg.node(case.cell_id) if case.cell_id else None
+    place = {"district": env.places.name(case.district_id), "community": env.places.name(case.community_id),
+             "cell": env.places.name(case.cell_id), "geometry": node.geometry if node is not None else None}
     return _json({**store.to_contract(case, env.tz, now), "history": store.history(g.db, case, env.tz),
-                  "photo_list": store.photo_list(g.db, case)})
+                  "photo_list": store.photo_list(g.db, case), "place": place})
 
 
 @bp.get("/api/cases/<case_id>/duplicates")

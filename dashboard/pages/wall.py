@@ -26,7 +26,7 @@ from dash import ctx as dash_ctx
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids
-from dashboard.components import citymap
+from dashboard.components import citymap, wall_cases
 from dashboard.components.alert_detail import detail_body, detail_shell
 from dashboard.components.panels import (
     alert_feed,
@@ -122,6 +122,7 @@ def layout(ctx: AppContext) -> html.Div:
             html.Div(className="wall-col wall-right", children=[
                 panel(t("panel.hourly"), html.Div(hourly_chart(ctx, None), id=ids.CHART_HOURLY), "panel-hourly"),
                 panel(t("panel.heat"), html.Div(heat_map(ctx, None), id=ids.CHART_HEAT), "panel-heat"),
+                wall_cases.case_panel(ctx),  # cases (issue #14): its own panel and refresh
             ]),
         ]),
         detail_shell(ctx),
@@ -194,6 +195,7 @@ def live_sections(ctx: AppContext, data: dict[str, Any], scope: str | None, mode
 
 def register_callbacks(app: Dash, ctx: AppContext) -> None:
     """Clock and staleness (browser), gated live refresh (server), drill-down, colour mode, alert detail."""
+    wall_cases.register(app, ctx)  # cases (issue #14)
     app.clientside_callback(
         ClientsideFunction(namespace="onescreen", function_name="clock"),
         Output(ids.CLOCK_TIME, "children"), Output(ids.CLOCK_DATE, "children"),
