@@ -175,7 +175,7 @@ def main() -> None:
             if args.postgres and not args.quick:
                 from onescreen.services.postgres import PostgresCluster
 
-                pg = PostgresCluster(workdir=work / "pg").start()
+                pg = PostgresCluster().start()
                 try:
                     city(pg.url, work / "pgcity")
                     fill(pg.url, args.archived, args.open)
