@@ -24,11 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-from sqlalchemy import insert, select  # noqa: E402
+import cv2
+import numpy as np
+from sqlalchemy import insert, select
 
-from onescreen.services.redis import RedisServer  # noqa: E402
+from onescreen.services.redis import RedisServer
 
 
 def p95(xs: list[float]) -> float:

@@ -65,11 +65,11 @@ def test_the_loop_across_roles(browser, case_world, tmp_path):  # noqa: F811 (fi
     base = srv.url
     SHOTS.mkdir(parents=True, exist_ok=True)
     try:
-        wall_ctx, wall, wall_errors = _person(browser, base, "operator1", "/")
+        _wall_ctx, wall, wall_errors = _person(browser, base, "operator1", "/")
         wall.wait_for_selector("#kpi-open-cases")
 
         # 1. the grid worker reports from the phone with a photo and a tap on the cell map
-        g_ctx, grid, g_errors = _person(browser, base, "grid1", "/grid", phone=True)
+        _g_ctx, grid, g_errors = _person(browser, base, "grid1", "/grid", phone=True)
         grid.wait_for_selector("#grid-category button")
         grid.click('#grid-category [data-category="dispute"]')
         grid.fill("#grid-description", "两户邻居因停车位争吵，情绪激动")
@@ -91,7 +91,7 @@ def test_the_loop_across_roles(browser, case_world, tmp_path):  # noqa: F811 (fi
         assert doc["photos"] == 1 and doc["status"] == "reported" and doc["reporter"] == w.worker
 
         # 2. the community desk accepts, grades, assigns to a department
-        c_ctx, desk, c_errors = _person(browser, base, "community1", "/cases")
+        _c_ctx, desk, c_errors = _person(browser, base, "community1", "/cases")
         desk.wait_for_selector(f'#cases-queue [data-case-id="{cid}"]')
         _desk_act(desk, cid, "accept", **{"case-level": "orange", "case-note": "受理"})
         _desk_act(desk, cid, "grade", **{"case-level": "red", "case-note": "有动手苗头"})
@@ -100,7 +100,7 @@ def test_the_loop_across_roles(browser, case_world, tmp_path):  # noqa: F811 (fi
         desk.screenshot(path=str(SHOTS / "cases-desk.png"), full_page=False)
 
         # 3. the department starts and handles with a feedback photo
-        d_ctx, dept, d_errors = _person(browser, base, "department1", "/cases")
+        _d_ctx, dept, d_errors = _person(browser, base, "department1", "/cases")
         dept.wait_for_selector(f'#cases-queue [data-case-id="{cid}"]')
         _desk_act(dept, cid, "start", **{"case-note": "已到场"})
         dept.set_input_files("#case-photo-input", str(photo))
@@ -125,7 +125,7 @@ def test_the_loop_across_roles(browser, case_world, tmp_path):  # noqa: F811 (fi
         _desk_act(desk, cid, "evaluate", **{"case-satisfaction": "5"})
 
         # 5. a city supervisor archives
-        sv_ctx, sup, sv_errors = _person(browser, base, "supervisor1", "/cases")
+        _sv_ctx, sup, sv_errors = _person(browser, base, "supervisor1", "/cases")
         sup.click('#cases-filters button:nth-child(4)')  # all
         sup.wait_for_selector(f'#cases-queue [data-case-id="{cid}"]')
         _desk_act(sup, cid, "archive", **{"case-note": "归档"})
@@ -151,11 +151,11 @@ def test_the_loop_across_roles(browser, case_world, tmp_path):  # noqa: F811 (fi
         desk.reload()
         desk.wait_for_selector(f'#cases-queue [data-case-id="{c2}"]')
         _desk_act(desk, c2, "escalate", **{"case-note": "需街道协调消防"})
-        desk.click(f'#case-actions [data-action="assign"]')
+        desk.click('#case-actions [data-action="assign"]')
         desk.select_option("#case-assign-kind", "department")
         desk.click("#case-do")
         desk.wait_for_selector('#case-action-msg.error')  # the district handles it now: 403, said on the page
-        dist_ctx, dist, dist_errors = _person(browser, base, "district1", "/cases")
+        _dist_ctx, dist, dist_errors = _person(browser, base, "district1", "/cases")
         dist.wait_for_selector(f'#cases-queue [data-case-id="{c2}"]')
         _desk_act(dist, c2, "assign", **{"case-assign-kind": "department", "case-assign-id": w.department})
 
