@@ -57,29 +57,42 @@ def listing(session: Session, actor: Actor, now: datetime, *, status: str | None
     return list(session.execute(q.order_by(*_order(now)).limit(limit)).scalars())
 
 
-def counts(session: Session, actor: Actor, now: datetime, community_ids: list[str] | None = None) -> dict[str, int]:
-    """Open (not archived) and overdue cases the actor sees (the wall's two KPIs), optionally in some communities."""
-    q = select(func.count(), func.sum(sql_case((_overdue(now), 1), else_=0))).where(Case.open.is_(True))
+def _within(q: Any, actor: Actor, community_ids: list[str] | None, cell_id: str | None) -> Any:
     where = sql_filter(actor)
     if where is not None:
         q = q.where(where)
     if community_ids is not None:
         q = q.where(Case.community_id.in_(community_ids))
-    total, overdue = session.execute(q).one()
+    if cell_id is not None:
+        q = q.where(Case.cell_id == cell_id)
+    return q
+
+
+def counts(session: Session, actor: Actor, now: datetime, community_ids: list[str] | None = None,
+           cell_id: str | None = None) -> dict[str, int]:
+    """Open (not archived) and overdue cases the actor sees (the wall's two KPIs), optionally in some communities
+    or one cell (the map's drill-down)."""
+    q = select(func.count(), func.sum(sql_case((_overdue(now), 1), else_=0))).where(Case.open.is_(True))
+    total, overdue = session.execute(_within(q, actor, community_ids, cell_id)).one()
     return {"open": int(total or 0), "overdue": int(overdue or 0)}
 
 
 def feed(session: Session, actor: Actor, now: datetime, limit: int = 12,
-         community_ids: list[str] | None = None) -> list[Case]:
+         community_ids: list[str] | None = None, cell_id: str | None = None) -> list[Case]:
     """The wall's case feed: overdue ones first, then the newest open ones."""
-    q = select(Case).where(Case.open.is_(True))
-    where = sql_filter(actor)
-    if where is not None:
-        q = q.where(where)
-    if community_ids is not None:
-        q = q.where(Case.community_id.in_(community_ids))
+    q = _within(select(Case).where(Case.open.is_(True)), actor, community_ids, cell_id)
     overdue = sql_case((_overdue(now), 0), else_=1)
     return list(session.execute(q.order_by(overdue, Case.reported_at.desc(), Case.id.desc()).limit(limit)).scalars())
+
+
+def points(session: Session, actor: Actor, now: datetime, community_ids: list[str] | None = None,
+           cell_id: str | None = None, limit: int = 1000) -> list[list[Any]]:
+    """Open cases with a position, for the wall's map: ``[case_id, lat, lon, display level, overdue]``."""
+    q = select(Case.case_id, Case.lat, Case.lon, Case.level, Case.status, _overdue(now).label("late")).where(
+        Case.open.is_(True), Case.lat.is_not(None))
+    q = _within(q, actor, community_ids, cell_id).order_by(Case.reported_at.desc()).limit(limit)
+    return [[r.case_id, r.lat, r.lon, lifecycle.display_level(r.level, r.status), bool(r.late)]
+            for r in session.execute(q)]
 
 
 def photo(session: Session, case: Case, n: int, thumb: bool = False) -> bytes | None:

@@ -1,7 +1,8 @@
-"""The wall's case panel (CONTRACT §4): ``kpi-open-cases``, ``kpi-overdue-cases`` and ``case-feed``.
+"""The wall's case panel (CONTRACT §4): ``kpi-open-cases``, ``kpi-overdue-cases`` and ``case-feed``, and the
+cases layer of the city map (toggle 事件, one marker per open case coloured by level, overdue ringed).
 
-Its own panel and its own one-second refresh, so the wall's map/KPI code stays untouched (two one-line hooks
-in ``pages/wall.py``). Scoped like everything on the wall: the signed-in user's scope (``cases.scope``), cut
+Its own panel, map layer and one-second refresh, so the wall's map/KPI code stays untouched (one-line hooks in
+``pages/wall.py``; the marker style is ``onescreen.cases.point`` in ``assets/wall_cases.js``). Scoped like everything on the wall: the signed-in user's scope (``cases.scope``), cut
 further to the drill-down node (``MAP_SCOPE``: a district, community or cell). A new case shows within about
 a second of its report (one indexed count and one small query per wall and second).
 """
@@ -12,7 +13,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from dash import Dash, Input, Output, State, dcc, html
+import dash_leaflet as dl
+from dash import Dash, Input, Output, State, dcc, html, no_update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -23,6 +25,7 @@ from dashboard import ids
 from dashboard.auth.sessions import current_user
 from dashboard.components.panels import panel
 from dashboard.context import AppContext
+from dashboard.registry import feature_collection
 from onescreen.db.models import User
 
 log = logging.getLogger(__name__)
@@ -31,6 +34,27 @@ KPI_OPEN_CASES = "kpi-open-cases"
 KPI_OVERDUE_CASES = "kpi-overdue-cases"
 CASE_FEED = "case-feed"
 CASE_TICK = "wall-case-tick"
+MAP_CASES = "city-map-cases"
+POINT_FN = {"variable": "onescreen.cases.point"}
+
+
+def add_map_layer(city_map: dl.Map) -> dl.Map:
+    """Put the (empty) cases layer on the city map; the refresh fills it."""
+    city_map.children = [*city_map.children, dl.GeoJSON(id=MAP_CASES, data=feature_collection([]),
+                                                        pointToLayer=POINT_FN)]
+    return city_map
+
+
+def layer_toggle(ctx: AppContext) -> html.Div:
+    """The 事件 toggle, with the same behaviour as the map's other layer toggles (``hide-cases``)."""
+    return html.Div(html.Button(ctx.t("map.layer.cases"), className="layer-toggle on", **{"data-layer": "cases"}),
+                    className="map-toggles map-toggles-cases")
+
+
+def _features(rows: list[list[Any]]) -> dict[str, Any]:
+    return feature_collection([{"type": "Feature", "geometry": {"type": "Point", "coordinates": [r[2], r[1]]},
+                                "properties": {"id": r[0], "kind": "case", "level": r[3], "overdue": r[4]}}
+                               for r in rows])
 
 
 def case_panel(ctx: AppContext) -> html.Section:
@@ -49,17 +73,18 @@ def case_panel(ctx: AppContext) -> html.Section:
     return panel(t("panel.cases"), body, "panel-cases")
 
 
-def _communities(ctx: AppContext, scope: str | None, places) -> list[str] | None:
+def _where(scope: str | None, places) -> tuple[list[str] | None, str | None]:
+    """(communities, cell) of the map's drill-down node: None for the whole city."""
     if not scope:
-        return None
+        return None, None
     node = places.reg.node(scope)
     if node is None:
-        return []
+        return [], None
     if node.level == "community":
-        return [node.id]
+        return [node.id], None
     if node.level == "cell":
-        return [c for c in [places.reg.community_of(node.id)] if c]
-    return list(places.reg.descendants(node.id, "community")) if node.level != "city" else None
+        return None, node.id
+    return (list(places.reg.descendants(node.id, "community")) if node.level != "city" else None), None
 
 
 def feed_item(ctx: AppContext, doc: dict[str, Any], places) -> html.Li:
@@ -79,7 +104,7 @@ def register(app: Dash, ctx: AppContext) -> None:
     """The panel's refresh: counts and feed for the user's scope and the map's drill-down node."""
 
     @app.callback(Output(KPI_OPEN_CASES, "children"), Output(KPI_OVERDUE_CASES, "children"),
-                  Output(KPI_OVERDUE_CASES, "className"), Output(CASE_FEED, "children"),
+                  Output(KPI_OVERDUE_CASES, "className"), Output(CASE_FEED, "children"), Output(MAP_CASES, "data"),
                   Input(CASE_TICK, "n_intervals"), State(ids.MAP_SCOPE, "data"))
     def refresh_cases(_n: int, scope: str | None) -> tuple[Any, ...]:
         who = current_user()
@@ -89,17 +114,18 @@ def register(app: Dash, ctx: AppContext) -> None:
             with Session(ctx.engine) as s:
                 user = s.get(User, who.id) if who else None
                 if user is None:
-                    return "—", "—", "kpi-value", []
+                    return "—", "—", "kpi-value", [], no_update
                 actor = actor_of(s, user, places)
-                comms = _communities(ctx, scope, places)
-                n = queries.counts(s, actor, now, comms)
+                comms, cell = _where(scope, places)
+                n = queries.counts(s, actor, now, comms, cell)
                 docs = [store.to_contract(c, ctx.settings.city.timezone, now)
-                        for c in queries.feed(s, actor, now, 10, comms)]
+                        for c in queries.feed(s, actor, now, 10, comms, cell)]
+                marks = _features(queries.points(s, actor, now, comms, cell))
         except SQLAlchemyError as exc:
             log.warning("wall: cases unavailable: %s", exc.__class__.__name__)
-            return "—", "—", "kpi-value", []
+            return "—", "—", "kpi-value", [], no_update
         hot = "kpi-value hot" if n["overdue"] else "kpi-value"
         items = [feed_item(ctx, d, places) for d in docs]
         if not items:
             items = [html.Li(ctx.t("cases.none"), className="feed-empty")]
-        return n["open"], n["overdue"], hot, items
+        return n["open"], n["overdue"], hot, items, marks

@@ -99,10 +99,11 @@ def layout(ctx: AppContext) -> html.Div:
     map_extra = [
         html.Div(citymap.breadcrumb(ctx, chain, home), id=ids.MAP_BREADCRUMB, className="breadcrumb"),
         citymap.layer_toggles(ctx),
+        wall_cases.layer_toggle(ctx),  # cases (issue #14)
         html.Button(t("map.reset_home" if home else "map.reset"), id=ids.MAP_RESET, className="map-reset",
                     n_clicks=0),
     ]
-    map_parts = [citymap.city_map(ctx, home), citymap.empty_notice(ctx),
+    map_parts = [wall_cases.add_map_layer(citymap.city_map(ctx, home)), citymap.empty_notice(ctx),
                  None if ctx.city.empty else html.Div(t("map.hint"), className="map-hint")]
     map_body = html.Div(className="map-frame " + " ".join(f"hide-{n}" for n in citymap.HIDDEN_LAYERS),
                         id="city-map-frame", children=[p for p in map_parts if p is not None])
