@@ -217,6 +217,8 @@ class SimSettings(Group):
     rtsp_port: int = Field(8554, ge=1, le=65535, description="Port of the simulator's RTSP server")
     rtsp_host: str = Field("127.0.0.1", description="Host in the streamed cameras' URLs (mediamtx in compose)")
     streamed_cameras: int = Field(4, ge=0, le=64, description="Cameras actually served over RTSP")
+    case_rate: float = Field(50.0, ge=0, description="Grid workers' reports as a multiple of Yanping's rate "
+                                                   "(0.08 a worker a day); 0 = none")
 
 
 class CaseSettings(Group):

@@ -375,3 +375,7 @@ def run_scenario(settings: Settings, name: str, target: str | None = None, durat
     finally:
         ctx.close()
     return sc
+
+
+# The case scenarios (dispute, hazard: one case round the whole loop) live beside the grid workers' rhythm.
+from sim import cases as _cases  # noqa: E402,F401  (registers them)
