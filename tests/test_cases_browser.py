@@ -85,6 +85,11 @@ def test_the_loop_across_roles(browser, case_world, tmp_path):  # noqa: F811 (fi
         reported = time.monotonic()
         wall.wait_for_selector(f'#case-feed [data-case-id="{cid}"]', timeout=3000)  # §4: within 2 s (+ slack)
         assert time.monotonic() - reported < 3
+        wall.wait_for_selector("path.os-marker-cases", state="attached", timeout=5000)  # the map's 事件 layer
+        wall.click('.layer-toggle[data-layer="cases"]')
+        assert "hide-cases" in wall.get_attribute("#city-map-frame", "class")
+        assert not wall.locator("path.os-marker-cases").first.is_visible()
+        wall.click('.layer-toggle[data-layer="cases"]')
         grid.wait_for_selector(f'#grid-mine [data-case-id="{cid}"]', timeout=35_000)
         grid.screenshot(path=str(SHOTS / "grid-phone.png"), full_page=True)
         doc = _api(base, w.tokens["operator"], f"/api/cases/{cid}")

@@ -114,3 +114,20 @@ def test_ids_are_per_day_and_consecutive(case_world):  # noqa: F811
     engine.dispose()
     assert got == ["E-20261205-000001", "E-20261205-000002", "E-20261205-000003"]
     assert other == "E-20261206-000001"
+
+
+def test_every_refusal_has_a_text_in_both_languages():
+    """Every reason a case command refuses with is shown on the pages in the screen's language."""
+    import re
+    from pathlib import Path
+
+    from dashboard.desk.cases_texts import CASES_TEXTS
+
+    src = "".join(p.read_text() for p in (Path(__file__).parents[1] / "cases").glob("*.py"))
+    reasons = set(re.findall(r'"cases\.([a-z_]+)"', src))
+    reasons |= {f"missing_{k}" for k in ("description", "note", "into", "feedback")}
+    reasons |= {f"photo_{r}" for r in ("too_large", "not_an_image", "empty")}
+    for lang in ("zh", "en"):
+        missing = sorted(r for r in reasons if f"cases.err.{r}" not in CASES_TEXTS[lang])
+        assert missing == [], (lang, missing)
+    assert CASES_TEXTS["zh"].keys() == CASES_TEXTS["en"].keys()

@@ -184,11 +184,13 @@
         ["huddle.red", docs.filter(function (d) { return d.level === "red" && ["handled", "evaluated", "archived"].indexOf(d.status) < 0; })],
         ["huddle.new", docs.filter(function (d) { return new Date(d.reported_at) >= since && !d.merged_into; })]];
       root.innerHTML = "";
+      root.className = "cases-main huddle-view";
+      document.title = T("title.huddle");
       root.appendChild(el("div", {"class": "huddle-bar"}, [el("h2", {text: T("huddle")}),
         el("button", {type: "button", "class": "btn", text: T("print"), onclick: function () { window.print(); }}),
         el("a", {"class": "btn", href: "/api/cases-huddle.csv", text: T("csv")}), el("a", {"class": "btn", href: "/cases", text: T("back")})]));
       parts.forEach(function (p) {
-        var t = el("table", {"class": "huddle"}, [el("tr", {}, [T("level"), "ID", T("category"), T("place"), T("deadline"), T("description")].map(function (h) { return el("th", {text: h}); }))]);
+        var t = el("table", {"class": "huddle"}, [el("tr", {}, [T("level_short"), "ID", T("category"), T("place"), T("deadline"), T("description")].map(function (h) { return el("th", {text: h}); }))]);
         p[1].forEach(function (d) {
           t.appendChild(el("tr", {"data-case-id": d.case_id}, [el("td", {}, [levelChip(d)]), el("td", {text: d.case_id}), el("td", {text: T("cat." + d.category)}),
             el("td", {text: name(d.location.community_id)}), el("td", {text: when(d.deadline)}), el("td", {text: d.description})]));
