@@ -53,8 +53,8 @@ def remind_overdue(session: Session, now: datetime, every: timedelta, limit: int
         to = recipients(case)
         session.add(CaseStep(case_pk=case.id, at=now, action="remind", from_status=case.status,
                              to_status=case.status, level=case.level, actor="system", role=None,
-                             note="督办: overdue since " + store.aware(case.deadline).isoformat(),
-                             detail={"to": to, "n": case.reminders + 1}))
+                             note=None, detail={"to": to, "n": case.reminders + 1,
+                                                "deadline": store.aware(case.deadline).isoformat()}))
         session.info.setdefault("cases_changed", set()).add(case.case_id)
         done.append(case.case_id)
     return done

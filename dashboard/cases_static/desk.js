@@ -82,7 +82,9 @@
     doc.history.forEach(function (h) {
       ol.appendChild(el("li", {"data-action": h.action}, [el("span", {"class": "h-at", text: when(h.at)}),
         el("span", {"class": "h-act", text: T("act." + h.action)}), el("span", {"class": "h-who", text: h.actor}),
-        el("span", {"class": "h-note", text: h.note || ""})]));
+        el("span", {"class": "h-note", text: h.action === "remind" ? "→ " + (h.detail.to || []).map(function (x) {
+          var p = x.split(":"); return T("hl." + p[0]) !== "hl." + p[0] ? T("hl." + p[0]) + " " + name(p[1] || "")
+            : T("kind." + p[0]) + " " + (p[1] || ""); }).join("、") : (h.note || "")})]));
     });
     detail.appendChild(ol);
   }
