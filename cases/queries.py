@@ -133,3 +133,20 @@ def huddle(session: Session, actor: Actor, now: datetime, tz: str) -> dict[str, 
             "overdue": run(base.where(Case.open.is_(True), _overdue(now))),
             "red": run(base.where(Case.open.is_(True), Case.level == "red",
                                   Case.status.in_(lifecycle.OPEN_STATUSES)))}
+
+
+def hot_spots(session: Session, actor: Actor, since: datetime, tz: str) -> dict[str, list[int]]:
+    """Cases reported since ``since`` by community and local hour of day (24 counts each): the cases' share
+    of the wall's data-guided patrol heat map (hour × area), merged reports left out."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(tz)
+    q = select(Case.community_id, Case.reported_at).where(Case.reported_at >= since, Case.merged_into.is_(None))
+    where = sql_filter(actor)
+    if where is not None:
+        q = q.where(where)
+    out: dict[str, list[int]] = {}
+    for community, at in session.execute(q):
+        if community:
+            out.setdefault(community, [0] * 24)[aware(at).astimezone(zone).hour] += 1
+    return out

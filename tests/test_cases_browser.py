@@ -202,3 +202,38 @@ def test_the_loop_across_roles(browser, case_world, tmp_path):  # noqa: F811 (fi
             assert errs == []
     finally:
         srv.stop()
+
+
+def test_the_case_pages_in_english(browser, case_world, tmp_path):  # noqa: F811 (fixture imported above)
+    """With dashboard.language: en, /grid and /cases carry no Chinese outside the city's own names."""
+    from tests.dashboard_helpers import chinese_outside
+
+    w = case_world
+    srv = RunningWorker(with_dashboard(w.settings, language="en")).start()
+    try:
+        cid = _api(srv.url, w.tokens["grid"], "/api/cases", {"category": "request", "description": "street light out",
+                                                               "cell_id": w.cell})["case_id"]
+        _ctx, grid, errors = _person(browser, srv.url, "grid1", "/grid", phone=True)
+        grid.wait_for_selector(f'#grid-mine [data-case-id="{cid}"]')
+        assert grid.inner_text("#grid-submit") == "Send report"
+        grid.screenshot(path=str(SHOTS / "grid-phone-en.png"), full_page=True)
+        center = w.settings.dashboard.center_name  # configured data, not screen text
+        names = [c["name"] for c in _cells(grid)] + [grid.inner_text(".grid-who strong"), center]
+        assert chinese_outside(grid.inner_text("body"), names) == []
+        _ctx2, desk, errors2 = _person(browser, srv.url, "community1", "/cases")
+        desk.click(f'#cases-queue [data-case-id="{cid}"]')
+        desk.wait_for_selector(f'#cases-detail[data-case-id="{cid}"] #case-actions')
+        place = desk.inner_text(".facts dd")  # the district / community / cell names
+        assert chinese_outside(desk.inner_text("body"), [*place.split(" / "), *_all_names(desk), center]) == []
+        assert errors == [] and errors2 == []
+    finally:
+        srv.stop()
+
+
+def _cells(page) -> list[dict]:
+    return page.evaluate("CASES.cells")
+
+
+def _all_names(page) -> list[str]:
+    return page.evaluate("Object.values(CASES.names).concat(Object.values(CASES.cells),"
+                         " CASES.departments.map(function (d) { return d.name; }))")

@@ -131,3 +131,16 @@ def test_every_refusal_has_a_text_in_both_languages():
         missing = sorted(r for r in reasons if f"cases.err.{r}" not in CASES_TEXTS[lang])
         assert missing == [], (lang, missing)
     assert CASES_TEXTS["zh"].keys() == CASES_TEXTS["en"].keys()
+
+
+def test_hot_spots_count_cases_by_community_and_local_hour(case_world):  # noqa: F811
+    from cases import queries
+    from onescreen.commands import Actor
+
+    desk = Desk.open(case_world.settings)
+    for seed in range(4):
+        report_one(desk, random.Random(seed), "dispute", photo=False)
+    with desk.sessions() as s:
+        spots = queries.hot_spots(s, Actor("t", "supervisor"), datetime.now(UTC) - timedelta(days=7), "Asia/Shanghai")
+    assert sum(map(sum, spots.values())) == 4 and all(len(v) == 24 for v in spots.values())
+    desk.redis.close()
