@@ -83,9 +83,24 @@ class Places:
         near.sort(key=lambda x: x[1])
         return near[:n]
 
+    def person(self, reporter: str) -> dict[str, str]:
+        """A reporter as screens show it: a grid worker's name and masked phone, else the account name."""
+        worker = self.workers.get(reporter)
+        if worker is None:
+            return {"id": reporter, "name": reporter, "phone": ""}
+        return {"id": reporter, "name": worker[0], "phone": mask_phone(worker[2])}
+
     def name(self, node_id: str | None) -> str:
         node = self.reg.node(node_id) if node_id else None
         return node.name if node is not None else (node_id or "")
+
+
+def mask_phone(phone: str | None) -> str:
+    """``13964949384`` -> ``139****9384``: enough to recognise one's own number, not to call a stranger."""
+    digits = "".join(ch for ch in phone or "" if ch.isdigit())
+    if len(digits) < 7:
+        return "****" if digits else ""
+    return f"{digits[:3]}****{digits[-4:]}"
 
 
 def places_for(engine: Engine) -> Places:

@@ -80,7 +80,10 @@ def grid_page() -> Response:
         if node is not None:
             cells.append({"id": cid, "name": node.name, "community": places.name(places.reg.community_of(cid)),
                           "geometry": node.geometry, "lat": node.lat, "lon": node.lon})
+    from cases.places import mask_phone
+
     data = {"worker": user.worker_id, "worker_name": worker[0] if worker else user.username, "cells": cells,
+            "phone": mask_phone(worker[2]) if worker else "",
             "categories": list(lifecycle.CATEGORIES + tuple(app_context().settings.cases.extra_categories)),
             "suggest": {"dispute": "orange", "hazard": "orange", "public_order": "orange", "key_person": "orange"},
             "max_photos": app_context().settings.cases.max_photos, "heartbeat_s": 30}

@@ -67,7 +67,10 @@ def test_the_whole_loop_and_every_refusal(api, redis_client):
     photo = client.get(f"/api/cases/{cid}/photos/1.jpg", headers=auth(tok["operator"]))
     assert photo.status_code == 200 and photo.data[:3] == b"\xff\xd8\xff"
     assert client.get(f"/api/cases/{cid}/photos/7.jpg", headers=auth(tok["operator"])).status_code == 404
-    assert client.get(f"/api/cases/{cid}", headers=auth(tok["operator"])).get_json()["photos"] == 1
+    detail = client.get(f"/api/cases/{cid}", headers=auth(tok["operator"])).get_json()
+    assert detail["photos"] == 1
+    who = detail["place"]["reporters"][0]  # the worker's name and phone, masked
+    assert who["id"] == w.worker and "****" in who["phone"] and len(who["phone"]) == 11
 
     # scope: another community's desk and a department it is not assigned to see nothing (404)
     assert client.get(f"/api/cases/{cid}", headers=auth(tok["other_community"])).status_code == 404

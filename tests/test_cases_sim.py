@@ -144,3 +144,22 @@ def test_hot_spots_count_cases_by_community_and_local_hour(case_world):  # noqa:
         spots = queries.hot_spots(s, Actor("t", "supervisor"), datetime.now(UTC) - timedelta(days=7), "Asia/Shanghai")
     assert sum(map(sum, spots.values())) == 4 and all(len(v) == 24 for v in spots.values())
     desk.redis.close()
+
+
+def test_cli_binds_grid_and_department_accounts(case_world):  # noqa: F811
+    """``onescreen users add --role grid --worker W-…`` / ``--role department --department …``; a clear
+    message, not a trace, when the binding is missing or unknown."""
+    from tests.test_cli import onescreen
+
+    env = {"ONESCREEN_DATABASE_URL": case_world.url, "PW": "grid-pass-123"}
+    ok = onescreen("users", "add", "wang", "--role", "grid", "--worker", case_world.worker, "--password-env", "PW",
+                   env=env)
+    assert ok.returncode == 0, ok.stderr
+    ok = onescreen("users", "add", "cg", "--role", "department", "--department", case_world.department,
+                   "--password-env", "PW", env=env)
+    assert ok.returncode == 0, ok.stderr
+    for args, message in ((("--role", "grid"), "needs its grid worker"),
+                          (("--role", "grid", "--worker", "W-nope"), "'W-nope' is not a grid worker"),
+                          (("--role", "operator", "--department", case_world.department), "only a department")):
+        bad = onescreen("users", "add", "x1", *args, "--password-env", "PW", env=env)
+        assert bad.returncode != 0 and message in bad.stderr and "Traceback" not in bad.stderr, bad.stderr

@@ -102,7 +102,8 @@ def get_case(case_id: str) -> Response:
         return _refused(exc)
     node = env.places.reg.node(case.cell_id) if case.cell_id else None
     place = {"district": env.places.name(case.district_id), "community": env.places.name(case.community_id),
-             "cell": env.places.name(case.cell_id), "geometry": node.geometry if node is not None else None}
+             "cell": env.places.name(case.cell_id), "geometry": node.geometry if node is not None else None,
+             "reporters": [env.places.person(r) for r in case.reporters or []]}
     return _json({**store.to_contract(case, env.tz, now), "history": store.history(g.db, case, env.tz),
                   "photo_list": store.photo_list(g.db, case), "place": place})
 

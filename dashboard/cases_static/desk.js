@@ -51,7 +51,9 @@
     var dl = el("dl", {"class": "facts"});
     [].concat(fact(T("place"), [doc.place.district, doc.place.community, doc.place.cell].filter(Boolean).join(" / ")),
       fact(T("source"), T("src." + doc.source) + (doc.alert_id ? " " + doc.alert_id : "")),
-      fact(T("reporter"), doc.reporters.join("、") + (doc.outside_own_cells ? "（" + T("outside") + "）" : "")),
+      fact(T("reporter"), doc.place.reporters.map(function (r) {
+        return r.name === r.id ? r.id : r.name + "（" + r.id + (r.phone ? " " + r.phone : "") + "）"; }).join("、")
+        + (doc.outside_own_cells ? " · " + T("outside") : "")),
       fact(T("reported"), when(doc.reported_at)), fact(T("deadline"), when(doc.deadline)),
       fact(T("handling_level"), T("hl." + doc.handling_level)), fact(T("assignee"), who),
       fact(T("feedback"), doc.feedback), fact(T("satisfaction"), doc.evaluation ? doc.evaluation.satisfaction + "/5" : ""),

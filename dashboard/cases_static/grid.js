@@ -123,7 +123,7 @@
       function () { status.className = "grid-status off"; status.textContent = T("offline"); });
   }
 
-  root.appendChild(el("div", {"class": "grid-who"}, [el("strong", {text: CASES.worker_name}), " " + (CASES.worker || ""), status]));
+  root.appendChild(el("div", {"class": "grid-who"}, [el("strong", {text: CASES.worker_name}), " " + (CASES.worker || "") + " " + (CASES.phone || ""), status]));
   root.appendChild(section(T("new"), [
     el("label", {text: T("category")}), catBox, el("label", {text: T("level")}), lvBox,
     el("label", {"for": "grid-description", text: T("description")}), desc,
