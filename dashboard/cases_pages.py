@@ -31,7 +31,7 @@ PAGE = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
 <title>{title}</title><link rel="stylesheet" href="/cases-static/cases.css"></head>
 <body class="cases-page {body_class}">
-<header class="cases-head"><span class="cases-brand">{center}</span><h1>{title}</h1>
+<header class="cases-head"><span class="cases-brand">{center}</span><h1>{title}</h1><nav class="cases-nav">{nav}</nav>
 <form action="/logout" method="POST" class="cases-user"><span>{user}</span>
 <input type="hidden" name="csrf_token" value="{csrf}"><button id="logout-button" type="submit">{logout}</button></form>
 </header>
@@ -51,7 +51,12 @@ def _texts() -> dict[str, str]:
 def _render(title_key: str, main_id: str, script: str, body_class: str, data: dict[str, Any]) -> Response:
     ctx = app_context()
     user = current_user()
-    page = PAGE.format(lang=ctx.t.locale, title=html.escape(ctx.t(title_key)),
+    from dashboard.auth.access import may_open
+    from dashboard.pages import load_pages
+
+    nav = "".join(f'<a href="{p.path}" class="nav-link">{html.escape(ctx.t(p.title_key))}</a>'
+                  for p in load_pages() if user is not None and may_open(user.role, p.path))
+    page = PAGE.format(lang=ctx.t.locale, nav=nav, title=html.escape(ctx.t(title_key)),
                        center=html.escape(ctx.settings.dashboard.center_name),
                        user=html.escape(user.username if user else ""), csrf=html.escape(csrf_token()),
                        logout=html.escape(ctx.t("auth.logout")), main_id=main_id, script=script,

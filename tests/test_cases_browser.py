@@ -224,7 +224,7 @@ def test_the_case_pages_in_english(browser, case_world, tmp_path):  # noqa: F811
         desk.click(f'#cases-queue [data-case-id="{cid}"]')
         desk.wait_for_selector(f'#cases-detail[data-case-id="{cid}"] #case-actions')
         place = desk.inner_text(".facts dd")  # the district / community / cell names
-        assert chinese_outside(desk.inner_text("body"), [*place.split(" / "), *_all_names(desk), center]) == []
+        assert chinese_outside(desk.inner_text("body"), [*place.split(" / "), *_all_names(desk), *names]) == []
         assert errors == [] and errors2 == []
     finally:
         srv.stop()

@@ -52,7 +52,7 @@
     [].concat(fact(T("place"), [doc.place.district, doc.place.community, doc.place.cell].filter(Boolean).join(" / ")),
       fact(T("source"), T("src." + doc.source) + (doc.alert_id ? " " + doc.alert_id : "")),
       fact(T("reporter"), doc.place.reporters.map(function (r) {
-        return r.name === r.id ? r.id : r.name + "（" + r.id + (r.phone ? " " + r.phone : "") + "）"; }).join("、")
+        return r.name === r.id ? r.id : r.name + " (" + r.id + (r.phone ? " " + r.phone : "") + ")"; }).join(T("sep"))
         + (doc.outside_own_cells ? " · " + T("outside") : "")),
       fact(T("reported"), when(doc.reported_at)), fact(T("deadline"), when(doc.deadline)),
       fact(T("handling_level"), T("hl." + doc.handling_level)), fact(T("assignee"), who),
@@ -86,7 +86,7 @@
         el("span", {"class": "h-act", text: T("act." + h.action)}), el("span", {"class": "h-who", text: h.actor}),
         el("span", {"class": "h-note", text: h.action === "remind" ? "→ " + (h.detail.to || []).map(function (x) {
           var p = x.split(":"); return T("hl." + p[0]) !== "hl." + p[0] ? T("hl." + p[0]) + " " + name(p[1] || "")
-            : T("kind." + p[0]) + " " + (p[1] || ""); }).join("、") : (h.note || "")})]));
+            : T("kind." + p[0]) + " " + (p[1] || ""); }).join(T("sep")) : (h.note || "")})]));
     });
     detail.appendChild(ol);
   }
@@ -199,7 +199,7 @@
           t.appendChild(el("tr", {"data-case-id": d.case_id}, [el("td", {}, [levelChip(d)]), el("td", {text: d.case_id}), el("td", {text: T("cat." + d.category)}),
             el("td", {text: name(d.location.community_id)}), el("td", {text: when(d.deadline)}), el("td", {text: d.description})]));
         });
-        root.appendChild(el("section", {"class": "huddle-part"}, [el("h3", {text: T(p[0]) + "（" + p[1].length + "）"}), t]));
+        root.appendChild(el("section", {"class": "huddle-part"}, [el("h3", {text: T(p[0]) + " (" + p[1].length + ")"}), t]));
       });
     });
   }

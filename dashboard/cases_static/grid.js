@@ -88,7 +88,7 @@
       });
       return chain.then(function () {
         formMsg.className = "grid-message ok" + (failed.length ? " warn" : "");
-        formMsg.textContent = [T("sent", {case_id: doc.case_id})].concat(failed).join("；");
+        formMsg.textContent = [T("sent", {case_id: doc.case_id})].concat(failed).join(T("sep"));
         formMsg.setAttribute("data-case-id", doc.case_id);
         desc.value = ""; feedback.value = ""; onSite.checked = false; feedback.classList.add("hidden");
         state.files = []; thumbs.innerHTML = ""; state.point = null; locText.textContent = T("no_location"); drawMap();

@@ -5,7 +5,7 @@ A refusal of the API is shown by its ``reason`` (``cases.err.<reason>``), else b
 from __future__ import annotations
 
 _ZH = {
-    "nav.grid": "网格上报", "nav.cases": "事件处置",
+    "nav.grid": "网格上报", "nav.cases": "事件处置", "cases.sep": "、", "role.grid": "网格员", "role.department": "职能部门",
     "cases.title.grid": "网格上报", "cases.title.desk": "事件处置", "cases.title.huddle": "每日碰头",
     "cases.new": "上报事件", "cases.category": "类别", "cases.level": "等级（建议）", "cases.level_short": "等级", "cases.description": "简要描述",
     "cases.description_hint": "几句话说清楚：谁、什么事、现在情况", "cases.photos": "照片（最多 9 张）", "cases.take_photo": "拍照 / 选择照片",
@@ -66,7 +66,7 @@ _ZH = {
 }
 
 _EN = {
-    "nav.grid": "Grid report", "nav.cases": "Cases",
+    "nav.grid": "Grid report", "nav.cases": "Cases", "cases.sep": ", ", "role.grid": "Grid worker", "role.department": "Department",
     "cases.title.grid": "Grid report", "cases.title.desk": "Cases", "cases.title.huddle": "Daily huddle",
     "cases.new": "Report a case", "cases.category": "Category", "cases.level": "Level (suggested)", "cases.level_short": "Level",
     "cases.description": "What happened", "cases.description_hint": "A few words: who, what, how it is now",

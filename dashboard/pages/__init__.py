@@ -11,7 +11,7 @@ import importlib
 
 from dashboard.pages.base import PAGES, Page
 
-PAGE_MODULES = ("wall", "alerts", "duty", "patrol", "admin")
+PAGE_MODULES = ("wall", "alerts", "duty", "patrol", "admin", "cases_links")
 
 
 def load_pages() -> list[Page]:
