@@ -179,3 +179,31 @@ def test_too_many_photos_and_merge(api):
     assert merged["status"] == "archived" and merged["merged_into"] == first
     doc = orjson.loads(orjson.dumps(merged))
     assert doc["history"][-1]["action"] == "merge"
+
+
+def test_a_patrol_unit_handles_what_is_dispatched_to_it(api):
+    w, client = api
+    tok = w.tokens
+
+    def act(who, cid, action, **body):
+        return client.post(f"/api/cases/{cid}/{action}", json=body, headers=auth(tok[who]))
+
+    cid = client.post("/api/cases", json={"category": "public_order", "description": "夜间喧哗", "cell_id": w.cell},
+                      headers=auth(tok["operator"])).get_json()["case_id"]
+    assert client.get(f"/api/cases/{cid}", headers=auth(tok["duty"])).status_code == 404  # not its case yet
+    act("operator", cid, "accept")
+    from onescreen.db.models import PatrolUnit  # the fixture's duty account rides with this unit
+
+    assert act("operator", cid, "assign", assignee={"kind": "unit", "id": "P-nope"}).status_code == 400
+    from onescreen.db.models import User
+    from onescreen.db.session import make_engine, session_factory
+
+    engine = make_engine(w.url)
+    with session_factory(engine)() as s:
+        unit_id = s.query(User.unit_id).filter(User.username == "duty1").scalar()
+        assert s.get(PatrolUnit, unit_id) is not None
+    engine.dispose()
+    assert act("operator", cid, "assign", assignee={"kind": "unit", "id": unit_id}).status_code == 200
+    assert act("duty", cid, "assign", assignee={"kind": "unit", "id": unit_id}).status_code == 403
+    assert act("duty", cid, "start").get_json()["status"] == "in_progress"
+    assert act("duty", cid, "handle", note="已劝散").get_json()["status"] == "handled"
