@@ -207,3 +207,46 @@ def test_a_patrol_unit_handles_what_is_dispatched_to_it(api):
     assert act("duty", cid, "assign", assignee={"kind": "unit", "id": unit_id}).status_code == 403
     assert act("duty", cid, "start").get_json()["status"] == "in_progress"
     assert act("duty", cid, "handle", note="已劝散").get_json()["status"] == "handled"
+
+
+def test_every_change_is_published_on_mqtt(api):
+    """``city/cases/{case_id}`` (QoS 1) on every change, the same JSON as GET, through the alert engine's
+    outbox notifier (CONTRACT §6)."""
+    import threading
+    import time
+    import uuid
+
+    import paho.mqtt.client as mqtt
+
+    from alerts.engine import AlertEngineWorker
+    from tests.mqtt_helpers import ThreadWorker, wait_for
+
+    w, client = api
+    got: list[tuple[str, dict]] = []
+    lock = threading.Lock()
+    sub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"cases-{uuid.uuid4().hex[:8]}")
+
+    def on_message(_c, _u, m) -> None:
+        with lock:
+            got.append((m.topic, orjson.loads(m.payload)))
+
+    sub.on_message = on_message
+    sub.connect(w.settings.mqtt.host, w.settings.mqtt.port)
+    sub.subscribe(f"{w.settings.mqtt.prefix}/cases/#", qos=1)
+    sub.loop_start()
+    time.sleep(0.2)
+    try:
+        with ThreadWorker(AlertEngineWorker(w.settings, "cases-e")):
+            r = client.post("/api/cases", json={"category": "hazard", "description": "井盖缺失", "cell_id": w.cell},
+                            headers=auth(w.tokens["grid"]))
+            cid = r.get_json()["case_id"]
+            client.post(f"/api/cases/{cid}/accept", json={"level": "red"}, headers=auth(w.tokens["community"]))
+            topic = f"{w.settings.mqtt.prefix}/cases/{cid}"
+            assert wait_for(lambda: len([d for t, d in got if t == topic]) >= 2, 10)
+    finally:
+        sub.loop_stop()
+        sub.disconnect()
+    docs = [d for t, d in got if t == topic]
+    assert [d["status"] for d in docs[:2]] == ["reported", "accepted"] and docs[1]["level"] == "red"
+    now = client.get(f"/api/cases/{cid}", headers=auth(w.tokens["operator"])).get_json()
+    assert set(docs[1]) <= set(now) and docs[1]["case_id"] == now["case_id"]
