@@ -15,6 +15,7 @@ from dashboard.desk.alerts_texts import ALERTS_DESK_TEXTS
 from dashboard.desk.command_texts import COMMAND_TEXTS
 from dashboard.desk.assessment_texts import ASSESSMENT_DESK_TEXTS
 from dashboard.desk.entrance_texts import ENTRANCE_TEXTS
+from dashboard.desk.cases_texts import CASES_TEXTS
 from dashboard.desk.patrol_texts import PATROL_DESK_TEXTS
 from dashboard.desk.rejection_texts import REJECTION_TEXTS
 from dashboard.desk.texts import DESK_TEXTS
@@ -108,6 +109,7 @@ AREA_TEXTS: dict[str, dict[str, dict[str, str]]] = {
     "wall feed": FEED_TEXTS, "rejections": REJECTION_TEXTS,
     "assessment desk": ASSESSMENT_DESK_TEXTS,
     "entrances": ENTRANCE_TEXTS, "video patrol desk": VIDEOPATROL_TEXTS,
+    "cases": CASES_TEXTS,
 }
 AREA_TEXTS["persons desk"] = PERSONS_TEXTS  # issue 15
 

@@ -166,6 +166,12 @@ def assessment(c: Ctx) -> None:
     """The assessment sampler: camera health into hourly SQL aggregates every assessment.sample_every_s."""
     s = c.start("assessment")
     _run(c, s, ("redis", "database"), "assessment.sampler:AssessmentWorker")
+@main.command("cases-worker")
+@pass_ctx
+def cases_worker(c: Ctx) -> None:
+    """Reminds overdue cases (督办) to their assignee and the level above (issue #14)."""
+    s = c.start("cases-worker")
+    _run(c, s, ("database",), "cases.worker:CaseWorker")
 
 
 @main.group("sim", invoke_without_command=True)
@@ -328,18 +334,22 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["operator", "duty", "supervisor", "admin"]), required=True)
+@click.option("--role", type=click.Choice(["operator", "duty", "supervisor", "admin", "grid", "department"]),
+              required=True)
 @click.option("--scope", help="Grid node the user is limited to (default: the whole city).")
 @click.option("--unit", help="Patrol unit of a duty user.")
+@click.option("--worker", help="Grid worker of a grid user (W-…).")
+@click.option("--department", help="Department of a department user.")
 @click.option("--password-env", help="Read the password from this environment variable instead of a prompt.")
 @pass_ctx
-def users_add(c: Ctx, username: str, role: str, scope: str | None, unit: str | None,
-              password_env: str | None) -> None:
+def users_add(c: Ctx, username: str, role: str, scope: str | None, unit: str | None, worker: str | None,
+              department: str | None, password_env: str | None) -> None:
     """Create an account (the password is asked for, or read from --password-env; never an argument)."""
     from onescreen.accounts import add_user
 
     password = _password_from(password_env)
-    _change_user(c, lambda s: add_user(s, username, password, role, scope_node_id=scope, unit_id=unit),
+    _change_user(c, lambda s: add_user(s, username, password, role, scope_node_id=scope, unit_id=unit,
+                                       worker_id=worker, department_id=department),
                  f"user {username} ({role}) added")
 
 

@@ -30,8 +30,9 @@ from onescreen.settings import Settings
 
 log = logging.getLogger("onescreen.demo")
 
-PROCESSES = ("dashboard", "ingest-mqtt", "ingest-video", "alerts", "assessment", "sim")
-DEMO_USERS = (("admin", "admin"), ("operator", "operator"), ("supervisor", "supervisor"), ("duty", "duty"))
+PROCESSES = ("dashboard", "ingest-mqtt", "ingest-video", "alerts", "assessment", "sim", "cases-worker")
+DEMO_USERS = (("admin", "admin"), ("operator", "operator"), ("supervisor", "supervisor"), ("duty", "duty"),
+              ("grid", "grid"), ("department", "department"))
 
 
 @dataclass
@@ -116,17 +117,23 @@ def ensure_city(settings: Settings, workdir: Path, preset: str) -> None:
 def ensure_demo_users(url: str) -> None:
     """Create the demo accounts with random passwords, printed once, if there are no accounts yet."""
     from onescreen.accounts import add_user
-    from onescreen.db.models import PatrolUnit, User
+    from onescreen.db.models import Department, GridWorker, PatrolUnit, User
     from onescreen.db.session import make_engine, session_factory
 
     engine = make_engine(url)
     with session_factory(engine)() as session:
         if session.scalar(select(func.count()).select_from(User)) == 0:
             unit = session.scalar(select(PatrolUnit.id).order_by(PatrolUnit.id).limit(1))
+            worker = session.scalar(select(GridWorker.id).order_by(GridWorker.id).limit(1))
+            department = session.scalar(select(Department.id).order_by(Department.id).limit(1))
             lines = []
             for username, role in DEMO_USERS:
+                if (role == "grid" and worker is None) or (role == "department" and department is None):
+                    continue  # a city bundle without workers or departments
                 password = secrets.token_urlsafe(9)
-                add_user(session, username, password, role, unit_id=unit if role == "duty" else None)
+                add_user(session, username, password, role, unit_id=unit if role == "duty" else None,
+                         worker_id=worker if role == "grid" else None,
+                         department_id=department if role == "department" else None)
                 lines.append(f"    {username:<11} {role:<11} {password}")
             session.commit()
             # Printed once, to the terminal only (never logged): they exist nowhere else in clear text.

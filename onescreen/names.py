@@ -212,3 +212,10 @@ def parse_entrance_hourly(key: str) -> tuple[str, str] | None:
         return None
     community, _, hour = key[len(prefix):].rpartition("}:")
     return (community, hour) if community and len(hour) == 10 and hour.isdigit() else None
+# ---------------------------------------------------------------- cases (issue #14, CONTRACT §6)
+def grid_online(worker_id: str) -> str:
+    """Set with a TTL by the /grid page's heartbeat: the worker is online while it exists (assessment counts it)."""
+    return f"{ROOT}:grid:online:{worker_id}"
+
+
+GRID_ONLINE_PATTERN = f"{ROOT}:grid:online:*"

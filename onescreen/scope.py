@@ -43,4 +43,5 @@ def actor_of(user: Any, registry: Any, remote_addr: str | None = None) -> Actor:
     return Actor(username=user.username, role=user.role, user_id=getattr(user, "id", None),
                  scope_node_id=scope, communities=communities_of(registry, scope),
                  cells=cells_of(registry, scope), unit_id=getattr(user, "unit_id", None),
+                 worker_id=getattr(user, "worker_id", None), department_id=getattr(user, "department_id", None),
                  remote_addr=remote_addr)

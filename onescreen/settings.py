@@ -270,6 +270,30 @@ class SimSettings(Group):
     rtsp_port: int = Field(8554, ge=1, le=65535, description="Port of the simulator's RTSP server")
     rtsp_host: str = Field("127.0.0.1", description="Host in the streamed cameras' URLs (mediamtx in compose)")
     streamed_cameras: int = Field(4, ge=0, le=64, description="Cameras actually served over RTSP")
+    case_rate: float = Field(50.0, ge=0, description="Grid workers' reports as a multiple of Yanping's rate "
+                                                   "(0.08 a worker a day); 0 = none")
+
+
+class CaseSettings(Group):
+    """Cases (事件, CONTRACT §6): deadlines by level, photos, reminders (督办), duplicates."""
+
+    accept_within_min: int = Field(30, ge=1, description="A reported case must be accepted within this")
+    deadline_red_h: float = Field(24.0, gt=0, description="Red case: handled within this many hours of acceptance")
+    deadline_orange_h: float = Field(72.0, gt=0, description="Orange case: handled within this many hours")
+    deadline_yellow_h: float = Field(168.0, gt=0, description="Yellow case: handled within this many hours")
+    remind_every_min: float = Field(60.0, gt=0, description="An overdue case is reminded (督办) this often")
+    check_every_s: float = Field(10.0, gt=0, description="How often the case worker looks for overdue cases")
+    extra_categories: list[str] = Field(default_factory=list,
+                                        description="Categories beyond the CONTRACT's (ids: letters, digits, _)")
+    max_photo_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="Largest photo accepted (bytes)")
+    max_photos: int = Field(9, ge=1, le=50, description="Photos per case (report and feedback together)")
+    photo_max_side: int = Field(1600, ge=320, description="Photos are stored re-encoded, at most this many pixels")
+    merge_radius_m: float = Field(200.0, gt=0, description="A report this close to an open case of its category "
+                                                         "is offered as the same matter")
+    merge_window_h: float = Field(24.0, gt=0, description="… if that case was reported within this many hours")
+    camera_radius_m: float = Field(150.0, gt=0, description="Cameras this close to a report give evidence frames")
+    camera_frames: int = Field(2, ge=0, le=9, description="Frames of the nearest cameras kept with a report")
+    online_ttl_s: int = Field(90, ge=10, description="A grid worker is online this long after the page's heartbeat")
 
 
 class AssessmentSettings(Group):
@@ -338,6 +362,7 @@ class Settings(BaseSettings):
     sim: SimSettings = Field(default_factory=SimSettings, description="Simulated city")
     assessment: AssessmentSettings = Field(default_factory=AssessmentSettings, description="Assessment (考核评价)")
     persons: PersonsSettings = Field(default_factory=PersonsSettings, description="Key persons (重点人员)")
+    cases: CaseSettings = Field(default_factory=CaseSettings, description="Cases reported by people")
 
     _yaml_path: Path | None = None
 

@@ -24,6 +24,7 @@ from shapely.geometry import Polygon
 from onescreen.registry.records import (
     Bundle,
     CameraRec,
+    DepartmentRec,
     DoorRec,
     LineRec,
     NodeRec,
@@ -31,6 +32,7 @@ from onescreen.registry.records import (
     SensorRec,
     UnitRec,
     WatchRec,
+    WorkerRec,
     ZoneRec,
 )
 from sim import geometry as geo
@@ -128,6 +130,7 @@ class _Builder:
         self._sensors(communities, by_comm)
         self._patrol(cells)
         self._watchlist(communities)
+        self._workers_and_departments(communities, by_comm)
         return self.bundle
 
     # ------------------------------------------------------------ grid tree
@@ -324,6 +327,20 @@ class _Builder:
             worker = f"W-{home.rec.id[1:]}-{self.rng.randint(1, 3):02d}"
             plan = self.rng.choice(zh.WATCH_PLANS) if level != "green" else None
             self.bundle.watchlist.append(WatchRec(pid, level, home.rec.id, category, "supervisor", worker, plan))
+
+
+    def _workers_and_departments(self, communities: list[_Area], by_comm: dict[str, list[_Area]]) -> None:
+        """About one grid worker per two cells of a community (W-<community code>-NN), and the departments.
+
+        Runs last, so the rest of the city stays what it was before workers existed."""
+        rng = self.rng
+        for comm in communities:
+            cells = [c.rec.id for c in by_comm[comm.rec.id]]
+            for k, start in enumerate(range(0, len(cells), 2), start=1):
+                name = rng.choice(zh.SURNAMES) + rng.choice(zh.GIVEN_NAMES)
+                phone = f"13{rng.randint(0, 9)}{rng.randint(0, 99_999_999):08d}"
+                self.bundle.workers.append(WorkerRec(f"W-{comm.code}-{k:02d}", name, cells[start:start + 2], phone))
+        self.bundle.departments.extend(DepartmentRec(did, name) for did, name in zh.DEPARTMENTS)
 
 
 def _reading_order(polys: list[Polygon]) -> list[Polygon]:

@@ -99,6 +99,9 @@ class Simulator(Worker):
                 self._watch = Supervisor([ServiceUnit(self.rtsp, "RTSP server")])
         self._pub = Publisher(s.mqtt, f"{s.mqtt.client_id}-sim-{self.instance}")
         self._pub.connect()
+        from sim.cases import CaseRhythm  # grid workers' reports (issue #14)
+
+        self.case_rhythm = CaseRhythm(s, self.seed, s.sim.case_rate)
 
     def step(self) -> None:
         started = time.time()
@@ -117,6 +120,7 @@ class Simulator(Worker):
             for topic, payload in source.due(started):
                 self._pub.publish(topic, payload)
                 self.counts[source.name] += 1
+        self.case_rhythm.tick(started)  # grid workers' reports (issue #14): SQL, not MQTT
         self.stop_event.wait(max(0.0, self.tick_s - (time.time() - started)))
 
     def teardown(self) -> None:
@@ -131,7 +135,8 @@ class Simulator(Worker):
         pub = self._pub
         return {"published": dict(self.counts), "mqtt_connected": bool(pub and pub.connected.is_set()),
                 "refused": pub.refused if pub else 0, "overrides": self.overrides.summary(),
-                "rtsp": bool(self.rtsp and self.rtsp.running)}
+                "rtsp": bool(self.rtsp and self.rtsp.running),
+                "cases_reported": self.case_rhythm.reported if hasattr(self, "case_rhythm") else 0}
 
     # ------------------------------------------------------------ scenario support
     def set_stream(self, camera_id: str, enabled: bool) -> bool:

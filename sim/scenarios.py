@@ -457,3 +457,5 @@ def run_scenario(settings: Settings, name: str, target: str | None = None, durat
 
 
 from sim import entrance_scenario as _entrance_scenario  # noqa: E402,F401  (registers entrance_surge, issue #18)
+# The case scenarios (dispute, hazard: one case round the whole loop) live beside the grid workers' rhythm.
+from sim import cases as _cases  # noqa: E402,F401  (registers them)

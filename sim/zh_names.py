@@ -55,3 +55,11 @@ def pick_unique(rng: random.Random, pool: list[str], used: set[str], suffix: str
                 used.add(name)
                 return name
     raise ValueError(f"name pool exhausted for suffix {suffix!r}")
+
+# Grid workers' names (网格员) and the departments a community assigns cases to (村社吹哨、部门报到).
+SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑")
+GIVEN_NAMES = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
+               "超", "秀英", "华", "建平", "国强", "晓东", "海燕", "丽萍"]
+DEPARTMENTS = [("D-GA", "公安"), ("D-CG", "城管"), ("D-ZJ", "住建"), ("D-HB", "环保"), ("D-SFS", "司法所"),
+               ("D-WJ", "卫健"), ("D-SCJG", "市场监管"), ("D-YJ", "应急管理"), ("D-XF", "消防"), ("D-JT", "交通"),
+               ("D-MZ", "民政"), ("D-XFJ", "信访")]

@@ -56,6 +56,8 @@ FILES = {
                  "P-1,G1,Square post,26.05,118.05,150,08:00,20:00\nP-2,G4,Night post,26.3,118.3,200.5,20:00,08:00\n",
     "units.csv": "id,name,post_id,members\nU-1,Patrol 1,P-1,2\nU-2,Patrol 2,,3\n",
     "watchlist.csv": "person_id,level,home_community_id,category\np-1,red,M1,petition\np-2,orange,M2,\n",
+    "workers.csv": "id,name,cells,phone\nW-1,张伟,G1;G2,13800001111\nW-2,李娜,G3,\n",
+    "departments.csv": "id,name\nD-CG,城管\nD-GA,公安\n",
     "cameras.yaml": """\
 - id: C-1
   cell_id: G1
@@ -157,6 +159,19 @@ REJECTIONS = [  # (case, grid edit, file overrides, fragments the message must c
     ("bad yaml", None, _replace("cameras.yaml", "  name: Square", "  name: [Square"), ["cameras.yaml line", "bad YAML"]),
     ("not rtsp", None, _replace("cameras.yaml", "rtsp://admin", "http://admin"), ["line 1 (id 'C-1')", "rtsp://"]),
     ("id with slash", None, _replace("doors.csv", "D-2,", "D/2,"), ["doors.csv line 3", "not a valid id"]),
+    ("worker cell unknown", None, _replace("workers.csv", "G1;G2", "G1;G9"),
+     ["workers.csv line 2 (id 'W-1')", "unknown cell_id 'G9'"]),
+    ("worker cell is a community", None, _replace("workers.csv", "G3,", "M1,"),
+     ["workers.csv line 3 (id 'W-2')", "cell_id 'M1' is a community"]),
+    ("worker repeated cell", None, _replace("workers.csv", "G1;G2", "G1;G1"),
+     ["workers.csv line 2 (id 'W-1')", "repeated cell(s) G1"]),
+    ("worker bad phone", None, _replace("workers.csv", "13800001111", "call me"),
+     ["workers.csv line 2 (id 'W-1')", "phone: 'call me' is not a phone number"]),
+    ("dup worker", None, _replace("workers.csv", "W-2,", "W-1,"), ["workers.csv line 3 (id 'W-1')", "duplicate id"]),
+    ("dup department", None, _replace("departments.csv", "D-GA,", "D-CG,"),
+     ["departments.csv line 3 (id 'D-CG')", "duplicate id"]),
+    ("department no name", None, _replace("departments.csv", "城管", ""),
+     ["departments.csv line 2 (id 'D-CG')", "missing name"]),
 ]
 
 
@@ -172,7 +187,7 @@ def test_rejections_name_file_line_and_problem(tmp_path, case, grid_edit, overri
 def test_valid_city_reads(tmp_path):
     b = read_bundle(write_city(tmp_path / "b"))
     assert b.counts() == {"nodes": 9, "doors": 2, "cameras": 2, "sensors": 1, "posts": 2, "units": 2,
-                          "watchlist": 2}
+                          "watchlist": 2, "workers": 2, "departments": 2}
     g2 = next(n for n in b.nodes if n.id == "G2")
     assert shape(g2.geometry).contains(Point(g2.label))  # computed: shapely's representative point
 

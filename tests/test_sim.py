@@ -235,7 +235,7 @@ def test_camera_down_takes_the_rtsp_mount_down(settings, redis_client):
 def test_scenario_registry_shape():
     assert set(SCENARIOS) == {"gathering", "lingering", "key_person_gathering", "key_person_missing",
                               "off_post", "camera_down", "key_person_hiding",
-                              "entrance_surge"}
+                              "entrance_surge", "dispute", "hazard"}
     for name, cls in SCENARIOS.items():
         assert cls.name == name and cls.rule and cls.default_duration_s > 0
         for method in ("pick", "describe", "run"):

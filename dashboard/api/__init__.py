@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from flask import Flask
 
-from dashboard.api import alerts, assessment, assessment_review, cameras, desk, health, metrics, persons
+from dashboard.api import (alerts, assessment, assessment_review, cameras, cases, desk, health, metrics,
+                           persons)
 
 BLUEPRINTS = (health.bp, metrics.bp, alerts.bp, cameras.bp, desk.bp, assessment.bp,
-              assessment_review.bp, persons.bp)
+              assessment_review.bp, persons.bp, cases.bp)
 
 
 def register_api(server: Flask) -> None:
     """Mount every API blueprint and the request metrics on the Dash app's Flask server."""
+    from dashboard import cases_pages  # the /grid and /cases pages ride on the case API (issue #14)
+
     metrics.instrument(server)
-    for blueprint in BLUEPRINTS:
+    for blueprint in (*BLUEPRINTS, cases_pages.bp):
         server.register_blueprint(blueprint)

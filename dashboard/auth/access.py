@@ -20,8 +20,13 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "/admin": frozenset({"admin"}),
     "/assessment": frozenset({"supervisor", "admin"}),
     "/videopatrol": frozenset({"operator", "supervisor", "admin"}),
+    # cases (issue #14): the grid worker's phone page and the dispatcher's desk (departments and patrol units
+    # handle what is assigned to them there)
+    "/grid": frozenset({"grid", "admin"}),
+    "/cases": frozenset({"operator", "supervisor", "admin", "department", "duty"}),
 }
-HOME = {"operator": "/alerts", "duty": "/duty", "supervisor": "/patrol", "admin": "/admin"}
+HOME = {"operator": "/alerts", "duty": "/duty", "supervisor": "/patrol", "admin": "/admin", "grid": "/grid",
+        "department": "/cases"}
 
 # component-id prefix -> page whose roles apply
 CALLBACK_PREFIXES = {"desk-alerts-": "/alerts", "desk-duty-": "/duty", "desk-patrol-": "/patrol",

@@ -73,6 +73,7 @@ def detail_body(ctx: AppContext, alert_id: str) -> Any:
             html.Span(alert_id, className="cam-id"),
         ]),
         html.Dl([x for k, v in facts for x in (html.Dt(k), html.Dd(v))], className="detail-facts"),
+        html.A(t("cases.to_case"), href=f"/cases?from_alert={alert_id}", className="map-reset to-case"),  # #14
         html.Div(t("detail.evidence"), className="detail-section"), evidence,
         html.Div(t("detail.history"), className="detail-section"),
         html.Ol([html.Li(f"{h['at'][11:19]}  {t('status.' + h['to']) if h['to'] else h['action']}  "

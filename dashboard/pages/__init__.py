@@ -11,7 +11,8 @@ import importlib
 
 from dashboard.pages.base import PAGES, Page
 
-PAGE_MODULES = ("wall", "alerts", "duty", "patrol", "assessment", "admin", "persons", "videopatrol")
+PAGE_MODULES = ("wall", "alerts", "duty", "patrol", "assessment", "admin", "persons", "videopatrol",
+                "cases_links")
 
 
 def load_pages() -> list[Page]:

@@ -26,7 +26,7 @@ from dash import ctx as dash_ctx
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids
-from dashboard.components import citymap, wall_assessment, wall_persons
+from dashboard.components import citymap, wall_assessment, wall_cases, wall_persons
 from dashboard.components.alert_detail import detail_body, detail_shell
 from dashboard.components.panels import (
     alert_feed,
@@ -99,12 +99,13 @@ def layout(ctx: AppContext) -> html.Div:
     map_extra = [
         html.Div(citymap.breadcrumb(ctx, chain, home), id=ids.MAP_BREADCRUMB, className="breadcrumb"),
         citymap.layer_toggles(ctx),
+        wall_cases.layer_toggle(ctx),  # cases (issue #14)
         html.Button(t("map.reset_home" if home else "map.reset"), id=ids.MAP_RESET, className="map-reset",
                     n_clicks=0),
     ]
     city_map = citymap.city_map(ctx, home)
     city_map.children = [*city_map.children, wall_persons.map_layer(ctx)]  # issue 15: key-person layer
-    map_parts = [city_map, citymap.empty_notice(ctx),
+    map_parts = [wall_cases.add_map_layer(city_map), citymap.empty_notice(ctx),
                  None if ctx.city.empty else html.Div(t("map.hint"), className="map-hint")]
     map_body = html.Div(className="map-frame " + " ".join(f"hide-{n}" for n in citymap.HIDDEN_LAYERS),
                         id="city-map-frame", children=[p for p in map_parts if p is not None])
@@ -125,6 +126,7 @@ def layout(ctx: AppContext) -> html.Div:
                 panel(t("panel.hourly"), html.Div(hourly_chart(ctx, None), id=ids.CHART_HOURLY), "panel-hourly"),
                 wall_persons.persons_panel(ctx),  # issue 15
                 panel(t("panel.heat"), html.Div(heat_map(ctx, None), id=ids.CHART_HEAT), "panel-heat"),
+                wall_cases.case_panel(ctx),  # cases (issue #14): its own panel and refresh
             ]),
         ]),
         detail_shell(ctx),
@@ -199,6 +201,7 @@ def live_sections(ctx: AppContext, data: dict[str, Any], scope: str | None, mode
 def register_callbacks(app: Dash, ctx: AppContext) -> None:
     """Clock and staleness (browser), gated live refresh (server), drill-down, colour mode, alert detail."""
     wall_persons.register_callbacks(app, ctx)  # issue 15: the key-person panel, on its own slow interval
+    wall_cases.register(app, ctx)  # cases (issue #14)
     app.clientside_callback(
         ClientsideFunction(namespace="onescreen", function_name="clock"),
         Output(ids.CLOCK_TIME, "children"), Output(ids.CLOCK_DATE, "children"),

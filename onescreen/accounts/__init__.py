@@ -17,7 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onescreen.db.models import ROLES, GridNode, PatrolUnit, User
+from onescreen.db.models import ROLES, Department, GridNode, GridWorker, PatrolUnit, User
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +59,25 @@ def _user(session: Session, username: str) -> User:
     return user
 
 
+def _check_binding(session: Session, role: str, worker_id: str | None, department_id: str | None) -> None:
+    """A ``grid`` account is one grid worker, a ``department`` account one department; no other role is."""
+    if role == "grid" and worker_id is None:
+        raise ValueError("a grid account needs its grid worker (--worker W-…)")
+    if role == "department" and department_id is None:
+        raise ValueError("a department account needs its department (--department …)")
+    if worker_id is not None and role != "grid":
+        raise ValueError("only a grid account is bound to a grid worker")
+    if department_id is not None and role != "department":
+        raise ValueError("only a department account is bound to a department")
+    if worker_id is not None and session.get(GridWorker, worker_id) is None:
+        raise ValueError(f"worker {worker_id!r} is not a grid worker of the registry")
+    if department_id is not None and session.get(Department, department_id) is None:
+        raise ValueError(f"department {department_id!r} is not a department of the registry")
+
+
 def add_user(session: Session, username: str, password: str, role: str, scope_node_id: str | None = None,
-             unit_id: str | None = None) -> User:
+             unit_id: str | None = None, worker_id: str | None = None,
+             department_id: str | None = None) -> User:
     """Create an account (flushed, not committed: the caller commits); ValueError with a clear reason."""
     name = normalize_username(username)
     if role not in ROLES:
@@ -69,8 +86,9 @@ def add_user(session: Session, username: str, password: str, role: str, scope_no
     if session.execute(select(User.id).where(User.username == name)).first() is not None:
         raise ValueError(f"username {name!r} already exists")
     _check_refs(session, scope_node_id, unit_id)
+    _check_binding(session, role, worker_id, department_id)
     user = User(username=name, password_hash=_hasher.hash(password), role=role, scope_node_id=scope_node_id,
-                unit_id=unit_id, active=True)
+                unit_id=unit_id, worker_id=worker_id, department_id=department_id, active=True)
     session.add(user)
     session.flush()
     log.info("user %s added with role %s", name, role)

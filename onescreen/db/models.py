@@ -18,6 +18,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -151,6 +152,10 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))  # operator | duty | supervisor | admin
     scope_node_id: Mapped[str | None] = mapped_column(ForeignKey("grid_node.id"))
     unit_id: Mapped[str | None] = mapped_column(ForeignKey("patrol_unit.id"))  # for duty users on a unit
+    # grid: the grid worker the account is; department: the department it answers for (issue #14). Plain ids,
+    # checked by accounts.py and by a registry import (which refuses to drop one an account points at).
+    worker_id: Mapped[str | None] = mapped_column(String(64))
+    department_id: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
@@ -167,8 +172,28 @@ class RegistryVersion(Base):
     source: Mapped[str | None] = mapped_column(Text)  # bundle path of the last import
 
 
-ROLES = ("operator", "duty", "supervisor", "admin")
-REGISTRY_TABLES = (GridNode, Door, Camera, Sensor, PatrolPost, PatrolUnit, WatchPerson)
+class GridWorker(Base):
+    """A grid worker (网格员) and the cells they walk (``cells``: a list of cell ids). Issue #14."""
+
+    __tablename__ = "grid_worker"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # W-0101-02
+    name: Mapped[str] = mapped_column(String(200))
+    cells: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    phone: Mapped[str | None] = mapped_column(String(40))  # stored; shown masked
+
+
+class Department(Base):
+    """A department (职能部门: 公安, 城管, 住建…) that handles the cases a community assigns to it."""
+
+    __tablename__ = "department"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+ROLES = ("operator", "duty", "supervisor", "admin", "grid", "department")
+REGISTRY_TABLES = (GridNode, Door, Camera, Sensor, PatrolPost, PatrolUnit, WatchPerson, GridWorker, Department)
 
 
 # ---------------------------------------------------------------- alerts (issue #5)
@@ -461,3 +486,97 @@ class EntranceCountHour(Base):
     community_id: Mapped[str] = mapped_column(String(64), index=True)
     n_in: Mapped[int] = mapped_column(Integer, default=0)
     n_out: Mapped[int] = mapped_column(Integer, default=0)
+# ---------------------------------------------------------------- cases (issue #14, CONTRACT §6)
+# Registry rows are named by plain id (no foreign key), like alerts: a case outlives a re-imported city.
+class Case(Base):
+    """One case (事件): what a person reported, where, how urgent, who handles it now, and how it ended."""
+
+    __tablename__ = "case_record"
+    # The desk's queue reads open cases newest first; the wall counts open and overdue ones.
+    __table_args__ = (Index("ix_case_record_open_reported", "open", "reported_at"),
+                      Index("ix_case_record_open_deadline", "open", "deadline"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(32), unique=True)  # E-20261205-000017
+    source: Mapped[str] = mapped_column(String(16))  # grid | hotline | alert | video_patrol
+    category: Mapped[str] = mapped_column(String(32), index=True)
+    level: Mapped[str] = mapped_column(String(8))  # red | orange | yellow (suggested until graded)
+    graded: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16))
+    open: Mapped[bool] = mapped_column(Boolean, default=True)  # not archived (the wall's "open cases")
+    handling_level: Mapped[str] = mapped_column(String(16), default="community")  # community | district | city
+    district_id: Mapped[str | None] = mapped_column(String(64))
+    community_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    cell_id: Mapped[str | None] = mapped_column(String(64))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    description: Mapped[str] = mapped_column(Text)
+    reporter: Mapped[str] = mapped_column(String(64))  # worker id, or the username of an operator
+    reporters: Mapped[list[Any]] = mapped_column(JSON, default=list)  # every reporter, merged reports included
+    outside_own_cells: Mapped[bool] = mapped_column(Boolean, default=False)
+    assignee_kind: Mapped[str | None] = mapped_column(String(16))  # community | department | unit
+    assignee_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    alert_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    merged_into: Mapped[str | None] = mapped_column(String(32))
+    feedback: Mapped[str | None] = mapped_column(Text)
+    satisfaction: Mapped[int | None] = mapped_column(Integer)
+    on_time: Mapped[bool | None] = mapped_column(Boolean)
+    photos: Mapped[int] = mapped_column(Integer, default=0)  # people's photos (report + feedback), <= max
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # accept-by, then handle-by
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reminders: Mapped[int] = mapped_column(Integer, default=0)
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CaseStep(Base):
+    """Every step of a case: who, when, from where, what, and a note (工作痕迹). The audit trail of cases."""
+
+    __tablename__ = "case_step"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_pk: Mapped[int] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    action: Mapped[str] = mapped_column(String(24))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str] = mapped_column(String(8))
+    actor: Mapped[str] = mapped_column(String(64))  # username, or "system"
+    role: Mapped[str | None] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class CasePhoto(Base):
+    """A photo of a case (report, feedback) or a camera frame taken as evidence; JPEG bytes plus a thumbnail.
+    Blobs in SQL so SQLite and PostgreSQL both work and a backup holds everything."""
+
+    __tablename__ = "case_photo"
+    __table_args__ = (UniqueConstraint("case_pk", "n"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_pk: Mapped[int] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"), index=True)
+    n: Mapped[int] = mapped_column(Integer)  # 1, 2, … in the case: GET /api/cases/{id}/photos/{n}.jpg
+    kind: Mapped[str] = mapped_column(String(16))  # report | feedback | camera
+    camera_id: Mapped[str | None] = mapped_column(String(128))
+    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    thumb: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CaseCounter(Base):
+    """The per-day case counter behind ``E-YYYYMMDD-NNNNNN``: one row per local day, bumped in the insert's
+    transaction, so numbers stay unique and gap-free with any number of dashboard processes."""
+
+    __tablename__ = "case_counter"
+
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)

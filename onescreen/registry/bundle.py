@@ -21,6 +21,7 @@ from onescreen.registry.records import (
     KINDS,
     Bundle,
     CameraRec,
+    DepartmentRec,
     DoorRec,
     Loc,
     NodeRec,
@@ -31,6 +32,7 @@ from onescreen.registry.records import (
     TooManyProblems,
     UnitRec,
     WatchRec,
+    WorkerRec,
     ZoneRec,
 )
 from onescreen.registry.records import line_doc
@@ -40,6 +42,7 @@ __all__ = [
     "FILES",
     "Bundle",
     "CameraRec",
+    "DepartmentRec",
     "DoorRec",
     "NodeRec",
     "PostRec",
@@ -47,6 +50,7 @@ __all__ = [
     "SensorRec",
     "UnitRec",
     "WatchRec",
+    "WorkerRec",
     "ZoneRec",
     "join_credentials",
     "read_bundle",
@@ -136,7 +140,7 @@ def validate_bundle(bundle: Bundle) -> Bundle:
 
 
 def write_bundle(path: str | Path, bundle: Bundle, validate: bool = True) -> None:
-    """Write the bundle's seven files in canonical form (sorted by id, repr floats, fixed key order).
+    """Write the bundle's nine files in canonical form (sorted by id, repr floats, fixed key order).
 
     With ``validate`` (the default) the records are first checked by the same rules as an import, so a
     bundle that is written can be imported. Passwords are never written.
@@ -148,11 +152,16 @@ def write_bundle(path: str | Path, bundle: Bundle, validate: bool = True) -> Non
         nodes = sorted(b.nodes, key=lambda n: (_LEVEL_ORDER.get(n.level, 9), n.id))
         files.write_geojson(root / FILES["nodes"], (_feature(n) for n in nodes))
         files.write_yaml_list(root / FILES["cameras"], [_camera_item(c) for c in sorted(b.cameras, key=_id)])
-        for kind in ("doors", "sensors", "posts", "units", "watchlist"):
+        for kind in ("doors", "sensors", "posts", "units", "watchlist", "workers", "departments"):
             cols = COLUMNS[kind]
             recs = sorted(getattr(b, kind), key=_id)
-            files.write_csv(root / FILES[kind], cols, ([getattr(r, c) for c in cols] for r in recs))
+            files.write_csv(root / FILES[kind], cols, ([_csv_value(getattr(r, c)) for c in cols] for r in recs))
     log.info("registry bundle %s written: %s", root, b.counts())
+
+
+def _csv_value(v: Any) -> Any:
+    """A list field (a worker's cells) is one CSV field, items joined by ';'."""
+    return ";".join(v) if isinstance(v, (list, tuple)) else v
 
 
 def _id(rec: Any) -> str:

@@ -86,6 +86,11 @@ def check(bundle: Bundle, locs: dict[str, list[Loc]], problems: Problems,
         if allowed is not None and w.category is not None and w.category not in allowed:
             problems.add(at("watchlist", i), f"category {w.category!r} is not one of {', '.join(sorted(allowed))} "
                                              "(setting persons.categories)")
+    _unique(bundle.workers, "workers", at, problems)
+    for i, w in enumerate(bundle.workers):
+        for cell_id in w.cells:
+            in_cell("workers", i, cell_id)
+    _unique(bundle.departments, "departments", at, problems)
     doors = {d.id for d in bundle.doors}
     for i, cam in enumerate(bundle.cameras):
         for name, zone in cam.zones.items():

@@ -115,14 +115,24 @@ def _bump_version(session: Session, version: int | None, source: str) -> None:
 
 def _user_refs(session: Session, bundle: Bundle) -> list[dict[str, object]]:
     """Users pointing into the registry; RegistryError if the new bundle drops what they point at."""
-    refs = session.execute(select(User.id, User.username, User.scope_node_id, User.unit_id).where(
-        or_(User.scope_node_id.is_not(None), User.unit_id.is_not(None)))).all()
+    refs = session.execute(select(User.id, User.username, User.scope_node_id, User.unit_id, User.worker_id,
+                                  User.department_id).where(
+        or_(User.scope_node_id.is_not(None), User.unit_id.is_not(None), User.worker_id.is_not(None),
+            User.department_id.is_not(None)))).all()
     if not refs:
         return []
     nodes = {n.id for n in bundle.nodes}
     units = {u.id for u in bundle.units}
+    workers = {w.id for w in bundle.workers}
+    departments = {d.id for d in bundle.departments}
     problems = []
     for r in refs:
+        if r.worker_id is not None and r.worker_id not in workers:
+            problems.append(f"user {r.username!r} is grid worker {r.worker_id!r}, "
+                            "which the bundle no longer has (change the user first)")
+        if r.department_id is not None and r.department_id not in departments:
+            problems.append(f"user {r.username!r} answers for department {r.department_id!r}, "
+                            "which the bundle no longer has (change the user first)")
         if r.scope_node_id is not None and r.scope_node_id not in nodes:
             problems.append(f"user {r.username!r} is scoped to grid node {r.scope_node_id!r}, "
                             "which the bundle no longer has (change the user first)")

@@ -183,6 +183,24 @@ class WatchRec:
 
 
 @dataclass(slots=True)
+class WorkerRec:
+    """A grid worker (网格员): the cells they walk; ``phone`` is stored, shown masked."""
+
+    id: str
+    name: str
+    cells: list[str] = field(default_factory=list)
+    phone: str | None = None
+
+
+@dataclass(slots=True)
+class DepartmentRec:
+    """A department (职能部门) a community can assign a case to: 公安, 城管, 住建…"""
+
+    id: str
+    name: str
+
+
+@dataclass(slots=True)
 class Bundle:
     """A whole city registry in memory; record order does not matter (files are written sorted)."""
 
@@ -193,10 +211,12 @@ class Bundle:
     posts: list[PostRec] = field(default_factory=list)
     units: list[UnitRec] = field(default_factory=list)
     watchlist: list[WatchRec] = field(default_factory=list)
+    workers: list[WorkerRec] = field(default_factory=list)
+    departments: list[DepartmentRec] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         """Number of records of each kind, keyed like the attributes."""
         return {kind: len(getattr(self, kind)) for kind in KINDS}
 
 
-KINDS = ("nodes", "doors", "cameras", "sensors", "posts", "units", "watchlist")
+KINDS = ("nodes", "doors", "cameras", "sensors", "posts", "units", "watchlist", "workers", "departments")

@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 
 from onescreen.db.models import (
     Camera,
+    Department,
     Door,
     GridNode,
+    GridWorker,
     PatrolPost,
     PatrolUnit,
     RegistryVersion,
@@ -29,6 +31,7 @@ from onescreen.registry.files import paused_gc
 from onescreen.registry.records import (
     Bundle,
     CameraRec,
+    DepartmentRec,
     DoorRec,
     LineRec,
     NodeRec,
@@ -36,6 +39,7 @@ from onescreen.registry.records import (
     SensorRec,
     UnitRec,
     WatchRec,
+    WorkerRec,
     ZoneRec,
     line_doc,
 )
@@ -43,9 +47,9 @@ from onescreen.registry.records import (
 log = logging.getLogger(__name__)
 
 TABLES = {"nodes": GridNode, "doors": Door, "cameras": Camera, "sensors": Sensor, "posts": PatrolPost,
-          "units": PatrolUnit, "watchlist": WatchPerson}
+          "units": PatrolUnit, "watchlist": WatchPerson, "workers": GridWorker, "departments": Department}
 # Delete children before parents; insert in the reverse order.
-DELETE_ORDER = ("units", "watchlist", "cameras", "doors", "sensors", "posts", "nodes")
+DELETE_ORDER = ("workers", "departments", "units", "watchlist", "cameras", "doors", "sensors", "posts", "nodes")
 
 
 # ---------------------------------------------------------------- records -> rows
@@ -63,8 +67,8 @@ def camera_row(c: CameraRec) -> dict[str, Any]:
 
 
 def plain_row(rec: Any) -> dict[str, Any]:
-    """Doors, sensors, posts, units, watch list: record fields are the column names."""
-    return {name: getattr(rec, name) for name in rec.__slots__}
+    """Doors, sensors, posts, units, watch list, workers, departments: record fields are the column names."""
+    return {name: (list(v) if isinstance(v := getattr(rec, name), tuple) else v) for name in rec.__slots__}
 
 
 ROW_OF = {"nodes": node_row, "cameras": camera_row}
@@ -102,6 +106,8 @@ def records_of(tables: dict[str, list[Any]]) -> Bundle:
     b.units = [UnitRec(r.id, r.name, r.post_id, r.members) for r in tables["units"]]
     b.watchlist = [WatchRec(r.person_id, r.level, r.home_community_id, r.category, r.officer, r.grid_worker_id,
                             r.plan) for r in tables["watchlist"]]
+    b.workers = [WorkerRec(r.id, r.name, list(r.cells or []), r.phone) for r in tables["workers"]]
+    b.departments = [DepartmentRec(r.id, r.name) for r in tables["departments"]]
     return b
 
 

@@ -23,6 +23,7 @@ from shapely.validation import explain_validity
 from onescreen.registry.credentials import split_credentials
 from onescreen.registry.records import (
     CameraRec,
+    DepartmentRec,
     DoorRec,
     LineRec,
     Loc,
@@ -32,6 +33,7 @@ from onescreen.registry.records import (
     SensorRec,
     UnitRec,
     WatchRec,
+    WorkerRec,
     ZoneRec,
 )
 
@@ -249,6 +251,29 @@ def lines(v: Any) -> dict[str, LineRec]:
     return out
 
 
+_PHONE = re.compile(r"\+?[0-9][0-9 -]{4,30}")
+
+
+def cell_list(v: Any) -> list[str]:
+    """A worker's cells: ``G-1;G-2`` in a CSV file, a list in memory; sorted, at least one, no repeats."""
+    items = v.split(";") if isinstance(v, str) else v
+    if not isinstance(items, (list, tuple)):
+        raise ValueError("must be cell ids separated by ';'")
+    out = [ident(64)(c.strip() if isinstance(c, str) else c) for c in items]
+    if not out:
+        raise ValueError("must name at least one cell")
+    dups = sorted({c for c in out if out.count(c) > 1})
+    if dups:
+        raise ValueError(f"repeated cell(s) {', '.join(dups)}")
+    return sorted(out)
+
+
+def phone(v: Any) -> str:
+    if not isinstance(v, str) or not _PHONE.fullmatch(v):
+        raise ValueError(f"{v!r} is not a phone number (digits, spaces, '-', optional leading '+')")
+    return v
+
+
 # ---------------------------------------------------------------- field tables
 @dataclass(frozen=True, slots=True)
 class F:
@@ -298,6 +323,10 @@ SPECS: dict[str, Spec] = {s.kind: s for s in (
         F("person_id", text(128)), F("level", choice(WATCH_LEVELS)), F("home_community_id", ident(64)),
         F("category", text(64), False), F("officer", text(64), False), F("grid_worker_id", ident(128), False),
         F("plan", text(4000), False))),
+    Spec("workers", "workers.csv", WorkerRec, "id", (
+        F("id", ident(64)), F("name", text(200)), F("cells", cell_list), F("phone", phone, False))),
+    Spec("departments", "departments.csv", DepartmentRec, "id", (
+        F("id", ident(64)), F("name", text(200)))),
 )}
 # Columns of the CSV files, in file order (the file-only and in-memory-only fields are not columns).
 COLUMNS = {k: s.names for k, s in SPECS.items() if s.file.endswith(".csv")}

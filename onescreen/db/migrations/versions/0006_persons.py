@@ -1,7 +1,7 @@
 """key persons: the file (officer, grid worker, plan), level history and visits (issue 15)
 
 Revision ID: 0006_persons
-Revises: 0004_silences
+Revises: 0005_cases
 Create Date: 2026-12-05 06:10:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0006_persons'
-down_revision = '0004_silences'
+down_revision = '0005_cases'
 branch_labels = None
 depends_on = None
 
