@@ -15,9 +15,9 @@ import pytest
 
 from dashboard.components import citymap
 from dashboard.components.panels import camera_page_class, camera_tiles, feed_items, kpi_grid
-from dashboard.components.wall_data import WallReader, _pct
-from dashboard.components.wall_hours import HourlyCounts, events_by_node, heat_by_day, hourly, per_hour
-from dashboard.components.wall_index import WallIndex
+from dashboard.readers.wall import WallReader, _pct
+from dashboard.readers.hours import HourlyCounts, events_by_node, heat_by_day, hourly, per_hour
+from dashboard.readers.wall_index import WallIndex
 from dashboard.registry import CityView, NodeInfo
 from onescreen import names
 from onescreen.settings import load_settings
@@ -198,8 +198,8 @@ def test_community_hours_are_exact_per_cell_as_ingest_stores_them(redis_server, 
 
 def test_patrol_on_post_rate_counts_only_units_on_shift():
     """在岗率 = units at their posts / units whose shift is on now; an off-shift unit is in neither part."""
-    from dashboard.components.wall_data import patrol_summary
-    from dashboard.components.wall_index import Placed
+    from dashboard.readers.wall import patrol_summary
+    from dashboard.readers.wall_index import Placed
 
     def unit(uid: str, shift: tuple[str, str]) -> Placed:
         return Placed(uid, uid, "G1", 26.64, 118.17, radius_m=100.0, post_id="POST-" + uid, shift=shift)

@@ -2,29 +2,23 @@
 
 The evidence frame is embedded in the callback's answer (a data: URI of the JPEG kept when the alert fired),
 so it rides on the wall's own signed-in callback instead of a second, separately authorised image request.
+A pure builder: the read (scoped) is ``dashboard.readers.alerts.alert_detail``.
 """
 
 from __future__ import annotations
 
 import base64
-import logging
 from typing import Any
 
 from dash import html
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
-from alerts import store
 from dashboard import ids
-from dashboard.auth.sessions import current_user
 from dashboard.components.panels import place_name
 from dashboard.context import AppContext
-from dashboard.desk.data import in_scope, mask_text
+from dashboard.desk.data import mask_text
 from dashboard.desk.evidence import SHORT
 from dashboard.desk.evidence import facts as evidence_facts
 from dashboard.desk.widgets import actor_name, note_text
-
-log = logging.getLogger(__name__)
 
 
 def detail_shell(ctx: AppContext) -> html.Div:
@@ -38,20 +32,15 @@ def detail_shell(ctx: AppContext) -> html.Div:
     ])
 
 
-def detail_body(ctx: AppContext, alert_id: str) -> Any:
-    """Rule, level, status, place, subject, evidence frame and the transition history of one alert."""
-    t, tz = ctx.t, ctx.settings.city.timezone
-    try:
-        with Session(ctx.engine) as s:
-            alert = store.get(s, alert_id)
-            if alert is None or not in_scope(ctx, current_user(), alert.community_id):
-                return html.Div(alert_id, className="detail-missing")  # outside the user's scope: as if absent
-            doc = store.to_contract(alert, tz)
-            history = store.history(s, alert, tz)
-            jpeg = store.snapshot(s, alert)
-    except SQLAlchemyError as exc:
-        log.warning("wall: alert detail unavailable: %s", exc.__class__.__name__)
+def detail_body(ctx: AppContext, alert_id: str, found: dict[str, Any] | None | bool) -> Any:
+    """Rule, level, status, place, subject, evidence frame and the transition history of one alert (``found``
+    from ``readers.alerts.alert_detail``: None = absent or outside the scope, False = the read failed)."""
+    t = ctx.t
+    if found is False:
         return html.Div(t("wall.data_down"), className="detail-missing")
+    if not found:
+        return html.Div(alert_id, className="detail-missing")  # outside the user's scope: as if absent
+    doc, history, jpeg = found["doc"], found["history"], found["jpeg"]
     loc = doc["location"]
     place = place_name(ctx, {"community": loc["community_id"], "cell": loc["cell_id"], "district": loc["district_id"]})
     facts = [(t("detail.place"), place), (t("detail.subject"), mask_text(doc["subject"]["id"])),

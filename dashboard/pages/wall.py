@@ -24,8 +24,10 @@ import orjson
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
 from dash import ctx as dash_ctx
 from dash.exceptions import PreventUpdate
+from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import ids
+from dashboard.auth.sessions import current_user
 from dashboard.components import citymap
 from dashboard.components.alert_detail import detail_body, detail_shell
 from dashboard.components.panels import (
@@ -43,10 +45,11 @@ from dashboard.components.panels import (
     panel,
 )
 from dashboard.components.shell import nav_bar
-from dashboard.components.wall_data import reader
 from dashboard.context import AppContext
 from dashboard.i18n import LOCALES
 from dashboard.pages.base import Page, register
+from dashboard.readers.alerts import alert_detail
+from dashboard.readers.wall import reader
 
 log = logging.getLogger(__name__)
 
@@ -287,7 +290,12 @@ def register_callbacks(app: Dash, ctx: AppContext) -> None:
             return "alert-detail hidden", no_update
         if not (isinstance(trig, dict) and dash_ctx.triggered and dash_ctx.triggered[0].get("value")):
             return no_update, no_update  # the feed re-rendered, nothing was clicked
-        return "alert-detail", detail_body(ctx, trig["id"])
+        try:
+            found = alert_detail(ctx, current_user(), trig["id"])
+        except SQLAlchemyError as exc:
+            log.warning("wall: alert detail unavailable: %s", exc.__class__.__name__)
+            found = False
+        return "alert-detail", detail_body(ctx, trig["id"], found)
 
 
 PAGE = register(Page(path=PATH, title_key=TITLE_KEY, order=10, layout=layout,

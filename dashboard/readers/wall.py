@@ -31,8 +31,8 @@ from sqlalchemy import false, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from dashboard.components.wall_hours import HourlyCounts, heat_by_day, heat_by_district, hourly, per_hour
-from dashboard.components.wall_index import WallIndex, load_index
+from dashboard.readers.hours import HourlyCounts, heat_by_day, heat_by_district, hourly, per_hour
+from dashboard.readers.wall_index import WallIndex
 from onescreen import names
 from onescreen.db.models import Alert
 from onescreen.geo import distance_m
@@ -60,7 +60,6 @@ class WallReader:
 
     def __init__(self, ctx: Any):
         self.ctx = ctx
-        self._index: WallIndex | None = None
         self._lock = threading.Lock()
         self._slow_at = 0.0
         self._slow: dict[str, Any] = {}
@@ -69,9 +68,8 @@ class WallReader:
 
     @property
     def index(self) -> WallIndex:
-        if self._index is None:
-            self._index = load_index(self.ctx.engine)
-        return self._index
+        """The scope index of the app's current registry snapshot (``readers.snapshot``)."""
+        return self.ctx.registry.index
 
     # ------------------------------------------------------------------ public
     def read(self, scope: str | None, home: str | None = None) -> dict[str, Any]:
