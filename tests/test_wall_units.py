@@ -54,7 +54,8 @@ def test_points_are_geojson_in_lon_lat_order():
     fc = citymap.points([["A-1", 26.6, 118.1, "red", "gathering"]], "alert")
     feat = fc["features"][0]
     assert feat["geometry"]["coordinates"] == [118.1, 26.6]
-    assert feat["properties"] == {"id": "A-1", "kind": "alert", "level": "red", "rule": "gathering"}
+    assert feat["properties"] == {"id": "A-1", "kind": "alert", "level": "red", "rule": "gathering", "node": None,
+                                  "tip": "rule.gathering · level.red"}
 
 
 def test_an_alert_without_coordinates_sits_on_its_cell_or_community_label_point():
@@ -74,9 +75,9 @@ def test_an_alert_without_coordinates_sits_on_its_cell_or_community_label_point(
          "district": "D1", "community": "D1-01", "cell": None},
     ]
     assert WallReader._alert_points(ix, rows) == [  # the most urgent last: drawn on top
-        ["A-3", 26.65, 118.12, "orange", "gathering"],
-        ["A-2", 26.71, 118.16, "red", "key_person_gathering", "G1", 1],
-        ["A-1", 26.7, 118.15, "red", "key_person_missing", "D1-01", 3],
+        ["A-3", 26.65, 118.12, "orange", "gathering", None, 1, "G1"],
+        ["A-2", 26.71, 118.16, "red", "key_person_gathering", "G1", 1, "G1"],
+        ["A-1", 26.7, 118.15, "red", "key_person_missing", "D1-01", 3, "D1-01"],
     ]
     fc = citymap.points(WallReader._alert_points(ix, rows), "alert")
     assert [f["properties"].get("at") for f in fc["features"]] == [None, "G1", "D1-01"]
@@ -120,6 +121,59 @@ def test_kpis_show_a_dash_when_there_is_nothing_to_count():
     assert _pct(0, 0) is None and _pct(1, 3) == 33.3
     grid = str([k.to_plotly_json() for k in kpi_grid(_Ctx(), {"camera_rate": 99.5})])
     assert "99.5%" in grid and "—" in grid
+
+
+@pytest.mark.parametrize("n,total,shown", [
+    (23_999, 24_000, 99.9), (24_000, 24_000, 100.0), (1, 24_000, 0.1), (0, 24_000, 0.0), (199_999, 200_000, 99.9),
+    (2, 3, 66.7), (1, 2, 50.0),
+])
+def test_a_rate_is_100_or_0_only_when_it_is_exactly_that(n, total, shown):
+    assert _pct(n, total) == shown
+    grid = kpi_grid(_Ctx(), {"camera_rate": _pct(n, total), "camera_rate_parts": (n, total)})
+    cam = grid[1].to_plotly_json()["props"]
+    assert f"{shown:g}%" in str(cam["children"]) and f"{n:,} / {total:,}" in cam["title"]
+
+
+def test_every_kpi_has_a_tooltip_saying_what_it_counts():
+    ctx = _Ctx()
+    for kpi in kpi_grid(ctx, {}):
+        title = kpi.to_plotly_json()["props"]["title"]
+        assert title and "kpi." not in title, title
+
+
+def test_markers_cluster_by_scope_level_with_online_of_total():
+    from dashboard.readers.wall import cluster_level, clusters
+    from dashboard.readers.wall_index import Placed
+
+    ix = WallIndex(chain={"G1": frozenset({"G1", "C1", "D1"}), "G2": frozenset({"G2", "C1", "D1"}),
+                          "C1": frozenset({"C1", "D1"}), "D1": frozenset({"D1"})},
+                   level={"G1": "cell", "G2": "cell", "C1": "community", "D1": "district", "X": "city"},
+                   label={"G1": (1.0, 2.0), "G2": (1.1, 2.1), "C1": (1.05, 2.05), "D1": (1.0, 2.0)})
+    assert [cluster_level(ix, s, 100) for s in (None, "D1", "C1", "G1")] == ["district", "community", "cell", None]
+    assert cluster_level(ix, "C1", 10) is None  # a community with few cameras: one marker each
+    cams = [Placed(f"K{i}", "", "G1" if i < 3 else "G2", 1.0, 2.0) for i in range(5)]
+    on = {"K0", "K3"}.__contains__
+    assert clusters(ix, cams, "cell", "camera", on) == [["G1", 1.0, 2.0, "camera_cluster", 1, 3],
+                                                        ["G2", 1.1, 2.1, "camera_cluster", 1, 2]]
+    fc = citymap.points(clusters(ix, cams, "community", "camera", on), None, _Ctx().t, tiny_city().nodes)
+    props = fc["features"][0]["properties"]
+    assert props["node"] == "C1" and (props["on"], props["n"]) == (2, 5) and "2/5" in props["tip"]
+    # a click on a cluster or a marker drills towards its node, like a click on the area under it
+    assert citymap.clicked_node({"properties": props}) == "C1"
+    assert citymap.clicked_node({"properties": {"id": "K1", "node": "G2"}}) == "G2"
+
+
+def test_marker_tooltips_are_in_the_screen_language():
+    t = _Ctx().t
+    rows = [["P-1", 1.0, 2.0, "on_post", "G1"], ["P-2", 1.0, 2.0, "moving", "G1"], ["P-3", 1.0, 2.0, "off", "G1"]]
+    tips = [f["properties"]["tip"] for f in citymap.points(rows, "patrol", t)["features"]]
+    tips += [f["properties"]["tip"] for f in citymap.points([["C-1", 1.0, 2.0, "camera", 0, "G1"]], None, t)["features"]]
+    assert tips == ["P-1 · 在岗", "P-2 · 离岗移动", "P-3 · 离线/下班", "摄像机 C-1 · 离线"]
+
+
+def test_a_scope_without_streamed_cameras_says_so_with_the_number_registered():
+    out = str([x.to_plotly_json() for x in camera_tiles(_Ctx(), [], 130)])
+    assert "无可用画面" in out and "130" in out
 
 
 def test_camera_snapshot_needs_credentials(settings, redis_client):

@@ -44,7 +44,6 @@ OPEN_STATUSES = ("open", "acknowledged", "dispatched", "on_scene")
 LEVEL_RANK = {"red": 3, "orange": 2, "yellow": 1}
 FEED_SIZE = 12
 MAX_ALERT_MARKERS = 400
-MAX_DEVICE_MARKERS = 1500          # more than this in scope: draw only the offline ones (and streamed cameras)
 ONLINE_WINDOW_S = 300              # a device silent longer counts offline (CONTRACT: device_offline after 300 s)
 CAMERA_FRAME_S = 60                # a streamed camera without a frame this long counts offline
 PATROL_SILENT_S = 300
@@ -163,8 +162,9 @@ class WallReader:
 
     @staticmethod
     def _alert_points(ix: WallIndex, rows: list[dict[str, Any]]) -> list[list[Any]]:
-        """``[id, lat, lon, level, rule]``; an alert without coordinates (a person, not a device: e.g.
-        ``key_person_missing``) sits on its cell's or community's label point, with that node appended. The
+        """``[id, lat, lon, level, rule, at, n, node]``; an alert without coordinates (a person, not a device: e.g.
+        ``key_person_missing``) sits on its cell's or community's label point ``at`` (else None). ``node``: where a
+        click on it drills to (its cell or community). The
         alerts on one label point share one marker, the most urgent's, with their number appended (they would
         lie exactly on top of each other). The most urgent come last, so Leaflet draws them on top."""
         rows = sorted(rows, key=lambda a: (-_rank(a["level"]), -a["ts"]))[:MAX_ALERT_MARKERS]
@@ -172,7 +172,8 @@ class WallReader:
         shared: dict[str, list[Any]] = {}  # label node -> its marker row (the most urgent alert there)
         for a in rows:  # most urgent first: the first alert at a node is the one shown
             if a["lat"] is not None and a["lon"] is not None:
-                out.append([a["id"], round(a["lat"], 6), round(a["lon"], 6), a["level"], a["rule"]])
+                out.append([a["id"], round(a["lat"], 6), round(a["lon"], 6), a["level"], a["rule"], None, 1,
+                            a["cell"] or a["community"]])
                 continue
             node = next((n for n in (a["cell"], a["community"], a["district"]) if n in ix.label), None)
             if node is None:
@@ -181,7 +182,7 @@ class WallReader:
                 shared[node][6] += 1
                 continue
             lat, lon = ix.label[node]
-            shared[node] = [a["id"], round(lat, 6), round(lon, 6), a["level"], a["rule"], node, 1]
+            shared[node] = [a["id"], round(lat, 6), round(lon, 6), a["level"], a["rule"], node, 1, node]
             out.append(shared[node])
         return out[::-1]
 
@@ -246,26 +247,32 @@ class WallReader:
 
     # ------------------------------------------------------------------ sections from the slow data
     def _devices(self, ix: WallIndex, scope: str | None) -> dict[str, Any]:
+        """Camera and door markers of the scope: one cluster per child node (``[node, lat, lon, kind, on, n]``)
+        above a community or when the community holds more than ``CLUSTER_ABOVE`` of a kind, else one point
+        each (``[id, lat, lon, kind, on, cell]``); and the camera figures of 视频在线率."""
         online, health = self._slow["online"], self._slow["health"]
         cams = ix.cameras_in(scope)
-        cam_on = 0
-        points = []
-        many = len(cams) > MAX_DEVICE_MARKERS  # then only the streamed cameras: a city of 19,000 stays legible
-        for c in cams:
-            up = health[c.id]["online"] if c.streamed and c.id in health else c.id in online
-            cam_on += up
-            if not many or c.streamed:
-                points.append([c.id, round(c.lat, 6), round(c.lon, 6), "camera", 1 if up else 0])
+        cam_up = {c.id: (health[c.id]["online"] if c.streamed and c.id in health else c.id in online) for c in cams}
         doors = ix.doors_in(scope)
-        if len(doors) <= MAX_DEVICE_MARKERS:
-            points += [[d.id, round(d.lat, 6), round(d.lon, 6), "door", 1 if d.id in online else 0] for d in doors]
-        return {"points": points, "cameras": len(cams), "cameras_online": cam_on}
+        points: list[list[Any]] = []
+        for kind, things, up in (("camera", cams, cam_up.__getitem__), ("door", doors, online.__contains__)):
+            child = cluster_level(ix, scope, len(things))
+            if child is None:
+                points += [[c.id, round(c.lat, 6), round(c.lon, 6), kind, 1 if up(c.id) else 0, c.cell_id]
+                           for c in things]
+            else:
+                points += clusters(ix, things, child, kind, up)
+        return {"points": points, "cameras": len(cams), "cameras_online": sum(cam_up.values())}
 
-    def _camera_tiles(self, ix: WallIndex, scope: str | None) -> list[dict[str, Any]]:
+    def _camera_tiles(self, ix: WallIndex, scope: str | None) -> dict[str, Any]:
+        """The scope's own streamed cameras (never another area's: an empty scope says so, with the number of
+        cameras it has registered)."""
         health = self._slow["health"]
-        tiles = [c for c in ix.cameras_in(scope) if c.streamed] or [c for c in ix.cameras if c.streamed]
-        return [{"id": c.id, "name": c.name, "online": health.get(c.id, {}).get("online", False),
-                 "state": health.get(c.id, {}).get("state", "unknown")} for c in tiles[:36]]
+        cams = ix.cameras_in(scope)
+        tiles = [c for c in cams if c.streamed]
+        return {"registered": len(cams), "tiles": [
+            {"id": c.id, "name": c.name, "online": health.get(c.id, {}).get("online", False),
+             "state": health.get(c.id, {}).get("state", "unknown")} for c in tiles[:36]]}
 
     def _scope_hours(self, ix: WallIndex, scope: str | None) -> dict[str, int] | None:
         """Events per local hour in the scope: districts from the shared read, a community or cell from its own."""
@@ -294,8 +301,10 @@ class WallReader:
             k["open"] = zcard
         if devices is not None:
             k["camera_rate"] = _pct(devices["cameras_online"], devices["cameras"])
+            k["camera_rate_parts"] = (devices["cameras_online"], devices["cameras"])
         if patrol is not None:
             k["patrol_rate"] = _pct(patrol["on_post"], patrol["staffed"])
+            k["patrol_rate_parts"] = (patrol["on_post"], patrol["staffed"])
         if hours is not None:
             k["events_today"] = sum(hours["today"])
         if self._slow:
@@ -303,10 +312,12 @@ class WallReader:
                      if scope is None or any(ix.inside(n, scope) for n in r[:3] if n)]
             done = sum(1 for r in today if r[3] in ("resolved", "closed"))
             k["resolution_rate"] = _pct(done, len(today))
+            k["resolution_rate_parts"] = (done, len(today))
             dispatched = [r for r in today if r[6] is not None]
             ok135 = sum(1 for r in dispatched if _within(r[4], r[5], 60) and _within(r[4], r[6], 180)
                         and _within(r[4], r[7], 300))
             k["rapid_rate"] = _pct(ok135, len(dispatched))
+            k["rapid_rate_parts"] = (ok135, len(dispatched))
         return k
 
 
@@ -341,12 +352,55 @@ def patrol_summary(ix: WallIndex, scope: str | None, positions: dict[str, str], 
             staffed += 1
             on_post += state == "on_post"
         if doc is not None or unit.post_id:
-            points.append([unit.id, round(lat, 6), round(lon, 6), state])
+            points.append([unit.id, round(lat, 6), round(lon, 6), state, unit.cell_id])
+    if ix.level.get(scope or "", "city") == "city" and len(points) > CLUSTER_ABOVE:  # by district at city level
+        state_of = {p[0]: p[3] for p in points}
+        units = [u for u in ix.units_in(scope) if u.id in state_of]
+        points = clusters(ix, units, "district", "patrol", lambda uid: state_of[uid] == "on_post")
     return {"points": points, "counts": counts, "staffed": staffed, "on_post": on_post}
 
 
 def _pct(n: int, total: int) -> float | None:
-    return None if total <= 0 else round(100.0 * n / total, 1)
+    """Percent to one decimal, honest at the ends: 100 only when all, 0 only when none (23,999 of 24,000 is
+    99.9, never 100; 1 of 24,000 is 0.1, never 0)."""
+    if total <= 0:
+        return None
+    value = round(100.0 * n / total, 1)
+    if n < total and value >= 100.0:
+        return 99.9
+    if n > 0 and value <= 0.0:
+        return 0.1
+    return value
+
+
+CHILD_LEVEL = {"city": "district", "district": "community", "community": "cell"}
+CLUSTER_ABOVE = 60  # more markers of one kind than this in a community: one cluster per cell
+
+
+def cluster_level(ix: WallIndex, scope: str | None, count: int) -> str | None:
+    """The grid level whose nodes gather the scope's markers into clusters, or None for one marker each:
+    the city clusters by district, a district by community, a crowded community by cell; a cell never."""
+    level = ix.level.get(scope or "", "city") if scope else "city"
+    if level == "community" and count <= CLUSTER_ABOVE:
+        return None
+    return CHILD_LEVEL.get(level)
+
+
+def clusters(ix: WallIndex, things: Any, level: str, kind: str, up: Any) -> list[list[Any]]:
+    """``[node, lat, lon, "<kind>_cluster", on, n]`` per node of ``level`` holding some of ``things`` (at its label point)."""
+    by: dict[str, list[int]] = {}
+    for c in things:
+        node = next((n for n in ix.chain.get(c.cell_id, ()) if ix.level.get(n) == level), None)
+        if node is None or node not in ix.label:
+            continue
+        agg = by.setdefault(node, [0, 0])
+        agg[0] += 1 if up(c.id) else 0
+        agg[1] += 1
+    out = []
+    for node, (on, n) in sorted(by.items()):
+        lat, lon = ix.label[node]
+        out.append([node, round(lat, 6), round(lon, 6), f"{kind}_cluster", on, n])
+    return out
 
 
 def reader(ctx: Any) -> WallReader:
