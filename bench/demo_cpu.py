@@ -55,7 +55,7 @@ def role(pid: int) -> str:
         return "rtsp_server"
     if "onescreen.cli" in joined:
         return argv[-2] if argv[-1] == "" else argv[-1]
-    if " demo" in joined or joined.endswith("demo"):
+    if "demo" in argv:
         return "demo"
     return Path(argv[0]).name or "?"
 
