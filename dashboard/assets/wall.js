@@ -202,11 +202,11 @@
   function cycle() {
     var ts = tiles(), pages = 0;
     for (var i = 0; i < ts.length; i++) { pages = Math.max(pages, Number(ts[i].getAttribute("data-page")) + 1); }
-    if (pages === 0) { return; }
+    var label = document.querySelector(".cam-page-label");
+    if (pages === 0) { if (label) { label.textContent = ""; } return; }  // nothing streamed here: no page count
     if (document.querySelector("#camera-wall .cam-big")) { cam.pageAt = Date.now(); }  // enlarged: hold the page
     else if (Date.now() - cam.pageAt > PAGE_MS) { cam.page = (cam.page + 1) % pages; cam.pageAt = Date.now(); }
     if (cam.page >= pages) { cam.page = 0; }
-    var label = document.querySelector(".cam-page-label");
     if (label) { label.textContent = pages > 1 ? (cam.page + 1) + "/" + pages : ""; }
     for (var j = 0; j < ts.length; j++) {
       var shown = Number(ts[j].getAttribute("data-page")) === cam.page;
