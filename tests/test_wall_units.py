@@ -276,3 +276,36 @@ def test_patrol_on_post_rate_counts_only_units_on_shift():
     assert _pct(out["on_post"], out["staffed"]) == pytest.approx(33.3, abs=0.1)
     night = patrol_summary(ix, None, positions, now + 12 * 3600, local.replace(hour=22))
     assert (night["on_post"], night["staffed"]) == (0, 1)   # the fixes are 12 h old: nobody counts as present
+
+
+def test_one_registry_snapshot_follows_a_city_import_without_a_restart(settings, tmp_path):
+    """Wall geometry, the wall's scope index and the desks' lookups come from one snapshot; after
+    ``city import`` all three show the new city at the next check (no restart), and the wall's refresh
+    sends the new geometry once (its hash is the registry version)."""
+    from dashboard.app import build_context
+    from dashboard.desk.data import registry
+    from dashboard.pages.wall import GEO_SECTIONS, live_sections
+    from onescreen.db.session import make_engine
+    from onescreen.registry.bundle import write_bundle
+    from onescreen.registry.importer import import_bundle
+    from sim.citygen import generate_city
+
+    ctx = build_context(settings)
+    try:
+        assert ctx.city.empty and ctx.registry.index.cameras == ()
+        empty = {"kpi": {}, **dict.fromkeys(("feed", "colors", "alert_points", "patrol", "devices", "hourly",
+                                              "heat", "cameras"))}
+        before = {name: live_sections(ctx, empty, None, "alert")[name][0] for name in GEO_SECTIONS}
+        write_bundle(tmp_path / "city", generate_city("default", cameras=40))
+        engine = make_engine(settings.database.url)
+        import_bundle(engine, tmp_path / "city")
+        engine.dispose()
+        ctx.registry.check_s = 0.0
+        assert not ctx.city.empty and ctx.city.name == "延平区"
+        assert len(ctx.registry.index.cameras) == 40
+        assert registry(ctx).version == ctx.registry.current().version >= 1
+        sections = live_sections(ctx, empty, None, "alert")
+        assert all(sections[name][0] != before[name] for name in GEO_SECTIONS)
+        assert sections["geo"][1]()["features"]  # the communities, drawn by the browser without a reload
+    finally:
+        ctx.close()

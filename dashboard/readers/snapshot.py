@@ -89,6 +89,7 @@ class RegistrySnapshot:
         self._city_name = city_name
         self._on_load = on_load
         self._lock = threading.Lock()
+        self.check_s = CHECK_S
         self._checked = time.monotonic()
         self._current = self._load()
 
@@ -100,7 +101,7 @@ class RegistrySnapshot:
 
     def current(self) -> Registry:
         """The registry to use for this request (one version for everything it reads)."""
-        if time.monotonic() - self._checked >= CHECK_S and self._lock.acquire(blocking=False):
+        if time.monotonic() - self._checked >= self.check_s and self._lock.acquire(blocking=False):
             try:
                 self._checked = time.monotonic()
                 latest = _version(self._engine)
