@@ -45,7 +45,8 @@ def start_demo(preset: str, lang: str, port: int) -> tuple[subprocess.Popen, Pat
 def add_user(workdir: Path) -> tuple[str, str]:
     from sqlalchemy.orm import Session
 
-    from onescreen.accounts import add_user as add, set_password
+    from onescreen.accounts import add_user as add
+    from onescreen.accounts import set_password
     from onescreen.db.models import User
     from onescreen.db.session import make_engine
 

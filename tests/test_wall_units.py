@@ -15,8 +15,8 @@ import pytest
 
 from dashboard.components import citymap
 from dashboard.components.panels import camera_page_class, camera_tiles, feed_items, kpi_grid
-from dashboard.readers.wall import WallReader, _pct
 from dashboard.readers.hours import HourlyCounts, events_by_node, heat_by_day, hourly, per_hour
+from dashboard.readers.wall import WallReader, _pct
 from dashboard.readers.wall_index import WallIndex
 from dashboard.registry import CityView, NodeInfo
 from onescreen import names

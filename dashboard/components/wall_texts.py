@@ -64,7 +64,7 @@ WALL_TEXTS: dict[str, dict[str, str]] = {
                               "3 min and on scene within 5 min",
         "kpi.resolution_rate.tip": "Of today's alerts, those resolved or closed",
         "kpi.parts": " ({n} / {total})",
-        "wall.patrol.on_post": "on post", "wall.patrol.moving": "away from post", "wall.patrol.off": "silent / off duty",
+        "wall.patrol.on_post": "On post", "wall.patrol.moving": "Away from post", "wall.patrol.off": "Silent / off duty",
         "map.kind_camera": "Camera", "map.kind_door": "Door",
         "map.device_on": "online", "map.device_off": "offline",
         "map.tip_alerts_here": "{n} here",

@@ -31,6 +31,7 @@ from dashboard.auth.sessions import current_user
 from dashboard.components import citymap
 from dashboard.components.alert_detail import detail_body, detail_shell
 from dashboard.components.panels import (
+    KPI_GRID,
     alert_feed,
     camera_page_class,
     camera_tiles,
@@ -42,7 +43,6 @@ from dashboard.components.panels import (
     kpi_grid,
     level_chips,
     open_alerts_class,
-    KPI_GRID,
     panel,
 )
 from dashboard.components.shell import nav_bar
