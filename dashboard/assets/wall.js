@@ -85,11 +85,13 @@
     var c = [0, 1, 2].map(function (k) { return Math.round(a[1][k] + f * (b[1][k] - a[1][k])); });
     return "rgb(" + c.join(",") + ")";
   }
+  /* Registry names are data: shown as text, never parsed as HTML. */
+  function textEl(s) { var e = document.createElement("span"); e.textContent = s || ""; return e; }
   window.onescreen.map = {
     label: function (feature, layer) {
       var p = feature.properties || {};
       if (p.name) {
-        layer.bindTooltip(p.name, {permanent: true, direction: "center", className: "os-map-label",
+        layer.bindTooltip(textEl(p.name), {permanent: true, direction: "center", className: "os-map-label",
                                    interactive: false, opacity: 1});
       }
     },
@@ -125,7 +127,7 @@
         m = L.marker(latlng, {pane: "os-markers", keyboard: false, icon: L.divIcon({
           className: "os-marker os-marker-" + layer + " os-cluster os-cluster-" + layer + " os-cluster-" + state,
           html: "<span>" + p.on + "/" + p.n + "</span>", iconSize: null})});
-        m.bindTooltip(p.tip || "", {className: "os-tip", direction: "top"});
+        m.bindTooltip(textEl(p.tip), {className: "os-tip", direction: "top"});
         return m;
       }
       if (k === "alert") {
@@ -148,14 +150,13 @@
       m = L.circleMarker(latlng, o);
       if (k === "alert" && p.n > 1) {  // several alerts on one label point: one marker with their number
         m.bindTooltip(String(p.n), {permanent: true, direction: "center", className: "os-count", pane: "os-alerts"});
-      } else { m.bindTooltip(p.tip || "", {className: "os-tip"}); }
+      } else { m.bindTooltip(textEl(p.tip), {className: "os-tip"}); }
       return m;
     },
     /* An area's name at its label point: text only, never in the way of a click. */
     name: function (feature, latlng) {
       var p = feature.properties || {};
-      var span = document.createElement("span");
-      span.textContent = p.name || "";
+      var span = textEl(p.name);
       return L.marker(latlng, {pane: "os-labels", interactive: false, keyboard: false, icon: L.divIcon({
         className: "os-name os-name-" + (p.level || "") + (p.sel ? " os-name-sel" : ""),
         html: span.outerHTML, iconSize: null})});
