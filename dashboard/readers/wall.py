@@ -59,6 +59,7 @@ class WallReader:
 
     def __init__(self, ctx: Any):
         self.ctx = ctx
+        self._dev_cache: dict[tuple[int, int, str | None], dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._slow_at = 0.0
         self._slow: dict[str, Any] = {}
@@ -103,7 +104,7 @@ class WallReader:
         out["alert_points"] = None if in_scope is None else self._alert_points(ix, in_scope)
         now = datetime.now(self.ctx.tz)
         out["patrol"] = None if positions is None else patrol_summary(ix, scope, positions, now.timestamp(), now)
-        out["devices"] = self._devices(ix, scope) if self._slow else None
+        out["devices"] = self._devices_cached(ix, scope) if self._slow else None
         out["cameras"] = self._camera_tiles(ix, scope) if self._slow else None
         out["hourly"] = None if counts is None else hourly(counts, now)
         city_view = ix.level.get(scope or "") in (None, "city")
@@ -246,6 +247,18 @@ class WallReader:
         return {"today": [tuple(r) for r in today], "density": dens}
 
     # ------------------------------------------------------------------ sections from the slow data
+    def _devices_cached(self, ix: WallIndex, scope: str | None) -> dict[str, Any]:
+        """``_devices`` changes only with the slow data (every ``SLOW_S``): computed once per scope and
+        slow read, shared by every wall on the scope (19,000 cameras are counted every 2 s, not every second
+        per wall)."""
+        key = (id(ix), id(self._slow), scope)
+        hit = self._dev_cache.get(key)
+        if hit is None:
+            if len(self._dev_cache) > 256:
+                self._dev_cache.clear()
+            hit = self._dev_cache[key] = self._devices(ix, scope)
+        return hit
+
     def _devices(self, ix: WallIndex, scope: str | None) -> dict[str, Any]:
         """Camera and door markers of the scope: one cluster per child node (``[node, lat, lon, kind, on, n]``)
         above a community or when the community holds more than ``CLUSTER_ABOVE`` of a kind, else one point
@@ -355,8 +368,7 @@ def patrol_summary(ix: WallIndex, scope: str | None, positions: dict[str, str], 
             points.append([unit.id, round(lat, 6), round(lon, 6), state, unit.cell_id])
     if ix.level.get(scope or "", "city") == "city" and len(points) > CLUSTER_ABOVE:  # by district at city level
         state_of = {p[0]: p[3] for p in points}
-        units = [u for u in ix.units_in(scope) if u.id in state_of]
-        points = clusters(ix, units, "district", "patrol", lambda uid: state_of[uid] == "on_post")
+        points = clusters(ix, ix.units_in(scope), "district", "patrol", lambda uid: state_of.get(uid) == "on_post")
     return {"points": points, "counts": counts, "staffed": staffed, "on_post": on_post}
 
 
@@ -387,19 +399,13 @@ def cluster_level(ix: WallIndex, scope: str | None, count: int) -> str | None:
 
 
 def clusters(ix: WallIndex, things: Any, level: str, kind: str, up: Any) -> list[list[Any]]:
-    """``[node, lat, lon, "<kind>_cluster", on, n]`` per node of ``level`` holding some of ``things`` (at its label point)."""
-    by: dict[str, list[int]] = {}
-    for c in things:
-        node = next((n for n in ix.chain.get(c.cell_id, ()) if ix.level.get(n) == level), None)
-        if node is None or node not in ix.label:
-            continue
-        agg = by.setdefault(node, [0, 0])
-        agg[0] += 1 if up(c.id) else 0
-        agg[1] += 1
+    """``[node, lat, lon, "<kind>_cluster", on, n]`` per node of ``level`` holding some of ``things`` (at its label
+    point); the grouping is kept on the index (``WallIndex.groups``), only the online count is done here."""
     out = []
-    for node, (on, n) in sorted(by.items()):
+    for node, members in ix.groups(things, level):
         lat, lon = ix.label[node]
-        out.append([node, round(lat, 6), round(lon, 6), f"{kind}_cluster", on, n])
+        out.append([node, round(lat, 6), round(lon, 6), f"{kind}_cluster", sum(1 for m in members if up(m)),
+                    len(members)])
     return out
 
 

@@ -78,6 +78,22 @@ class WallIndex:
             hit = self._lists[key] = build()
         return hit
 
+    def groups(self, things: tuple[Placed, ...], level: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """``things`` (a ``*_in`` list) by their ancestor at ``level`` that has a label point, sorted:
+        ``((node, (id, …)), …)``; memoised by the list's identity (the ``*_in`` lists are memoised too)."""
+        def build() -> Any:
+            by: dict[str, list[str]] = {}
+            for t in things:
+                node = next((n for n in self.chain.get(t.cell_id, ()) if self.level.get(n) == level), None)
+                if node is not None and node in self.label:
+                    by.setdefault(node, []).append(t.id)
+            return (things, tuple((node, tuple(ids)) for node, ids in sorted(by.items())))
+
+        kept = self._memo(f"groups:{id(things)}:{level}", None, build)
+        if kept[0] is not things:  # another list that happens to have a dead list's id: never trust it
+            kept = build()
+        return kept[1]  # type: ignore[return-value]
+
     def cameras_in(self, scope: str | None) -> tuple[Placed, ...]:
         return self._memo("camera", scope, lambda: tuple(c for c in self.cameras if self.inside(c.cell_id, scope)))
 
