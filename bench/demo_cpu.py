@@ -53,10 +53,10 @@ def role(pid: int) -> str:
     joined = " ".join(argv)
     if "rtsp_server" in joined:
         return "rtsp_server"
+    if "onescreen.cli" in joined and "demo" in argv:
+        return "demo"
     if "onescreen.cli" in joined:
         return argv[-2] if argv[-1] == "" else argv[-1]
-    if "demo" in argv:
-        return "demo"
     return Path(argv[0]).name or "?"
 
 
