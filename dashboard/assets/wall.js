@@ -48,8 +48,10 @@
                 banner, bannerCls];
       },
       /* One refresh in flight at a time: a tick while the previous one runs is skipped (10 s: given up). */
-      gate: function () {
+      gate: function (_n, scope) {
         var now = Date.now();
+        var frame = document.getElementById("city-map-frame");  // drilled: the district names make way
+        if (frame) { frame.classList.toggle("drilled", !!scope); }
         if (live.busy && now - live.busyAt < 10000) { return NO(); }
         live.busy = true; live.busyAt = now; live.n += 1;
         return {n: live.n, t: now};
