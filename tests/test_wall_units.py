@@ -309,3 +309,17 @@ def test_one_registry_snapshot_follows_a_city_import_without_a_restart(settings,
         assert sections["geo"][1]()["features"]  # the communities, drawn by the browser without a reload
     finally:
         ctx.close()
+
+
+def test_a_flood_of_yellow_alerts_gathers_by_area_while_red_and_orange_keep_their_markers():
+    ix = WallIndex(level={"D1": "district", "D1-01": "community", "D1-02": "community"},
+                   label={"D1": (1.0, 2.0), "D1-01": (1.1, 2.1), "D1-02": (1.2, 2.2)})
+    rows = [{"id": f"Y{i}", "level": "yellow", "rule": "device_offline", "ts": float(i), "lat": 1.0, "lon": 2.0,
+             "district": "D1", "community": "D1-01" if i % 2 else "D1-02", "cell": None} for i in range(70)]
+    rows.append({"id": "R1", "level": "red", "rule": "gathering", "ts": 0.0, "lat": 1.05, "lon": 2.05,
+                 "district": "D1", "community": "D1-01", "cell": None})
+    city = WallReader._alert_points(ix, rows, None)
+    assert [(p[0], p[6]) for p in city] == [("Y69", 70), ("R1", 1)]  # one yellow group for D1; red last, on top
+    district = WallReader._alert_points(ix, rows, "D1")
+    assert sorted((p[5], p[6]) for p in district if p[3] == "yellow") == [("D1-01", 35), ("D1-02", 35)]
+    assert WallReader._alert_points(ix, rows[:10], None)[0][6] == 1  # few: one marker each

@@ -101,7 +101,7 @@ class WallReader:
         in_scope = None if open_rows is None else [a for a in open_rows if self._inside(a, scope)]
         out["feed"] = feed
         out["colors"] = None if open_rows is None else self._colors(open_rows)
-        out["alert_points"] = None if in_scope is None else self._alert_points(ix, in_scope)
+        out["alert_points"] = None if in_scope is None else self._alert_points(ix, in_scope, scope)
         now = datetime.now(self.ctx.tz)
         out["patrol"] = None if positions is None else patrol_summary(ix, scope, positions, now.timestamp(), now)
         out["devices"] = self._devices_cached(ix, scope) if self._slow else None
@@ -162,16 +162,33 @@ class WallReader:
         return dict(sorted(best.items()))
 
     @staticmethod
-    def _alert_points(ix: WallIndex, rows: list[dict[str, Any]]) -> list[list[Any]]:
+    def _alert_points(ix: WallIndex, rows: list[dict[str, Any]], scope: str | None = None) -> list[list[Any]]:
         """``[id, lat, lon, level, rule, at, n, node]``; an alert without coordinates (a person, not a device: e.g.
         ``key_person_missing``) sits on its cell's or community's label point ``at`` (else None). ``node``: where a
         click on it drills to (its cell or community). The
         alerts on one label point share one marker, the most urgent's, with their number appended (they would
-        lie exactly on top of each other). The most urgent come last, so Leaflet draws them on top."""
+        lie exactly on top of each other). The most urgent come last, so Leaflet draws them on top.
+
+        More than ``GROUP_ALERTS_ABOVE`` in a city or district view (a flood of yellow ``device_offline`` after an
+        outage): the yellow ones gather into one marker per district or community, with their number; red and
+        orange alerts always keep a marker each."""
         rows = sorted(rows, key=lambda a: (-_rank(a["level"]), -a["ts"]))[:MAX_ALERT_MARKERS]
+        level = ix.level.get(scope or "", "city") if scope else "city"
+        group_at = CHILD_LEVEL.get(level) if len(rows) > GROUP_ALERTS_ABOVE and level in ("city", "district") \
+            else None
         out: list[list[Any]] = []
         shared: dict[str, list[Any]] = {}  # label node -> its marker row (the most urgent alert there)
         for a in rows:  # most urgent first: the first alert at a node is the one shown
+            if group_at is not None and a["level"] == "yellow":
+                node = a["district"] if group_at == "district" else a["community"]
+                if node in ix.label:
+                    if node in shared:
+                        shared[node][6] += 1
+                    else:
+                        lat, lon = ix.label[node]
+                        shared[node] = [a["id"], round(lat, 6), round(lon, 6), a["level"], a["rule"], node, 1, node]
+                        out.append(shared[node])
+                    continue
             if a["lat"] is not None and a["lon"] is not None:
                 out.append([a["id"], round(a["lat"], 6), round(a["lon"], 6), a["level"], a["rule"], None, 1,
                             a["cell"] or a["community"]])
@@ -387,6 +404,7 @@ def _pct(n: int, total: int) -> float | None:
 
 CHILD_LEVEL = {"city": "district", "district": "community", "community": "cell"}
 CLUSTER_ABOVE = 60  # more markers of one kind than this in a community: one cluster per cell
+GROUP_ALERTS_ABOVE = 60  # more open alerts than this in a city or district view: yellow ones grouped by area
 
 
 def cluster_level(ix: WallIndex, scope: str | None, count: int) -> str | None:
