@@ -34,8 +34,16 @@ RESOLVED = ("resolved", "closed")
 
 
 def rate(n: float, total: float) -> float | None:
-    """n / total as a percentage with one decimal; None when there is nothing to measure."""
-    return None if not total else round(100.0 * n / total, 1)
+    """n / total as a percentage with one decimal; None when there is nothing to measure. Honest at the ends:
+    100 only when all, 0 only when none (23,999 of 24,000 is 99.9, never 100; 1 of 24,000 is 0.1, never 0)."""
+    if not total:
+        return None
+    value = round(100.0 * n / total, 1)
+    if n < total and value >= 100.0:
+        return 99.9
+    if n > 0 and value <= 0.0:
+        return 0.1
+    return value
 
 
 def _secs(start: datetime | None, end: datetime | None) -> float | None:

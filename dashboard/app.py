@@ -22,7 +22,7 @@ from dashboard.components.shell import nav_bar
 from dashboard.context import AppContext, attach
 from dashboard.i18n import LOCALES, Translator
 from dashboard.pages import load_pages
-from dashboard.registry import load_view
+from dashboard.readers.snapshot import Registry, RegistrySnapshot
 from onescreen.db.session import make_engine
 from onescreen.redisconn import connect
 from onescreen.settings import Settings
@@ -52,14 +52,17 @@ INDEX_TEMPLATE = """<!DOCTYPE html>
 
 
 def build_context(settings: Settings) -> AppContext:
-    """Connections and the registry snapshot (loaded once here; see dashboard.registry)."""
+    """Connections and the registry snapshot (re-read after an import: dashboard.readers.snapshot)."""
     engine = make_engine(settings.database.url, echo=settings.database.echo)
-    city = load_view(engine, settings.city.name)
-    metrics.STREAMED_CAMERAS.set(len(city.streamed))
-    for level in ("city", "district", "community", "cell"):
-        metrics.REGISTRY_NODES.labels(level).set(city.count(level))
+    registry = RegistrySnapshot(engine, settings.city.name, on_load=_registry_metrics)
     return AppContext(settings=settings, t=Translator(settings.dashboard.language),
-                      redis=connect(settings.redis, decode=True), engine=engine, city=city)
+                      redis=connect(settings.redis, decode=True), engine=engine, registry=registry)
+
+
+def _registry_metrics(reg: Registry) -> None:
+    metrics.STREAMED_CAMERAS.set(len(reg.view.streamed))
+    for level in ("city", "district", "community", "cell"):
+        metrics.REGISTRY_NODES.labels(level).set(reg.view.count(level))
 
 
 def _shell(ctx: AppContext) -> html.Div:

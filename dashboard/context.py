@@ -17,6 +17,7 @@ from flask import Flask, current_app
 from sqlalchemy import Engine
 
 from dashboard.i18n import Translator
+from dashboard.readers.snapshot import RegistrySnapshot
 from dashboard.registry import CityView
 from onescreen import names
 from onescreen.settings import Settings
@@ -28,13 +29,19 @@ EXTENSION = "onescreen"
 
 @dataclass
 class AppContext:
-    """Shared state of one dashboard app; connections are thread-safe pools, the registry is immutable."""
+    """Shared state of one dashboard app; connections are thread-safe pools, the registry one snapshot
+    (immutable, swapped whole after an import: ``readers.snapshot``)."""
 
     settings: Settings
     t: Translator
     redis: redis.Redis
     engine: Engine
-    city: CityView
+    registry: RegistrySnapshot
+
+    @property
+    def city(self) -> CityView:
+        """The map's view of the current registry snapshot."""
+        return self.registry.view
 
     @property
     def tz(self) -> ZoneInfo:

@@ -54,7 +54,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "map.empty_demo": "或运行 make demo（模拟城市）",
         "map.city": "全市",
         "map.reset": "返回全市", "map.reset_home": "返回辖区",
-        "map.hint": "点击社区查看网格",
+        "map.hint": "点击区域、聚合点或告警下钻",
         # The alert vocabulary (CONTRACT §3), one copy for the wall and the desks.
         "rule.gathering": "疑似聚集", "rule.lingering": "逗留异常", "rule.key_person_gathering": "重点人员聚集",
         "rule.key_person_missing": "疑似脱管", "rule.off_post": "脱岗", "rule.device_offline": "设备离线",
@@ -91,7 +91,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "map.empty_demo": "or run make demo (simulated city)",
         "map.city": "Whole city",
         "map.reset": "Whole city", "map.reset_home": "My area",
-        "map.hint": "Click a community to see its grid cells",
+        "map.hint": "Click an area, a group or an alert to drill down",
         "rule.gathering": "Gathering", "rule.lingering": "Lingering",
         "rule.key_person_gathering": "Key persons gathering", "rule.key_person_missing": "Key person missing",
         "rule.off_post": "Off post", "rule.device_offline": "Device offline",

@@ -38,6 +38,9 @@ MAP_RESET = "city-map-reset"
 MAP_DEVICES = "city-map-devices"
 MAP_PATROL = "city-map-patrol"
 MAP_ALERTS = "city-map-alerts"
+MAP_LABELS = "city-map-labels"            # names of the drilled area's parts
+MAP_LEGEND = "city-map-legend"
+MAP_SCOPE_NAME = "city-map-scope-name"    # the drilled area's own name over the map
 MAP_CRUMB = "city-map-crumb"              # pattern-matching type of the breadcrumb buttons
 MAP_SCOPE = "city-map-scope"              # store: the drill-down node (None = whole city)
 MAP_MODE = "city-map-mode"                # store: "alert" | "density"

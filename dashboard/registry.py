@@ -1,10 +1,8 @@
 """The part of the city registry the screens draw, read once at start and kept in memory.
 
-The registry changes only when an admin imports a new city (``onescreen city import``), while the wall
-redraws many times a minute, so the dashboard loads one immutable snapshot when the app is created and
-never queries the grid tables per request. A dashboard restart picks up a new import. A missing schema or
-an unreachable database gives an empty snapshot carrying the error, so the wall still renders and says
-what to do instead of failing.
+Pure shaping of registry rows into an immutable ``CityView`` (no I/O here): the read, and the reload after
+``onescreen city import``, are ``dashboard.readers.snapshot``. A missing schema or an unreachable database
+gives an empty view carrying the error, so the wall still renders and says what to do instead of failing.
 """
 
 from __future__ import annotations
@@ -14,10 +12,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-
-from sqlalchemy import Engine, select
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from onescreen.db.models import Camera, GridNode
 
@@ -146,20 +140,3 @@ def build_view(city_name: str, nodes: list[GridNode], cameras: list[Camera]) -> 
         cameras_total=len(cameras),
         streamed=streamed,
     )
-
-
-def load_view(engine: Engine, city_name: str) -> CityView:
-    """Read the registry once; an error gives an empty view that says why (the wall must still come up)."""
-    try:
-        with Session(engine) as session:
-            nodes = list(session.scalars(select(GridNode)))
-            cameras = list(session.scalars(select(Camera)))
-    except SQLAlchemyError as exc:
-        log.warning("city registry not loaded: %s", exc.__class__.__name__,
-                    exc_info=log.isEnabledFor(logging.DEBUG))
-        return CityView(name=city_name, error=f"{exc.__class__.__name__}: {str(exc).splitlines()[0][:200]}")
-    view = build_view(city_name, nodes, cameras)
-    log.info("city registry loaded: %d districts, %d communities, %d cells, %d cameras (%d streamed)",
-             view.count("district"), view.count("community"), view.count("cell"), view.cameras_total,
-             len(view.streamed))
-    return view

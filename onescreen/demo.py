@@ -114,6 +114,21 @@ def ensure_city(settings: Settings, workdir: Path, preset: str) -> None:
         engine.dispose()
 
 
+def video_capacity(settings: Settings) -> int:
+    """Capacity of the demo's one video worker: every camera the demo streams (a preset of 24 with the default
+    16 left 8 never analysed, shown 无画面), and never less than configured."""
+    from onescreen.db.models import Camera
+    from onescreen.db.session import make_engine
+
+    engine = make_engine(settings.database.url)
+    try:
+        with engine.connect() as conn:
+            streamed = conn.scalar(select(func.count()).select_from(Camera).where(Camera.streamed.is_(True))) or 0
+    finally:
+        engine.dispose()
+    return max(settings.video.capacity, int(streamed))
+
+
 def ensure_demo_users(url: str) -> None:
     """Create the demo accounts with random passwords, printed once, if there are no accounts yet."""
     from onescreen.accounts import add_user
@@ -254,6 +269,7 @@ def run_demo(settings: Settings, workdir: Path, preset: str = "default", config_
     try:
         ensure_city(demo_settings, workdir, preset)
         ensure_demo_users(db_url)
+        env["ONESCREEN_VIDEO_CAPACITY"] = str(video_capacity(demo_settings))
         for name in PROCESSES:
             argv = [sys.executable, "-m", "onescreen.cli", "--instance", f"demo-{name}", name]
             children.append(Child(name, argv, env, workdir / "logs" / f"{name}.log"))

@@ -66,7 +66,7 @@ class Preset:
 PRESETS: dict[str, Preset] = {
     "default": Preset(),
     "nanchang": Preset(districts=10, communities=141, cells=1223, doors=2000, cameras=19_000, units=100,
-                       watchlist=150, sensors=40, radius_m=15_000.0, streamed_cameras=24),
+                       watchlist=150, sensors=40, radius_m=15_000.0, streamed_cameras=24, city_name="南昌县"),
 }
 
 # normalised image polygons of the zone kinds; a camera's zones are these, jittered

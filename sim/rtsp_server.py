@@ -14,7 +14,10 @@ Mount specs:
                             the street stays empty ``gap`` s, and again (``walk``, ``stand``, ``gap``);
   query options:            ``size=640x360`` and ``fps=25`` for scenes (files keep their native ones).
 
-Each mount is one shared pipeline however many clients watch it. Frames come from a producer (a decoding
+Each mount is one shared pipeline however many clients watch it, and mounts with the same spec share it too:
+the simulated city serves 24 cameras from three kinds of picture, so it decodes, renders and encodes each
+kind once (``SharedFactory``: one media per spec, not per path) instead of 24 times; ``down NAME`` still
+takes only that name off the air. Frames come from a producer (a decoding
 pipeline for files, a render thread for scenes) through an appsrc, so a producer never stops or rewinds
 when clients come and go, just like a camera. With ``--control-stdin`` the lines ``down NAME`` / ``up NAME``
 take a mount off the air (its clients are disconnected, new ones get 404) and back; each is acknowledged
@@ -51,6 +54,17 @@ APPSRC = "appsrc name=src is-live=true format=time do-timestamp=true max-buffers
 
 
 # ---------------------------------------------------------------- mounts
+class SharedFactory(GstRtspServer.RTSPMediaFactory):
+    """A media factory whose media is shared by every path it is mounted on (the default key is the URL)."""
+
+    def __init__(self, key: str):
+        super().__init__()
+        self.key = key
+
+    def do_gen_key(self, _url) -> str:
+        return self.key
+
+
 class Mount:
     """One mount: a frame producer feeding the appsrc of each (shared) media built for it."""
 
@@ -63,7 +77,7 @@ class Mount:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self.factory = GstRtspServer.RTSPMediaFactory()
+        self.factory = SharedFactory(spec)
         self.factory.set_shared(True)
         self.factory.connect("media-configure", self._on_configure)
 
@@ -235,8 +249,9 @@ class Server:
         self.points = self.server.get_mount_points()
         self.clients: dict[GstRtspServer.RTSPClient, str] = {}
         self.server.connect("client-connected", self._on_client)
-        for name, mount in mounts.items():
+        for mount in {id(m): m for m in mounts.values()}.values():  # a mount shared by names starts once
             mount.start()
+        for name, mount in mounts.items():
             if name not in down:
                 self.points.add_factory(f"/{name}", mount.factory)
         self.port = port
@@ -292,7 +307,7 @@ class Server:
         try:
             self.loop.run()
         finally:
-            for mount in self.mounts.values():
+            for mount in {id(m): m for m in self.mounts.values()}.values():
                 mount.stop()
 
 
@@ -312,13 +327,16 @@ def main(argv: list[str] | None = None) -> int:
             log.error("GStreamer element %s missing: apt-get install gstreamer1.0-plugins-base "
                       "gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav", element)
             return 2
-    mounts = {}
+    mounts: dict[str, Mount] = {}
+    by_spec: dict[str, Mount] = {}
     try:
         for item in args.mounts:
             name, sep, spec = item.partition("=")
             if not sep or not name:
                 parser.error(f"mount {item!r}: expected NAME=SPEC")
-            mounts[name] = make_mount(name, spec)
+            if spec not in by_spec:  # the same picture under several names: produced and encoded once
+                by_spec[spec] = make_mount(name, spec)
+            mounts[name] = by_spec[spec]
         Server(args.host, args.port, mounts, set(args.down)).run(args.control_stdin)
     except (RuntimeError, ValueError) as exc:
         log.error("%s", exc)

@@ -393,8 +393,11 @@ def test_two_workers_take_each_tick_once(city, redis_server, redis_client):
 
 # ---------------------------------------------------------------- the wall's figures (same module)
 def test_wall_camera_and_alert_rates():
-    from dashboard.components.wall_assessment import alert_rates, camera_rates
-    from dashboard.components.wall_index import Placed, WallIndex
+    from dashboard.readers.camera_rates import alert_rates, camera_rates
+    from dashboard.readers.wall_index import Placed, WallIndex
+
+    def rates(got: dict) -> dict:
+        return {k: v for k, v in got.items() if not k.endswith("_parts")}
 
     chain = {"D": frozenset({"D", "X"}), "C": frozenset({"C", "D", "X"}),
              **{cell: frozenset({cell, "C", "D", "X"}) for cell in ("g1", "g2", "g3", "g4")}}
@@ -408,12 +411,13 @@ def test_wall_camera_and_alert_rates():
               "k3": {"state": "online", "last_frame_at": fresh, "image": "covered"}}
     got = camera_rates(ix, None, health, {"k4"}, NOW)
     # covered g1, g2, g3 of 4 cells; online k1 k2 k3 k4 of 5; good k1 k4
-    assert got == {"camera_coverage": 75.0, "camera_online": 80.0, "camera_good": 40.0}
-    assert camera_rates(ix, "g4", health, set(), NOW) == {"camera_coverage": 0.0, "camera_online": None,
+    assert rates(got) == {"camera_coverage": 75.0, "camera_online": 80.0, "camera_good": 40.0}
+    assert got["camera_online_parts"] == (4, 5)
+    assert rates(camera_rates(ix, "g4", health, set(), NOW)) == {"camera_coverage": 0.0, "camera_online": None,
                                                          "camera_good": None}
     today = [("D", "C", "g1", "closed", T0, s(30), s(100), s(200)), ("D", "C", "g1", "open", T0, None, None, None),
              ("D", "C", "g2", "resolved", T0, s(70), s(100), s(200))]
-    assert alert_rates(today) == {"rapid_rate": 50.0, "resolution_rate": 66.7}
+    assert rates(alert_rates(today)) == {"rapid_rate": 50.0, "resolution_rate": 66.7}
 
 
 @pytest.mark.postgres

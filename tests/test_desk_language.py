@@ -110,3 +110,13 @@ def test_persons_desk_follows_the_language(desks):
         assert label in text, label
     if desks["lang"] == "en":
         assert chinese_outside(text, desks["data"]) == []
+
+
+def test_the_wall_layout_has_no_chinese_on_an_english_screen(desks):
+    """The wall's own texts (legend, KPI tooltips, toggles, hints) in English; Chinese only in registry names."""
+    text = page_layout(desks["clients"]["operator"], "/")
+    if desks["lang"] == "en":
+        assert "Cameras online" in text and "Alert placed by area" in text
+        assert chinese_outside(text, desks["data"]) == []
+    else:
+        assert "视频在线率" in text and "按网格定位的告警" in text

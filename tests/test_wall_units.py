@@ -15,9 +15,9 @@ import pytest
 
 from dashboard.components import citymap
 from dashboard.components.panels import camera_page_class, camera_tiles, feed_items, kpi_grid
-from dashboard.components.wall_data import WallReader, _pct
-from dashboard.components.wall_hours import HourlyCounts, events_by_node, heat_by_day, hourly, per_hour
-from dashboard.components.wall_index import WallIndex
+from dashboard.readers.hours import HourlyCounts, events_by_node, heat_by_day, hourly, per_hour
+from dashboard.readers.wall import WallReader, _pct
+from dashboard.readers.wall_index import WallIndex
 from dashboard.registry import CityView, NodeInfo
 from onescreen import names
 from onescreen.settings import load_settings
@@ -54,7 +54,8 @@ def test_points_are_geojson_in_lon_lat_order():
     fc = citymap.points([["A-1", 26.6, 118.1, "red", "gathering"]], "alert")
     feat = fc["features"][0]
     assert feat["geometry"]["coordinates"] == [118.1, 26.6]
-    assert feat["properties"] == {"id": "A-1", "kind": "alert", "level": "red", "rule": "gathering"}
+    assert feat["properties"] == {"id": "A-1", "kind": "alert", "level": "red", "rule": "gathering", "node": None,
+                                  "tip": "rule.gathering · level.red"}
 
 
 def test_an_alert_without_coordinates_sits_on_its_cell_or_community_label_point():
@@ -74,9 +75,9 @@ def test_an_alert_without_coordinates_sits_on_its_cell_or_community_label_point(
          "district": "D1", "community": "D1-01", "cell": None},
     ]
     assert WallReader._alert_points(ix, rows) == [  # the most urgent last: drawn on top
-        ["A-3", 26.65, 118.12, "orange", "gathering"],
-        ["A-2", 26.71, 118.16, "red", "key_person_gathering", "G1", 1],
-        ["A-1", 26.7, 118.15, "red", "key_person_missing", "D1-01", 3],
+        ["A-3", 26.65, 118.12, "orange", "gathering", None, 1, "G1"],
+        ["A-2", 26.71, 118.16, "red", "key_person_gathering", "G1", 1, "G1"],
+        ["A-1", 26.7, 118.15, "red", "key_person_missing", "D1-01", 3, "D1-01"],
     ]
     fc = citymap.points(WallReader._alert_points(ix, rows), "alert")
     assert [f["properties"].get("at") for f in fc["features"]] == [None, "G1", "D1-01"]
@@ -120,6 +121,59 @@ def test_kpis_show_a_dash_when_there_is_nothing_to_count():
     assert _pct(0, 0) is None and _pct(1, 3) == 33.3
     grid = str([k.to_plotly_json() for k in kpi_grid(_Ctx(), {"camera_online": 99.5})])
     assert "99.5%" in grid and "—" in grid
+
+
+@pytest.mark.parametrize("n,total,shown", [
+    (23_999, 24_000, 99.9), (24_000, 24_000, 100.0), (1, 24_000, 0.1), (0, 24_000, 0.0), (199_999, 200_000, 99.9),
+    (2, 3, 66.7), (1, 2, 50.0),
+])
+def test_a_rate_is_100_or_0_only_when_it_is_exactly_that(n, total, shown):
+    assert _pct(n, total) == shown
+    grid = kpi_grid(_Ctx(), {"camera_online": _pct(n, total), "camera_online_parts": (n, total)})
+    cam = next(k for k in grid if "kpi-camera-online" in k.className).to_plotly_json()["props"]
+    assert f"{shown:g}%" in str(cam["children"]) and f"{n:,} / {total:,}" in cam["title"]
+
+
+def test_every_kpi_has_a_tooltip_saying_what_it_counts():
+    ctx = _Ctx()
+    for kpi in kpi_grid(ctx, {}):
+        title = kpi.to_plotly_json()["props"]["title"]
+        assert title and "kpi." not in title, title
+
+
+def test_markers_cluster_by_scope_level_with_online_of_total():
+    from dashboard.readers.wall import cluster_level, clusters
+    from dashboard.readers.wall_index import Placed
+
+    ix = WallIndex(chain={"G1": frozenset({"G1", "C1", "D1"}), "G2": frozenset({"G2", "C1", "D1"}),
+                          "C1": frozenset({"C1", "D1"}), "D1": frozenset({"D1"})},
+                   level={"G1": "cell", "G2": "cell", "C1": "community", "D1": "district", "X": "city"},
+                   label={"G1": (1.0, 2.0), "G2": (1.1, 2.1), "C1": (1.05, 2.05), "D1": (1.0, 2.0)})
+    assert [cluster_level(ix, s, 100) for s in (None, "D1", "C1", "G1")] == ["district", "community", "cell", None]
+    assert cluster_level(ix, "C1", 10) is None  # a community with few cameras: one marker each
+    cams = [Placed(f"K{i}", "", "G1" if i < 3 else "G2", 1.0, 2.0) for i in range(5)]
+    on = {"K0", "K3"}.__contains__
+    assert clusters(ix, cams, "cell", "camera", on) == [["G1", 1.0, 2.0, "camera_cluster", 1, 3],
+                                                        ["G2", 1.1, 2.1, "camera_cluster", 1, 2]]
+    fc = citymap.points(clusters(ix, cams, "community", "camera", on), None, _Ctx().t, tiny_city().nodes)
+    props = fc["features"][0]["properties"]
+    assert props["node"] == "C1" and (props["on"], props["n"]) == (2, 5) and "2/5" in props["tip"]
+    # a click on a cluster or a marker drills towards its node, like a click on the area under it
+    assert citymap.clicked_node({"properties": props}) == "C1"
+    assert citymap.clicked_node({"properties": {"id": "K1", "node": "G2"}}) == "G2"
+
+
+def test_marker_tooltips_are_in_the_screen_language():
+    t = _Ctx().t
+    rows = [["P-1", 1.0, 2.0, "on_post", "G1"], ["P-2", 1.0, 2.0, "moving", "G1"], ["P-3", 1.0, 2.0, "off", "G1"]]
+    tips = [f["properties"]["tip"] for f in citymap.points(rows, "patrol", t)["features"]]
+    tips += [f["properties"]["tip"] for f in citymap.points([["C-1", 1.0, 2.0, "camera", 0, "G1"]], None, t)["features"]]
+    assert tips == ["P-1 · 在岗", "P-2 · 离岗移动", "P-3 · 离线/下班", "摄像机 C-1 · 离线"]
+
+
+def test_a_scope_without_streamed_cameras_says_so_with_the_number_registered():
+    out = str([x.to_plotly_json() for x in camera_tiles(_Ctx(), [], 130)])
+    assert "无可用画面" in out and "130" in out
 
 
 def test_camera_snapshot_needs_credentials(settings, redis_client):
@@ -198,8 +252,8 @@ def test_community_hours_are_exact_per_cell_as_ingest_stores_them(redis_server, 
 
 def test_patrol_on_post_rate_counts_only_units_on_shift():
     """在岗率 = units at their posts / units whose shift is on now; an off-shift unit is in neither part."""
-    from dashboard.components.wall_data import patrol_summary
-    from dashboard.components.wall_index import Placed
+    from dashboard.readers.wall import patrol_summary
+    from dashboard.readers.wall_index import Placed
 
     def unit(uid: str, shift: tuple[str, str]) -> Placed:
         return Placed(uid, uid, "G1", 26.64, 118.17, radius_m=100.0, post_id="POST-" + uid, shift=shift)
@@ -222,3 +276,50 @@ def test_patrol_on_post_rate_counts_only_units_on_shift():
     assert _pct(out["on_post"], out["staffed"]) == pytest.approx(33.3, abs=0.1)
     night = patrol_summary(ix, None, positions, now + 12 * 3600, local.replace(hour=22))
     assert (night["on_post"], night["staffed"]) == (0, 1)   # the fixes are 12 h old: nobody counts as present
+
+
+def test_one_registry_snapshot_follows_a_city_import_without_a_restart(settings, tmp_path):
+    """Wall geometry, the wall's scope index and the desks' lookups come from one snapshot; after
+    ``city import`` all three show the new city at the next check (no restart), and the wall's refresh
+    sends the new geometry once (its hash is the registry version)."""
+    from dashboard.app import build_context
+    from dashboard.desk.data import registry
+    from dashboard.pages.wall import GEO_SECTIONS, live_sections
+    from onescreen.db.session import make_engine
+    from onescreen.registry.bundle import write_bundle
+    from onescreen.registry.importer import import_bundle
+    from sim.citygen import generate_city
+
+    ctx = build_context(settings)
+    try:
+        assert ctx.city.empty and ctx.registry.index.cameras == ()
+        empty = {"kpi": {}, **dict.fromkeys(("feed", "colors", "alert_points", "patrol", "devices", "hourly",
+                                              "heat", "cameras"))}
+        before = {name: live_sections(ctx, empty, None, "alert")[name][0] for name in GEO_SECTIONS}
+        write_bundle(tmp_path / "city", generate_city("default", cameras=40))
+        engine = make_engine(settings.database.url)
+        import_bundle(engine, tmp_path / "city")
+        engine.dispose()
+        ctx.registry.check_s = 0.0
+        assert not ctx.city.empty and ctx.city.name == "延平区"
+        assert len(ctx.registry.index.cameras) == 40
+        assert registry(ctx).version == ctx.registry.current().version >= 1
+        sections = live_sections(ctx, empty, None, "alert")
+        assert all(sections[name][0] != before[name] for name in GEO_SECTIONS)
+        assert sections["geo"][1]()["features"]  # the communities, drawn by the browser without a reload
+    finally:
+        ctx.close()
+
+
+def test_a_flood_of_yellow_alerts_gathers_by_area_while_red_and_orange_keep_their_markers():
+    ix = WallIndex(level={"D1": "district", "D1-01": "community", "D1-02": "community"},
+                   label={"D1": (1.0, 2.0), "D1-01": (1.1, 2.1), "D1-02": (1.2, 2.2)})
+    rows = [{"id": f"Y{i}", "level": "yellow", "rule": "device_offline", "ts": float(i), "lat": 1.0, "lon": 2.0,
+             "district": "D1", "community": "D1-01" if i % 2 else "D1-02", "cell": None} for i in range(70)]
+    rows.append({"id": "R1", "level": "red", "rule": "gathering", "ts": 0.0, "lat": 1.05, "lon": 2.05,
+                 "district": "D1", "community": "D1-01", "cell": None})
+    city = WallReader._alert_points(ix, rows, None)
+    assert [(p[0], p[6]) for p in city] == [("Y69", 70), ("R1", 1)]  # one yellow group for D1; red last, on top
+    district = WallReader._alert_points(ix, rows, "D1")
+    assert sorted((p[5], p[6]) for p in district if p[3] == "yellow") == [("D1-01", 35), ("D1-02", 35)]
+    assert WallReader._alert_points(ix, rows[:10], None)[0][6] == 1  # few: one marker each

@@ -48,8 +48,10 @@
                 banner, bannerCls];
       },
       /* One refresh in flight at a time: a tick while the previous one runs is skipped (10 s: given up). */
-      gate: function () {
+      gate: function (_n, scope) {
         var now = Date.now();
+        var frame = document.getElementById("city-map-frame");  // drilled: the district names make way
+        if (frame) { frame.classList.toggle("drilled", !!scope); }
         if (live.busy && now - live.busyAt < 10000) { return NO(); }
         live.busy = true; live.busyAt = now; live.n += 1;
         return {n: live.n, t: now};
@@ -85,11 +87,13 @@
     var c = [0, 1, 2].map(function (k) { return Math.round(a[1][k] + f * (b[1][k] - a[1][k])); });
     return "rgb(" + c.join(",") + ")";
   }
+  /* Registry names are data: shown as text, never parsed as HTML. */
+  function textEl(s) { var e = document.createElement("span"); e.textContent = s || ""; return e; }
   window.onescreen.map = {
     label: function (feature, layer) {
       var p = feature.properties || {};
       if (p.name) {
-        layer.bindTooltip(p.name, {permanent: true, direction: "center", className: "os-map-label",
+        layer.bindTooltip(textEl(p.name), {permanent: true, direction: "center", className: "os-map-label",
                                    interactive: false, opacity: 1});
       }
     },
@@ -113,12 +117,24 @@
     },
     /* Markers: cameras/doors (online/offline), patrol units (on post / moving / off), open alerts; an alert
      * placed at its community's or cell's label point (no coordinates of its own, p.at) has a dashed ring, and
-     * the number of alerts sharing that point (p.n) when there are several. */
+     * the number of alerts sharing that point (p.n) when there are several. Clusters ("<kind>_cluster") show
+     * on/total. Every text (p.tip) comes from the server in the screen's language; a click on any marker is a
+     * drill-down towards its node (pages/wall.py), so markers never swallow a click meant for the area. */
     point: function (feature, latlng) {
-      var p = feature.properties || {}, k = p.kind, o;
+      var p = feature.properties || {}, k = p.kind, o, m;
+      var layer = k === "alert" ? "alerts" : (k.indexOf("patrol") === 0 ? "patrol"
+                  : k.indexOf("camera") === 0 ? "cameras" : "doors");
+      if (k.slice(-8) === "_cluster") {
+        var state = p.on >= p.n ? "all" : (p.on === 0 ? "none" : "some");
+        m = L.marker(latlng, {pane: "os-markers", keyboard: false, icon: L.divIcon({
+          className: "os-marker os-marker-" + layer + " os-cluster os-cluster-" + layer + " os-cluster-" + state,
+          html: "<span>" + p.on + "/" + p.n + "</span>", iconSize: null})});
+        m.bindTooltip(textEl(p.tip), {className: "os-tip", direction: "top"});
+        return m;
+      }
       if (k === "alert") {
         o = {radius: 9, color: "#ffffff", weight: 2, fillColor: LEVEL[p.level] || "#ffd84d", fillOpacity: 1,
-             dashArray: p.at ? "4 3" : null};
+             dashArray: p.at ? "4 3" : null, pane: "os-alerts"};
       } else if (k === "patrol") {
         var c = {on_post: "#3ddc84", moving: "#38c8ff", off: "#8a8f98"}[p.state] || "#8a8f98";
         o = {radius: 6, color: "#02101f", weight: 1.5, fillColor: c, fillOpacity: 1};
@@ -129,17 +145,23 @@
         o = {radius: 3, color: p.on ? "#c9a7ff" : "#ff4d4f", weight: 1, fillColor: p.on ? "#8b5cf6" : "#ff4d4f",
              fillOpacity: 0.9};
       }
-      o.pane = "os-markers";
-      o.className = "os-marker os-marker-" + (k === "alert" ? "alerts" : k === "patrol" ? "patrol"
-                                                 : k === "camera" ? "cameras" : "doors")
-                    + (k === "alert" && p.at ? " os-marker-at" : "");
+      o.pane = o.pane || "os-markers";
+      o.className = "os-marker os-marker-" + layer + (k === "alert" && p.at ? " os-marker-at" : "")
+                    + (k === "alert" ? " os-level-" + p.level : "");
       if (k === "alert" && p.n > 1) { o.radius = 11; }
-      var m = L.circleMarker(latlng, o);
+      m = L.circleMarker(latlng, o);
       if (k === "alert" && p.n > 1) {  // several alerts on one label point: one marker with their number
-        m.bindTooltip(String(p.n), {permanent: true, direction: "center", className: "os-count"});
-      } else if (k === "alert") { m.bindTooltip(p.id, {className: "os-tip"}); }
-      else { m.bindTooltip(p.id + (p.state ? " · " + p.state : ""), {className: "os-tip"}); }
+        m.bindTooltip(String(p.n), {permanent: true, direction: "center", className: "os-count", pane: "os-alerts"});
+      } else { m.bindTooltip(textEl(p.tip), {className: "os-tip"}); }
       return m;
+    },
+    /* An area's name at its label point: text only, never in the way of a click. */
+    name: function (feature, latlng) {
+      var p = feature.properties || {};
+      var span = textEl(p.name);
+      return L.marker(latlng, {pane: "os-labels", interactive: false, keyboard: false, icon: L.divIcon({
+        className: "os-name os-name-" + (p.level || "") + (p.sel ? " os-name-sel" : ""),
+        html: span.outerHTML, iconSize: null})});
     }
   };
 
@@ -213,11 +235,11 @@
   function cycle() {
     var ts = tiles(), pages = 0;
     for (var i = 0; i < ts.length; i++) { pages = Math.max(pages, Number(ts[i].getAttribute("data-page")) + 1); }
-    if (pages === 0) { return; }
+    var label = document.querySelector(".cam-page-label");
+    if (pages === 0) { if (label) { label.textContent = ""; } return; }  // nothing streamed here: no page count
     if (document.querySelector("#camera-wall .cam-big")) { cam.pageAt = Date.now(); }  // enlarged: hold the page
     else if (Date.now() - cam.pageAt > PAGE_MS) { cam.page = (cam.page + 1) % pages; cam.pageAt = Date.now(); }
     if (cam.page >= pages) { cam.page = 0; }
-    var label = document.querySelector(".cam-page-label");
     if (label) { label.textContent = pages > 1 ? (cam.page + 1) + "/" + pages : ""; }
     for (var j = 0; j < ts.length; j++) {
       var shown = Number(ts[j].getAttribute("data-page")) === cam.page;

@@ -2,32 +2,23 @@
 
 The evidence frame is embedded in the callback's answer (a data: URI of the JPEG kept when the alert fired),
 so it rides on the wall's own signed-in callback instead of a second, separately authorised image request.
+A pure builder: the read (scoped) is ``dashboard.readers.alerts.alert_detail``.
 """
 
 from __future__ import annotations
 
 import base64
-import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from dash import html
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
-from alerts import queries, store
 from dashboard import ids
-from dashboard.auth.sessions import current_user
-from dashboard.commands import actor
 from dashboard.components.panels import place_name
 from dashboard.context import AppContext
 from dashboard.desk.data import mask_subject
 from dashboard.desk.evidence import SHORT
 from dashboard.desk.evidence import facts as evidence_facts
 from dashboard.desk.widgets import actor_name, note_text
-from onescreen.commands import CommandError
-
-log = logging.getLogger(__name__)
 
 
 def detail_shell(ctx: AppContext) -> html.Div:
@@ -41,22 +32,15 @@ def detail_shell(ctx: AppContext) -> html.Div:
     ])
 
 
-def detail_body(ctx: AppContext, alert_id: str) -> Any:
-    """Rule, level, status, place, subject, evidence frame and the transition history of one alert."""
-    t, tz = ctx.t, ctx.settings.city.timezone
-    try:
-        with Session(ctx.engine) as s:
-            try:
-                alert = queries.get(s, actor(ctx, current_user()), alert_id)
-            except CommandError:
-                return html.Div(alert_id, className="detail-missing")  # outside the user's scope: as if absent
-            silenced = bool(queries.silenced_ids(s, [alert], datetime.now(UTC)))
-            doc = store.to_contract(alert, tz)
-            history = store.history(s, alert, tz)
-            jpeg = store.snapshot(s, alert)
-    except SQLAlchemyError as exc:
-        log.warning("wall: alert detail unavailable: %s", exc.__class__.__name__)
+def detail_body(ctx: AppContext, alert_id: str, found: dict[str, Any] | None | bool) -> Any:
+    """Rule, level, status, place, subject, evidence frame and the transition history of one alert (``found``
+    from ``readers.alerts.alert_detail``: None = absent or outside the scope, False = the read failed)."""
+    t = ctx.t
+    if found is False:
         return html.Div(t("wall.data_down"), className="detail-missing")
+    if not found:
+        return html.Div(alert_id, className="detail-missing")  # outside the user's scope: as if absent
+    doc, history, jpeg = found["doc"], found["history"], found["jpeg"]
     loc = doc["location"]
     place = place_name(ctx, {"community": loc["community_id"], "cell": loc["cell_id"], "district": loc["district_id"]})
     facts = [(t("detail.place"), place), (t("detail.subject"), mask_subject(doc["subject"]["kind"], doc["subject"]["id"])),
@@ -69,7 +53,7 @@ def detail_body(ctx: AppContext, alert_id: str) -> Any:
             html.Span(t(f"rule.{doc['rule']}"), className="alert-rule"),
             html.Span(t(f"level.{doc['level']}"), className=f"detail-level level-{doc['level']}"),
             html.Span(t(f"status.{doc['status']}"), className="alert-status"),
-            html.Span(t("feed.silenced"), className="alert-silenced") if silenced else None,
+            html.Span(t("feed.silenced"), className="alert-silenced") if found.get("silenced") else None,
             html.Span(alert_id, className="cam-id"),
         ]),
         html.Dl([x for k, v in facts for x in (html.Dt(k), html.Dd(v))], className="detail-facts"),

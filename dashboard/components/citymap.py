@@ -31,12 +31,13 @@ LABEL_FN = {"variable": "onescreen.map.label"}
 HOVER_FN = {"variable": "onescreen.map.hover"}
 AREA_FN = {"variable": "onescreen.map.area"}      # fill colour from the hideout (alert level or density)
 POINT_FN = {"variable": "onescreen.map.point"}    # circle marker by kind/state (cameras, doors, units, alerts)
+NAME_FN = {"variable": "onescreen.map.name"}      # an area's name at its label point (not interactive)
 HIDDEN_LAYERS = ("doors",)  # off at start: hundreds of doors would drown the alerts; one click shows them
 MARKER_LAYERS = (("alerts", "map.layer_alerts"), ("patrol", "map.layer_patrol"),
                  ("cameras", "map.layer_cameras"), ("doors", "map.layer_doors"))
 
 
-def map_layers(ctx: AppContext, cells: dict[str, Any] | None = None) -> list[Any]:
+def map_layers(ctx: AppContext, cells: dict[str, Any] | None = None, home: str | None = None) -> list[Any]:
     """Leaflet children: optional intranet tiles, then communities, district outlines, drilled cells."""
     city = ctx.city
     layers: list[Any] = []
@@ -57,10 +58,19 @@ def map_layers(ctx: AppContext, cells: dict[str, Any] | None = None) -> list[Any
             dl.GeoJSON(id=ids.MAP_DISTRICTS, data=city.districts, style=DISTRICT_STYLE, interactive=False,
                        onEachFeature=LABEL_FN),
         ]),
-        # Markers above every polygon; each GeoJSON gets its data from the live refresh (wall.py).
+        # Names of the drilled area's parts, under the markers and never clickable (NAME_FN).
+        dl.Pane(name="os-labels", children=[
+            dl.GeoJSON(id=ids.MAP_LABELS, data=labels(city, ctx.registry.index.label, home),
+                       pointToLayer=NAME_FN, interactive=False),
+        ]),
+        # Markers and clusters above every polygon, the alerts above them all (their own pane): the most
+        # urgent is never hidden. Each GeoJSON gets its data from the live refresh (wall.py); a click on any
+        # of them drills to its node, like a click on the area under it.
         dl.Pane(name="os-markers", children=[
             dl.GeoJSON(id=ids.MAP_DEVICES, data=feature_collection([]), pointToLayer=POINT_FN),
             dl.GeoJSON(id=ids.MAP_PATROL, data=feature_collection([]), pointToLayer=POINT_FN),
+        ]),
+        dl.Pane(name="os-alerts", children=[
             dl.GeoJSON(id=ids.MAP_ALERTS, data=feature_collection([]), pointToLayer=POINT_FN),
         ]),
     ]
@@ -72,28 +82,78 @@ def empty_hideout(mode: str = "alert") -> dict[str, Any]:
     return {"mode": mode, "level": {}, "density": {}, "dmax": 0, "sel": None}
 
 
-def points(rows: list[list[Any]], kind: str | None = None) -> dict[str, Any]:
-    """Compact ``[id, lat, lon, state, …]`` rows as point features (kind in the row or given).
+def points(rows: list[list[Any]], kind: str | None = None, t: Any = None,
+           names: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Compact rows (``readers.wall``) as point features, each with a tooltip ``tip`` in the screen's language
+    and the grid ``node`` a click on it drills to (so a marker never swallows a click meant for its area).
 
-    An alert row may end with the grid node whose label point stands in for coordinates it does not have
-    (``at``) and the number of alerts on that point (``n``): the browser draws it in the same layer and colour,
-    with a dashed ring, and with the number when there are several.
+    - alerts ``[id, lat, lon, level, rule, at, n, node]``: ``at`` the label point standing in for coordinates
+      the alert does not have (dashed ring), ``n`` alerts sharing it (one marker, their number on it);
+    - patrol ``[id, lat, lon, state, cell]``; cameras/doors ``[id, lat, lon, kind, on, cell]``;
+    - clusters ``[node, lat, lon, "<kind>_cluster", on, n]``: ``on`` of ``n`` online (patrol: on post).
     """
+    t = t or (lambda key, **_kw: key)
+    names = names or {}
     feats = []
     for row in rows:
-        props: dict[str, Any] = {"id": row[0], "kind": kind or row[3]}
-        if kind == "alert":
-            props.update(level=row[3], rule=row[4])
-            if len(row) > 5:
+        k = row[3] if str(row[3]).endswith("_cluster") else kind or row[3]
+        props: dict[str, Any] = {"id": row[0], "kind": k}
+        if k == "alert":
+            n = row[6] if len(row) > 6 else 1
+            props.update(level=row[3], rule=row[4], node=row[7] if len(row) > 7 else None,
+                         tip=" · ".join([t(f"rule.{row[4]}"), t(f"level.{row[3]}")]
+                                        + ([t("map.tip_alerts_here", n=n)] if n > 1 else [])))
+            if len(row) > 5 and row[5]:
                 props["at"] = row[5]
-                props["n"] = row[6]  # alerts sharing that label point (one marker)
-        elif kind == "patrol":
-            props["state"] = row[3]
+                props["n"] = n  # alerts sharing that label point (one marker)
+        elif k == "patrol":
+            props.update(state=row[3], node=row[4] if len(row) > 4 else None,
+                         tip=f"{row[0]} · {t('wall.patrol.' + row[3])}")
+        elif k.endswith("_cluster"):
+            name = names[row[0]].name if row[0] in names else row[0]
+            props.update(node=row[0], on=row[4], n=row[5],
+                         tip=t(f"map.tip_{k}", name=name, on=row[4], n=row[5]))
         else:
-            props["on"] = row[4]
+            props.update(on=row[4], node=row[5] if len(row) > 5 else None,
+                         tip=f"{t('map.kind_' + k)} {row[0]} · {t('map.device_on' if row[4] else 'map.device_off')}")
         feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [row[2], row[1]]},
                       "properties": props})
     return feature_collection(feats)
+
+
+def labels(city: CityView, label_points: dict[str, tuple[float, float]], node_id: str | None) -> dict[str, Any]:
+    """Names of the areas one level below the drilled node (a district's communities, a community's cells; a
+    cell shows its siblings), at their label points: at the city level the district outlines carry theirs."""
+    node = city.nodes.get(node_id or "")
+    if node is None:
+        return feature_collection([])
+    parent = node.parent_id if node.level == "cell" else node.id
+    feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [label_points[n.id][1],
+                                                                               label_points[n.id][0]]},
+              "properties": {"id": n.id, "name": n.name, "level": n.level, "sel": n.id == node.id}}
+             for n in sorted(city.nodes.values(), key=lambda n: n.id)
+             if n.parent_id == parent and n.id in label_points]
+    return feature_collection(feats)
+
+
+def legend(ctx: AppContext) -> html.Div:
+    """What the colours and marker kinds mean, compact, in a corner of the map."""
+    t = ctx.t
+
+    def item(cls: str, key: str) -> html.Span:
+        return html.Span([html.I(className=f"lg-sw {cls}"), t(key)], className="lg-item")
+
+    return html.Div(id=ids.MAP_LEGEND, className="map-legend", children=[
+        html.Div([item("lg-area-red", "level.red"), item("lg-area-orange", "level.orange"),
+                  item("lg-area-yellow", "level.yellow"), item("lg-area-green", "map.legend_quiet")],
+                 className="lg-row"),
+        html.Div([item("lg-alert", "map.legend_alert"), item("lg-alert-at", "map.legend_alert_at"),
+                  item("lg-cluster", "map.legend_cluster")], className="lg-row"),
+        html.Div([item("lg-patrol-on", "wall.patrol.on_post"), item("lg-patrol-moving", "wall.patrol.moving"),
+                  item("lg-patrol-off", "wall.patrol.off")], className="lg-row"),
+        html.Div([item("lg-cam-on", "map.legend_camera_on"), item("lg-cam-off", "map.legend_camera_off"),
+                  item("lg-door", "map.layer_doors")], className="lg-row"),
+    ])
 
 
 def layer_toggles(ctx: AppContext) -> html.Div:
@@ -110,7 +170,7 @@ def city_map(ctx: AppContext, home: str | None = None) -> dl.Map:
     cells, viewport, _chain = drill_any(ctx.city, home)
     return dl.Map(
         id=ids.CITY_MAP,
-        children=map_layers(ctx, cells),
+        children=map_layers(ctx, cells, home),
         bounds=viewport["bounds"] if home else ctx.city.bounds or FALLBACK_BOUNDS,
         boundsOptions={"padding": FIT_PADDING},
         zoomControl=False,
@@ -156,6 +216,11 @@ def breadcrumb(ctx: AppContext, chain: list[NodeInfo], home: str | None = None) 
             continue
         items += [html.Span("›", className="crumb-sep"), crumb(node.name, node.id, i == len(chain) - 1)]
     return items
+
+
+def scope_title(ctx: AppContext, chain: list[NodeInfo]) -> str:
+    """The drilled area's own name over the map (the whole city's name at the top)."""
+    return chain[-1].name if chain else ctx.city.name
 
 
 def home_scope(ctx: AppContext) -> str | None:
@@ -229,7 +294,9 @@ def _viewport(bounds: Bounds) -> dict[str, Any]:
 
 
 def clicked_node(click: dict[str, Any] | None) -> str | None:
-    """Node id from a dash-leaflet GeoJSON ``clickData`` (the clicked feature)."""
+    """Node id from a dash-leaflet GeoJSON ``clickData`` (the clicked feature): an area's own id, or the node a
+    marker or cluster stands in (its ``node``)."""
     if not click:
         return None
-    return (click.get("properties") or {}).get("id") or click.get("id")
+    props = click.get("properties") or {}
+    return props.get("node") or props.get("id") or click.get("id")

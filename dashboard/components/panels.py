@@ -10,13 +10,11 @@ wall's page size is ``dashboard.camera_page_size``: 4 tiles in a strip under the
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from dash import html
 
 from dashboard import ids
-from dashboard.components import wall_assessment
 from dashboard.context import AppContext
 
 MAX_CAMERA_TILES = 36  # pages of ``camera_page_size`` tiles (4 or 9), cycled by wall.js
@@ -38,9 +36,10 @@ def open_alerts_class(count: int | None) -> str:
 
 
 def _kpi(label: str, value: Any, value_id: str | None = None, class_name: str = "",
-         value_class: str = "kpi-value") -> html.Div:
+         value_class: str = "kpi-value", tip: str | None = None) -> html.Div:
+    """One figure with its label; ``tip`` (the tooltip) says exactly what it counts."""
     value_props = {"id": value_id} if value_id else {}
-    return html.Div(className=f"kpi {class_name}".strip(), children=[
+    return html.Div(className=f"kpi {class_name}".strip(), title=tip, children=[
         html.Div(str(value), className=value_class, **value_props),
         html.Div(label, className="kpi-label"),
     ])
@@ -51,7 +50,7 @@ def kpi_block(ctx: AppContext, open_alerts: int | None) -> html.Div:
     t = ctx.t
     return html.Div(className="kpi-block", children=[
         _kpi(t("kpi.open_alerts"), "—" if open_alerts is None else open_alerts, ids.KPI_OPEN_ALERTS,
-             "kpi-main", open_alerts_class(open_alerts)),
+             "kpi-main", open_alerts_class(open_alerts), t("kpi.open_alerts.tip")),
         html.Div(level_chips(ctx, None), id=ids.KPI_LEVELS, className="kpi-levels"),
         html.Div(kpi_grid(ctx, {}), id=ids.KPI_GRID, className="kpi-grid"),
     ])
@@ -59,7 +58,8 @@ def kpi_block(ctx: AppContext, open_alerts: int | None) -> html.Div:
 
 def level_chips(ctx: AppContext, levels: dict[str, int] | None) -> list[html.Div]:
     """Open alerts per colour: red, orange, yellow."""
-    return [html.Div(className=f"level-chip level-{lv}", children=[
+    return [html.Div(className=f"level-chip level-{lv}", title=ctx.t("kpi.level.tip", level=ctx.t(f"level.{lv}")),
+                     children=[
         html.Span(ctx.t(f"level.{lv}"), className="level-name"),
         html.Span("—" if levels is None else str(levels.get(lv, 0)), className="level-count"),
     ]) for lv in ("red", "orange", "yellow")]
@@ -72,13 +72,24 @@ def _fmt(value: Any, suffix: str = "") -> str:
 def kpi_grid(ctx: AppContext, k: dict[str, Any]) -> list[html.Div]:
     """Events today, camera online rate (在线率), patrol on-post rate (在岗率), 1-3-5, resolution (化解率)."""
     t = ctx.t
-    return [
-        _kpi(t("kpi.events_today"), _fmt(k.get("events_today")), class_name="kpi-events"),
-        *wall_assessment.camera_tiles(ctx, k),
-        _kpi(t("kpi.patrol_rate"), _fmt(k.get("patrol_rate"), "%"), class_name="kpi-patrol-rate"),
-        _kpi(t("kpi.rapid_rate"), _fmt(k.get("rapid_rate"), "%"), class_name="kpi-rapid-rate"),
-        _kpi(t("kpi.resolution_rate"), _fmt(k.get("resolution_rate"), "%"), class_name="kpi-resolution-rate"),
-    ]
+    return [_kpi(t(f"kpi.{key}"), _fmt(k.get(key), suffix), class_name=f"kpi-{cls}", tip=_tip(t, key, k))
+            for key, suffix, cls in KPI_GRID]
+
+
+# key in the reader's ``kpi`` dict, unit, CSS class. A new figure is one more row here, its texts
+# ``kpi.<key>`` and ``kpi.<key>.tip`` in wall_texts.py, and its value in the reader's ``_kpis``.
+KPI_GRID: tuple[tuple[str, str, str], ...] = (
+    ("events_today", "", "events"), ("camera_coverage", "%", "camera-coverage"),
+    ("camera_online", "%", "camera-online"), ("camera_good", "%", "camera-good"), ("patrol_rate", "%", "patrol-rate"),
+    ("rapid_rate", "%", "rapid-rate"), ("resolution_rate", "%", "resolution-rate"),
+)
+
+
+def _tip(t: Any, key: str, k: dict[str, Any]) -> str:
+    """The KPI's definition, with its parts when the reader gave them (``<key>_parts``: counted, of total)."""
+    parts = k.get(f"{key}_parts")
+    tip = t(f"kpi.{key}.tip")
+    return tip + (t("kpi.parts", n=f"{parts[0]:,}", total=f"{parts[1]:,}") if parts else "")
 
 
 def alert_feed(ctx: AppContext) -> html.Ul:
@@ -162,16 +173,17 @@ def camera_page_class(ctx: AppContext) -> str:
     return f"cams-{ctx.settings.dashboard.camera_page_size}"
 
 
-def camera_tiles(ctx: AppContext, cams: list[dict[str, Any]]) -> list[Any]:
-    """Streamed cameras of the scope, each tagged with its page (wall.js shows one page at a time)."""
+def camera_tiles(ctx: AppContext, cams: list[dict[str, Any]], registered: int | None = None) -> list[Any]:
+    """Streamed cameras of the scope, each tagged with its page (wall.js shows one page at a time). None
+    streamed: says so, with the number of cameras the scope has registered (never another area's pictures)."""
     if not cams:
-        return [html.Div(ctx.t("camera.none"), className="cam-none")]
+        text = ctx.t("camera.none") if registered is None else ctx.t("camera.none_in_scope", n=f"{registered:,}")
+        return [html.Div(text, className="cam-none")]
     size = ctx.settings.dashboard.camera_page_size
     return [_camera_tile(ctx, cam, i // size) for i, cam in enumerate(cams)]
 
 
 def camera_wall(ctx: AppContext) -> html.Div:
-    """``camera-wall``: live frames of the streamed cameras in scope, 4 or 9 per page, cycling (wall.js)."""
-    cams = [{"id": c.id, "name": c.name, "online": False} for c in ctx.city.streamed[:MAX_CAMERA_TILES]]
-    return html.Div(id=ids.CAMERA_WALL, className="camera-wall", children=camera_tiles(ctx, cams),
-                    **{"data-pages": max(1, math.ceil(len(cams) / ctx.settings.dashboard.camera_page_size))})
+    """``camera-wall``: live frames of the streamed cameras in scope, 4 or 9 per page, cycling (wall.js); empty
+    until the first refresh names the scope's own cameras."""
+    return html.Div(id=ids.CAMERA_WALL, className="camera-wall", children=[], **{"data-pages": 1})

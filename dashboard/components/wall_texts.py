@@ -4,7 +4,7 @@ from __future__ import annotations
 
 WALL_TEXTS: dict[str, dict[str, str]] = {
     "zh": {
-        "kpi.events_today": "今日事件", "kpi.camera_rate": "视频在线率", "kpi.patrol_rate": "巡逻在岗率",
+        "kpi.events_today": "今日事件", "kpi.patrol_rate": "巡逻在岗率",
         "kpi.rapid_rate": "1-3-5达标率", "kpi.resolution_rate": "化解率",
         "panel.hourly": "今日分时事件（对比昨日）", "panel.heat": "数据导巡 · 近7日时段热力",
         "chart.today": "今日", "chart.yesterday": "昨日",
@@ -15,9 +15,32 @@ WALL_TEXTS: dict[str, dict[str, str]] = {
         "detail.title": "告警详情", "detail.close": "关闭", "detail.history": "处置记录", "detail.evidence": "证据截图",
         "detail.no_evidence": "无证据截图", "detail.place": "地点", "detail.subject": "对象", "detail.opened": "发生时间",
         "camera.online": "在线", "camera.offline": "离线", "camera.page": "第 {n}/{m} 页",
+        "camera.none_in_scope": "无可用画面：本区域登记摄像机 {n} 台，均未接入视频流",
+        "wall.center_of": "{city}综治中心",
+        "kpi.open_alerts.tip": "本区域内尚未化解的告警数（待处置、已签收、已派警、已到场）",
+        "kpi.level.tip": "本区域内{level}等级的未化解告警数",
+        "kpi.events_today.tip": "今日（本地时间零点起）本区域门禁事件数，按小时汇总，重复事件不计",
+        "kpi.camera_coverage.tip": "覆盖率：本区域内至少有一台在线摄像机的网格 / 网格总数；未全部覆盖时不显示 100%",
+        "kpi.camera_online.tip": "在线率：本区域在线摄像机 / 登记摄像机（接入视频流的看 60 秒内有无画面，其余看 5 分钟内"
+                                 "有无上报；降级的也算在线）；未全部在线时不显示 100%",
+        "kpi.camera_good.tip": "完好率：在线、未降级且画面可用（不黑、不冻结、未遮挡）的摄像机 / 登记摄像机",
+        "kpi.patrol_rate.tip": "当前班次内的巡逻单元中，5 分钟内有定位、未下班且在岗位半径内的比例；不在班次的单元不计",
+        "kpi.rapid_rate.tip": "今日已派警的告警中，1 分钟内签收、3 分钟内派警、5 分钟内到场的比例",
+        "kpi.resolution_rate.tip": "今日发生的告警中已化解或已归档的比例",
+        "kpi.parts": "（{n} / {total}）",
+        "wall.patrol.on_post": "在岗", "wall.patrol.moving": "离岗移动", "wall.patrol.off": "离线/下班",
+        "map.kind_camera": "摄像机", "map.kind_door": "门禁",
+        "map.device_on": "在线", "map.device_off": "离线",
+        "map.tip_alerts_here": "此处 {n} 条",
+        "map.tip_camera_cluster": "{name}：摄像机 {on}/{n} 在线（点击下钻）",
+        "map.tip_door_cluster": "{name}：门禁 {on}/{n} 在线（点击下钻）",
+        "map.tip_patrol_cluster": "{name}：巡逻单元 {on}/{n} 在岗（点击下钻）",
+        "map.legend_quiet": "无告警", "map.legend_alert": "告警", "map.legend_alert_at": "按网格定位的告警",
+        "map.legend_cluster": "聚合（在线/总数）", "map.legend_camera_on": "视频在线",
+        "map.legend_camera_off": "视频离线",
     },
     "en": {
-        "kpi.events_today": "Events today", "kpi.camera_rate": "Cameras online", "kpi.patrol_rate": "Patrol on post",
+        "kpi.events_today": "Events today", "kpi.patrol_rate": "Patrol on post",
         "kpi.rapid_rate": "1-3-5 met", "kpi.resolution_rate": "Resolved",
         "panel.hourly": "Events per hour", "panel.heat": "Patrol guide · 7 days",
         "chart.today": "Today", "chart.yesterday": "Yesterday",
@@ -29,5 +52,34 @@ WALL_TEXTS: dict[str, dict[str, str]] = {
         "detail.no_evidence": "No evidence frame", "detail.place": "Place", "detail.subject": "Subject",
         "detail.opened": "Opened",
         "camera.online": "online", "camera.offline": "offline", "camera.page": "page {n}/{m}",
+        "camera.none_in_scope": "No picture available: {n} cameras registered here, none streamed",
+        "wall.center_of": "{city} Command Center",
+        "kpi.open_alerts.tip": "Alerts in this area not yet resolved (open, acknowledged, dispatched, on scene)",
+        "kpi.level.tip": "Unresolved {level} alerts in this area",
+        "kpi.events_today.tip": "Door events in this area today (since local midnight), counted per hour, duplicates "
+                                "not counted",
+        "kpi.camera_coverage.tip": "Coverage: cells of this area with at least one camera online / all its cells; "
+                                   "never 100% unless all are covered",
+        "kpi.camera_online.tip": "Online: cameras online / registered in this area (a streamed camera by a frame "
+                                 "within 60 s, any other by a message within 5 min; degraded counts as online); "
+                                 "never 100% unless all are online",
+        "kpi.camera_good.tip": "Good condition: cameras online, not degraded and with a usable image (not dark, "
+                               "frozen or covered) / registered",
+        "kpi.patrol_rate.tip": "Of the units on shift now, those with a position within 5 min, not off duty and within "
+                               "their post's radius; units off shift are not counted",
+        "kpi.rapid_rate.tip": "Of today's dispatched alerts, those acknowledged within 1 min, dispatched within "
+                              "3 min and on scene within 5 min",
+        "kpi.resolution_rate.tip": "Of today's alerts, those resolved or closed",
+        "kpi.parts": " ({n} / {total})",
+        "wall.patrol.on_post": "On post", "wall.patrol.moving": "Away from post", "wall.patrol.off": "Silent / off duty",
+        "map.kind_camera": "Camera", "map.kind_door": "Door",
+        "map.device_on": "online", "map.device_off": "offline",
+        "map.tip_alerts_here": "{n} here",
+        "map.tip_camera_cluster": "{name}: cameras {on}/{n} online (click to drill down)",
+        "map.tip_door_cluster": "{name}: doors {on}/{n} online (click to drill down)",
+        "map.tip_patrol_cluster": "{name}: patrol units {on}/{n} on post (click to drill down)",
+        "map.legend_quiet": "No alert", "map.legend_alert": "Alert", "map.legend_alert_at": "Alert placed by area",
+        "map.legend_cluster": "Group (online/total)", "map.legend_camera_on": "Camera online",
+        "map.legend_camera_off": "Camera offline",
     },
 }

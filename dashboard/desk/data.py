@@ -8,7 +8,6 @@ is a grid node; everything a desk lists is cut to the communities under it (``vi
 from __future__ import annotations
 
 import re
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -25,21 +24,11 @@ from onescreen.scope import communities_of
 from onescreen.timeutil import local_time, on_shift
 
 SILENT_AFTER_S = 300  # CONTRACT off_post: no position for this long = silent
-_LOCK = threading.Lock()
-_REFRESH_S = 30.0
 
 
 def registry(ctx: AppContext) -> RegistryCache:
-    """The lookup cache of the registry, shared by the app's requests, re-read when an import bumped it."""
-    with _LOCK:
-        entry = ctx.__dict__.get("_desk_registry")
-        now = time.monotonic()
-        if entry is None:
-            entry = ctx.__dict__["_desk_registry"] = [RegistryCache.load(ctx.engine), now]
-        elif now - entry[1] > _REFRESH_S:
-            entry[0].refresh_if_changed()
-            entry[1] = now
-        return entry[0]
+    """The lookup cache of the app's one registry snapshot (the wall's too), re-read after an import."""
+    return ctx.registry.cache
 
 
 _PERSON = re.compile(r"p-[0-9A-Za-z]+")

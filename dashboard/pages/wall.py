@@ -24,11 +24,14 @@ import orjson
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
 from dash import ctx as dash_ctx
 from dash.exceptions import PreventUpdate
+from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import ids
-from dashboard.components import citymap, wall_assessment, wall_cases, wall_persons
+from dashboard.auth.sessions import current_user
+from dashboard.components import citymap, wall_cases, wall_persons
 from dashboard.components.alert_detail import detail_body, detail_shell
 from dashboard.components.panels import (
+    KPI_GRID,
     alert_feed,
     camera_page_class,
     camera_tiles,
@@ -43,10 +46,11 @@ from dashboard.components.panels import (
     panel,
 )
 from dashboard.components.shell import nav_bar
-from dashboard.components.wall_data import reader
 from dashboard.context import AppContext
 from dashboard.i18n import LOCALES
 from dashboard.pages.base import Page, register
+from dashboard.readers.alerts import alert_detail
+from dashboard.readers.wall import reader
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +66,8 @@ def header(ctx: AppContext) -> html.Header:
         html.Div(className="wall-brand", children=[
             html.Div(className="wall-emblem"),
             html.Div([
-                html.H1(ctx.settings.dashboard.center_name, className="wall-center-name"),
-                html.Div(f"{t('app.title')} · {ctx.settings.city.name}", className="wall-subtitle"),
+                html.H1(center_name(ctx), className="wall-center-name"),
+                html.Div(f"{t('app.title')} · {ctx.city.name}", className="wall-subtitle"),
             ]),
         ]),
         nav_bar(ctx, PATH, "nav wall-nav"),
@@ -75,6 +79,16 @@ def header(ctx: AppContext) -> html.Header:
             html.Div(t("wall.data_down"), id=ids.DATA_AS_OF, className="data-as-of stale"),
         ]),
     ])
+
+
+def center_name(ctx: AppContext) -> str:
+    """The configured centre name; left at its default, the name of the city the registry holds (a generated
+    preset such as ``nanchang`` names its own city, not the default's)."""
+    configured = ctx.settings.dashboard.center_name
+    default = type(ctx.settings.dashboard).model_fields["center_name"].default
+    if configured != default or ctx.city.name == ctx.settings.city.name:
+        return configured
+    return ctx.t("wall.center_of", city=ctx.city.name)
 
 
 def _client_config(ctx: AppContext) -> dict[str, Any]:
@@ -106,6 +120,8 @@ def layout(ctx: AppContext) -> html.Div:
     city_map = citymap.city_map(ctx, home)
     city_map.children = [*city_map.children, wall_persons.map_layer(ctx)]  # issue 15: key-person layer
     map_parts = [wall_cases.add_map_layer(city_map), citymap.empty_notice(ctx),
+                 html.Div(citymap.scope_title(ctx, chain), id=ids.MAP_SCOPE_NAME, className="map-scope-name"),
+                 None if ctx.city.empty else citymap.legend(ctx),
                  None if ctx.city.empty else html.Div(t("map.hint"), className="map-hint")]
     map_body = html.Div(className="map-frame " + " ".join(f"hide-{n}" for n in citymap.HIDDEN_LAYERS),
                         id="city-map-frame", children=[p for p in map_parts if p is not None])
@@ -118,7 +134,7 @@ def layout(ctx: AppContext) -> html.Div:
                 panel(t("panel.alerts"), alert_feed(ctx), "panel-alerts"),
             ]),
             html.Div(className="wall-col wall-main", children=[
-                panel(ctx.settings.city.name, map_body, "panel-map", extra=map_extra),
+                panel(ctx.city.name, map_body, "panel-map", extra=map_extra),
                 panel(t("panel.cameras"), camera_wall(ctx), "panel-cameras",
                       extra=html.Span("", className="panel-count cam-page-label")),
             ]),
@@ -137,7 +153,7 @@ def layout(ctx: AppContext) -> html.Div:
         dcc.Store(id=ids.MAP_MODE, data="alert"),
         dcc.Store(id=ids.WALL_REQUEST),
         dcc.Store(id=ids.WALL_STATUS),
-        dcc.Store(id=ids.WALL_HASHES, data={}),
+        dcc.Store(id=ids.WALL_HASHES, data={k: _digest(ctx.registry.current().version) for k in GEO_SECTIONS}),
         dcc.Store(id=ids.CAMERA_STATUS),
         dcc.Store(id=ids.CAMERA_SINK),
     ])
@@ -147,6 +163,7 @@ def _digest(value: Any) -> str:
     return hashlib.blake2b(orjson.dumps(value, option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
 
 
+GEO_SECTIONS = ("geo", "geo_districts")  # drawn with the page; sent again only after a city import
 LIVE_OUTPUTS = (
     ("open", Output(ids.KPI_OPEN_ALERTS, "children")), ("open_cls", Output(ids.KPI_OPEN_ALERTS, "className")),
     ("levels", Output(ids.KPI_LEVELS, "children")), ("grid", Output(ids.KPI_GRID, "children")),
@@ -156,6 +173,8 @@ LIVE_OUTPUTS = (
     ("devices", Output(ids.MAP_DEVICES, "data")),
     ("hourly", Output(ids.CHART_HOURLY, "children")), ("heat", Output(ids.CHART_HEAT, "children")),
     ("cams", Output(ids.CAMERA_WALL, "children")), ("cam_status", Output(ids.CAMERA_STATUS, "data")),
+    # a city import: new geometry without a reload (the hash is the registry version)
+    ("geo", Output(ids.MAP_COMMUNITIES, "data")), ("geo_districts", Output(ids.MAP_DISTRICTS, "data")),
 )
 
 
@@ -168,8 +187,8 @@ def live_sections(ctx: AppContext, data: dict[str, Any], scope: str | None, mode
         sec["open_cls"] = (k["open"], lambda: open_alerts_class(k["open"]))
     if "levels" in k:
         sec["levels"] = (k["levels"], lambda: level_chips(ctx, k["levels"]))
-    grid = {key: k.get(key) for key in ("events_today", *wall_assessment.KPI_KEYS, "patrol_rate", "rapid_rate",
-                                         "resolution_rate")}
+    grid = {key: k.get(key) for key, _unit, _cls in KPI_GRID}
+    grid.update({f"{key}_parts": k.get(f"{key}_parts") for key, _unit, _cls in KPI_GRID})
     sec["grid"] = (grid, lambda: kpi_grid(ctx, grid))
     if data["feed"] is not None:
         sec["feed"] = (data["feed"], lambda: feed_items(ctx, data["feed"]))
@@ -179,22 +198,28 @@ def live_sections(ctx: AppContext, data: dict[str, Any], scope: str | None, mode
                 "dmax": max(density.values(), default=0), "sel": scope}
         sec["hideout"] = (hide, lambda: hide)
         sec["hideout_cells"] = (hide, lambda: hide)
+    names = ctx.city.nodes
     if data["alert_points"] is not None:
-        sec["alerts"] = (data["alert_points"], lambda: citymap.points(data["alert_points"], "alert"))
+        sec["alerts"] = (data["alert_points"], lambda: citymap.points(data["alert_points"], "alert", ctx.t, names))
     if data["patrol"] is not None:
         pts = data["patrol"]["points"]
-        sec["patrol"] = (pts, lambda: citymap.points(pts, "patrol"))
+        sec["patrol"] = (pts, lambda: citymap.points(pts, "patrol", ctx.t, names))
     if data["devices"] is not None:
-        sec["devices"] = (data["devices"]["points"], lambda: citymap.points(data["devices"]["points"]))
+        sec["devices"] = (data["devices"]["points"], lambda: citymap.points(data["devices"]["points"], None, ctx.t,
+                                                                            names))
     if data["hourly"] is not None:
         sec["hourly"] = (data["hourly"], lambda: hourly_chart(ctx, data["hourly"]))
     if data["heat"] is not None:
         sec["heat"] = (data["heat"], lambda: heat_map(ctx, data["heat"]))
     if data["cameras"] is not None:
-        tiles = data["cameras"]
-        sec["cams"] = ([c["id"] for c in tiles], lambda: camera_tiles(ctx, tiles))
+        tiles, registered = data["cameras"]["tiles"], data["cameras"]["registered"]
+        sec["cams"] = ([c["id"] for c in tiles] or registered, lambda: camera_tiles(ctx, tiles, registered))
         status = {c["id"]: c["online"] for c in tiles}
         sec["cam_status"] = (status, lambda: status)
+    view = ctx.city
+    version = ctx.registry.current().version
+    sec["geo"] = (version, lambda: view.communities)
+    sec["geo_districts"] = (version, lambda: view.districts)
     return sec
 
 
@@ -256,24 +281,33 @@ def register_callbacks(app: Dash, ctx: AppContext) -> None:
         status = {"ok": data["ok"], "at": ctx.now().strftime("%H:%M:%S"), "req": (req or {}).get("n")}
         return (*out, status, shown)
 
+    marker_layers = (ids.MAP_DEVICES, ids.MAP_PATROL, ids.MAP_ALERTS)
+
     @app.callback(
         Output(ids.MAP_CELLS, "data"), Output(ids.CITY_MAP, "viewport"),
         Output(ids.MAP_BREADCRUMB, "children"), Output(ids.MAP_SCOPE, "data"),
+        Output(ids.MAP_LABELS, "data"), Output(ids.MAP_SCOPE_NAME, "children"),
         Input(ids.MAP_COMMUNITIES, "n_clicks"), Input(ids.MAP_CELLS, "n_clicks"),
         Input(ids.MAP_RESET, "n_clicks"), Input({"type": ids.MAP_CRUMB, "node": ALL}, "n_clicks"),
+        *[Input(layer, "n_clicks") for layer in marker_layers],
         State(ids.MAP_COMMUNITIES, "clickData"), State(ids.MAP_CELLS, "clickData"), State(ids.MAP_SCOPE, "data"),
+        *[State(layer, "clickData") for layer in marker_layers],
         prevent_initial_call=True,
     )
-    def drill_down(_community_n: int, _cell_n: int, _reset: int, _crumbs: Any, community_click: Any,
-                   cell_click: Any, scope: str | None) -> tuple[Any, ...]:
-        """Click: one level down towards the clicked polygon; breadcrumb or reset: back up."""
+    def drill_down(_community_n: int, _cell_n: int, _reset: int, _crumbs: Any, _dev_n: Any, _pat_n: Any,
+                   _alert_n: Any, community_click: Any, cell_click: Any, scope: str | None,
+                   *marker_clicks: Any) -> tuple[Any, ...]:
+        """Click on an area, a cluster or a marker: one level down towards it; breadcrumb or reset: back up."""
         trig = dash_ctx.triggered_id
         home = citymap.home_scope(ctx)
-        if trig == ids.MAP_RESET:
+        if trig in marker_layers:
+            target = citymap.next_scope(ctx.city, scope, citymap.clicked_node(
+                marker_clicks[marker_layers.index(trig)]))
+        elif trig == ids.MAP_RESET:
             target = home
         elif isinstance(trig, dict) and trig.get("type") == ids.MAP_CRUMB:
             if not (dash_ctx.triggered and dash_ctx.triggered[0].get("value")):
-                return no_update, no_update, no_update, no_update  # a crumb re-rendered, not clicked
+                return (no_update,) * 6  # a crumb re-rendered, not clicked
             target = trig.get("node") or None
         elif trig == ids.MAP_CELLS:
             target = citymap.clicked_node(cell_click) or scope
@@ -281,7 +315,8 @@ def register_callbacks(app: Dash, ctx: AppContext) -> None:
             target = citymap.next_scope(ctx.city, scope, citymap.clicked_node(community_click))
         target = citymap.clamp_scope(ctx.city, home, target)
         cells, viewport, chain = citymap.drill_any(ctx.city, target)
-        return cells, viewport, citymap.breadcrumb(ctx, chain, home), target
+        return (cells, viewport, citymap.breadcrumb(ctx, chain, home), target,
+                citymap.labels(ctx.city, ctx.registry.index.label, target), citymap.scope_title(ctx, chain))
 
     @app.callback(
         Output(ids.ALERT_DETAIL, "className"), Output(f"{ids.ALERT_DETAIL}-body", "children"),
@@ -295,7 +330,12 @@ def register_callbacks(app: Dash, ctx: AppContext) -> None:
             return "alert-detail hidden", no_update
         if not (isinstance(trig, dict) and dash_ctx.triggered and dash_ctx.triggered[0].get("value")):
             return no_update, no_update  # the feed re-rendered, nothing was clicked
-        return "alert-detail", detail_body(ctx, trig["id"])
+        try:
+            found = alert_detail(ctx, current_user(), trig["id"])
+        except SQLAlchemyError as exc:
+            log.warning("wall: alert detail unavailable: %s", exc.__class__.__name__)
+            found = False
+        return "alert-detail", detail_body(ctx, trig["id"], found)
 
 
 PAGE = register(Page(path=PATH, title_key=TITLE_KEY, order=10, layout=layout,

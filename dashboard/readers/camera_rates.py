@@ -3,8 +3,8 @@
 
 Live, not from the hourly aggregates: the wall shows now, the desk shows periods. Both classify a camera with
 ``assessment.cameras.classify`` and count alerts with ``assessment.figures.alert_figures``, so the wall and
-the ranking cannot disagree on what "online", "good" or "1-3-5 met" means. The hooks in the wall's own code
-are one call each (``wall_data`` reads and counts, ``panels.kpi_grid`` draws, ``pages.wall`` lists the keys).
+the ranking cannot disagree on what "online", "good" or "1-3-5 met" means. Each rate comes with its parts (``<key>_parts``: counted, of total) for the KPI's tooltip; the wall's reader
+(``readers/wall.py``) calls these, ``panels.KPI_GRID`` lists the tiles.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from dash import html
 
 from assessment import cameras, figures
 from onescreen import names
@@ -54,19 +53,16 @@ def camera_rates(ix: Any, scope: str | None, health: dict[str, dict[str, Any]], 
         if v.online:
             covered.add(c.cell_id)
     cells = _cells(ix, scope)
-    return {"camera_coverage": figures.rate(len(covered & cells), len(cells)),
-            "camera_online": figures.rate(online, len(cams)), "camera_good": figures.rate(good, len(cams))}
+    parts = {"camera_coverage": (len(covered & cells), len(cells)), "camera_online": (online, len(cams)),
+             "camera_good": (good, len(cams))}
+    return {**{key: figures.rate(*p) for key, p in parts.items()},
+            **{f"{key}_parts": p for key, p in parts.items()}}
 
 
 def alert_rates(today: list[tuple[Any, ...]]) -> dict[str, float | None]:
     """1-3-5达标率 and 化解率 of today's alerts; rows as the wall reads them: (district, community, cell,
     status, opened_at, acknowledged_at, dispatched_at, on_scene_at)."""
     got = figures.alert_figures((r[4], r[5], r[6], r[7], r[3]) for r in today)
-    return {"rapid_rate": got["attainment_135_rate"], "resolution_rate": got["resolution_rate"]}
-
-
-def camera_tiles(ctx: Any, k: dict[str, Any]) -> list[html.Div]:
-    """The three 雪亮 tiles (the wall's KPI look: value over label)."""
-    return [html.Div(className=f"kpi kpi-{key.replace('_', '-')}", children=[
-        html.Div("—" if k.get(key) is None else f"{k[key]:g}%", className="kpi-value"),
-        html.Div(ctx.t(f"kpi.{key}"), className="kpi-label")]) for key in KPI_KEYS]
+    return {"rapid_rate": got["attainment_135_rate"], "resolution_rate": got["resolution_rate"],
+            "rapid_rate_parts": (got["alerts_135"], got["alerts_dispatched"]),
+            "resolution_rate_parts": (got["alerts_resolved"], got["alerts"])}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -20,6 +19,8 @@ from sqlalchemy.orm import Session
 from onescreen.db.models import Camera, Door, GridNode, PatrolPost, PatrolUnit
 
 log = logging.getLogger(__name__)
+
+MEMO_MAX = 1536  # per-scope lists kept (3 kinds × 512 scopes); more: start again (one walk each)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,7 @@ class WallIndex:
     doors: tuple[Placed, ...] = ()
     posts: dict[str, Placed] = field(default_factory=dict)
     units: dict[str, Placed] = field(default_factory=dict)  # unit -> (name, post position, radius)
+    _lists: dict[tuple[str, str | None], tuple[Placed, ...]] = field(default_factory=dict, repr=False)
 
     def inside(self, node_id: str | None, scope: str | None) -> bool:
         """True when ``node_id`` lies in ``scope`` (None = the whole city)."""
@@ -66,21 +68,42 @@ class WallIndex:
         """Every district, sorted (the rows of the city's heat map)."""
         return sorted(d for d, lvl in self.level.items() if lvl == "district")
 
-    @lru_cache(maxsize=512)
+    def _memo(self, kind: str, scope: str | None, build: Any) -> tuple[Placed, ...]:
+        """Per-scope lists kept on this index (dropped with it when a newer registry snapshot replaces it)."""
+        key = (kind, scope)
+        hit = self._lists.get(key)
+        if hit is None:
+            if len(self._lists) >= MEMO_MAX:
+                self._lists.clear()
+            hit = self._lists[key] = build()
+        return hit
+
+    def groups(self, things: tuple[Placed, ...], level: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """``things`` (a ``*_in`` list) by their ancestor at ``level`` that has a label point, sorted:
+        ``((node, (id, …)), …)``; memoised by the list's identity (the ``*_in`` lists are memoised too)."""
+        def build() -> Any:
+            by: dict[str, list[str]] = {}
+            for t in things:
+                node = next((n for n in self.chain.get(t.cell_id, ()) if self.level.get(n) == level), None)
+                if node is not None and node in self.label:
+                    by.setdefault(node, []).append(t.id)
+            return (things, tuple((node, tuple(ids)) for node, ids in sorted(by.items())))
+
+        kept = self._memo(f"groups:{id(things)}:{level}", None, build)
+        if kept[0] is not things:  # another list that happens to have a dead list's id: never trust it
+            kept = build()
+        return kept[1]  # type: ignore[return-value]
+
     def cameras_in(self, scope: str | None) -> tuple[Placed, ...]:
-        return tuple(c for c in self.cameras if self.inside(c.cell_id, scope))
+        return self._memo("camera", scope, lambda: tuple(c for c in self.cameras if self.inside(c.cell_id, scope)))
 
-    @lru_cache(maxsize=512)
     def doors_in(self, scope: str | None) -> tuple[Placed, ...]:
-        return tuple(d for d in self.doors if self.inside(d.cell_id, scope))
+        return self._memo("door", scope, lambda: tuple(d for d in self.doors if self.inside(d.cell_id, scope)))
 
-    @lru_cache(maxsize=512)
     def units_in(self, scope: str | None) -> tuple[Placed, ...]:
         """Units whose post lies in ``scope`` (units without a post count for the whole city only)."""
-        return tuple(u for u in self.units.values()
-                     if (scope is None) or (u.cell_id and self.inside(u.cell_id, scope)))
-
-    __hash__ = object.__hash__  # lru_cache on methods keys by instance identity
+        return self._memo("unit", scope, lambda: tuple(
+            u for u in self.units.values() if (scope is None) or (u.cell_id and self.inside(u.cell_id, scope))))
 
 
 def _chains(nodes: list[Any]) -> dict[str, Any]:

@@ -33,11 +33,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from alerts import silences
-from dashboard.components import wall_feed
-from dashboard.components import wall_assessment
+from assessment import figures
 from dashboard import outage
-from dashboard.components.wall_hours import HourlyCounts, heat_by_day, heat_by_district, hourly, per_hour
-from dashboard.components.wall_index import WallIndex, load_index
+from dashboard.components import wall_feed
+from dashboard.readers import camera_rates
+from dashboard.readers.hours import HourlyCounts, heat_by_day, heat_by_district, hourly, per_hour
+from dashboard.readers.wall_index import WallIndex
 from onescreen import names
 from onescreen.db.models import Alert
 from onescreen.geo import distance_m
@@ -48,7 +49,6 @@ log = logging.getLogger(__name__)
 OPEN_STATUSES = ("open", "acknowledged", "dispatched", "on_scene")
 LEVEL_RANK = {"red": 3, "orange": 2, "yellow": 1}
 MAX_ALERT_MARKERS = 400
-MAX_DEVICE_MARKERS = 1500          # more than this in scope: draw only the offline ones (and streamed cameras)
 ONLINE_WINDOW_S = 300              # a device silent longer counts offline (CONTRACT: device_offline after 300 s)
 CAMERA_FRAME_S = 60                # a streamed camera without a frame this long counts offline
 PATROL_SILENT_S = 300
@@ -64,7 +64,7 @@ class WallReader:
 
     def __init__(self, ctx: Any):
         self.ctx = ctx
-        self._index: WallIndex | None = None
+        self._dev_cache: dict[tuple[int, int, str | None], dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._slow_at = 0.0
         self._slow: dict[str, Any] = {}
@@ -73,9 +73,8 @@ class WallReader:
 
     @property
     def index(self) -> WallIndex:
-        if self._index is None:
-            self._index = load_index(self.ctx.engine)
-        return self._index
+        """The scope index of the app's current registry snapshot (``readers.snapshot``)."""
+        return self.ctx.registry.index
 
     # ------------------------------------------------------------------ public
     def read(self, scope: str | None, home: str | None = None) -> dict[str, Any]:
@@ -108,10 +107,10 @@ class WallReader:
         out["feed"] = None if in_scope is None else wall_feed.select(
             in_scope, wall_feed.silenced_ids(in_scope, current, datetime.now(UTC)))
         out["colors"] = None if open_rows is None else self._colors(open_rows)
-        out["alert_points"] = None if in_scope is None else self._alert_points(ix, in_scope)
+        out["alert_points"] = None if in_scope is None else self._alert_points(ix, in_scope, scope)
         now = datetime.now(self.ctx.tz)
         out["patrol"] = None if positions is None else patrol_summary(ix, scope, positions, now.timestamp(), now)
-        out["devices"] = self._devices(ix, scope) if self._slow else None
+        out["devices"] = self._devices_cached(ix, scope) if self._slow else None
         out["cameras"] = self._camera_tiles(ix, scope) if self._slow else None
         out["hourly"] = None if counts is None else hourly(counts, now)
         city_view = ix.level.get(scope or "") in (None, "city")
@@ -160,17 +159,36 @@ class WallReader:
         return dict(sorted(best.items()))
 
     @staticmethod
-    def _alert_points(ix: WallIndex, rows: list[dict[str, Any]]) -> list[list[Any]]:
-        """``[id, lat, lon, level, rule]``; an alert without coordinates (a person, not a device: e.g.
-        ``key_person_missing``) sits on its cell's or community's label point, with that node appended. The
+    def _alert_points(ix: WallIndex, rows: list[dict[str, Any]], scope: str | None = None) -> list[list[Any]]:
+        """``[id, lat, lon, level, rule, at, n, node]``; an alert without coordinates (a person, not a device: e.g.
+        ``key_person_missing``) sits on its cell's or community's label point ``at`` (else None). ``node``: where a
+        click on it drills to (its cell or community). The
         alerts on one label point share one marker, the most urgent's, with their number appended (they would
-        lie exactly on top of each other). The most urgent come last, so Leaflet draws them on top."""
+        lie exactly on top of each other). The most urgent come last, so Leaflet draws them on top.
+
+        More than ``GROUP_ALERTS_ABOVE`` in a city or district view (a flood of yellow ``device_offline`` after an
+        outage): the yellow ones gather into one marker per district or community, with their number; red and
+        orange alerts always keep a marker each."""
         rows = sorted(rows, key=lambda a: (-_rank(a["level"]), -a["ts"]))[:MAX_ALERT_MARKERS]
+        level = ix.level.get(scope or "", "city") if scope else "city"
+        group_at = CHILD_LEVEL.get(level) if len(rows) > GROUP_ALERTS_ABOVE and level in ("city", "district") \
+            else None
         out: list[list[Any]] = []
         shared: dict[str, list[Any]] = {}  # label node -> its marker row (the most urgent alert there)
         for a in rows:  # most urgent first: the first alert at a node is the one shown
+            if group_at is not None and a["level"] == "yellow":
+                node = a["district"] if group_at == "district" else a["community"]
+                if node in ix.label:
+                    if node in shared:
+                        shared[node][6] += 1
+                    else:
+                        lat, lon = ix.label[node]
+                        shared[node] = [a["id"], round(lat, 6), round(lon, 6), a["level"], a["rule"], node, 1, node]
+                        out.append(shared[node])
+                    continue
             if a["lat"] is not None and a["lon"] is not None:
-                out.append([a["id"], round(a["lat"], 6), round(a["lon"], 6), a["level"], a["rule"]])
+                out.append([a["id"], round(a["lat"], 6), round(a["lon"], 6), a["level"], a["rule"], None, 1,
+                            a["cell"] or a["community"]])
                 continue
             node = next((n for n in (a["cell"], a["community"], a["district"]) if n in ix.label), None)
             if node is None:
@@ -179,7 +197,7 @@ class WallReader:
                 shared[node][6] += 1
                 continue
             lat, lon = ix.label[node]
-            shared[node] = [a["id"], round(lat, 6), round(lon, 6), a["level"], a["rule"], node, 1]
+            shared[node] = [a["id"], round(lat, 6), round(lon, 6), a["level"], a["rule"], node, 1, node]
             out.append(shared[node])
         return out[::-1]
 
@@ -223,7 +241,7 @@ class WallReader:
             health[cid] = {"online": bool(state in ("online", "degraded") and fresh),
                            "state": state or "unknown", "fps": fps}
         return {"online": online, "health": health, "hours": self.hours.districts(r),
-                "cam_raw": wall_assessment.read_health(r, ix)}
+                "cam_raw": camera_rates.read_health(r, ix)}
 
     def _read_sql_slow(self) -> dict[str, Any]:
         tz = self.ctx.tz
@@ -244,27 +262,45 @@ class WallReader:
         return {"today": [tuple(r) for r in today], "density": dens}
 
     # ------------------------------------------------------------------ sections from the slow data
+    def _devices_cached(self, ix: WallIndex, scope: str | None) -> dict[str, Any]:
+        """``_devices`` changes only with the slow data (every ``SLOW_S``): computed once per scope and
+        slow read, shared by every wall on the scope (19,000 cameras are counted every 2 s, not every second
+        per wall)."""
+        key = (id(ix), id(self._slow), scope)
+        hit = self._dev_cache.get(key)
+        if hit is None:
+            if len(self._dev_cache) > 256:
+                self._dev_cache.clear()
+            hit = self._dev_cache[key] = self._devices(ix, scope)
+        return hit
+
     def _devices(self, ix: WallIndex, scope: str | None) -> dict[str, Any]:
+        """Camera and door markers of the scope: one cluster per child node (``[node, lat, lon, kind, on, n]``)
+        above a community or when the community holds more than ``CLUSTER_ABOVE`` of a kind, else one point
+        each (``[id, lat, lon, kind, on, cell]``); and the camera figures of 视频在线率."""
         online, health = self._slow["online"], self._slow["health"]
         cams = ix.cameras_in(scope)
-        cam_on = 0
-        points = []
-        many = len(cams) > MAX_DEVICE_MARKERS  # then only the streamed cameras: a city of 19,000 stays legible
-        for c in cams:
-            up = health[c.id]["online"] if c.streamed and c.id in health else c.id in online
-            cam_on += up
-            if not many or c.streamed:
-                points.append([c.id, round(c.lat, 6), round(c.lon, 6), "camera", 1 if up else 0])
+        cam_up = {c.id: (health[c.id]["online"] if c.streamed and c.id in health else c.id in online) for c in cams}
         doors = ix.doors_in(scope)
-        if len(doors) <= MAX_DEVICE_MARKERS:
-            points += [[d.id, round(d.lat, 6), round(d.lon, 6), "door", 1 if d.id in online else 0] for d in doors]
-        return {"points": points, "cameras": len(cams), "cameras_online": cam_on}
+        points: list[list[Any]] = []
+        for kind, things, up in (("camera", cams, cam_up.__getitem__), ("door", doors, online.__contains__)):
+            child = cluster_level(ix, scope, len(things))
+            if child is None:
+                points += [[c.id, round(c.lat, 6), round(c.lon, 6), kind, 1 if up(c.id) else 0, c.cell_id]
+                           for c in things]
+            else:
+                points += clusters(ix, things, child, kind, up)
+        return {"points": points, "cameras": len(cams), "cameras_online": sum(cam_up.values())}
 
-    def _camera_tiles(self, ix: WallIndex, scope: str | None) -> list[dict[str, Any]]:
+    def _camera_tiles(self, ix: WallIndex, scope: str | None) -> dict[str, Any]:
+        """The scope's own streamed cameras (never another area's: an empty scope says so, with the number of
+        cameras it has registered)."""
         health = self._slow["health"]
-        tiles = [c for c in ix.cameras_in(scope) if c.streamed] or [c for c in ix.cameras if c.streamed]
-        return [{"id": c.id, "name": c.name, "online": health.get(c.id, {}).get("online", False),
-                 "state": health.get(c.id, {}).get("state", "unknown")} for c in tiles[:36]]
+        cams = ix.cameras_in(scope)
+        tiles = [c for c in cams if c.streamed]
+        return {"registered": len(cams), "tiles": [
+            {"id": c.id, "name": c.name, "online": health.get(c.id, {}).get("online", False),
+             "state": health.get(c.id, {}).get("state", "unknown")} for c in tiles[:36]]}
 
     def _scope_hours(self, ix: WallIndex, scope: str | None) -> dict[str, int] | None:
         """Events per local hour in the scope: districts from the shared read, a community or cell from its own."""
@@ -292,25 +328,22 @@ class WallReader:
         elif zcard is not None:
             k["open"] = zcard
         if devices is not None:
-            k.update(wall_assessment.camera_rates(ix, scope, self._slow["cam_raw"], self._slow["online"]))
+            k.update(camera_rates.camera_rates(ix, scope, self._slow["cam_raw"], self._slow["online"]))
         if patrol is not None:
             k["patrol_rate"] = _pct(patrol["on_post"], patrol["staffed"])
+            k["patrol_rate_parts"] = (patrol["on_post"], patrol["staffed"])
         if hours is not None:
             k["events_today"] = sum(hours["today"])
         if self._slow:
             today = [r for r in self._slow["today"]
                      if scope is None or any(ix.inside(n, scope) for n in r[:3] if n)]
-            k.update(wall_assessment.alert_rates(today))
+            k.update(camera_rates.alert_rates(today))
         return k
 
 
 def _epoch(dt: datetime) -> float:
     """Epoch seconds of a DB timestamp (SQLite gives naive UTC)."""
     return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
-
-
-def _within(start: datetime | None, end: datetime | None, seconds: float) -> bool:
-    return start is not None and end is not None and _epoch(end) - _epoch(start) <= seconds
 
 
 def patrol_summary(ix: WallIndex, scope: str | None, positions: dict[str, str], now: float,
@@ -335,12 +368,41 @@ def patrol_summary(ix: WallIndex, scope: str | None, positions: dict[str, str], 
             staffed += 1
             on_post += state == "on_post"
         if doc is not None or unit.post_id:
-            points.append([unit.id, round(lat, 6), round(lon, 6), state])
+            points.append([unit.id, round(lat, 6), round(lon, 6), state, unit.cell_id])
+    if ix.level.get(scope or "", "city") == "city" and len(points) > CLUSTER_ABOVE:  # by district at city level
+        state_of = {p[0]: p[3] for p in points}
+        points = clusters(ix, ix.units_in(scope), "district", "patrol", lambda uid: state_of.get(uid) == "on_post")
     return {"points": points, "counts": counts, "staffed": staffed, "on_post": on_post}
 
 
 def _pct(n: int, total: int) -> float | None:
-    return None if total <= 0 else round(100.0 * n / total, 1)
+    """Percent to one decimal, honest at the ends (``assessment.figures.rate``)."""
+    return figures.rate(n, total)
+
+
+CHILD_LEVEL = {"city": "district", "district": "community", "community": "cell"}
+CLUSTER_ABOVE = 60  # more markers of one kind than this in a community: one cluster per cell
+GROUP_ALERTS_ABOVE = 60  # more open alerts than this in a city or district view: yellow ones grouped by area
+
+
+def cluster_level(ix: WallIndex, scope: str | None, count: int) -> str | None:
+    """The grid level whose nodes gather the scope's markers into clusters, or None for one marker each:
+    the city clusters by district, a district by community, a crowded community by cell; a cell never."""
+    level = ix.level.get(scope or "", "city") if scope else "city"
+    if level == "community" and count <= CLUSTER_ABOVE:
+        return None
+    return CHILD_LEVEL.get(level)
+
+
+def clusters(ix: WallIndex, things: Any, level: str, kind: str, up: Any) -> list[list[Any]]:
+    """``[node, lat, lon, "<kind>_cluster", on, n]`` per node of ``level`` holding some of ``things`` (at its label
+    point); the grouping is kept on the index (``WallIndex.groups``), only the online count is done here."""
+    out = []
+    for node, members in ix.groups(things, level):
+        lat, lon = ix.label[node]
+        out.append([node, round(lat, 6), round(lon, 6), f"{kind}_cluster", sum(1 for m in members if up(m)),
+                    len(members)])
+    return out
 
 
 def reader(ctx: Any) -> WallReader:
