@@ -54,7 +54,7 @@ def test_points_are_geojson_in_lon_lat_order():
     fc = citymap.points([["A-1", 26.6, 118.1, "red", "gathering"]], "alert")
     feat = fc["features"][0]
     assert feat["geometry"]["coordinates"] == [118.1, 26.6]
-    assert feat["properties"] == {"id": "A-1", "kind": "alert", "level": "red", "rule": "gathering", "node": None,
+    assert feat["properties"] == {"id": "A-1", "kind": "alert", "level": "red", "rule": "gathering", "node": None, "silenced": False,
                                   "tip": "rule.gathering · level.red"}
 
 
@@ -74,13 +74,16 @@ def test_an_alert_without_coordinates_sits_on_its_cell_or_community_label_point(
         {"id": "A-6", "level": "orange", "rule": "key_person_missing", "ts": 0.1, "lat": None, "lon": None,
          "district": "D1", "community": "D1-01", "cell": None},
     ]
-    assert WallReader._alert_points(ix, rows) == [  # the most urgent last: drawn on top
-        ["A-3", 26.65, 118.12, "orange", "gathering", None, 1, "G1"],
-        ["A-2", 26.71, 118.16, "red", "key_person_gathering", "G1", 1, "G1"],
-        ["A-1", 26.7, 118.15, "red", "key_person_missing", "D1-01", 3, "D1-01"],
+    assert WallReader._alert_points(ix, rows, None, {"A-3"}) == [  # the most urgent last: drawn on top
+        ["A-3", 26.65, 118.12, "orange", "gathering", None, 1, "G1", True],
+        ["A-2", 26.71, 118.16, "red", "key_person_gathering", "G1", 1, "G1", False],
+        ["A-1", 26.7, 118.15, "red", "key_person_missing", "D1-01", 3, "D1-01", False],
     ]
-    fc = citymap.points(WallReader._alert_points(ix, rows), "alert")
+    fc = citymap.points(WallReader._alert_points(ix, rows, None, {"A-3"}), "alert", _Ctx().t)
     assert [f["properties"].get("at") for f in fc["features"]] == [None, "G1", "D1-01"]
+    # a silenced alert stays on the map, marked 静默中 (issue 11: a silence never hides an alert)
+    assert [f["properties"]["silenced"] for f in fc["features"]] == [True, False, False]
+    assert "静默中" in fc["features"][0]["properties"]["tip"] and "静默中" not in fc["features"][1]["properties"]["tip"]
     assert [f["properties"].get("n") for f in fc["features"]] == [None, 1, 3]
     assert fc["features"][2]["geometry"]["coordinates"] == [118.15, 26.7]
 

@@ -146,8 +146,9 @@
              fillOpacity: 0.9};
       }
       o.pane = o.pane || "os-markers";
+      if (k === "alert" && p.silenced) { o.color = "#8a8f98"; o.weight = 3; }  // 静默中: marked, still shown
       o.className = "os-marker os-marker-" + layer + (k === "alert" && p.at ? " os-marker-at" : "")
-                    + (k === "alert" ? " os-level-" + p.level : "");
+                    + (k === "alert" ? " os-level-" + p.level : "") + (k === "alert" && p.silenced ? " os-silenced" : "");
       if (k === "alert" && p.n > 1) { o.radius = 11; }
       m = L.circleMarker(latlng, o);
       if (k === "alert" && p.n > 1) {  // several alerts on one label point: one marker with their number

@@ -87,8 +87,9 @@ def points(rows: list[list[Any]], kind: str | None = None, t: Any = None,
     """Compact rows (``readers.wall``) as point features, each with a tooltip ``tip`` in the screen's language
     and the grid ``node`` a click on it drills to (so a marker never swallows a click meant for its area).
 
-    - alerts ``[id, lat, lon, level, rule, at, n, node]``: ``at`` the label point standing in for coordinates
-      the alert does not have (dashed ring), ``n`` alerts sharing it (one marker, their number on it);
+    - alerts ``[id, lat, lon, level, rule, at, n, node, silenced]``: ``at`` the label point standing in for
+      coordinates the alert does not have (dashed ring), ``n`` alerts sharing it (one marker, their number on it),
+      ``silenced`` a silence covers it (静默中 in the tooltip, a muted ring);
     - patrol ``[id, lat, lon, state, cell]``; cameras/doors ``[id, lat, lon, kind, on, cell]``;
     - clusters ``[node, lat, lon, "<kind>_cluster", on, n]``: ``on`` of ``n`` online (patrol: on post).
     """
@@ -100,8 +101,10 @@ def points(rows: list[list[Any]], kind: str | None = None, t: Any = None,
         props: dict[str, Any] = {"id": row[0], "kind": k}
         if k == "alert":
             n = row[6] if len(row) > 6 else 1
-            props.update(level=row[3], rule=row[4], node=row[7] if len(row) > 7 else None,
+            silenced = bool(row[8]) if len(row) > 8 else False  # a silence covers it: marked, never hidden
+            props.update(level=row[3], rule=row[4], node=row[7] if len(row) > 7 else None, silenced=silenced,
                          tip=" · ".join([t(f"rule.{row[4]}"), t(f"level.{row[3]}")]
+                                        + ([t("feed.silenced")] if silenced else [])
                                         + ([t("map.tip_alerts_here", n=n)] if n > 1 else [])))
             if len(row) > 5 and row[5]:
                 props["at"] = row[5]

@@ -104,10 +104,10 @@ class WallReader:
             outage.report("redis", exc)
             counts, out["ok"] = None, False
         in_scope = None if open_rows is None else [a for a in open_rows if self._inside(a, scope)]
-        out["feed"] = None if in_scope is None else wall_feed.select(
-            in_scope, wall_feed.silenced_ids(in_scope, current, datetime.now(UTC)))
+        silenced = set() if in_scope is None else wall_feed.silenced_ids(in_scope, current, datetime.now(UTC))
+        out["feed"] = None if in_scope is None else wall_feed.select(in_scope, silenced)
         out["colors"] = None if open_rows is None else self._colors(open_rows)
-        out["alert_points"] = None if in_scope is None else self._alert_points(ix, in_scope, scope)
+        out["alert_points"] = None if in_scope is None else self._alert_points(ix, in_scope, scope, silenced)
         now = datetime.now(self.ctx.tz)
         out["patrol"] = None if positions is None else patrol_summary(ix, scope, positions, now.timestamp(), now)
         out["devices"] = self._devices_cached(ix, scope) if self._slow else None
@@ -159,8 +159,9 @@ class WallReader:
         return dict(sorted(best.items()))
 
     @staticmethod
-    def _alert_points(ix: WallIndex, rows: list[dict[str, Any]], scope: str | None = None) -> list[list[Any]]:
-        """``[id, lat, lon, level, rule, at, n, node]``; an alert without coordinates (a person, not a device: e.g.
+    def _alert_points(ix: WallIndex, rows: list[dict[str, Any]], scope: str | None = None,
+                      silenced: set[str] | frozenset[str] = frozenset()) -> list[list[Any]]:
+        """``[id, lat, lon, level, rule, at, n, node, silenced]``; an alert without coordinates (a person, not a device: e.g.
         ``key_person_missing``) sits on its cell's or community's label point ``at`` (else None). ``node``: where a
         click on it drills to (its cell or community). The
         alerts on one label point share one marker, the most urgent's, with their number appended (they would
@@ -183,12 +184,13 @@ class WallReader:
                         shared[node][6] += 1
                     else:
                         lat, lon = ix.label[node]
-                        shared[node] = [a["id"], round(lat, 6), round(lon, 6), a["level"], a["rule"], node, 1, node]
+                        shared[node] = [a["id"], round(lat, 6), round(lon, 6), a["level"], a["rule"], node, 1, node,
+                                        a["id"] in silenced]
                         out.append(shared[node])
                     continue
             if a["lat"] is not None and a["lon"] is not None:
                 out.append([a["id"], round(a["lat"], 6), round(a["lon"], 6), a["level"], a["rule"], None, 1,
-                            a["cell"] or a["community"]])
+                            a["cell"] or a["community"], a["id"] in silenced])
                 continue
             node = next((n for n in (a["cell"], a["community"], a["district"]) if n in ix.label), None)
             if node is None:
@@ -197,7 +199,8 @@ class WallReader:
                 shared[node][6] += 1
                 continue
             lat, lon = ix.label[node]
-            shared[node] = [a["id"], round(lat, 6), round(lon, 6), a["level"], a["rule"], node, 1, node]
+            shared[node] = [a["id"], round(lat, 6), round(lon, 6), a["level"], a["rule"], node, 1, node,
+                            a["id"] in silenced]
             out.append(shared[node])
         return out[::-1]
 
