@@ -14,12 +14,12 @@ from cases.places import places_for
 from onescreen import names
 from onescreen.commands import Actor, Conflict, Forbidden, Invalid, NotFound
 from onescreen.db.models import AuditLog, Case, CasePhoto, CaseStep, VideoPatrolMark
-from onescreen.settings import CaseSettings
-from tests.case_helpers import jpeg
 from onescreen.db.session import make_engine, session_factory, upgrade
 from onescreen.registry.bundle import write_bundle
 from onescreen.registry.importer import import_bundle
+from onescreen.settings import CaseSettings
 from sim.citygen import generate_city
+from tests.case_helpers import jpeg
 from tests.city_fixtures import SMALL
 from videopatrol import commands as vp
 from videopatrol.schedule import due_times, missed

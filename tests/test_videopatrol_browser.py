@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onescreen.commands import Actor
 from onescreen import names
+from onescreen.commands import Actor
 from onescreen.db.models import AuditLog, Case, CasePhoto, VideoPatrolMark
-from tests.case_helpers import jpeg
 from onescreen.db.session import make_engine
 from tests.auth_helpers import login
+from tests.case_helpers import jpeg
 from tests.test_desk_browser import Desk, make_settings, running_city  # noqa: F401  (make_settings: fixture)
 from videopatrol import commands as vp
 

@@ -26,8 +26,15 @@ from cases.commands import CaseEnv
 from cases.photos import PhotoRefused, check_photo
 from onescreen import names
 from onescreen.commands import Actor, Conflict, Forbidden, Invalid, NotFound
-from onescreen.db.models import (AuditLog, Camera, CasePhoto, GridNode, VideoPatrolMark, VideoPatrolPlan,
-                                 VideoPatrolRound)
+from onescreen.db.models import (
+    AuditLog,
+    Camera,
+    CasePhoto,
+    GridNode,
+    VideoPatrolMark,
+    VideoPatrolPlan,
+    VideoPatrolRound,
+)
 from videopatrol.schedule import due_times, missed
 
 log = logging.getLogger(__name__)

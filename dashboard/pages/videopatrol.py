@@ -16,15 +16,15 @@ from typing import Any
 from dash import Input, Output, State, dcc, html, no_update
 from sqlalchemy.orm import Session
 
+from cases import store as case_store
+from cases.commands import CaseEnv
+from cases.places import places_for
 from dashboard.auth.sessions import current_user
 from dashboard.context import AppContext
 from dashboard.desk import actions, data
 from dashboard.desk.layout import desk_page
 from dashboard.desk.widgets import dropdown, fmt_time
 from dashboard.pages.base import Page, register
-from cases import store as case_store
-from cases.commands import CaseEnv
-from cases.places import places_for
 from onescreen.commands import Actor, CommandError
 from onescreen.db.models import VideoPatrolMark
 from videopatrol import commands as vp
