@@ -25,8 +25,8 @@ from dashboard.desk.widgets import dropdown, fmt_time
 from dashboard.pages.base import Page, register
 from onescreen import names
 from onescreen.accounts import add_user
-from onescreen.events import StreamRecord
 from onescreen.db.models import ROLES, AuditLog, Department, GridWorker, User
+from onescreen.events import StreamRecord
 
 PATH = "/admin"
 TITLE_KEY = "nav.admin"
