@@ -59,6 +59,9 @@ def test_a_patrol_round_with_one_abnormal_mark(browser, make_settings, small_cit
             assert link.get_attribute("href") == f"/cases?case={case_id}"
             assert page.locator("#desk-vp-missed-list").count() == 0  # a new plan owes nothing from before
             desk.shot("desk-videopatrol.png")
+            link.click()  # the log's link opens the case on the dispatcher's desk
+            page.wait_for_selector(f'#cases-detail[data-case-id="{case_id}"]', timeout=10_000)
+            assert "大门处多人聚集" in page.inner_text("#cases-detail")
         finally:
             desk.close()
         with Session(engine) as s:

@@ -102,7 +102,8 @@ def _mark_cell(ctx: AppContext, m: dict) -> Any:
     if not m.get("case_id"):
         return html.Span(text)
     return html.Span([text, " → ", html.A(m["case_id"], href=f"/cases?case={m['case_id']}",
-                                          className="desk-vp-case")])
+                                          className="desk-vp-case",
+                                          style={"color": "#7fd0ff", "whiteSpace": "nowrap"})])
 
 
 def _error(ctx: AppContext, exc: CommandError) -> str:
