@@ -65,12 +65,15 @@ def test_a_round_with_marks_and_the_log(city, redis_client):
         assert s.get(VideoPatrolMark, first).case_id is None  # 正常 opens nothing
         with pytest.raises(Invalid):
             vp.mark_camera(s, op, rnd, cams[-1], "abnormal", "  ", NOW, env)  # 异常 needs a note
-        mark = vp.mark_camera(s, op, rnd, cams[-1], "abnormal", "门口有人翻越", NOW + timedelta(seconds=30), env)
+        with pytest.raises(Invalid):
+            vp.mark_camera(s, op, rnd, cams[-1], "abnormal", "x", NOW, env, category="weather")
+        mark = vp.mark_camera(s, op, rnd, cams[-1], "abnormal", "门口有人翻越", NOW + timedelta(seconds=30), env,
+                              category="hazard")
         case_id = s.get(VideoPatrolMark, mark).case_id
         case = s.scalars(select(Case).where(Case.case_id == case_id)).one()
         cam = vp.camera_communities(s, [cams[-1]])
         assert (case.source, case.category, case.description, case.status, case.reporter) == (
-            "video_patrol", "public_order", "门口有人翻越", "reported", "u-operator")
+            "video_patrol", "hazard", "门口有人翻越", "reported", "u-operator")
         assert case.community_id == cam[cams[-1]]
         (photo,) = s.scalars(select(CasePhoto).where(CasePhoto.case_pk == case.id)).all()
         assert (photo.kind, photo.camera_id, photo.n) == ("camera", cams[-1], 1) and photo.jpeg[:2] == b"\xff\xd8"

@@ -49,6 +49,9 @@ def test_a_patrol_round_with_one_abnormal_mark(browser, make_settings, small_cit
             page.click("#desk-vp-abnormal")  # without a note: refused, stays on the camera
             page.wait_for_selector("#desk-vp-msg:has-text('标记异常须填写说明')", timeout=10_000)
             page.fill("#desk-vp-note", "大门处多人聚集")
+            assert "治安" in page.inner_text("#desk-vp-category")  # the default category of an 异常
+            page.click("#desk-vp-category")
+            page.get_by_role("option", name="矛盾纠纷", exact=True).click()
             page.click("#desk-vp-abnormal")
             page.wait_for_selector("#desk-vp-msg:has-text('本轮巡查完成，异常已立案')", timeout=10_000)
             row = page.locator("#desk-vp-log-table tr", has_text="夜间出入口巡查")
@@ -71,7 +74,7 @@ def test_a_patrol_round_with_one_abnormal_mark(browser, make_settings, small_cit
         with Session(engine) as s:
             case = s.scalars(select(Case).where(Case.case_id == case_id)).one()
             photos = [(p.kind, p.camera_id) for p in s.scalars(select(CasePhoto).where(CasePhoto.case_pk == case.id))]
-            assert (case.source, case.description) == ("video_patrol", "大门处多人聚集")
+            assert (case.source, case.category, case.description) == ("video_patrol", "dispute", "大门处多人聚集")
             assert photos == [("camera", cams[1])]
         engine.dispose()
         assert [(m.camera_id, m.verdict, m.note, m.case_id) for m in marks] == [

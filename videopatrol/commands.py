@@ -170,6 +170,8 @@ def mark_camera(session: Session, actor: Actor, round_id: int, camera_id: str, v
         raise Invalid("vp.err.note", "an abnormal mark needs a note")
     if note is not None and len(note) > 2000:
         raise Invalid("vp.err.note_long", "note longer than 2000 characters")
+    if verdict == "abnormal" and category not in env.categories:
+        raise Invalid("vp.err.category", f"category must be one of {', '.join(env.categories)}")
     exists = session.scalar(select(VideoPatrolMark.id).where(VideoPatrolMark.round_id == rnd.id,
                                                              VideoPatrolMark.camera_id == camera_id))
     if exists is not None:

@@ -16,6 +16,7 @@ from typing import Any
 from dash import Input, Output, State, dcc, html, no_update
 from sqlalchemy.orm import Session
 
+from cases import lifecycle
 from cases import store as case_store
 from cases.commands import CaseEnv
 from cases.places import places_for
@@ -56,6 +57,11 @@ def layout(ctx: AppContext):
         html.Div(className="desk-field", children=[
             html.Label(t("desk.col.note"), htmlFor=P + "note"),
             dcc.Textarea(id=P + "note", className="desk-textarea", maxLength=2000)]),
+        html.Div(className="desk-field", children=[
+            html.Label(t("vp.case_category"), htmlFor=P + "category"),
+            dropdown(ctx, id=P + "category", className="desk-select", clearable=False, value="public_order",
+                     options=[{"label": t(f"cases.cat.{c}"), "value": c} for c in _categories(ctx)],
+                     style={"maxWidth": "260px"})]),
         html.Div(className="desk-row", children=[
             html.Button(t("vp.normal"), id=P + "normal", className="desk-btn", n_clicks=0),
             html.Button(t("vp.abnormal"), id=P + "abnormal", className="desk-btn danger", n_clicks=0),
@@ -84,6 +90,11 @@ def layout(ctx: AppContext):
     ])]
     return desk_page(ctx, PATH, TITLE_KEY, dcc.Interval(id=P + "tick", interval=1000),
                      html.Div(className="desk-grid", children=panels), class_name="desk-wide")
+
+
+def _categories(ctx: AppContext) -> tuple[str, ...]:
+    """The case categories an 异常 may be filed under (the configured extra ones too)."""
+    return lifecycle.CATEGORIES + tuple(ctx.settings.cases.extra_categories)
 
 
 def case_env(ctx: AppContext) -> CaseEnv:
@@ -146,8 +157,8 @@ def register_callbacks(app, ctx: AppContext) -> None:
     @app.callback(Output(P + "round", "data"), Output(P + "msg", "children"), Output(P + "note", "value"),
                   Input(P + "start", "n_clicks"), Input(P + "normal", "n_clicks"), Input(P + "abnormal", "n_clicks"),
                   State(P + "plan", "value"), State(P + "round", "data"), State(P + "note", "value"),
-                  prevent_initial_call=True)
-    def act(_s, _n, _a, plan_id, rnd, note):
+                  State(P + "category", "value"), prevent_initial_call=True)
+    def act(_s, _n, _a, plan_id, rnd, note, category):
         from dash import ctx as dash_ctx
 
         which = (dash_ctx.triggered_id or "").removeprefix(P)
@@ -168,7 +179,7 @@ def register_callbacks(app, ctx: AppContext) -> None:
                 verdict = "normal" if which == "normal" else "abnormal"
                 env = case_env(ctx)
                 mark_id = vp.mark_camera(s, actor, rnd["round_id"], rnd["cameras"][rnd["index"]], verdict, note,
-                                         now, env)
+                                         now, env, category or "public_order")
                 case_id = s.get(VideoPatrolMark, mark_id).case_id
                 last = rnd["index"] + 1 >= len(rnd["cameras"])
                 if last:
