@@ -22,6 +22,7 @@ from cases.scope import actor_of
 from dashboard.auth.sessions import csrf_token, current_user
 from dashboard.context import app_context
 from onescreen.db.models import PatrolUnit, User
+from persons.cadence import METHODS
 
 STATIC = Path(__file__).with_name("cases_static")
 bp = Blueprint("case_pages", __name__, static_folder=str(STATIC), static_url_path="/cases-static")
@@ -45,7 +46,7 @@ def _texts() -> dict[str, str]:
     t = app_context().t
     from dashboard.i18n import TEXTS
 
-    return {k: t(k) for k in TEXTS["zh"] if k.startswith("cases.")}
+    return {k: t(k) for k in TEXTS["zh"] if k.startswith(("cases.", "persons.err."))}
 
 
 def _render(title_key: str, main_id: str, script: str, body_class: str, data: dict[str, Any]) -> Response:
@@ -76,7 +77,8 @@ def _account() -> tuple[User, Any]:
 
 @bp.get("/grid")
 def grid_page() -> Response:
-    """The grid worker's phone page: report, my reports, my cells' open cases, heartbeat."""
+    """The grid worker's phone page: report, my reports, my cells' open cases, my key persons (record a visit
+    through ``POST /api/persons/{id}/visits``), heartbeat."""
     user, places = _account()
     worker = places.workers.get(user.worker_id or "")
     cells = []
@@ -91,7 +93,8 @@ def grid_page() -> Response:
             "phone": mask_phone(worker[2]) if worker else "",
             "categories": list(lifecycle.CATEGORIES + tuple(app_context().settings.cases.extra_categories)),
             "suggest": {"dispute": "orange", "hazard": "orange", "public_order": "orange", "key_person": "orange"},
-            "max_photos": app_context().settings.cases.max_photos, "heartbeat_s": 30}
+            "max_photos": app_context().settings.cases.max_photos, "heartbeat_s": 30,
+            "visit_methods": list(METHODS)}
     return _render("cases.title.grid", "grid-app", "grid.js", "phone", data)
 
 

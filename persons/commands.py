@@ -11,8 +11,8 @@ green stops raising at once and one graded red starts the 24 h clock.
 
 Who may do what (``ROLE_ACTIONS``; the desk and the API show the same matrix, docs/desks.md):
 operators read the files and record visits (a call they made, a visit reported to them); supervisors and
-admins also re-grade and unmask; a grid worker (``grid``, the cases branch's role) records visits of the
-persons in its cells' communities or assigned to it, from ``/grid``.
+admins also re-grade and unmask; a grid worker (``grid``) reads and records visits of the persons it answers
+for (``grid_worker_id``) and no one else's, from ``/grid`` ("我的重点人员").
 """
 
 from __future__ import annotations
@@ -51,7 +51,10 @@ def _check_role(actor: Actor, action: str) -> None:
 
 
 def sees(actor: Actor, person: WatchPerson) -> bool:
-    """A person is in scope when the home community is; a grid worker also sees the persons it answers for."""
+    """A person is in scope when the home community is; a grid worker sees only the persons it answers for
+    (another worker's person in the same community is not found), whatever its account's scope says."""
+    if actor.role == "grid":
+        return actor.worker_id is not None and person.grid_worker_id == actor.worker_id
     if actor.worker_id is not None and person.grid_worker_id == actor.worker_id:
         return True
     if actor.cells is not None and actor.communities is None:

@@ -237,3 +237,54 @@ def _cells(page) -> list[dict]:
 def _all_names(page) -> list[str]:
     return page.evaluate("Object.values(CASES.names).concat(Object.values(CASES.cells),"
                          " CASES.departments.map(function (d) { return d.name; }))")
+
+
+def test_grid_records_a_key_person_visit(browser, case_world):  # noqa: F811 (fixture imported above)
+    """/grid "我的重点人员" on a phone: the worker's own key persons (masked ids, level colour, overdue), one
+    visit recorded (by video, with a note) through the persons API; another worker's person is not listed.
+    Screenshot: docs/screenshots/grid-key-persons.png."""
+    from sqlalchemy import select, update
+
+    from onescreen.db.models import PersonVisit, WatchPerson
+
+    w = case_world
+    engine = make_engine(w.url)
+    with session_factory(engine)() as s:
+        ids = s.execute(select(WatchPerson.person_id).order_by(WatchPerson.person_id)).scalars().all()
+        mine, theirs = ids[:2], ids[2]
+        s.execute(update(WatchPerson).where(WatchPerson.person_id.in_(mine)).values(grid_worker_id=w.worker,
+                                                                                      level="red"))
+        s.execute(update(WatchPerson).where(WatchPerson.person_id == theirs).values(grid_worker_id="W-nobody"))
+        s.execute(update(WatchPerson).where(WatchPerson.person_id.not_in(mine), WatchPerson.grid_worker_id == w.worker)
+                  .values(grid_worker_id=None))
+        s.commit()
+    srv = RunningWorker(with_dashboard(w.settings)).start()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        _ctx, grid, errors = _person(browser, srv.url, "grid1", "/grid", phone=True)
+        grid.wait_for_selector("#grid-persons .kp-item", timeout=10_000)
+        items = grid.locator("#grid-persons .kp-item")
+        assert items.count() == 2 and "逾期" in items.first.inner_text()  # never visited: overdue
+        shown = items.first.get_attribute("data-masked-id")
+        assert shown.endswith("****") and all(p not in grid.inner_text("#grid-persons") for p in ids)
+        assert items.first.locator(".chip.lv-red").count() == 1
+        items.first.locator(".kp-record").click()
+        items.first.locator(".kp-save").click()  # no method picked: refused here
+        grid.wait_for_selector("#grid-kp-message.error:has-text('请选择走访方式')")
+        items.first.locator('[data-method="video"]').click()
+        items.first.locator(".kp-note").fill("视频连线，本人在家，情绪稳定")
+        grid.locator("#grid-persons").scroll_into_view_if_needed()
+        grid.screenshot(path=str(SHOTS / "grid-key-persons-form.png"), full_page=True)
+        items.first.locator(".kp-save").click()
+        grid.wait_for_selector(f"#grid-kp-message.ok:has-text('{shown}')", timeout=10_000)
+        grid.wait_for_selector(f'#grid-persons .kp-item[data-masked-id="{shown}"]:not(.overdue)', timeout=10_000)
+        grid.screenshot(path=str(SHOTS / "grid-key-persons.png"), full_page=True)
+        assert not errors
+    finally:
+        srv.stop()
+    with session_factory(engine)() as s:
+        visits = s.execute(select(PersonVisit.person_id, PersonVisit.method, PersonVisit.visitor,
+                                  PersonVisit.note)).all()
+    engine.dispose()
+    assert len(visits) == 1 and visits[0][1:] == ("video", w.worker, "视频连线，本人在家，情绪稳定")
+    assert visits[0][0] in mine and visits[0][0][:4] + "****" == shown

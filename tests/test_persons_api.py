@@ -8,16 +8,16 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from onescreen.accounts.tokens import create_token
 from onescreen.accounts import add_user
+from onescreen.accounts.tokens import create_token
 from onescreen.db.models import AuditLog, WatchPerson
 from onescreen.db.session import make_engine, session_factory
-from tests.test_alerts_api import api, auth, make_settings  # noqa: F401 - fixtures
+from tests.test_alerts_api import api, auth, make_settings
 
 __all__ = ["api", "make_settings"]
 
 
-def test_persons_api(api, small_city):  # noqa: F811
+def test_persons_api(api, small_city):
     s, client, tok = api
     engine = make_engine(s.database.url)
     with session_factory(engine)() as db:
@@ -88,7 +88,7 @@ def test_persons_api(api, small_city):  # noqa: F811
     engine.dispose()
 
 
-def test_hiding_through_the_engine_into_the_file(api, small_city, redis_client):  # noqa: F811
+def test_hiding_through_the_engine_into_the_file(api, small_city, redis_client):
     """Door events of a red person away from home on three local days (put straight into the streams, with
     the engine's late window off so back-dated events move state): the real engine raises key_person_hiding
     (疑似隐匿) once, and the person's file lists it with the sightings."""
@@ -118,3 +118,29 @@ def test_hiding_through_the_engine_into_the_file(api, small_city, redis_client):
     doc = client.get(f"/api/persons/{red.person_id}", headers=auth(tok["supervisor"])).get_json()
     assert [a["rule"] for a in doc["alerts"]] == ["key_person_hiding"]
     assert len(doc["sightings"]) == 4 and {x["door_id"] for x in doc["sightings"]} == {away}
+
+
+def test_a_grid_worker_reads_and_visits_only_its_own_persons(api, small_city):
+    """/grid's "我的重点人员": a grid account (bound to its worker, scope the whole city) lists only the persons
+    it answers for and records a visit of one; another worker's person is not found (404), to read or to visit."""
+    s, client, _tok = api
+    engine = make_engine(s.database.url)
+    with session_factory(engine)() as db:
+        persons = db.execute(select(WatchPerson).where(WatchPerson.grid_worker_id.is_not(None))).scalars().all()
+        worker = persons[0].grid_worker_id
+        own = sorted(p.person_id for p in persons if p.grid_worker_id == worker)
+        stranger = next(p.person_id for p in persons if p.grid_worker_id != worker)
+        add_user(db, "grid-kp", "password-123", "grid", worker_id=worker)
+        token = create_token(db, "grid-kp")
+        db.commit()
+    listed = client.get("/api/persons", headers=auth(token)).get_json()
+    assert sorted(p["person_id"] for p in listed) == own and {p["grid_worker_id"] for p in listed} == {worker}
+    r = client.post(f"/api/persons/{own[0]}/visits", headers=auth(token), json={"method": "video", "note": "视频回访"})
+    assert r.status_code == 201 and r.get_json()["by"] == worker
+    assert client.post(f"/api/persons/{stranger}/visits", headers=auth(token),
+                       json={"method": "home"}).status_code == 404
+    assert client.get(f"/api/persons/{stranger}", headers=auth(token)).status_code == 404
+    with session_factory(engine)() as db:
+        rows = db.execute(select(AuditLog.action, AuditLog.target).where(AuditLog.actor == "grid-kp")).all()
+    engine.dispose()
+    assert ("person_visit", f"person:{own[0]}") in rows and all(t != f"person:{stranger}" for _a, t in rows)

@@ -9,12 +9,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from cases.commands import CaseEnv
+from cases.places import places_for
+from onescreen import names
 from onescreen.commands import Actor, Conflict, Forbidden, Invalid, NotFound
-from onescreen.db.models import AuditLog, VideoPatrolMark
+from onescreen.db.models import AuditLog, Case, CasePhoto, CaseStep, VideoPatrolMark
 from onescreen.db.session import make_engine, session_factory, upgrade
 from onescreen.registry.bundle import write_bundle
 from onescreen.registry.importer import import_bundle
+from onescreen.settings import CaseSettings
 from sim.citygen import generate_city
+from tests.case_helpers import jpeg
 from tests.city_fixtures import SMALL
 from videopatrol import commands as vp
 from videopatrol.schedule import due_times, missed
@@ -44,31 +49,47 @@ def actor(role: str, communities=None, name: str | None = None) -> Actor:
     return Actor(name or f"u-{role}", role, communities=None if communities is None else frozenset(communities))
 
 
-def test_a_round_with_marks_and_the_log(city):
+def test_a_round_with_marks_and_the_log(city, redis_client):
+    """A round with one 异常: the mark opens a case (source video_patrol, at the camera, the note, the camera's
+    frame from Redis as evidence) in the same transaction; the log carries the case id."""
     engine, by_comm = city
     comm, other = sorted(by_comm)[:2]
     cams = by_comm[comm]
     boss, op = actor("supervisor"), actor("operator", {comm})
+    env = CaseEnv(CaseSettings(), "Asia/Shanghai", places_for(engine), redis_client)
+    redis_client.set(names.camera_snapshot(cams[-1]), jpeg(colour=200))
     with session_factory(engine)() as s:
         plan_id = vp.save_plan(s, boss, vp.PlanInput("夜间巡查", cams, 15, 120, "20:00", "06:00", comm), NOW)
         rnd = vp.start_round(s, op, plan_id, NOW)
-        vp.mark_camera(s, op, rnd, cams[0], "normal", None, NOW + timedelta(seconds=15))
+        first = vp.mark_camera(s, op, rnd, cams[0], "normal", None, NOW + timedelta(seconds=15), env)
+        assert s.get(VideoPatrolMark, first).case_id is None  # 正常 opens nothing
         with pytest.raises(Invalid):
-            vp.mark_camera(s, op, rnd, cams[-1], "abnormal", "  ", NOW)  # 异常 needs a note
-        mark = vp.mark_camera(s, op, rnd, cams[-1], "abnormal", "门口有人翻越", NOW + timedelta(seconds=30))
-        assert s.get(VideoPatrolMark, mark).case_id is None  # the cases branch wires open_case_for_mark
+            vp.mark_camera(s, op, rnd, cams[-1], "abnormal", "  ", NOW, env)  # 异常 needs a note
+        with pytest.raises(Invalid):
+            vp.mark_camera(s, op, rnd, cams[-1], "abnormal", "x", NOW, env, category="weather")
+        mark = vp.mark_camera(s, op, rnd, cams[-1], "abnormal", "门口有人翻越", NOW + timedelta(seconds=30), env,
+                              category="hazard")
+        case_id = s.get(VideoPatrolMark, mark).case_id
+        case = s.scalars(select(Case).where(Case.case_id == case_id)).one()
+        cam = vp.camera_communities(s, [cams[-1]])
+        assert (case.source, case.category, case.description, case.status, case.reporter) == (
+            "video_patrol", "hazard", "门口有人翻越", "reported", "u-operator")
+        assert case.community_id == cam[cams[-1]]
+        (photo,) = s.scalars(select(CasePhoto).where(CasePhoto.case_pk == case.id)).all()
+        assert (photo.kind, photo.camera_id, photo.n) == ("camera", cams[-1], 1) and photo.jpeg[:2] == b"\xff\xd8"
+        assert s.scalars(select(CaseStep.action).where(CaseStep.case_pk == case.id)).all() == ["report"]
         with pytest.raises(Conflict):
-            vp.mark_camera(s, op, rnd, cams[0], "normal", None, NOW)  # marked already
+            vp.mark_camera(s, op, rnd, cams[0], "normal", None, NOW, env)  # marked already
         with pytest.raises(Conflict):
-            vp.mark_camera(s, actor("operator", {comm}, "someone-else"), rnd, cams[0], "normal", None, NOW)
+            vp.mark_camera(s, actor("operator", {comm}, "someone-else"), rnd, cams[0], "normal", None, NOW, env)
         vp.finish_round(s, op, rnd, NOW + timedelta(minutes=1))
         with pytest.raises(Conflict):
             vp.finish_round(s, op, rnd, NOW)
         s.commit()
         (entry,) = [e for e in vp.patrol_log(s, op, NOW - timedelta(hours=1)) if e["round_id"] == rnd]
         assert entry["by"] == "u-operator" and entry["plan"] == "夜间巡查" and entry["finished_at"] is not None
-        assert [(m["camera_id"], m["verdict"]) for m in entry["marks"]] == [(cams[0], "normal"),
-                                                                            (cams[-1], "abnormal")]
+        assert [(m["camera_id"], m["verdict"], m["case_id"]) for m in entry["marks"]] == [
+            (cams[0], "normal", None), (cams[-1], "abnormal", case_id)]
         actions = s.scalars(select(AuditLog.action).order_by(AuditLog.id)).all()
         assert actions[-5:] == ["videopatrol_plan", "videopatrol_start", "videopatrol_mark", "videopatrol_mark",
                                 "videopatrol_finish"]
@@ -77,7 +98,7 @@ def test_a_round_with_marks_and_the_log(city):
         with pytest.raises(NotFound):
             vp.start_round(s, stranger, plan_id, NOW)
         with pytest.raises(NotFound):
-            vp.mark_camera(s, stranger, rnd, cams[0], "normal", None, NOW)
+            vp.mark_camera(s, stranger, rnd, cams[0], "normal", None, NOW, env)
         assert all(e["round_id"] != rnd for e in vp.patrol_log(s, stranger, NOW - timedelta(hours=1)))
 
 

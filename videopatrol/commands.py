@@ -4,9 +4,10 @@ Who may do what: supervisors and admins keep the plans; operators, supervisors a
 round, mark each camera 正常/异常, finish it). Scope: a plan's cameras must all lie in the actor's communities,
 and a plan or round outside them is "not found". Every write adds its audit row in the same transaction.
 
-An 异常 (abnormal) mark is meant to open a case with the camera's frame as evidence (source ``video_patrol``,
-CONTRACT §6). The cases package is built on another branch; ``open_case_for_mark`` is the one place that step
-goes, and until it is wired the mark is stored with ``case_id`` None.
+An 异常 (abnormal) mark opens a case through the cases command layer (``cases.commands.report``, source
+``video_patrol``, CONTRACT §6) in the same transaction as the mark, with the camera's latest frame as its
+evidence photo; the mark keeps the case id. The caller commits and then announces the case
+(``cases.store.announce_changed``), as every cases adapter does.
 """
 
 from __future__ import annotations
@@ -20,9 +21,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dashboard.auth import audit
+from cases import commands as case_commands
+from cases.commands import CaseEnv
+from cases.photos import PhotoRefused, check_photo
+from onescreen import names
 from onescreen.commands import Actor, Conflict, Forbidden, Invalid, NotFound
-from onescreen.db.models import Camera, GridNode, VideoPatrolMark, VideoPatrolPlan, VideoPatrolRound
+from onescreen.db.models import (
+    AuditLog,
+    Camera,
+    CasePhoto,
+    GridNode,
+    VideoPatrolMark,
+    VideoPatrolPlan,
+    VideoPatrolRound,
+)
 from videopatrol.schedule import due_times, missed
 
 log = logging.getLogger(__name__)
@@ -55,8 +67,9 @@ def _role(actor: Actor, roles: tuple[str, ...]) -> None:
 
 
 def _audit(session: Session, actor: Actor, action: str, target: str, detail: dict[str, Any]) -> None:
-    audit.record(session, actor.username, action, user_id=actor.user_id, role=actor.role, target=target,
-                 detail=detail, remote_addr=actor.remote_addr)
+    """The audit row joins the caller's transaction (as in persons/ and cases/: no dependency on the dashboard)."""
+    session.add(AuditLog(actor=actor.username[:64], user_id=actor.user_id, role=actor.role, action=action,
+                         target=target[:300], detail=detail, remote_addr=actor.remote_addr))
 
 
 def camera_communities(session: Session, camera_ids: list[str]) -> dict[str, str]:
@@ -138,8 +151,10 @@ def _round_of(session: Session, actor: Actor, round_id: int) -> tuple[VideoPatro
 
 
 def mark_camera(session: Session, actor: Actor, round_id: int, camera_id: str, verdict: str, note: str | None,
-                now: datetime) -> int:
-    """Mark one camera of a running round 正常 (normal) or 异常 (abnormal, note required); the mark's id."""
+                now: datetime, env: CaseEnv, category: str = "public_order") -> int:
+    """Mark one camera of a running round 正常 (normal) or 异常 (abnormal, note required); the mark's id.
+
+    An 异常 mark opens a case (``category``, default 治安 ``public_order``) in the same transaction."""
     _role(actor, PATROLLERS)
     rnd, plan = _round_of(session, actor, round_id)
     if rnd.finished_at is not None:
@@ -155,6 +170,8 @@ def mark_camera(session: Session, actor: Actor, round_id: int, camera_id: str, v
         raise Invalid("vp.err.note", "an abnormal mark needs a note")
     if note is not None and len(note) > 2000:
         raise Invalid("vp.err.note_long", "note longer than 2000 characters")
+    if verdict == "abnormal" and category not in env.categories:
+        raise Invalid("vp.err.category", f"category must be one of {', '.join(env.categories)}")
     exists = session.scalar(select(VideoPatrolMark.id).where(VideoPatrolMark.round_id == rnd.id,
                                                              VideoPatrolMark.camera_id == camera_id))
     if exists is not None:
@@ -164,21 +181,52 @@ def mark_camera(session: Session, actor: Actor, round_id: int, camera_id: str, v
     session.add(mark)
     session.flush()
     if verdict == "abnormal":
-        mark.case_id = open_case_for_mark(session, actor, mark, now)
+        mark.case_id = open_case_for_mark(session, actor, mark, now, env, category)
     _audit(session, actor, "videopatrol_mark", f"{rnd.id}/{camera_id}", {"verdict": verdict,
                                                                          "case_id": mark.case_id})
     return mark.id
 
 
-def open_case_for_mark(session: Session, actor: Actor, mark: VideoPatrolMark, now: datetime) -> str | None:
-    """The 异常 -> case step (source ``video_patrol``, the camera's frame as evidence): NOT WIRED YET.
+def open_case_for_mark(session: Session, actor: Actor, mark: VideoPatrolMark, now: datetime, env: CaseEnv,
+                       category: str = "public_order") -> str:
+    """Report the 异常 as a case (source ``video_patrol``) at the camera's place, the note as its description,
+    and keep the camera's latest frame as the case's evidence photo; the new case id.
 
-    It needs ``cases/commands.py`` (the cases branch, issue 14): once merged this calls its report command with
-    the camera's place, the note and the latest snapshot, and returns the new case id. Until then it returns
-    None and the mark stays without a case.
+    The case is reported with the nearby-frames evidence switched off: the one frame that matters is the one
+    the operator looked at, attached here (none when Redis has no frame or is down: the case still opens).
     """
-    log.warning("video patrol mark %s is abnormal; cases are not wired yet, no case opened", mark.id)
-    return None
+    cam = session.get(Camera, mark.camera_id)
+    if cam is None:
+        raise Invalid("vp.err.camera_unknown", f"unknown camera(s): {mark.camera_id}")
+    where: dict[str, Any] = ({"lat": cam.lat, "lon": cam.lon} if env.places.locate(cam.lat, cam.lon) is not None
+                             else {"cell_id": cam.cell_id})
+    quiet = CaseEnv(env.settings.model_copy(update={"camera_frames": 0}), env.tz, env.places, None)
+    case = case_commands.report(session, actor, {"category": category, "description": mark.note,
+                                                 "source": "video_patrol", **where}, now, quiet)
+    _attach_frame(session, case, cam.id, env, now)
+    return case.case_id
+
+
+def _attach_frame(session: Session, case: Any, camera_id: str, env: CaseEnv, now: datetime) -> None:
+    if env.redis is None:
+        return
+    try:
+        jpeg = env.redis.get(names.camera_snapshot(camera_id))
+    except Exception:  # noqa: BLE001 - evidence is a bonus; the case must not fail on it
+        log.warning("no frame of camera %s for case %s: Redis unreachable", camera_id, case.case_id)
+        return
+    if not isinstance(jpeg, bytes | bytearray) or not jpeg:  # none, or a decoding client (a bug of the caller)
+        return
+    try:
+        photo = check_photo(bytes(jpeg), 10 * env.settings.max_photo_bytes, env.settings.photo_max_side)
+    except PhotoRefused:
+        log.warning("the frame of camera %s is not an image; case %s has none", camera_id, case.case_id)
+        return
+    # a fresh case reported with frames off holds no photo yet: this is its first (kind "camera", as
+    # cases.commands keeps nearby frames; not counted in ``case.photos``, the field photos)
+    session.add(CasePhoto(case_pk=case.id, n=1, kind="camera", camera_id=camera_id, taken_at=now,
+                          uploaded_by="system", width=photo.width, height=photo.height, jpeg=photo.jpeg,
+                          thumb=photo.thumb))
 
 
 def finish_round(session: Session, actor: Actor, round_id: int, now: datetime) -> None:

@@ -133,6 +133,55 @@
     el("label", {"class": "check"}, [onSite, " " + T("on_site")]), feedback, submit, formMsg]));
   root.appendChild(section(T("mine"), [mine]));
   root.appendChild(section(T("my_cells"), [cellsOpen]));
-  drawMap(); refresh(); beat();
+
+  // 我的重点人员: the key persons this worker answers for (the API lists only those for a grid account);
+  // ids shown masked as on every screen; a visit recorded through POST /api/persons/{id}/visits
+  var persons = el("ul", {"class": "case-list", id: "grid-persons"});
+  var kpMsg = el("div", {id: "grid-kp-message", "class": "grid-message", role: "status"});
+  function maskId(id) { return id.length > 4 ? id.slice(0, 4) + "****" : id.slice(0, 1) + "****"; }
+  function visitForm(p, li) {
+    var chosen = null, box = el("div", {"class": "chips kp-methods"});
+    CASES.visit_methods.forEach(function (m) {
+      box.appendChild(el("button", {type: "button", "class": "chip-btn", "data-method": m, text: T("kp.m." + m), onclick: function () {
+        chosen = m; kpMsg.className = "grid-message"; kpMsg.textContent = "";
+        Array.prototype.forEach.call(box.children, function (b) { b.classList.toggle("on", b.getAttribute("data-method") === m); });
+      }}));
+    });
+    var note = el("textarea", {rows: 2, "class": "kp-note", placeholder: T("kp.note")});
+    var save = el("button", {type: "button", "class": "btn primary kp-save", text: T("kp.save"), onclick: function () {
+      if (!chosen) { kpMsg.className = "grid-message error"; kpMsg.textContent = T("kp.pick_method"); return; }
+      save.disabled = true;
+      api("POST", "/api/persons/" + encodeURIComponent(p.person_id) + "/visits", {method: chosen, note: note.value}).then(function () {
+        kpMsg.className = "grid-message ok"; kpMsg.textContent = T("kp.saved", {id: maskId(p.person_id)}); loadPersons();
+      }).catch(function (e) {
+        kpMsg.className = "grid-message error"; kpMsg.textContent = CASES.texts["persons.err." + e.reason] || e.message; save.disabled = false;
+      });
+    }});
+    var form = el("div", {"class": "kp-form"}, [el("label", {text: T("kp.method")}), box, note, el("div", {"class": "row"}, [save,
+      el("button", {type: "button", "class": "btn", text: T("kp.cancel"), onclick: function () { li.removeChild(form); }})])]);
+    return form;
+  }
+  function personItem(p) {
+    var li = el("li", {"class": "case-item kp-item" + (p.visit_overdue ? " overdue" : ""), "data-masked-id": maskId(p.person_id)});
+    var due = p.visit_overdue ? el("span", {"class": "chip overdue", text: T("kp.overdue")})
+      : el("span", {"class": "kp-due", text: p.next_visit_due ? T("kp.due", {at: when(p.next_visit_due)}) : ""});
+    var btn = el("button", {type: "button", "class": "btn kp-record", text: T("kp.record"), onclick: function () {
+      if (!li.querySelector(".kp-form")) { li.appendChild(visitForm(p, li)); }
+    }});
+    [levelChip(p), el("strong", {"class": "kp-id", text: maskId(p.person_id)}), due,
+     el("div", {"class": "case-meta", text: p.last_visit ? T("kp.last", {at: when(p.last_visit)}) : T("kp.never")}), btn
+    ].forEach(function (k) { li.appendChild(k); });
+    return li;
+  }
+  function loadPersons() {
+    api("GET", "/api/persons").then(function (rows) {
+      persons.innerHTML = "";
+      var mine = rows.filter(function (p) { return p.grid_worker_id === CASES.worker; });
+      if (!mine.length) { persons.appendChild(el("li", {"class": "case-none", text: T("kp.none")})); }
+      mine.forEach(function (p) { persons.appendChild(personItem(p)); });
+    }).catch(function (e) { kpMsg.className = "grid-message error"; kpMsg.textContent = e.message; });
+  }
+  root.appendChild(section(T("kp.title"), [persons, kpMsg]));
+  drawMap(); refresh(); beat(); loadPersons();
   setInterval(beat, CASES.heartbeat_s * 1000); setInterval(refresh, 30000);
 })();

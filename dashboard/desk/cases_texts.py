@@ -129,4 +129,20 @@ _EN = {
     "map.layer.cases": "Cases",
 }
 
+# /grid "我的重点人员": the key persons this grid worker answers for, and recording a visit (走访)
+_ZH.update({
+    "cases.kp.title": "我的重点人员", "cases.kp.none": "暂无由您负责的重点人员", "cases.kp.due": "下次走访 {at}",
+    "cases.kp.overdue": "走访逾期", "cases.kp.never": "尚未走访", "cases.kp.last": "上次走访 {at}",
+    "cases.kp.record": "记录走访", "cases.kp.method": "走访方式", "cases.kp.m.home": "上门", "cases.kp.m.phone": "电话",
+    "cases.kp.m.video": "视频", "cases.kp.note": "走访情况（选填）", "cases.kp.save": "保存走访",
+    "cases.kp.saved": "已记录 {id} 的走访", "cases.kp.pick_method": "请选择走访方式", "cases.kp.cancel": "取消",
+})
+_EN.update({
+    "cases.kp.title": "My key persons", "cases.kp.none": "No key persons assigned to you", "cases.kp.due": "Next visit {at}",
+    "cases.kp.overdue": "Visit overdue", "cases.kp.never": "Never visited", "cases.kp.last": "Last visit {at}",
+    "cases.kp.record": "Record a visit", "cases.kp.method": "How", "cases.kp.m.home": "Home", "cases.kp.m.phone": "Phone",
+    "cases.kp.m.video": "Video", "cases.kp.note": "What you found (optional)", "cases.kp.save": "Save visit",
+    "cases.kp.saved": "Visit of {id} recorded", "cases.kp.pick_method": "Pick how you visited", "cases.kp.cancel": "Cancel",
+})
+
 CASES_TEXTS: dict[str, dict[str, str]] = {"zh": _ZH, "en": _EN}

@@ -21,7 +21,9 @@ VIDEOPATROL_TEXTS: dict[str, dict[str, str]] = {
         "vp.err.finished": "本轮巡查已结束", "vp.err.not_yours": "这是他人的巡查",
         "vp.err.not_in_plan": "该摄像机不在方案中", "vp.err.verdict": "结果须为正常或异常",
         "vp.err.note": "标记异常须填写说明", "vp.err.note_long": "说明不能超过2000字",
-        "vp.err.marked": "该摄像机本轮已标记",
+        "vp.err.marked": "该摄像机本轮已标记", "vp.case_opened": "已记录异常并立案 {case}，下一路",
+        "vp.finished_case": "本轮巡查完成，异常已立案 {case}", "vp.case_category": "异常立案类别",
+        "vp.err.category": "立案类别无效",
     },
     "en": {
         "nav.videopatrol": "Video patrol",
@@ -42,5 +44,8 @@ VIDEOPATROL_TEXTS: dict[str, dict[str, str]] = {
         "vp.err.not_in_plan": "The camera is not in the plan", "vp.err.verdict": "Normal or abnormal",
         "vp.err.note": "An abnormal mark needs a note", "vp.err.note_long": "Note longer than 2000 characters",
         "vp.err.marked": "This camera is already marked in this round",
+        "vp.case_opened": "Abnormal recorded, case {case} opened; next camera",
+        "vp.finished_case": "Patrol round finished; case {case} opened for the abnormal mark",
+        "vp.case_category": "Case category of an abnormal mark", "vp.err.category": "Unknown case category",
     },
 }

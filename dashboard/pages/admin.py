@@ -1,6 +1,7 @@
 """`/admin` (系统管理): users (list, add, deactivate / reactivate, reset a password), camera health (online, fps, reconnects), rejected
 messages with their reasons (``names.REJECTED``), events the alert engine dead-lettered
-(``names.dead_letters``), the registry browser and the audit log. Admins only.
+(``names.dead_letters``), the registry browser and the audit log. Admins only. A ``grid`` account is created bound
+to its grid worker, a ``department`` account to its department (searchable pickers shown for those roles).
 Camera credentials are never rendered: the registry rows shown are the credential-free RTSP URLs.
 """
 
@@ -24,8 +25,8 @@ from dashboard.desk.widgets import dropdown, fmt_time
 from dashboard.pages.base import Page, register
 from onescreen import names
 from onescreen.accounts import add_user
+from onescreen.db.models import ROLES, AuditLog, Department, GridWorker, User
 from onescreen.events import StreamRecord
-from onescreen.db.models import ROLES, AuditLog, User
 
 PATH = "/admin"
 TITLE_KEY = "nav.admin"
@@ -57,6 +58,13 @@ def layout(ctx: AppContext):
                                                                      options=[{"label": t(f"role.{r}"), "value": r}
                                                                               for r in ROLES])]),
             *placement("new"),
+            html.Div([html.Label(t("desk.admin.worker_id")),
+                      dropdown(ctx, id=P + "new-worker", className="desk-select", options=_worker_options(ctx))],
+                     id=P + "new-worker-box", style={"minWidth": "240px", "display": "none"}),
+            html.Div([html.Label(t("desk.admin.department_id")),
+                      dropdown(ctx, id=P + "new-department", className="desk-select",
+                               options=_department_options(ctx))],
+                     id=P + "new-department-box", style={"minWidth": "200px", "display": "none"}),
             html.Button(t("desk.admin.add"), id=P + "add", className="desk-btn", n_clicks=0),
         ]),
         html.Div(id=P + "msg", className="desk-msg"),
@@ -128,18 +136,38 @@ def _unit_options(ctx: AppContext) -> list[dict[str, str]]:
     return [{"label": f"{reg.unit(uid).name} ({uid})", "value": uid} for uid in sorted(reg.unit_ids())]
 
 
+def _worker_options(ctx: AppContext) -> list[dict[str, str]]:
+    """The grid workers of the registry (``grid_worker``), searchable by name, id or cell; none while the
+    database is down."""
+    try:
+        with Session(ctx.engine) as db:
+            rows = db.execute(select(GridWorker.id, GridWorker.name, GridWorker.cells).order_by(GridWorker.id)).all()
+    except SQLAlchemyError:
+        return []
+    return [{"label": f"{name} ({wid}) · {', '.join(cells or [])}", "value": wid} for wid, name, cells in rows]
+
+
+def _department_options(ctx: AppContext) -> list[dict[str, str]]:
+    try:
+        with Session(ctx.engine) as db:
+            rows = db.execute(select(Department.id, Department.name).order_by(Department.id)).all()
+    except SQLAlchemyError:
+        return []
+    return [{"label": f"{name} ({did})", "value": did} for did, name in rows]
+
+
 def _users(ctx: AppContext) -> tuple[html.Table, list[dict[str, str]]]:
     """The users table and the account picker's options."""
     t = ctx.t
     with Session(ctx.engine) as db:
         users = list(db.execute(select(User).order_by(User.username)).scalars())
         rows = [[u.username, t(f"role.{u.role}"), _node_label(ctx, u.scope_node_id) if u.scope_node_id else t("desk.admin.whole_city"), u.unit_id or "—",
-                 t("desk.admin.active") if u.active else t("desk.admin.inactive"), fmt_time(ctx, u.created_at, True)]
+                 u.worker_id or u.department_id or "—", t("desk.admin.active") if u.active else t("desk.admin.inactive"), fmt_time(ctx, u.created_at, True)]
                 for u in users]
         options = [{"label": f"{u.username} · {t(f'role.{u.role}')}"
                     + ("" if u.active else f" · {t('desk.admin.inactive')}"), "value": u.username} for u in users]
     table = _table(ctx, ("desk.admin.username", "desk.admin.role", "desk.admin.col.scope", "desk.col.unit",
-                         "desk.col.status", "desk.admin.col.created"), rows, P + "users-table")
+                         "desk.admin.col.binding", "desk.col.status", "desk.admin.col.created"), rows, P + "users-table")
     return table, options
 
 
@@ -256,20 +284,36 @@ def register_callbacks(app, ctx: AppContext) -> None:
     def registry(level):
         return _registry(ctx, level)
 
+    @app.callback(Output(P + "new-worker-box", "style"), Output(P + "new-department-box", "style"),
+                  Input(P + "new-role", "value"))
+    def binding(role):
+        """The worker picker for a grid account, the department picker for a department account."""
+        return ({"minWidth": "240px", "display": "block" if role == "grid" else "none"},
+                {"minWidth": "200px", "display": "block" if role == "department" else "none"})
+
     @app.callback(Output(P + "msg", "children"), Output(P + "msg", "className"), Output(P + "new-pw", "value"),
                   Input(P + "add", "n_clicks"), State(P + "new-name", "value"), State(P + "new-pw", "value"),
                   State(P + "new-role", "value"), State(P + "new-scope", "value"), State(P + "new-unit", "value"),
+                  State(P + "new-worker", "value"), State(P + "new-department", "value"),
                   prevent_initial_call=True)
-    def add(_n, name, password, role, scope, unit):
+    def add(_n, name, password, role, scope, unit, worker, department):
         user = current_user()
         if not role:
             return ctx.t("desk.admin.pick_role"), "desk-msg error", no_update
+        # a picker hidden for this role keeps no stale value: only the role's own binding is passed on
+        worker = (worker or None) if role == "grid" else None
+        department = (department or None) if role == "department" else None
+        if role == "grid" and worker is None:
+            return ctx.t("desk.admin.pick_worker"), "desk-msg error", no_update
+        if role == "department" and department is None:
+            return ctx.t("desk.admin.pick_department"), "desk-msg error", no_update
         try:
             with Session(ctx.engine) as db:
                 new = add_user(db, name or "", password or "", role, scope_node_id=scope or None,
-                               unit_id=unit or None)
+                               unit_id=unit or None, worker_id=worker, department_id=department)
                 audit.record(db, user.username, "user_add", user_id=user.id, role=user.role, target=new.username,
-                             detail={"role": role, "scope": new.scope_node_id, "unit": new.unit_id},
+                             detail={"role": role, "scope": new.scope_node_id, "unit": new.unit_id,
+                                     "worker": new.worker_id, "department": new.department_id},
                              remote_addr=remote_addr())
                 db.commit()
                 created = new.username  # read before the session closes: the committed row is expired

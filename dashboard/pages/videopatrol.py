@@ -3,8 +3,8 @@ rounds not made on time. A thin adapter over ``videopatrol.commands`` (role, sco
 
 Supervisors and admins also keep the plans (ordered cameras, seconds per camera, every N minutes between two
 local times, a scope). During a round the page shows the current camera's latest frame large, with the seconds
-left of its share; a mark moves to the next camera, the last mark ends the round. 异常 needs a note; turning it
-into a case waits for the cases branch (``videopatrol.commands.open_case_for_mark``).
+left of its share; a mark moves to the next camera, the last mark ends the round. 异常 needs a note and opens a
+case (source ``video_patrol``, the camera's frame as evidence), announced after the commit; the log links it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,10 @@ from typing import Any
 from dash import Input, Output, State, dcc, html, no_update
 from sqlalchemy.orm import Session
 
+from cases import lifecycle
+from cases import store as case_store
+from cases.commands import CaseEnv
+from cases.places import places_for
 from dashboard.auth.sessions import current_user
 from dashboard.context import AppContext
 from dashboard.desk import actions, data
@@ -23,6 +27,7 @@ from dashboard.desk.layout import desk_page
 from dashboard.desk.widgets import dropdown, fmt_time
 from dashboard.pages.base import Page, register
 from onescreen.commands import Actor, CommandError
+from onescreen.db.models import VideoPatrolMark
 from videopatrol import commands as vp
 
 PATH = "/videopatrol"
@@ -52,6 +57,11 @@ def layout(ctx: AppContext):
         html.Div(className="desk-field", children=[
             html.Label(t("desk.col.note"), htmlFor=P + "note"),
             dcc.Textarea(id=P + "note", className="desk-textarea", maxLength=2000)]),
+        html.Div(className="desk-field", children=[
+            html.Label(t("vp.case_category"), htmlFor=P + "category"),
+            dropdown(ctx, id=P + "category", className="desk-select", clearable=False, value="public_order",
+                     options=[{"label": t(f"cases.cat.{c}"), "value": c} for c in _categories(ctx)],
+                     style={"maxWidth": "260px"})]),
         html.Div(className="desk-row", children=[
             html.Button(t("vp.normal"), id=P + "normal", className="desk-btn", n_clicks=0),
             html.Button(t("vp.abnormal"), id=P + "abnormal", className="desk-btn danger", n_clicks=0),
@@ -82,6 +92,31 @@ def layout(ctx: AppContext):
                      html.Div(className="desk-grid", children=panels), class_name="desk-wide")
 
 
+def _categories(ctx: AppContext) -> tuple[str, ...]:
+    """The case categories an 异常 may be filed under (the configured extra ones too)."""
+    return lifecycle.CATEGORIES + tuple(ctx.settings.cases.extra_categories)
+
+
+def case_env(ctx: AppContext) -> CaseEnv:
+    """What the cases commands need to open a case from an 异常 mark (places, deadlines, Redis for the frame:
+    a non-decoding connection, the app's shared one decodes replies to str and a JPEG is bytes)."""
+    client = ctx.__dict__.get("_redis_bytes")
+    if client is None:
+        from onescreen.redisconn import connect
+
+        client = ctx.__dict__.setdefault("_redis_bytes", connect(ctx.settings.redis, decode=False))
+    return CaseEnv(ctx.settings.cases, ctx.settings.city.timezone, places_for(ctx.engine), client)
+
+
+def _mark_cell(ctx: AppContext, m: dict) -> Any:
+    text = f"{m['camera_id']} {ctx.t('vp.' + m['verdict'])}"
+    if not m.get("case_id"):
+        return html.Span(text)
+    return html.Span([text, " → ", html.A(m["case_id"], href=f"/cases?case={m['case_id']}",
+                                          className="desk-vp-case",
+                                          style={"color": "#7fd0ff", "whiteSpace": "nowrap"})])
+
+
 def _error(ctx: AppContext, exc: CommandError) -> str:
     text = ctx.t(exc.key, **exc.values)
     return text if text != exc.key else exc.message
@@ -107,7 +142,8 @@ def _log(ctx: AppContext, entries: list[dict]) -> Any:
         return html.P(t("vp.no_log"), className="desk-hint")
     head = html.Tr([html.Th(t(k)) for k in ("desk.col.time", "vp.plan_name", "vp.by", "vp.marks")])
     rows = [html.Tr([html.Td(fmt_time(ctx, e["started_at"], True)), html.Td(e["plan"]), html.Td(e["by"]),
-                     html.Td(", ".join(f"{m['camera_id']} {t('vp.' + m['verdict'])}" for m in e["marks"]))])
+                     html.Td([part for i, m in enumerate(e["marks"])
+                              for part in ([", "] if i else []) + [_mark_cell(ctx, m)]])])
             for e in entries]
     return html.Table([head, *rows], className="desk-table", id=P + "log-table")
 
@@ -121,8 +157,8 @@ def register_callbacks(app, ctx: AppContext) -> None:
     @app.callback(Output(P + "round", "data"), Output(P + "msg", "children"), Output(P + "note", "value"),
                   Input(P + "start", "n_clicks"), Input(P + "normal", "n_clicks"), Input(P + "abnormal", "n_clicks"),
                   State(P + "plan", "value"), State(P + "round", "data"), State(P + "note", "value"),
-                  prevent_initial_call=True)
-    def act(_s, _n, _a, plan_id, rnd, note):
+                  State(P + "category", "value"), prevent_initial_call=True)
+    def act(_s, _n, _a, plan_id, rnd, note, category):
         from dash import ctx as dash_ctx
 
         which = (dash_ctx.triggered_id or "").removeprefix(P)
@@ -141,13 +177,19 @@ def register_callbacks(app, ctx: AppContext) -> None:
                 if not rnd:
                     return no_update, ctx.t("vp.idle"), no_update
                 verdict = "normal" if which == "normal" else "abnormal"
-                vp.mark_camera(s, actor, rnd["round_id"], rnd["cameras"][rnd["index"]], verdict, note, now)
-                if rnd["index"] + 1 >= len(rnd["cameras"]):
+                env = case_env(ctx)
+                mark_id = vp.mark_camera(s, actor, rnd["round_id"], rnd["cameras"][rnd["index"]], verdict, note,
+                                         now, env, category or "public_order")
+                case_id = s.get(VideoPatrolMark, mark_id).case_id
+                last = rnd["index"] + 1 >= len(rnd["cameras"])
+                if last:
                     vp.finish_round(s, actor, rnd["round_id"], now)
-                    s.commit()
-                    return None, ctx.t("vp.finished"), ""
                 s.commit()
-                return {**rnd, "index": rnd["index"] + 1, "shown_at": time.time()}, ctx.t("vp.marked"), ""
+                case_store.announce_changed(s, ctx.redis, env.tz, now)
+                if last:
+                    return None, (ctx.t("vp.finished_case", case=case_id) if case_id else ctx.t("vp.finished")), ""
+                return ({**rnd, "index": rnd["index"] + 1, "shown_at": time.time()},
+                        ctx.t("vp.case_opened", case=case_id) if case_id else ctx.t("vp.marked"), "")
         except CommandError as exc:
             return no_update, _error(ctx, exc), no_update
 
