@@ -7,6 +7,7 @@ which lets tests create several apps (with different settings) in one process.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,7 @@ from dashboard.i18n import Translator
 from dashboard.readers.snapshot import RegistrySnapshot
 from dashboard.registry import CityView
 from onescreen import names
+from onescreen.redisconn import connect
 from onescreen.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,11 @@ class AppContext:
         """The map's view of the current registry snapshot."""
         return self.registry.view
 
+    @functools.cached_property
+    def redis_bytes(self) -> redis.Redis:
+        """A second client whose replies stay bytes (``redis`` decodes them to str; a JPEG is bytes)."""
+        return connect(self.settings.redis, decode=False)
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.settings.city.timezone)
@@ -57,6 +64,8 @@ class AppContext:
 
     def close(self) -> None:
         self.redis.close()
+        if "redis_bytes" in self.__dict__:
+            self.redis_bytes.close()
         self.engine.dispose()
 
 

@@ -155,6 +155,35 @@ def test_the_whole_loop_and_every_refusal(api, redis_client):
     assert redis_client.exists(names.grid_online(w.worker))
 
 
+def test_a_report_near_a_camera_keeps_its_latest_frame(api, redis_client):
+    """The frame a camera near the report holds in Redis becomes the case's evidence photo (the dashboard's shared
+    Redis client decodes replies to str, a JPEG must be read as bytes: this once answered 500)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from onescreen.db.models import Camera
+    from onescreen.db.session import make_engine
+
+    w, client = api
+    engine = make_engine(w.settings.database.url)
+    with Session(engine) as s:
+        cam = s.execute(select(Camera).where(Camera.lat.is_not(None)).order_by(Camera.id)).scalars().first()
+    engine.dispose()
+    redis_client.set(names.camera_snapshot(cam.id), jpeg(320, 240))
+    r = client.post("/api/cases", json={"category": "hazard", "description": "井盖缺失", "lat": cam.lat,
+                                        "lon": cam.lon}, headers=auth(w.tokens["grid"]))
+    assert r.status_code == 201, r.get_json()
+    from onescreen.db.models import Case, CasePhoto
+
+    engine = make_engine(w.settings.database.url)
+    with Session(engine) as s:
+        kept = s.execute(select(CasePhoto.kind, CasePhoto.camera_id).join(Case, Case.id == CasePhoto.case_pk)
+                         .where(Case.case_id == r.get_json()["case_id"])).all()
+    engine.dispose()
+    assert ("camera", cam.id) in [tuple(k) for k in kept]  # evidence, not one of the people's photos
+    assert r.get_json()["photos"] == 0
+
+
 def test_too_many_photos_and_merge(api):
     w, client = api
     tok = w.tokens

@@ -52,17 +52,6 @@ def _in_scope(camera_id: str, user: Any) -> bool:
     return cam is not None and reg.community_of(cam.cell_id) in visible
 
 
-def _binary_redis() -> redis.Redis:
-    """A non-decoding connection (the app's shared one decodes replies to str; a JPEG is bytes)."""
-    ctx = app_context()
-    client = ctx.__dict__.get("_redis_bytes")
-    if client is None:
-        from onescreen.redisconn import connect
-
-        client = ctx.__dict__.setdefault("_redis_bytes", connect(ctx.settings.redis, decode=False))
-    return client
-
-
 def _error(status: int, message: str) -> Response:
     headers = {"WWW-Authenticate": 'Bearer realm="onescreen"'} if status == 401 else None
     return Response(f'{{"error": "{message}"}}', status=status, mimetype="application/json", headers=headers)
@@ -76,7 +65,7 @@ def snapshot(camera_id: str) -> Response:
     if not CAMERA_ID.match(camera_id) or not _in_scope(camera_id, user):
         return _error(404, "no such camera")
     try:
-        jpeg = _binary_redis().get(names.camera_snapshot(camera_id))
+        jpeg = app_context().redis_bytes.get(names.camera_snapshot(camera_id))
     except redis.RedisError as exc:
         log.warning("camera snapshot unavailable: %s", exc.__class__.__name__)
         return _error(503, "frame store unavailable")

@@ -31,7 +31,7 @@ bp = Blueprint("cases", __name__)
 
 def _env() -> CaseEnv:
     ctx = app_context()
-    return CaseEnv(ctx.settings.cases, ctx.settings.city.timezone, places_for(ctx.engine), ctx.redis)
+    return CaseEnv(ctx.settings.cases, ctx.settings.city.timezone, places_for(ctx.engine), ctx.redis_bytes)
 
 
 def _actor(env: CaseEnv) -> Actor:

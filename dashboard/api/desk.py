@@ -68,17 +68,7 @@ def camera_snapshot(camera_id: str) -> Response:
     ctx = app_context()
     if data.registry(ctx).camera(camera_id) is None:
         return _error(404, f"no camera {camera_id}")
-    raw = _binary(ctx).get(names.camera_snapshot(camera_id))
+    raw = ctx.redis_bytes.get(names.camera_snapshot(camera_id))
     if not raw:
         return _error(404, f"no frame from {camera_id} yet")
     return Response(raw, mimetype="image/jpeg", headers={"Cache-Control": "no-store"})
-
-
-def _binary(ctx):
-    """A Redis client that returns bytes (the app's shared client decodes to str)."""
-    client = ctx.__dict__.get("_desk_binary_redis")
-    if client is None:
-        from onescreen.redisconn import connect
-
-        client = ctx.__dict__["_desk_binary_redis"] = connect(ctx.settings.redis, decode=False)
-    return client

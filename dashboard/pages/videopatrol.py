@@ -100,12 +100,7 @@ def _categories(ctx: AppContext) -> tuple[str, ...]:
 def case_env(ctx: AppContext) -> CaseEnv:
     """What the cases commands need to open a case from an 异常 mark (places, deadlines, Redis for the frame:
     a non-decoding connection, the app's shared one decodes replies to str and a JPEG is bytes)."""
-    client = ctx.__dict__.get("_redis_bytes")
-    if client is None:
-        from onescreen.redisconn import connect
-
-        client = ctx.__dict__.setdefault("_redis_bytes", connect(ctx.settings.redis, decode=False))
-    return CaseEnv(ctx.settings.cases, ctx.settings.city.timezone, places_for(ctx.engine), client)
+    return CaseEnv(ctx.settings.cases, ctx.settings.city.timezone, places_for(ctx.engine), ctx.redis_bytes)
 
 
 def _mark_cell(ctx: AppContext, m: dict) -> Any:
