@@ -393,6 +393,23 @@ class PatrolPostHour(Base):
     district_id: Mapped[str | None] = mapped_column(String(64))
     samples: Mapped[int] = mapped_column(Integer, default=0)  # samples taken while its shift was on
     on_post: Mapped[int] = mapped_column(Integer, default=0)  # of them, at its post with a fresh position
+
+
+class WorkerOnlineHour(Base):
+    """One grid worker in one hour, sampled with the cameras: how many samples were taken and in how many the
+    worker's /grid heartbeat (``names.grid_online``) was alive, so the online rate over any period is
+    Σ online / Σ samples and "online at least once" is Σ online > 0 (docs/assessment.md)."""
+
+    __tablename__ = "worker_online_hour"
+
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)  # UTC start of the hour
+    worker_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    community_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    district_id: Mapped[str | None] = mapped_column(String(64))
+    samples: Mapped[int] = mapped_column(Integer, default=0)  # sampler ticks in this hour
+    online: Mapped[int] = mapped_column(Integer, default=0)  # of them, with the heartbeat key alive
+
+
 # ---------------------------------------------------------------- key persons (issue 15): the file's history
 # Keyed by the plain person id (no foreign key): a registry import replaces ``watch_person`` wholesale, and a
 # person's level history and visits must outlive a re-import (and a person taken off the list).
