@@ -645,3 +645,41 @@ def test_sampler_counts_workers_online(city, redis_client):
     assert set(rows) == workers and all(r.samples == 2 for r in rows.values())
     assert {w: r.online for w, r in rows.items() if r.online} == {W1: 1}
     assert (rows[W1].community_id, rows[W1].district_id) == ("C0101", "D01")
+
+
+@pytest.mark.postgres
+def test_people_figures_on_postgres(postgres_cluster, tmp_path):
+    """The JSON step details (on_time, on_site, previous assignee, satisfaction) and the worker's first cell are
+    read with dialect-specific SQL: the same hand-computed figures on PostgreSQL, in a database of its own."""
+    import uuid
+
+    import psycopg
+
+    name = "assess_" + uuid.uuid4().hex[:8]
+    with psycopg.connect(host="127.0.0.1", port=postgres_cluster.port, user="postgres", dbname="postgres",
+                         autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = postgres_cluster.url.rsplit("/", 1)[0] + "/" + name
+    upgrade(url)
+    bundle = generate_city(seed=5, districts=2, communities=4, cells=8, doors=4, cameras=6, units=3, watchlist=0,
+                           sensors=0, streamed_cameras=0)
+    write_bundle(tmp_path / "bundle", bundle)
+    engine = make_engine(url)
+    try:
+        import_bundle(engine, tmp_path / "bundle")
+        reg = RegistryCache.load(engine)
+        unit = _people_fixture(engine, reg)
+        now = local(2026, 12, 5, 15)
+        for by, key, want in [("district", "D01", (4, 1, 2, 2, 2, 4.0)), ("worker", W2, (1, 0, 0, 2, 0, 4.0)),
+                              ("department", "D-CG", (1, 1, 1, 1, 1, 4.5)), ("unit", unit, (0, 0, 0, 0, 1, None))]:
+            rows = {r["key"]: r for r in report.assess(engine, reg, "day", by, now, TZ).rows}
+            assert tuple(rows[key][c] for c in CASE_COLS) == want, by
+        d01 = {r["key"]: r for r in report.assess(engine, reg, "day", "district", now, TZ).rows}["D01"]
+        assert (d01["visits_due"], d01["visits_done"], d01["workers_online"], d01["workers_online_rate"]) == (3, 2, 1, 33.3)
+        from assessment import morning
+        with Session(engine) as db:
+            got = morning.lists(db, None, now.date(), TZ)
+        assert [r["worker_id"] for r in got["workers_no_entries"]] == ["W-0201-01", "W-0202-02"]
+        assert [(r["worker_id"], r["detail"]) for r in got["visits_due"]] == [(W1, 1), (W2, 1)]
+    finally:
+        engine.dispose()
