@@ -61,7 +61,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--quick", action="store_true", help="fewer alerts and rounds: finishes within 45 s")
     ap.add_argument("--alerts", type=int, default=None, help="alerts per month (default 30,000; quick 10,000)")
     ap.add_argument("--rounds", type=int, default=None, help="timed rounds per grouping (default 5; quick 3)")
-    ap.add_argument("--cases", type=int, default=50_000, help="cases per month (default 50,000)")
+    ap.add_argument("--cases", type=int, default=None, help="cases per month (default 50,000; quick 20,000)")
     ap.add_argument("--workers", type=int, default=2_500, help="grid workers (default 2,500)")
     return ap.parse_args()
 
@@ -316,7 +316,8 @@ def main() -> int:
                 counts["samples"] += sum(h[6] for h in hours)
                 counts["patrol"] += len(patrol)
             t1 = time.perf_counter()
-            made = people(dsn, engine, reg, [prev, month], args.cases, args.workers, rng)
+            cases_n = args.cases or (20_000 if args.quick else 50_000)
+            made = people(dsn, engine, reg, [prev, month], cases_n, args.workers, rng)
             print(f"people: {made['workers']:,} grid workers, {made['cases']:,} cases with {made['steps']:,} steps, "
                   f"{made['visits']:,} visits, {made['online_rows']:,} worker-hour rows "
                   f"({time.perf_counter() - t1:.1f} s)")
@@ -342,6 +343,13 @@ def main() -> int:
                           "camera_good_rate", "cases_reported", "cases_overdue", "satisfaction_mean", "visits_due",
                           "visits_done", "workers_online_rate") if some[c] is not None))
             s, e = month.utc()
+            from sqlalchemy.orm import Session
+
+            from assessment import sources
+            with Session(engine) as session:  # where the time goes: each source once, the month by district
+                costs = {name: timed(lambda p=p: p.compute(session, s, e, "district", None), 1)
+                         for name, p in sources.PROVIDERS.items()}
+            print("by source (month by district): " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in costs.items()))
 
             def baseline() -> None:
                 with engine.connect() as conn:
@@ -364,7 +372,7 @@ def main() -> int:
                   f"by_community_s={got['community']:.3f} by_unit_s={got['unit']:.3f} "
                   f"by_worker_s={got['worker']:.3f} by_department_s={got['department']:.3f} baseline_s={base:.3f} "
                   f"ratio={worst / base:.1f} sample_s={sample_s:.2f} alerts_per_month={alerts_n} "
-                  f"camera_hour_rows={counts['hours']} cases_per_month={args.cases} workers={made['workers']} "
+                  f"camera_hour_rows={counts['hours']} cases_per_month={cases_n} workers={made['workers']} "
                   f"worker_hour_rows={made['online_rows']} total_s={time.perf_counter() - started:.0f}")
         finally:
             rds.close()
