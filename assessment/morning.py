@@ -20,7 +20,7 @@ from sqlalchemy import and_, func, literal, select
 from sqlalchemy.orm import Session
 
 from assessment import people
-from onescreen.db.models import Case, PersonVisit, WatchPerson, WorkerOnlineHour
+from onescreen.db.models import Case, PersonVisit, WatchPerson, WorkerOnlineDay
 
 
 @dataclass
@@ -52,12 +52,11 @@ def _midnight(day: date, tz: str, days_before: int = 0) -> datetime:
 
 
 def workers_offline(session: Session, communities: set[str] | None, day: date, tz: str) -> list[dict[str, Any]]:
-    """Grid workers the sampler has not once found online since local midnight (``worker_online_hour``);
-    detail = when one was last found online (UTC ISO), or None for never."""
-    h = WorkerOnlineHour
-    since = _midnight(day, tz)
-    online_today = select(h.worker_id).where(h.hour >= since, h.online > 0)
-    last = select(func.max(h.hour)).where(h.online > 0).correlate_except(h)
+    """Grid workers the sampler has not once found online on ``day`` (``worker_online_day``); detail = when
+    one was last found online, or None for never."""
+    h = WorkerOnlineDay
+    online_today = select(h.worker_id).where(h.day == day.isoformat(), h.online > 0)
+    last = select(func.max(h.last_online_at)).correlate_except(h)
     return _worker_rows(session, communities, lambda wp: wp.c.worker_id.not_in(online_today),
                         lambda wp: last.where(h.worker_id == wp.c.worker_id).scalar_subquery())
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -29,11 +30,11 @@ from onescreen.db.models import (
     GridWorker,
     PersonVisit,
     WatchPerson,
-    WorkerOnlineHour,
+    WorkerOnlineDay,
 )
 from persons.cadence import Cadence
 
-LIMITS: dict[str, Any] = {"accept_within_min": 30, "cadence": Cadence()}
+LIMITS: dict[str, Any] = {"accept_within_min": 30, "cadence": Cadence(), "tz": "Asia/Shanghai"}
 OPEN = ("reported", "accepted", "assigned", "in_progress")  # waiting to be accepted or handled (§6 overdue)
 EPS = 0.001  # SQLite's Julian-day arithmetic is not exact to the microsecond
 
@@ -42,6 +43,7 @@ def configure(settings: Any) -> None:
     """Take the acceptance limit and the visit cadence from a process's settings."""
     LIMITS["accept_within_min"] = settings.cases.accept_within_min
     LIMITS["cadence"] = Cadence.from_settings(settings.persons)
+    LIMITS["tz"] = settings.city.timezone
 
 
 # ---------------------------------------------------------------- where a grid worker belongs
@@ -87,9 +89,11 @@ def _cases(session: Session, start: datetime, end: datetime, by: str, communitie
     key = _case_key(by)
     out: dict[str, dict[str, Any]] = defaultdict(_case_empty)
     # reported, and of them accepted in time (the first accept step within the limit of the report)
-    first = (select(CaseStep.case_pk, func.min(CaseStep.at).label("at")).where(CaseStep.action == "accept")
-             .group_by(CaseStep.case_pk).subquery())
     limit = LIMITS["accept_within_min"] * 60 + EPS
+    # a first acceptance in time lies between the report (>= start) and end + the limit: only those steps
+    first = (select(CaseStep.case_pk, func.min(CaseStep.at).label("at"))
+             .where(CaseStep.action == "accept", CaseStep.at >= start, CaseStep.at <= end + timedelta(seconds=limit))
+             .group_by(CaseStep.case_pk).subquery())
     in_time = and_(first.c.at.is_not(None), _secs(session, Case.reported_at, first.c.at) <= limit)
     q = (select(key, func.count(), func.sum(case((in_time, 1), else_=0))).select_from(Case).outerjoin(first, first.c.case_pk == Case.id)
          .where(Case.reported_at >= start, Case.reported_at < end).group_by(key))
@@ -184,10 +188,14 @@ def _workers(session: Session, start: datetime, end: datetime, by: str, communit
     for k, n in session.execute(q):
         if k is not None:
             out[k] = {"workers": int(n), "workers_online": 0, "workers_online_rate": None}
-    # the sampled hours of the registered workers: online at least once, and the time-weighted rate
-    h = WorkerOnlineHour
+    # the sampled days of the registered workers: online at least once, and the time-weighted rate. The
+    # period is whole local days (the current one to date: its last day so far)
+    h = WorkerOnlineDay
+    zone = ZoneInfo(LIMITS["tz"])
+    first = start.astimezone(zone).date().isoformat()
+    last = (end - timedelta(microseconds=1)).astimezone(zone).date().isoformat()
     per_worker = (select(h.worker_id, func.sum(h.samples).label("samples"), func.sum(h.online).label("online"))
-                  .where(h.hour >= start, h.hour < end).group_by(h.worker_id).subquery())
+                  .where(h.day >= first, h.day <= last).group_by(h.worker_id).subquery())
     q = (select(key, func.sum(case((per_worker.c.online > 0, 1), else_=0)), func.sum(per_worker.c.samples),
                 func.sum(per_worker.c.online)).select_from(wp).join(per_worker, per_worker.c.worker_id == wp.c.worker_id).group_by(key))
     if communities is not None:

@@ -13,6 +13,7 @@ import logging
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 import redis
@@ -21,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from assessment import cameras, patrol, workers
 from onescreen import names
-from onescreen.db.models import CameraHealthHour, PatrolPostHour, WorkerOnlineHour
+from onescreen.db.models import CameraHealthHour, PatrolPostHour, WorkerOnlineDay
 from onescreen.db.session import make_engine, session_factory
 from onescreen.redisconn import connect
 from onescreen.registry.cache import RegistryCache
@@ -51,7 +52,8 @@ def sample_once(client: Any, registry: RegistryCache, sessions: Any, now: float,
         hour = cameras.hour_of(now)
         n = cameras.add_sample(session, hour, counts, district_of)
         patrol.add_sample(session, hour, verdicts, place)
-        workers.add_sample(session, hour, workers.read(client, session))
+        day = datetime.fromtimestamp(now, ZoneInfo(tz)).date()
+        workers.add_sample(session, day, now, workers.read(client, session))
         session.commit()
     return n
 
@@ -106,7 +108,7 @@ class AssessmentWorker(Worker):
         with self.sessions() as session:
             session.execute(delete(CameraHealthHour).where(CameraHealthHour.hour < cutoff))
             session.execute(delete(PatrolPostHour).where(PatrolPostHour.hour < cutoff))
-            session.execute(delete(WorkerOnlineHour).where(WorkerOnlineHour.hour < cutoff))
+            session.execute(delete(WorkerOnlineDay).where(WorkerOnlineDay.day < cutoff.date().isoformat()))
             session.commit()
 
     def teardown(self) -> None:

@@ -14,8 +14,8 @@ One run, its own throwaway PostgreSQL cluster (``initdb``) and Redis on free por
 
 Also 2,500 grid workers (registry rows, when the city has fewer), 50,000 cases a month (``--cases``) with
 their steps (report, accept, assign, handle, evaluate; some returned), 5,000 watch-list persons with 20,000
-visits a month, and the workers' sampled online hours (2,500 × 24 × 61 ≈ 3.7 million rows, generated in
-PostgreSQL with ``generate_series``): the rankings by grid worker and by department are timed too.
+visits a month, and the workers' sampled online days (2,500 × 61 rows, generated in PostgreSQL with
+``generate_series``): the rankings by grid worker and by department are timed too.
 
 Baseline in the same run: the bare reading of the same rows (``SELECT count(*)`` of the month's alerts, spot
 checks and camera hours, each a scan of what the assessment reads) — ``ratio`` = assessment / baseline.
@@ -61,7 +61,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--quick", action="store_true", help="fewer alerts and rounds: finishes within 45 s")
     ap.add_argument("--alerts", type=int, default=None, help="alerts per month (default 30,000; quick 10,000)")
     ap.add_argument("--rounds", type=int, default=None, help="timed rounds per grouping (default 5; quick 3)")
-    ap.add_argument("--cases", type=int, default=None, help="cases per month (default 50,000; quick 20,000)")
+    ap.add_argument("--cases", type=int, default=None, help="cases per month (default 50,000; quick 15,000)")
     ap.add_argument("--workers", type=int, default=2_500, help="grid workers (default 2,500)")
     return ap.parse_args()
 
@@ -218,17 +218,20 @@ def people(dsn: str, engine, reg: RegistryCache, periods_: list, cases_n: int, w
             at = start + timedelta(seconds=rng.uniform(0, span))
             visits.append((pid, at, "home", w, home, at))
     copy_rows(dsn, "person_visit", ("person_id", "at", "method", "visitor", "community_id", "recorded_at"), visits)
-    first, last = periods_[0].start.astimezone(UTC), periods_[-1].end.astimezone(UTC)
-    with engine.begin() as conn:  # every worker every hour: 12 samples, online in most of the day's
+    first, last = periods_[0].start.replace(tzinfo=None), periods_[-1].end.replace(tzinfo=None)  # local days
+    with engine.begin() as conn:  # every worker every local day: 288 samples, online in some of them
         conn.execute(text(
-            "INSERT INTO worker_online_hour (hour, worker_id, community_id, district_id, samples, online) "
-            "SELECT h, w.id, c.parent_id, d.parent_id, 12, "
-            "CASE WHEN random() < 0.6 THEN 12 - floor(random() * 4)::int ELSE 0 END "
-            "FROM generate_series(CAST(:a AS timestamptz), CAST(:b AS timestamptz) - interval '1 hour', "
-            "interval '1 hour') h CROSS JOIN grid_worker w "
+            "INSERT INTO worker_online_day (day, worker_id, community_id, district_id, samples, online, "
+            "last_online_at) "
+            "SELECT to_char(t, 'YYYY-MM-DD'), w.id, c.parent_id, d.parent_id, 288, o, "
+            "CASE WHEN o > 0 THEN t + interval '10 hours' END "
+            "FROM generate_series(CAST(:a AS timestamp), CAST(:b AS timestamp) - interval '1 day', "
+            "interval '1 day') t CROSS JOIN grid_worker w "
+            "CROSS JOIN LATERAL (SELECT CASE WHEN random() < 0.9 THEN 100 + floor(random() * 150)::int "
+            "ELSE 0 END + 0 * length(w.id) AS o) r "
             "LEFT JOIN grid_node c ON c.id = (w.cells::json ->> 0) LEFT JOIN grid_node d ON d.id = c.parent_id"),
             {"a": first, "b": last})
-        online_rows = conn.execute(text("SELECT count(*) FROM worker_online_hour")).scalar()
+        online_rows = conn.execute(text("SELECT count(*) FROM worker_online_day")).scalar()
         conn.execute(text("SELECT setval(pg_get_serial_sequence('case_record', 'id'), :n)"), {"n": pk})
     return {"workers": len(workers), "cases": len(cases), "steps": n_steps, "visits": len(visits),
             "online_rows": online_rows}
@@ -288,7 +291,7 @@ def main() -> int:
             pipe.execute()
             sample_s = timed(lambda: sample_once(client, reg, session_factory(engine), time.time()), 1)
             with engine.begin() as conn:
-                conn.execute(text("TRUNCATE camera_health_hour, patrol_post_hour, worker_online_hour"))
+                conn.execute(text("TRUNCATE camera_health_hour, patrol_post_hour, worker_online_day"))
             print(f"one camera-health sample of {len(reg.cameras())} cameras: {sample_s:.2f} s")
 
             # two months of history
@@ -316,10 +319,10 @@ def main() -> int:
                 counts["samples"] += sum(h[6] for h in hours)
                 counts["patrol"] += len(patrol)
             t1 = time.perf_counter()
-            cases_n = args.cases or (20_000 if args.quick else 50_000)
+            cases_n = args.cases or (15_000 if args.quick else 50_000)
             made = people(dsn, engine, reg, [prev, month], cases_n, args.workers, rng)
             print(f"people: {made['workers']:,} grid workers, {made['cases']:,} cases with {made['steps']:,} steps, "
-                  f"{made['visits']:,} visits, {made['online_rows']:,} worker-hour rows "
+                  f"{made['visits']:,} visits, {made['online_rows']:,} worker-day rows "
                   f"({time.perf_counter() - t1:.1f} s)")
             with engine.begin() as conn:
                 conn.execute(text("ANALYZE"))
@@ -359,8 +362,9 @@ def main() -> int:
                               "SELECT count(*) FROM camera_health_hour WHERE hour >= :s AND hour < :e",
                               "SELECT count(*) FROM case_record WHERE reported_at >= :s AND reported_at < :e",
                               "SELECT count(*) FROM case_step WHERE at >= :s AND at < :e",
-                              "SELECT count(*) FROM worker_online_hour WHERE hour >= :s AND hour < :e"):
-                        conn.execute(text(q), {"s": s, "e": e}).scalar()
+                              "SELECT count(*) FROM worker_online_day WHERE day >= :ds AND day < :de"):
+                        conn.execute(text(q), {"s": s, "e": e, "ds": month.start.date().isoformat(),
+                                               "de": month.end.date().isoformat()}).scalar()
 
             base = timed(baseline, rounds)
             worst = max(got.values())
@@ -373,7 +377,7 @@ def main() -> int:
                   f"by_worker_s={got['worker']:.3f} by_department_s={got['department']:.3f} baseline_s={base:.3f} "
                   f"ratio={worst / base:.1f} sample_s={sample_s:.2f} alerts_per_month={alerts_n} "
                   f"camera_hour_rows={counts['hours']} cases_per_month={cases_n} workers={made['workers']} "
-                  f"worker_hour_rows={made['online_rows']} total_s={time.perf_counter() - started:.0f}")
+                  f"worker_day_rows={made['online_rows']} total_s={time.perf_counter() - started:.0f}")
         finally:
             rds.close()
             pg.close()

@@ -25,7 +25,7 @@ from onescreen.db.models import (
     PersonVisit,
     SpotCheck,
     WatchPerson,
-    WorkerOnlineHour,
+    WorkerOnlineDay,
 )
 from onescreen.db.session import make_engine, session_factory, upgrade
 from onescreen.registry.bundle import write_bundle
@@ -492,7 +492,7 @@ def _people_fixture(engine, reg):
     from onescreen.settings import CaseSettings
 
     with Session(engine) as db:
-        for model in (CaseStep, Case, PersonVisit, WatchPerson, WorkerOnlineHour):
+        for model in (CaseStep, Case, PersonVisit, WatchPerson, WorkerOnlineDay):
             db.query(model).delete()
         db.commit()
     env = cc.CaseEnv(settings=CaseSettings(), tz=TZ, places=places_for(engine))
@@ -551,13 +551,13 @@ def _people_fixture(engine, reg):
         visit("P5", u(2026, 12, 5, 14), c2)
         visit("P4", u(2026, 12, 4, 9), c2, visitor="W-0202-01")  # an entry of W-0202-01 yesterday
 
-        def hour(worker, when, community, samples, online):
-            db.add(WorkerOnlineHour(hour=when, worker_id=worker, community_id=community,
-                                    district_id="D01", samples=samples, online=online))
-        hour(W1, u(2026, 12, 5, 9), c1, 12, 12)
-        hour(W1, u(2026, 12, 5, 10), c1, 12, 0)
-        hour(W2, u(2026, 12, 5, 9), c2, 12, 0)
-        hour(W2, u(2026, 12, 4, 20), c2, 12, 6)
+        def day(worker, when, community, samples, online):
+            db.add(WorkerOnlineDay(day=when.astimezone(SH).date().isoformat(), worker_id=worker,
+                                   community_id=community, district_id="D01", samples=samples, online=online,
+                                   last_online_at=when if online else None))
+        day(W1, u(2026, 12, 5, 9), c1, 24, 12)
+        day(W2, u(2026, 12, 5, 9), c2, 12, 0)
+        day(W2, u(2026, 12, 4, 20), c2, 12, 6)
         db.commit()
     return unit
 
@@ -619,7 +619,8 @@ def test_morning_check_lists(city):
         scoped = morning.lists(db, {"C0102"}, local(2026, 12, 5).date(), TZ)
     offline = {r["worker_id"]: r["detail"] for r in got["workers_offline"]}
     assert set(offline) == {W2, "W-0201-01", "W-0202-01", "W-0202-02"}  # W1 was online at 09:00
-    assert offline["W-0201-01"] is None and offline[W2] is not None  # never online; last online last night
+    assert offline["W-0201-01"] is None  # never online
+    assert offline[W2].replace(tzinfo=UTC) == u(2026, 12, 4, 20)  # last online last night (SQLite: naive UTC)
     # W1 and W2 reported cases, W-0202-01 recorded a visit yesterday
     assert [r["worker_id"] for r in got["workers_no_entries"]] == ["W-0201-01", "W-0202-02"]
     # P2 (never visited) is W1's; P3 (overdue) is W2's; P5 was visited today, P4 is green
@@ -632,7 +633,7 @@ def test_sampler_counts_workers_online(city, redis_client):
 
     engine, reg = city
     with Session(engine) as db:
-        db.query(WorkerOnlineHour).delete()
+        db.query(WorkerOnlineDay).delete()
         db.commit()
     redis_client.set(names.grid_online(W1), "1", ex=90)
     sessions = session_factory(engine)
@@ -640,11 +641,13 @@ def test_sampler_counts_workers_online(city, redis_client):
     redis_client.delete(names.grid_online(W1))
     sample_once(redis_client, reg, sessions, NOW + 300, TZ)
     with Session(engine) as db:
-        rows = {r.worker_id: r for r in db.query(WorkerOnlineHour).all()}
+        rows = {r.worker_id: r for r in db.query(WorkerOnlineDay).all()}
         workers = set(db.scalars(select(GridWorker.id)))
     assert set(rows) == workers and all(r.samples == 2 for r in rows.values())
     assert {w: r.online for w, r in rows.items() if r.online} == {W1: 1}
     assert (rows[W1].community_id, rows[W1].district_id) == ("C0101", "D01")
+    assert rows[W1].day == datetime.fromtimestamp(NOW, SH).date().isoformat()
+    assert rows[W1].last_online_at.replace(tzinfo=UTC) == datetime.fromtimestamp(NOW, UTC)
 
 
 @pytest.mark.postgres

@@ -8,6 +8,7 @@ import csv
 import io
 import json
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
@@ -18,7 +19,7 @@ from assessment import people, report
 from dashboard.app import create_app
 from onescreen.accounts import add_user
 from onescreen.accounts.tokens import create_token
-from onescreen.db.models import Alert, AuditLog, Case, SpotCheck, WorkerOnlineHour
+from onescreen.db.models import Alert, AuditLog, Case, SpotCheck, WorkerOnlineDay
 from onescreen.db.session import make_engine, session_factory
 from tests import test_alerts_engine as base
 
@@ -58,9 +59,9 @@ def api(make_settings, small_city, redis_client):
                              status="reported", district_id=reg.district_of(community), community_id=community,
                              description="x", reporter=worker, reported_at=now - timedelta(minutes=10),
                              deadline=now + timedelta(minutes=20)))
-        session.add(WorkerOnlineHour(hour=now.replace(minute=0, second=0, microsecond=0), worker_id=worker,
-                                     community_id=community, district_id=reg.district_of(community), samples=3,
-                                     online=1))
+        session.add(WorkerOnlineDay(day=now.astimezone(ZoneInfo(s.city.timezone)).date().isoformat(), worker_id=worker,
+                                    community_id=community, district_id=reg.district_of(community), samples=3,
+                                    online=1, last_online_at=now))
         session.add(SpotCheck(at=now, unit_id=small_city.unit, community_id=community,
                               district_id=reg.district_of(community), on_post=True, on_route=True, uniform=True,
                               equipment=False, checked_by="sup"))

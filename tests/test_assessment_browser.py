@@ -8,13 +8,14 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assessment import figures, people, report
-from onescreen.db.models import Alert, CameraHealthHour, Case, SpotCheck, WorkerOnlineHour
+from onescreen.db.models import Alert, CameraHealthHour, Case, SpotCheck, WorkerOnlineDay
 from onescreen.db.session import make_engine
 from tests import test_alerts_engine as base
 from tests.auth_helpers import create_users, login
@@ -25,7 +26,7 @@ pytestmark = [pytest.mark.services, pytest.mark.browser]
 make_settings = base.make_settings  # the shared fixture
 
 
-def seed(url: str, reg) -> str:
+def seed(url: str, reg, tz: str) -> str:
     """Alerts this month in every community (community i: i + 1 of them, the first meeting 1-3-5), one last
     month, a spot check, an hour of camera health; two cases reported by a grid worker of the first community,
     who was online this hour. Returns that worker."""
@@ -40,8 +41,9 @@ def seed(url: str, reg) -> str:
             db.add(Case(case_id=f"E-B-{n}", source="grid", category="environment", level="red", status="reported",
                         district_id=reg.district_of(c0), community_id=c0, description="x", reporter=worker,
                         reported_at=now, deadline=now + timedelta(minutes=30)))
-        db.add(WorkerOnlineHour(hour=now.replace(minute=0, second=0, microsecond=0), worker_id=worker,
-                                community_id=c0, district_id=reg.district_of(c0), samples=2, online=1))
+        db.add(WorkerOnlineDay(day=now.astimezone(ZoneInfo(tz)).date().isoformat(), worker_id=worker,
+                               community_id=c0, district_id=reg.district_of(c0), samples=2, online=1,
+                               last_online_at=now))
         for i, c in enumerate(reg.nodes_at("community")):
             for j in range(i + 1):
                 db.add(Alert(alert_id=f"A-B-{i}-{j}", rule="gathering", level="yellow", status="closed",
@@ -72,7 +74,7 @@ def screen_rows(page) -> list[dict[str, str]]:
 def test_assessment_desk(make_settings, small_city, redis_client, browser):
     s = with_dashboard(make_settings())
     reg = small_city.registry
-    worker = seed(s.database.url, reg)
+    worker = seed(s.database.url, reg, s.city.timezone)
     users = create_users(s.database.url)
     running = RunningWorker(s).start()
     desk = Desk(browser, running.url)

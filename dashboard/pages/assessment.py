@@ -138,7 +138,7 @@ def _detail(ctx: AppContext, name: str, value: Any) -> str:
         when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
         when = when if when.tzinfo else when.replace(tzinfo=UTC)
         local = when.astimezone(ZoneInfo(ctx.settings.city.timezone))
-        return ctx.t("assess.morning.last_online", when=local.strftime("%m-%d %H:00"))
+        return ctx.t("assess.morning.last_online", when=local.strftime("%m-%d %H:%M"))
     if name == "visits_due":
         return ctx.t("assess.morning.persons_due", n=value)
     return ctx.t("assess.morning.no_entries_since")

@@ -395,19 +395,20 @@ class PatrolPostHour(Base):
     on_post: Mapped[int] = mapped_column(Integer, default=0)  # of them, at its post with a fresh position
 
 
-class WorkerOnlineHour(Base):
-    """One grid worker in one hour, sampled with the cameras: how many samples were taken and in how many the
-    worker's /grid heartbeat (``names.grid_online``) was alive, so the online rate over any period is
-    Σ online / Σ samples and "online at least once" is Σ online > 0 (docs/assessment.md)."""
+class WorkerOnlineDay(Base):
+    """One grid worker on one local day, sampled with the cameras: how many samples were taken and in how many
+    the worker's /grid heartbeat (``names.grid_online``) was alive. Periods are whole local days, so a day row
+    is exact for every period, and a month at 2,500 workers is 77,500 rows (docs/assessment.md)."""
 
-    __tablename__ = "worker_online_hour"
+    __tablename__ = "worker_online_day"
 
-    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)  # UTC start of the hour
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # local "YYYY-MM-DD" in city.timezone
     worker_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     community_id: Mapped[str | None] = mapped_column(String(64), index=True)
     district_id: Mapped[str | None] = mapped_column(String(64))
-    samples: Mapped[int] = mapped_column(Integer, default=0)  # sampler ticks in this hour
+    samples: Mapped[int] = mapped_column(Integer, default=0)  # sampler ticks on this day
     online: Mapped[int] = mapped_column(Integer, default=0)  # of them, with the heartbeat key alive
+    last_online_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # the last such sample
 
 
 # ---------------------------------------------------------------- key persons (issue 15): the file's history
@@ -511,7 +512,8 @@ class Case(Base):
     __tablename__ = "case_record"
     # The desk's queue reads open cases newest first; the wall counts open and overdue ones.
     __table_args__ = (Index("ix_case_record_open_reported", "open", "reported_at"),
-                      Index("ix_case_record_open_deadline", "open", "deadline"))
+                      Index("ix_case_record_open_deadline", "open", "deadline"),
+                      Index("ix_case_record_deadline", "deadline"))  # the assessment's overdue count
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_id: Mapped[str] = mapped_column(String(32), unique=True)  # E-20261205-000017
@@ -553,6 +555,7 @@ class CaseStep(Base):
     """Every step of a case: who, when, from where, what, and a note (工作痕迹). The audit trail of cases."""
 
     __tablename__ = "case_step"
+    __table_args__ = (Index("ix_case_step_action_at", "action", "at"),)  # the assessment: steps of a period
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_pk: Mapped[int] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"), index=True)
