@@ -99,34 +99,31 @@ def _cases(session: Session, start: datetime, end: datetime, by: str, communitie
          .where(Case.reported_at >= start, Case.reported_at < end).group_by(key))
     for k, n, ok in session.execute(_scoped(q, communities)):
         out[k].update(cases_reported=int(n), cases_accepted_in_time=int(ok or 0))
-    # handled on time: cases with a handle step in the period that was on time (the step's on_time, which
-    # cases.handle judged against the deadline in force then; on the spot = on time); each case once
+    # the period's steps in one pass (index action + at): handled on time — cases with a handle step that
+    # was on time (the step's on_time, which cases.handle judged against the deadline in force then; on the
+    # spot = on time), each case once; returned — return steps (for a department / unit: the assignee that
+    # returned it, since a return clears the case's assignee); satisfaction — the evaluate steps' mean
     s = CaseStep
-    on_time = or_(s.detail["on_time"].as_boolean().is_(True), s.detail["on_site"].as_boolean().is_(True))
-    q = (select(key, func.count(func.distinct(Case.id))).select_from(Case).join(s, s.case_pk == Case.id)
-         .where(s.action == "handle", s.at >= start, s.at < end, on_time).group_by(key))
-    for k, n in session.execute(_scoped(q, communities)):
-        out[k]["cases_handled_on_time"] = int(n)
+    on_time = and_(s.action == "handle", or_(s.detail["on_time"].as_boolean().is_(True),
+                                              s.detail["on_site"].as_boolean().is_(True)))
+    skey = key
+    if by in ("department", "unit"):
+        returned_by = case((s.detail[("previous", "kind")].as_string() == by, s.detail[("previous", "id")].as_string()))
+        skey = case((s.action == "return", returned_by), else_=key)
+    sat = case((s.action == "evaluate", s.detail["satisfaction"].as_integer()))
+    q = (select(skey, func.count(func.distinct(case((on_time, Case.id)))),
+                func.sum(case((s.action == "return", 1), else_=0)), func.count(sat), func.sum(sat))
+         .select_from(s).join(Case, s.case_pk == Case.id)
+         .where(s.action.in_(("handle", "return", "evaluate")), s.at >= start, s.at < end).group_by(skey))
+    for k, handled, returned, n, total in session.execute(_scoped(q, communities)):
+        out[k].update(cases_handled_on_time=int(handled or 0), cases_returned=int(returned or 0),
+                      satisfaction_mean=round(int(total) / int(n), 2) if n else None)
     # overdue: the deadline in force now passed within the period while not handled by it
     late = or_(and_(Case.handled_at.is_(None), Case.status.in_(OPEN)), Case.handled_at > Case.deadline)
     q = (select(key, func.count()).where(Case.deadline >= start, Case.deadline < end, Case.merged_into.is_(None),
                                          late).group_by(key))
     for k, n in session.execute(_scoped(q, communities)):
         out[k]["cases_overdue"] = int(n)
-    # returned: return steps in the period; for a department / unit, the assignee that returned it
-    rkey = key
-    if by in ("department", "unit"):
-        rkey = case((s.detail[("previous", "kind")].as_string() == by, s.detail[("previous", "id")].as_string()))
-    q = (select(rkey, func.count()).select_from(s).join(Case, s.case_pk == Case.id)
-         .where(s.action == "return", s.at >= start, s.at < end).group_by(rkey))
-    for k, n in session.execute(_scoped(q, communities)):
-        out[k]["cases_returned"] = int(n)
-    # satisfaction: the evaluate steps of the period
-    sat = s.detail["satisfaction"].as_integer()
-    q = (select(key, func.count(sat), func.sum(sat)).select_from(s).join(Case, s.case_pk == Case.id)
-         .where(s.action == "evaluate", s.at >= start, s.at < end).group_by(key))
-    for k, n, total in session.execute(_scoped(q, communities)):
-        out[k]["satisfaction_mean"] = round(int(total) / int(n), 2) if n else None
     out.pop(None, None)
     return dict(out)
 

@@ -686,3 +686,20 @@ def test_people_figures_on_postgres(postgres_cluster, tmp_path):
         assert [(r["worker_id"], r["detail"]) for r in got["visits_due"]] == [(W1, 1), (W2, 1)]
     finally:
         engine.dispose()
+
+
+def test_people_limits_follow_the_settings(city):
+    """The acceptance limit and the visit cadence are the settings' (people.configure)."""
+    from assessment import people
+    from onescreen.settings import load_settings
+
+    engine, reg = city
+    _people_fixture(engine, reg)
+    saved = dict(people.LIMITS)
+    try:
+        people.configure(load_settings(cases={"accept_within_min": 45}, persons={"visit_yellow_days": 60}))
+        r = {x["key"]: x for x in report.assess(engine, reg, "day", "community", local(2026, 12, 5, 15), TZ).rows}
+        assert r["C0101"]["cases_accepted_in_time"] == 2  # k2's 40 minutes are in time now
+        assert r["C0102"]["visits_due"] == 1  # P3's yellow visit (1 Nov) is due on 31 Dec now: P5 only
+    finally:
+        people.LIMITS.update(saved)
