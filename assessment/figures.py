@@ -17,7 +17,7 @@ FIGURES: tuple[tuple[str, str], ...] = (
     ("cases_reported", "count"), ("cases_accepted_in_time", "count"), ("cases_handled_on_time", "count"),
     ("cases_overdue", "count"), ("cases_returned", "count"), ("satisfaction_mean", "mean"),
     ("visits_due", "count"), ("visits_done", "count"),
-    ("workers", "count"), ("workers_online", "count"),
+    ("workers", "count"), ("workers_online", "count"), ("workers_online_rate", "rate"),
     ("patrol_on_post_rate", "rate"), ("spot_checks", "count"), ("spot_checks_on_post", "count"),
     ("spot_checks_passed", "count"),
     ("alerts", "count"), ("alerts_dispatched", "count"), ("alerts_135", "count"), ("attainment_135_rate", "rate"),

@@ -1,5 +1,5 @@
-"""``AssessmentWorker``: samples camera health and patrol on-post into the hourly SQL aggregates at a fixed
-cadence.
+"""``AssessmentWorker``: samples camera health, patrol on-post and grid workers online into the hourly SQL
+aggregates at a fixed cadence.
 
 A process of its own (``onescreen assessment``, started by the demo) with the common Worker shape, never a
 page load: the wall and the desks only read what it wrote. Each tick (epoch s // ``assessment.sample_every_s``)
@@ -13,15 +13,16 @@ import logging
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 import redis
 from sqlalchemy import delete
 from sqlalchemy.exc import SQLAlchemyError
 
-from assessment import cameras, patrol
+from assessment import cameras, patrol, workers
 from onescreen import names
-from onescreen.db.models import CameraHealthHour, PatrolPostHour
+from onescreen.db.models import CameraHealthHour, PatrolPostHour, WorkerOnlineDay
 from onescreen.db.session import make_engine, session_factory
 from onescreen.redisconn import connect
 from onescreen.registry.cache import RegistryCache
@@ -31,8 +32,8 @@ log = logging.getLogger(__name__)
 
 
 def sample_once(client: Any, registry: RegistryCache, sessions: Any, now: float, tz: str = "Asia/Shanghai") -> int:
-    """Take one sample of every camera and every patrol unit and add it to its hour; returns the communities
-    written."""
+    """Take one sample of every camera, every patrol unit and every grid worker (online or not) and add it to
+    its hour; returns the communities written."""
     counts = cameras.read(client, registry, now)
     district_of = {c: registry.district_of(c) for c in counts}
     fixes = {}
@@ -51,6 +52,8 @@ def sample_once(client: Any, registry: RegistryCache, sessions: Any, now: float,
         hour = cameras.hour_of(now)
         n = cameras.add_sample(session, hour, counts, district_of)
         patrol.add_sample(session, hour, verdicts, place)
+        day = datetime.fromtimestamp(now, ZoneInfo(tz)).date()
+        workers.add_sample(session, day, now, workers.read(client, session))
         session.commit()
     return n
 
@@ -105,6 +108,7 @@ class AssessmentWorker(Worker):
         with self.sessions() as session:
             session.execute(delete(CameraHealthHour).where(CameraHealthHour.hour < cutoff))
             session.execute(delete(PatrolPostHour).where(PatrolPostHour.hour < cutoff))
+            session.execute(delete(WorkerOnlineDay).where(WorkerOnlineDay.day < cutoff.date().isoformat()))
             session.commit()
 
     def teardown(self) -> None:

@@ -1,10 +1,10 @@
 """Where each figure comes from: one provider per source, in a registry the other domains register into.
 
 A provider answers, for a period, a grouping and the communities in scope, its columns per group key. The
-built-in ones read what exists on ``main``: alerts (1-3-5, 化解率), spot checks (results), the sampled patrol
-hours (on-post rate) and the camera-health hours (雪亮 rates). Cases, key-person visits and grid workers are *pending* providers: their
-columns stay None ("—") until the cases / key-persons code calls ``register`` with a real provider of the
-same name (docs/assessment.md says exactly what each must compute). Nothing is guessed meanwhile.
+built-in ones here read alerts (1-3-5, 化解率), spot checks (results), the sampled patrol hours (on-post rate)
+and the camera-health hours (雪亮 rates); ``assessment.people`` (imported at the end) registers the cases,
+key-person visits and grid-workers-online providers. A provider registered without ``compute`` is *pending*:
+its columns stay None ("—") and the desk names its source as not installed. Nothing is guessed.
 """
 
 from __future__ import annotations
@@ -134,10 +134,9 @@ for _p in (
              lambda: figures.on_post_figures(None)),
     Provider("cameras", ("camera_coverage_rate", "camera_online_rate", "camera_good_rate"),
              frozenset({"district", "community"}), _cameras, lambda: figures.camera_figures(None)),
-    _pending("cases", ("cases_reported", "cases_accepted_in_time", "cases_handled_on_time", "cases_overdue",
-                       "cases_returned", "satisfaction_mean"), ALL, ("cases", "case_history")),
-    _pending("visits", ("visits_due", "visits_done"), ("district", "community", "worker"),
-             ("person_visit", "watch_person")),
-    _pending("workers", ("workers", "workers_online"), ("district", "community", "worker"), ("grid_worker",)),
 ):
     register(_p)
+
+
+# cases, key-person visits and grid workers online (their tables exist now): registered by assessment.people
+from assessment import people  # noqa: F401  (imports this module's Provider and register)

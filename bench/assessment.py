@@ -12,8 +12,10 @@ One run, its own throwaway PostgreSQL cluster (``initdb``) and Redis on free por
 4. timed: the whole month's ranking by district, by community and by patrol unit (``assessment.report``,
    what ``GET /api/assessment?period=month`` runs), median of ``--rounds``.
 
-Grid workers (2,500) and cases (50,000 a month) are not generated: their tables belong to the cases and
-key-persons branches and do not exist here; their figures are None in this run (docs/assessment.md).
+Also 2,500 grid workers (registry rows, when the city has fewer), 50,000 cases a month (``--cases``) with
+their steps (report, accept, assign, handle, evaluate; some returned), 5,000 watch-list persons with 20,000
+visits a month, and the workers' sampled online days (2,500 × 61 rows, generated in PostgreSQL with
+``generate_series``): the rankings by grid worker and by department are timed too.
 
 Baseline in the same run: the bare reading of the same rows (``SELECT count(*)`` of the month's alerts, spot
 checks and camera hours, each a scan of what the assessment reads) — ``ratio`` = assessment / baseline.
@@ -59,6 +61,8 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--quick", action="store_true", help="fewer alerts and rounds: finishes within 45 s")
     ap.add_argument("--alerts", type=int, default=None, help="alerts per month (default 30,000; quick 10,000)")
     ap.add_argument("--rounds", type=int, default=None, help="timed rounds per grouping (default 5; quick 3)")
+    ap.add_argument("--cases", type=int, default=None, help="cases per month (default 50,000; quick 15,000)")
+    ap.add_argument("--workers", type=int, default=2_500, help="grid workers (default 2,500)")
     return ap.parse_args()
 
 
@@ -146,6 +150,93 @@ def history(reg: RegistryCache, start: datetime, end: datetime, alerts_n: int, r
     return hours, alerts, checks, patrol
 
 
+def people(dsn: str, engine, reg: RegistryCache, periods_: list, cases_n: int, workers_n: int,
+           rng: random.Random) -> dict[str, int]:
+    """Grid workers (topped up to ``workers_n``), departments, cases with their steps, watch-list persons with
+    visits, and every worker's online hours (generated in SQL). Returns the row counts."""
+    cells = list(reg.nodes_at("cell"))
+    with engine.begin() as conn:
+        have = conn.execute(text("SELECT count(*) FROM grid_worker")).scalar()
+        depts = [r[0] for r in conn.execute(text("SELECT id FROM department"))]
+    if have < workers_n:
+        copy_rows(dsn, "grid_worker", ("id", "name", "cells"),
+                  [(f"W-B{i:05d}", f"worker {i}", f'["{cells[i % len(cells)]}"]') for i in range(have, workers_n)])
+    if not depts:
+        depts = [f"D-B{i:02d}" for i in range(12)]
+        copy_rows(dsn, "department", ("id", "name"), [(d, f"department {d}") for d in depts])
+    with engine.begin() as conn:
+        workers = [r[0] for r in conn.execute(text("SELECT id FROM grid_worker"))]
+        place = {c: (reg.community_of(c), reg.district_of(c)) for c in cells}
+    units = list(reg.unit_ids())
+    cases, steps, n_steps = [], [], 0
+    pk = 0
+    for p in periods_:
+        start, end = p.start.astimezone(UTC), p.end.astimezone(UTC)
+        span = (end - start).total_seconds()
+        for _ in range(cases_n):
+            pk += 1
+            cell = rng.choice(cells)
+            community, district = place[cell]
+            at = start + timedelta(seconds=rng.uniform(0, span))
+            grid = rng.random() < 0.7
+            kind, who = (("department", rng.choice(depts)) if rng.random() < 0.6 else ("unit", rng.choice(units)))
+            acc = at + timedelta(minutes=rng.expovariate(1 / 20))
+            deadline = acc + timedelta(hours=24)
+            handled = acc + timedelta(hours=rng.expovariate(1 / 16)) if rng.random() < 0.9 else None
+            status = "evaluated" if handled else "assigned"
+            cases.append((pk, f"E-B{pk:07d}", "grid" if grid else "hotline", "environment", "red", "true", status,
+                          "true", "community", district, community, cell, "x",
+                          rng.choice(workers) if grid else "operator", "[]", "false", kind, who, 0, at, at, acc,
+                          deadline, handled, 0))
+            seq = [("report", at, "{}"), ("accept", acc, "{}"), ("assign", acc + timedelta(minutes=5), "{}")]
+            if rng.random() < 0.05:
+                seq.append(("return", acc + timedelta(minutes=30),
+                            f'{{"previous": {{"kind": "{kind}", "id": "{who}"}}}}'))
+            if handled:
+                on_time = "true" if handled <= deadline else "false"
+                seq.append(("handle", handled, f'{{"on_time": {on_time}}}'))
+                seq.append(("evaluate", handled + timedelta(hours=2),
+                            f'{{"satisfaction": {rng.randint(1, 5)}}}'))
+            for action, t, detail in seq:
+                steps.append((pk, t, action, "x", "red", "bench", detail))
+            n_steps += len(seq)
+    copy_rows(dsn, "case_record", ("id", "case_id", "source", "category", "level", "graded", "status", "open",
+                                   "handling_level", "district_id", "community_id", "cell_id", "description",
+                                   "reporter", "reporters", "outside_own_cells", "assignee_kind", "assignee_id",
+                                   "photos", "reported_at", "updated_at", "accepted_at", "deadline", "handled_at",
+                                   "reminders"), cases)
+    copy_rows(dsn, "case_step", ("case_pk", "at", "action", "to_status", "level", "actor", "detail"), steps)
+    communities = list(reg.nodes_at("community"))
+    persons = [(f"P-B{i:05d}", rng.choice(("red", "orange", "yellow", "green")), rng.choice(communities),
+                rng.choice(workers)) for i in range(5000)]
+    copy_rows(dsn, "watch_person", ("person_id", "level", "home_community_id", "grid_worker_id"), persons)
+    visits = []
+    for p in periods_:
+        start, span = p.start.astimezone(UTC), (p.end - p.start).total_seconds()
+        for _ in range(20_000):
+            pid, _, home, w = rng.choice(persons)
+            at = start + timedelta(seconds=rng.uniform(0, span))
+            visits.append((pid, at, "home", w, home, at))
+    copy_rows(dsn, "person_visit", ("person_id", "at", "method", "visitor", "community_id", "recorded_at"), visits)
+    first, last = periods_[0].start.replace(tzinfo=None), periods_[-1].end.replace(tzinfo=None)  # local days
+    with engine.begin() as conn:  # every worker every local day: 288 samples, online in some of them
+        conn.execute(text(
+            "INSERT INTO worker_online_day (day, worker_id, community_id, district_id, samples, online, "
+            "last_online_at) "
+            "SELECT to_char(t, 'YYYY-MM-DD'), w.id, c.parent_id, d.parent_id, 288, o, "
+            "CASE WHEN o > 0 THEN t + interval '10 hours' END "
+            "FROM generate_series(CAST(:a AS timestamp), CAST(:b AS timestamp) - interval '1 day', "
+            "interval '1 day') t CROSS JOIN grid_worker w "
+            "CROSS JOIN LATERAL (SELECT CASE WHEN random() < 0.9 THEN 100 + floor(random() * 150)::int "
+            "ELSE 0 END + 0 * length(w.id) AS o) r "
+            "LEFT JOIN grid_node c ON c.id = (w.cells::json ->> 0) LEFT JOIN grid_node d ON d.id = c.parent_id"),
+            {"a": first, "b": last})
+        online_rows = conn.execute(text("SELECT count(*) FROM worker_online_day")).scalar()
+        conn.execute(text("SELECT setval(pg_get_serial_sequence('case_record', 'id'), :n)"), {"n": pk})
+    return {"workers": len(workers), "cases": len(cases), "steps": n_steps, "visits": len(visits),
+            "online_rows": online_rows}
+
+
 def timed(fn, rounds: int) -> float:
     times = []
     for _ in range(rounds):
@@ -200,7 +291,7 @@ def main() -> int:
             pipe.execute()
             sample_s = timed(lambda: sample_once(client, reg, session_factory(engine), time.time()), 1)
             with engine.begin() as conn:
-                conn.execute(text("TRUNCATE camera_health_hour, patrol_post_hour"))
+                conn.execute(text("TRUNCATE camera_health_hour, patrol_post_hour, worker_online_day"))
             print(f"one camera-health sample of {len(reg.cameras())} cameras: {sample_s:.2f} s")
 
             # two months of history
@@ -227,6 +318,12 @@ def main() -> int:
                 counts["checks"] += len(checks)
                 counts["samples"] += sum(h[6] for h in hours)
                 counts["patrol"] += len(patrol)
+            t1 = time.perf_counter()
+            cases_n = args.cases or (15_000 if args.quick else 50_000)
+            made = people(dsn, engine, reg, [prev, month], cases_n, args.workers, rng)
+            print(f"people: {made['workers']:,} grid workers, {made['cases']:,} cases with {made['steps']:,} steps, "
+                  f"{made['visits']:,} visits, {made['online_rows']:,} worker-day rows "
+                  f"({time.perf_counter() - t1:.1f} s)")
             with engine.begin() as conn:
                 conn.execute(text("ANALYZE"))
             print(f"history of {prev.label} and {month.label}: {counts['hours']:,} camera-hour rows (for "
@@ -238,7 +335,7 @@ def main() -> int:
             # timed: the month, each grouping (the month ended: whole period against the whole previous)
             end = month.end + timedelta(seconds=1)  # "now" after the month: it is whole (at = inside it)
             got = {}
-            for by in ("district", "community", "unit"):
+            for by in ("district", "community", "unit", "worker", "department"):
                 rep = report.assess(engine, reg, "month", by, end, TZ, at=now)
                 got[by] = timed(lambda by=by: report.assess(engine, reg, "month", by, end, TZ, at=now), rounds)
                 some = rep.rows[0]
@@ -246,16 +343,28 @@ def main() -> int:
                       f"e.g. {some['name']}: alerts {some['alerts']}, "
                       + ", ".join(f"{c} {figures.display(some[c], c)}" for c in (
                           "attainment_135_rate", "patrol_on_post_rate", "camera_coverage_rate", "camera_online_rate",
-                          "camera_good_rate")))
+                          "camera_good_rate", "cases_reported", "cases_overdue", "satisfaction_mean", "visits_due",
+                          "visits_done", "workers_online_rate") if some[c] is not None))
             s, e = month.utc()
+            from sqlalchemy.orm import Session
+
+            from assessment import sources
+            with Session(engine) as session:  # where the time goes: each source once, the month by district
+                costs = {name: timed(lambda p=p: p.compute(session, s, e, "district", None), 1)
+                         for name, p in sources.PROVIDERS.items()}
+            print("by source (month by district): " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in costs.items()))
 
             def baseline() -> None:
                 with engine.connect() as conn:
                     for q in ("SELECT count(*) FROM alert WHERE opened_at >= :s AND opened_at < :e",
                               "SELECT count(*) FROM patrol_post_hour WHERE hour >= :s AND hour < :e",
                               "SELECT count(*) FROM spot_check WHERE at >= :s AND at < :e",
-                              "SELECT count(*) FROM camera_health_hour WHERE hour >= :s AND hour < :e"):
-                        conn.execute(text(q), {"s": s, "e": e}).scalar()
+                              "SELECT count(*) FROM camera_health_hour WHERE hour >= :s AND hour < :e",
+                              "SELECT count(*) FROM case_record WHERE reported_at >= :s AND reported_at < :e",
+                              "SELECT count(*) FROM case_step WHERE at >= :s AND at < :e",
+                              "SELECT count(*) FROM worker_online_day WHERE day >= :ds AND day < :de"):
+                        conn.execute(text(q), {"s": s, "e": e, "ds": month.start.date().isoformat(),
+                                               "de": month.end.date().isoformat()}).scalar()
 
             base = timed(baseline, rounds)
             worst = max(got.values())
@@ -264,9 +373,11 @@ def main() -> int:
             engine.dispose()
             client.close()
             print(f"RESULT month_s={worst:.3f} by_district_s={got['district']:.3f} "
-                  f"by_community_s={got['community']:.3f} by_unit_s={got['unit']:.3f} baseline_s={base:.3f} "
+                  f"by_community_s={got['community']:.3f} by_unit_s={got['unit']:.3f} "
+                  f"by_worker_s={got['worker']:.3f} by_department_s={got['department']:.3f} baseline_s={base:.3f} "
                   f"ratio={worst / base:.1f} sample_s={sample_s:.2f} alerts_per_month={alerts_n} "
-                  f"camera_hour_rows={counts['hours']} total_s={time.perf_counter() - started:.0f}")
+                  f"camera_hour_rows={counts['hours']} cases_per_month={cases_n} workers={made['workers']} "
+                  f"worker_day_rows={made['online_rows']} total_s={time.perf_counter() - started:.0f}")
         finally:
             rds.close()
             pg.close()

@@ -9,12 +9,24 @@ from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assessment import cameras, figures, periods, report, sources
 from assessment.cameras import Verdict
 from onescreen import names
-from onescreen.db.models import Alert, CameraHealthHour, PatrolPostHour, SpotCheck
+from onescreen.db.models import (
+    Alert,
+    CameraHealthHour,
+    Case,
+    CaseStep,
+    GridWorker,
+    PatrolPostHour,
+    PersonVisit,
+    SpotCheck,
+    WatchPerson,
+    WorkerOnlineDay,
+)
 from onescreen.db.session import make_engine, session_factory, upgrade
 from onescreen.registry.bundle import write_bundle
 from onescreen.registry.cache import RegistryCache
@@ -270,9 +282,9 @@ def test_ranking_over_sql(city):
     assert r1["previous"]["alerts"] == 1 and r1["previous"]["attainment_135_rate"] == 100.0
     assert r1["previous"]["camera_online_rate"] == 0.0 and r1["previous"]["spot_checks"] == 0
     assert r1["period"] == "2026-12-05" and r1["previous"]["period"] == "2026-12-04"
-    for col in ("cases_reported", "satisfaction_mean", "visits_due", "workers_online"):
-        assert r1[col] is None  # their sources are not installed: "—", never 0
-    assert {"cases", "visits", "workers"} <= set(rep.unavailable)
+    # no cases, visits or samples of workers in this fixture: counts 0, the mean and the rate "—"
+    assert (r1["cases_reported"], r1["satisfaction_mean"], r1["visits_done"], r1["workers_online_rate"]) == (0, None, 0, None)
+    assert rep.unavailable == []
     r2 = rows[c2]
     assert (r2["alerts"], r2["alerts_dispatched"], r2["attainment_135_rate"], r2["resolution_rate"]) == (1, 0, None, 100.0)
     quiet = rows[communities[2]]
@@ -288,8 +300,12 @@ def test_ranking_over_sql(city):
     # by unit: alerts by their responsible unit, spot checks by the unit checked
     urows = {r["key"]: r for r in report.assess(engine, reg, "day", "unit", now, TZ).rows}
     assert urows[unit]["alerts"] == 4 and urows[unit]["spot_checks"] == 2 and urows[unit]["patrol_on_post_rate"] == 87.5 and urows[unit]["camera_online_rate"] is None
-    # by worker / department: no source yet, so no rows (and no invented ones)
-    assert report.assess(engine, reg, "day", "worker", now, TZ).rows == []
+    # by worker / department: the registry's grid workers and departments
+    wrows = report.assess(engine, reg, "day", "worker", now, TZ).rows
+    with Session(engine) as db:
+        assert [r["key"] for r in wrows] == sorted(db.scalars(select(GridWorker.id)))
+    assert all(r["workers"] == 1 and r["alerts"] is None for r in wrows)  # alerts are not counted per worker
+    assert len(report.assess(engine, reg, "day", "department", now, TZ).rows) == 12
     # a scoped user (community c2) sees c2 only, even by district or unit
     scoped = report.assess(engine, reg, "day", "district", now, TZ, scope={c2}).rows
     assert [r["key"] for r in scoped] == [reg.district_of(c2)] and scoped[0]["alerts"] == 1
@@ -460,3 +476,234 @@ def test_desk_table_for_every_grouping(city, by):
     trs = doc["props"]["children"][1:]
     assert [tr.to_plotly_json()["props"]["data-key"] for tr in trs] == [r["key"] for r in rows]
     assert all(("id" in tr.to_plotly_json()["props"]) == (by in DRILL) for tr in trs)
+
+
+# ---------------------------------------------------------------- cases, visits, grid workers (hand-computed)
+W1, W2 = "W-0101-01", "W-0102-01"  # the generated city's workers of communities C0101 and C0102 (district D01)
+
+
+def u(*args: int) -> datetime:
+    """A local time as UTC, as the commands get it (SQLite keeps the wall clock of what it is given)."""
+    return local(*args).astimezone(UTC)
+
+
+def _people_fixture(engine, reg):
+    """Six cases walked through cases.commands (so the steps hold exactly what the cases code writes), five
+    watch-list persons with their visits, and sampled worker hours. The day is Saturday 5 Dec, now 15:00."""
+    from cases import commands as cc
+    from cases.places import places_for
+    from onescreen.commands import Actor
+    from onescreen.settings import CaseSettings
+
+    with Session(engine) as db:
+        for model in (CaseStep, Case, PersonVisit, WatchPerson, WorkerOnlineDay):
+            db.query(model).delete()
+        db.commit()
+    env = cc.CaseEnv(settings=CaseSettings(), tz=TZ, places=places_for(engine))
+    admin = Actor("admin", "admin")
+    cell = {W1: "G010101", W2: "G010201"}
+    unit = reg.unit_ids()[0]
+
+    def grid(worker):
+        return Actor(worker.lower(), "grid", worker_id=worker, cells=frozenset({cell[worker]}))
+
+    def report_(db, actor, when, worker_cell, level, **extra):
+        return cc.report(db, actor, {"category": "environment", "description": "x", "level": level,
+                                     "cell_id": worker_cell, **extra}, when, env).case_id
+
+    def act(db, case_id, action, when, **data):
+        cc.act(db, admin, case_id, action, {"note": "n", **data}, when, env)
+
+    with Session(engine) as db:
+        k1 = report_(db, grid(W1), u(2026, 12, 5, 9), cell[W1], "red")
+        act(db, k1, "accept", u(2026, 12, 5, 9, 20))                                   # 20 min: in time
+        act(db, k1, "assign", u(2026, 12, 5, 9, 30), assignee={"kind": "department", "id": "D-CG"})
+        act(db, k1, "handle", u(2026, 12, 5, 10))                                      # before its deadline
+        act(db, k1, "evaluate", u(2026, 12, 5, 11), satisfaction=5)
+        k2 = report_(db, grid(W1), u(2026, 12, 5, 9), cell[W1], "yellow")
+        act(db, k2, "accept", u(2026, 12, 5, 9, 40))                                   # 40 min: late
+        act(db, k2, "assign", u(2026, 12, 5, 9, 45), assignee={"kind": "unit", "id": unit})
+        act(db, k2, "return", u(2026, 12, 5, 10))                                      # returned by the unit
+        act(db, k2, "assign", u(2026, 12, 5, 10, 5), assignee={"kind": "department", "id": "D-CG"})
+        act(db, k2, "return", u(2026, 12, 5, 10, 10))                                  # … and by D-CG
+        k3 = report_(db, admin, u(2026, 12, 5, 9), cell[W2], "yellow", source="hotline",
+                     handled_on_site=True, feedback="done")                                # on the spot: on time
+        act(db, k3, "evaluate", u(2026, 12, 5, 12), satisfaction=3)
+        report_(db, grid(W2), u(2026, 12, 5, 6), cell[W2], "red")                      # never accepted: overdue 06:30
+        k5 = report_(db, grid(W2), u(2026, 12, 4, 10), cell[W2], "red")                # yesterday
+        act(db, k5, "accept", u(2026, 12, 4, 10, 5))                                   # deadline today 10:05
+        act(db, k5, "assign", u(2026, 12, 4, 10, 10), assignee={"kind": "department", "id": "D-CG"})
+        act(db, k5, "handle", u(2026, 12, 5, 12))                                      # late: overdue today
+        act(db, k5, "evaluate", u(2026, 12, 5, 13), satisfaction=4)
+        report_(db, grid(W1), u(2026, 12, 5, 16), cell[W1], "red")                     # after now: not yet
+        c1, c2 = "C0101", "C0102"
+        db.add_all([
+            WatchPerson(person_id="P1", level="red", home_community_id=c1, grid_worker_id=W1),
+            WatchPerson(person_id="P2", level="orange", home_community_id=c1, grid_worker_id=W1),  # never visited
+            WatchPerson(person_id="P3", level="yellow", home_community_id=c2, grid_worker_id=W2),
+            WatchPerson(person_id="P4", level="green", home_community_id=c2, grid_worker_id=W2),   # no cadence
+            WatchPerson(person_id="P5", level="red", home_community_id=c2, grid_worker_id=W2),
+        ])
+
+        def visit(person, when, community, visitor="someone"):
+            db.add(PersonVisit(person_id=person, at=when, recorded_at=when, method="home", visitor=visitor,
+                               community_id=community))
+        visit("P1", u(2026, 12, 1, 10), c1)   # next due 8 Dec
+        visit("P1", u(2026, 12, 5, 10), c1)
+        visit("P3", u(2026, 11, 1, 10), c2)   # due 1 Dec: overdue
+        visit("P5", u(2026, 11, 28, 10), c2)  # due 5 Dec 10:00
+        visit("P5", u(2026, 12, 5, 14), c2)
+        visit("P4", u(2026, 12, 4, 9), c2, visitor="W-0202-01")  # an entry of W-0202-01 yesterday
+
+        def day(worker, when, community, samples, online):
+            db.add(WorkerOnlineDay(day=when.astimezone(SH).date().isoformat(), worker_id=worker,
+                                   community_id=community, district_id="D01", samples=samples, online=online,
+                                   last_online_at=when if online else None))
+        day(W1, u(2026, 12, 5, 9), c1, 24, 12)
+        day(W2, u(2026, 12, 5, 9), c2, 12, 0)
+        day(W2, u(2026, 12, 4, 20), c2, 12, 6)
+        db.commit()
+    return unit
+
+
+CASE_COLS = ("cases_reported", "cases_accepted_in_time", "cases_handled_on_time", "cases_overdue", "cases_returned",
+             "satisfaction_mean")
+PEOPLE_COLS = CASE_COLS + ("visits_due", "visits_done", "workers", "workers_online", "workers_online_rate")
+N = None  # a column the grouping does not have
+
+
+@pytest.mark.parametrize("by, key, today, yesterday", [
+    # reported, accepted in time, handled on time, overdue, returned, satisfaction | visits due, done | workers,
+    # online, rate. C0101: k1 (in time, handled, 5) and k2 (late, returned twice); P2 due, P1 visited; W1 12 of 24
+    ("community", "C0101", (2, 1, 1, 0, 2, 5.0, 1, 1, 1, 1, 50.0), (0, 0, 0, 0, 0, None, 1, 0, 1, 0, None)),
+    # C0102: k3 (hotline, on the spot, 3), k4 (overdue), k5's late handling (overdue, 4); P3, P5 due, P5 visited;
+    # yesterday: k5 reported and accepted in 5 min, P4 visited, W2 online 6 of 12
+    ("community", "C0102", (2, 0, 1, 2, 0, 3.5, 2, 1, 1, 0, 0.0), (1, 1, 0, 0, 0, None, 1, 1, 1, 1, 50.0)),
+    ("community", "C0201", (0, 0, 0, 0, 0, None, 0, 0, 1, 0, None), (0, 0, 0, 0, 0, None, 0, 0, 1, 0, None)),
+    ("district", "D01", (4, 1, 2, 2, 2, 4.0, 3, 2, 2, 1, 33.3), (1, 1, 0, 0, 0, None, 2, 1, 2, 1, 50.0)),
+    ("worker", W1, (2, 1, 1, 0, 2, 5.0, 1, 1, 1, 1, 50.0), (0, 0, 0, 0, 0, None, 1, 0, 1, 0, None)),
+    ("worker", W2, (1, 0, 0, 2, 0, 4.0, 2, 1, 1, 0, 0.0), (1, 1, 0, 0, 0, None, 1, 1, 1, 1, 50.0)),  # k3 is no one's
+    ("department", "D-CG", (1, 1, 1, 1, 1, 4.5, N, N, N, N, N), (1, 1, 0, 0, 0, None, N, N, N, N, N)),
+    ("department", "D-GA", (0, 0, 0, 0, 0, None, N, N, N, N, N), (0, 0, 0, 0, 0, None, N, N, N, N, N)),
+    ("unit", "UNIT", (0, 0, 0, 0, 1, None, N, N, N, N, N), (0, 0, 0, 0, 0, None, N, N, N, N, N)),
+])
+def test_people_figures_hand_computed(city, by, key, today, yesterday):
+    engine, reg = city
+    unit = _people_fixture(engine, reg)
+    key = unit if key == "UNIT" else key
+    rows = {r["key"]: r for r in report.assess(engine, reg, "day", by, local(2026, 12, 5, 15), TZ).rows}
+    assert tuple(rows[key][c] for c in PEOPLE_COLS) == today
+    assert tuple(rows[key]["previous"][c] for c in PEOPLE_COLS) == yesterday
+
+
+def test_people_figures_scope_and_week(city):
+    engine, reg = city
+    _people_fixture(engine, reg)
+    now = local(2026, 12, 5, 15)
+    # a supervisor of C0102 only: the worker ranking holds its worker, the district its community's figures
+    scoped = report.assess(engine, reg, "day", "worker", now, TZ, scope={"C0102"}).rows
+    assert [r["key"] for r in scoped] == [W2]
+    d = report.assess(engine, reg, "day", "district", now, TZ, scope={"C0102"}).rows
+    assert [(r["key"], r["cases_reported"], r["cases_overdue"]) for r in d] == [("D01", 2, 2)]
+    dept = {r["key"]: r for r in report.assess(engine, reg, "day", "department", now, TZ, scope={"C0101"}).rows}
+    assert (dept["D-CG"]["cases_reported"], dept["D-CG"]["satisfaction_mean"]) == (1, 5.0)  # k5 is C0102's
+    # the week from Monday 30 Nov: k5 reported this week too; P1's visit on the 1st is done this week
+    week = {r["key"]: r for r in report.assess(engine, reg, "week", "community", now, TZ).rows}
+    assert (week["C0102"]["cases_reported"], week["C0102"]["cases_accepted_in_time"]) == (3, 1)
+    assert week["C0101"]["visits_done"] == 2
+
+
+def test_morning_check_lists(city):
+    from assessment import morning
+
+    engine, reg = city
+    _people_fixture(engine, reg)
+    with Session(engine) as db:
+        got = morning.lists(db, None, local(2026, 12, 5).date(), TZ)
+        scoped = morning.lists(db, {"C0102"}, local(2026, 12, 5).date(), TZ)
+    offline = {r["worker_id"]: r["detail"] for r in got["workers_offline"]}
+    assert set(offline) == {W2, "W-0201-01", "W-0202-01", "W-0202-02"}  # W1 was online at 09:00
+    assert offline["W-0201-01"] is None  # never online
+    assert offline[W2].replace(tzinfo=UTC) == u(2026, 12, 4, 20)  # last online last night (SQLite: naive UTC)
+    # W1 and W2 reported cases, W-0202-01 recorded a visit yesterday
+    assert [r["worker_id"] for r in got["workers_no_entries"]] == ["W-0201-01", "W-0202-02"]
+    # P2 (never visited) is W1's; P3 (overdue) is W2's; P5 was visited today, P4 is green
+    assert [(r["worker_id"], r["detail"]) for r in got["visits_due"]] == [(W1, 1), (W2, 1)]
+    assert [r["worker_id"] for r in scoped["visits_due"]] == [W2] and scoped["workers_no_entries"] == []
+
+
+def test_sampler_counts_workers_online(city, redis_client):
+    from assessment.sampler import sample_once
+
+    engine, reg = city
+    with Session(engine) as db:
+        db.query(WorkerOnlineDay).delete()
+        db.commit()
+    redis_client.set(names.grid_online(W1), "1", ex=90)
+    sessions = session_factory(engine)
+    sample_once(redis_client, reg, sessions, NOW, TZ)
+    redis_client.delete(names.grid_online(W1))
+    sample_once(redis_client, reg, sessions, NOW + 300, TZ)
+    with Session(engine) as db:
+        rows = {r.worker_id: r for r in db.query(WorkerOnlineDay).all()}
+        workers = set(db.scalars(select(GridWorker.id)))
+    assert set(rows) == workers and all(r.samples == 2 for r in rows.values())
+    assert {w: r.online for w, r in rows.items() if r.online} == {W1: 1}
+    assert (rows[W1].community_id, rows[W1].district_id) == ("C0101", "D01")
+    assert rows[W1].day == datetime.fromtimestamp(NOW, SH).date().isoformat()
+    assert rows[W1].last_online_at.replace(tzinfo=UTC) == datetime.fromtimestamp(NOW, UTC)
+
+
+@pytest.mark.postgres
+def test_people_figures_on_postgres(postgres_cluster, tmp_path):
+    """The JSON step details (on_time, on_site, previous assignee, satisfaction) and the worker's first cell are
+    read with dialect-specific SQL: the same hand-computed figures on PostgreSQL, in a database of its own."""
+    import uuid
+
+    import psycopg
+
+    name = "assess_" + uuid.uuid4().hex[:8]
+    with psycopg.connect(host="127.0.0.1", port=postgres_cluster.port, user="postgres", dbname="postgres",
+                         autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = postgres_cluster.url.rsplit("/", 1)[0] + "/" + name
+    upgrade(url)
+    bundle = generate_city(seed=5, districts=2, communities=4, cells=8, doors=4, cameras=6, units=3, watchlist=0,
+                           sensors=0, streamed_cameras=0)
+    write_bundle(tmp_path / "bundle", bundle)
+    engine = make_engine(url)
+    try:
+        import_bundle(engine, tmp_path / "bundle")
+        reg = RegistryCache.load(engine)
+        unit = _people_fixture(engine, reg)
+        now = local(2026, 12, 5, 15)
+        for by, key, want in [("district", "D01", (4, 1, 2, 2, 2, 4.0)), ("worker", W2, (1, 0, 0, 2, 0, 4.0)),
+                              ("department", "D-CG", (1, 1, 1, 1, 1, 4.5)), ("unit", unit, (0, 0, 0, 0, 1, None))]:
+            rows = {r["key"]: r for r in report.assess(engine, reg, "day", by, now, TZ).rows}
+            assert tuple(rows[key][c] for c in CASE_COLS) == want, by
+        d01 = {r["key"]: r for r in report.assess(engine, reg, "day", "district", now, TZ).rows}["D01"]
+        assert (d01["visits_due"], d01["visits_done"], d01["workers_online"], d01["workers_online_rate"]) == (3, 2, 1, 33.3)
+        from assessment import morning
+        with Session(engine) as db:
+            got = morning.lists(db, None, now.date(), TZ)
+        assert [r["worker_id"] for r in got["workers_no_entries"]] == ["W-0201-01", "W-0202-02"]
+        assert [(r["worker_id"], r["detail"]) for r in got["visits_due"]] == [(W1, 1), (W2, 1)]
+    finally:
+        engine.dispose()
+
+
+def test_people_limits_follow_the_settings(city):
+    """The acceptance limit and the visit cadence are the settings' (people.configure)."""
+    from assessment import people
+    from onescreen.settings import load_settings
+
+    engine, reg = city
+    _people_fixture(engine, reg)
+    saved = dict(people.LIMITS)
+    try:
+        people.configure(load_settings(cases={"accept_within_min": 45}, persons={"visit_yellow_days": 60}))
+        r = {x["key"]: x for x in report.assess(engine, reg, "day", "community", local(2026, 12, 5, 15), TZ).rows}
+        assert r["C0101"]["cases_accepted_in_time"] == 2  # k2's 40 minutes are in time now
+        assert r["C0102"]["visits_due"] == 1  # P3's yellow visit (1 Nov) is due on 31 Dec now: P5 only
+    finally:
+        people.LIMITS.update(saved)

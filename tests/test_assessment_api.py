@@ -8,16 +8,18 @@ import csv
 import io
 import json
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onescreen.accounts.tokens import create_token
-from assessment import report
+from assessment import people, report
 from dashboard.app import create_app
 from onescreen.accounts import add_user
-from onescreen.db.models import Alert, AuditLog, SpotCheck
+from onescreen.accounts.tokens import create_token
+from onescreen.db.models import Alert, AuditLog, Case, SpotCheck, WorkerOnlineDay
 from onescreen.db.session import make_engine, session_factory
 from tests import test_alerts_engine as base
 
@@ -49,6 +51,17 @@ def api(make_settings, small_city, redis_client):
                                   acknowledged_at=now - timedelta(minutes=10) + timedelta(seconds=30),
                                   dispatched_at=now - timedelta(minutes=10) + timedelta(seconds=100 if j == 0 else 400),
                                   on_scene_at=now - timedelta(minutes=10) + timedelta(seconds=280 if j == 0 else 500)))
+        wp = people.worker_places()
+        worker = session.execute(select(wp.c.worker_id).where(wp.c.community_id == community)
+                                 .order_by(wp.c.worker_id)).scalars().first()
+        for n in range(2):  # two cases reported by a worker of the first community ten minutes ago
+            session.add(Case(case_id=f"E-API-{n}", source="grid", category="environment", level="red",
+                             status="reported", district_id=reg.district_of(community), community_id=community,
+                             description="x", reporter=worker, reported_at=now - timedelta(minutes=10),
+                             deadline=now + timedelta(minutes=20)))
+        session.add(WorkerOnlineDay(day=now.astimezone(ZoneInfo(s.city.timezone)).date().isoformat(), worker_id=worker,
+                                    community_id=community, district_id=reg.district_of(community), samples=3,
+                                    online=1, last_online_at=now))
         session.add(SpotCheck(at=now, unit_id=small_city.unit, community_id=community,
                               district_id=reg.district_of(community), on_post=True, on_route=True, uniform=True,
                               equipment=False, checked_by="sup"))
@@ -79,7 +92,8 @@ def test_api_status_codes_scope_and_csv(api, small_city):
     for i, r in enumerate(rows):
         assert (r["alerts"], r["alerts_dispatched"], r["alerts_135"]) == (i + 1, i + 1, 1)
         assert r["attainment_135_rate"] == round(100 / (i + 1), 1) and r["resolution_rate"] == 100.0
-        assert r["cases_reported"] is None and r["previous"]["alerts"] == 0
+        assert r["cases_reported"] == (2 if i == 0 else 0) and r["previous"]["alerts"] == 0
+        assert r["cases_overdue"] == 0 and r["satisfaction_mean"] is None
     first = rows[0]
     assert (first["spot_checks"], first["spot_checks_on_post"], first["spot_checks_passed"]) == (1, 1, 0)
     assert first["patrol_on_post_rate"] is None  # nothing sampled
@@ -134,5 +148,16 @@ def test_api_status_codes_scope_and_csv(api, small_city):
     assert f'data-key="{community}"' in page.get_data(as_text=True)
     others = set(reg.nodes_at("community")) - {community}
     assert not any(f'data-key="{c}"' in page.get_data(as_text=True) for c in others)
-    # by worker: no grid-worker source yet, so no rows
-    assert client.get("/api/assessment?period=day&by=worker", headers=auth(tok["sup"])).get_json() == []
+    # by worker: the registry's grid workers (a scoped supervisor: its community's only), with their figures
+    workers = client.get("/api/assessment?period=day&by=worker", headers=auth(tok["sup"])).get_json()
+    with Session(make_engine(s.database.url)) as db:
+        wp = people.worker_places()
+        places = dict(db.execute(select(wp.c.worker_id, wp.c.community_id)).all())
+    assert {r["key"] for r in workers} == set(places) and len(workers) > 1
+    mine = client.get("/api/assessment?period=day&by=worker", headers=auth(tok["sup-c"])).get_json()
+    assert {r["key"] for r in mine} == {w for w, c in places.items() if c == community}
+    top = next(r for r in mine if r["cases_reported"] == 2)
+    assert (top["workers"], top["workers_online"], top["workers_online_rate"]) == (1, 1, 33.3)
+    # by department: every department (city-wide), the figures cut to the caller's cases
+    depts = client.get("/api/assessment.csv?period=day&by=department", headers=auth(tok["sup"]))
+    assert depts.status_code == 200 and len(list(csv.DictReader(io.StringIO(depts.get_data(as_text=True)[1:])))) > 0

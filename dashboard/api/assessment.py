@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from flask import Blueprint, Response, g, request
 
-from assessment import report
+from assessment import people, report
 from dashboard.api.alerts import authed
 from dashboard.auth import audit
 from dashboard.context import app_context
@@ -45,6 +45,7 @@ def build(user: Any, args: Any) -> report.Report:
     reg = data.registry(ctx)
     if within is not None and reg.node(within) is None:
         raise report.BadRequest(f"no grid node {within}")
+    people.configure(ctx.settings)  # the acceptance limit and visit cadence in force
     rep = report.assess(ctx.engine, reg, kind, by, now, ctx.settings.city.timezone,
                         scope=data.visible_communities(ctx, user), within=within, at=at)
     rep.rows = report.ranked(rep.rows, args.get("sort") or None)

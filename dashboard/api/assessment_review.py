@@ -13,7 +13,7 @@ from datetime import date, datetime, time
 from flask import Blueprint, Response, g, request
 from markupsafe import escape
 
-from assessment import figures, report
+from assessment import figures, people, report
 from dashboard.api.alerts import authed
 from dashboard.api.assessment import ROLES, _error
 from dashboard.context import app_context
@@ -49,6 +49,7 @@ def review() -> Response:
     parts = []
     label = previous = ""
     for by in SECTIONS:
+        people.configure(ctx.settings)  # the acceptance limit and visit cadence in force
         rep = report.assess(ctx.engine, reg, "month", by, ctx.now(), ctx.settings.city.timezone, scope=scope, at=at)
         label, previous = rep.period.label, rep.previous.label
         head = "".join(f"<th>{escape(t('assess.fig.' + c))}</th>" for c in figures.COLUMNS)

@@ -7,15 +7,16 @@ the morning check (每日晨检). Supervisors and admins, cut to their scope. Fi
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback_context, dcc, html, no_update
 from sqlalchemy.orm import Session
 
-from assessment import figures, morning, periods, report
+from assessment import figures, morning, people, periods, report
 from dashboard.auth.sessions import current_user
 from dashboard.context import AppContext
 from dashboard.desk import data
@@ -129,13 +130,29 @@ def _crumbs(ctx: AppContext, within: list[str]) -> list[Any]:
     return [html.Span(p, className="assess-crumb") for p in parts]
 
 
+def _detail(ctx: AppContext, name: str, value: Any) -> str:
+    """The words beside a worker on a morning list: last seen online, or how many visits are due."""
+    if name == "workers_offline":
+        if value is None:
+            return ctx.t("assess.morning.never_online")
+        when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        local = when.astimezone(ZoneInfo(ctx.settings.city.timezone))
+        return ctx.t("assess.morning.last_online", when=local.strftime("%m-%d %H:%M"))
+    if name == "visits_due":
+        return ctx.t("assess.morning.persons_due", n=value)
+    return ctx.t("assess.morning.no_entries_since")
+
+
 def _morning(ctx: AppContext) -> Any:
     """Today's lists; a list whose source is not installed says so, in words."""
     t = ctx.t
     user = current_user()
     scope = data.visible_communities(ctx, user)
     with Session(ctx.engine) as session:
-        got = morning.lists(session, scope, ctx.now().date())
+        people.configure(ctx.settings)
+        tz = ctx.settings.city.timezone
+        got = morning.lists(session, scope, ctx.now().astimezone(ZoneInfo(tz)).date(), tz)
     out = []
     for name, rows in got.items():
         out.append(html.H3(t(f"assess.morning.{name}")))
@@ -146,8 +163,9 @@ def _morning(ctx: AppContext) -> Any:
         elif not rows:
             out.append(html.P(t("assess.morning.none"), className="desk-muted", **{"data-morning": name}))
         else:
-            out.append(html.Ul([html.Li(f"{r.get('name') or r['worker_id']} · {r.get('detail', '')}") for r in rows],
-                               **{"data-morning": name}))
+            out.append(html.Ul([html.Li(f"{r.get('name') or r['worker_id']} ({r['worker_id']}) · "
+                                        f"{_detail(ctx, name, r.get('detail'))}", **{"data-worker": r["worker_id"]})
+                                for r in rows], **{"data-morning": name}))
     missing = [u for u in data.unit_states(ctx, user) if u.state in ("off_post", "silent", "no_position")]
     out.append(html.H3(t("assess.morning.units")))
     out.append(html.Ul([html.Li(f"{u.unit_id} {u.name} · {t('desk.state.' + u.state)}") for u in missing],
@@ -166,6 +184,7 @@ def register_callbacks(app, ctx: AppContext) -> None:
         at = _at(kind, which, ctx)
         q = query(kind, by, within[-1] if within else None, at)
         user = current_user()
+        people.configure(ctx.settings)  # the acceptance limit and visit cadence in force
         rep = report.assess(ctx.engine, data.registry(ctx), kind, by, ctx.now(), ctx.settings.city.timezone,
                             scope=data.visible_communities(ctx, user), within=q.get("within"), at=at)
         rows = report.ranked(rep.rows, sort)

@@ -393,6 +393,24 @@ class PatrolPostHour(Base):
     district_id: Mapped[str | None] = mapped_column(String(64))
     samples: Mapped[int] = mapped_column(Integer, default=0)  # samples taken while its shift was on
     on_post: Mapped[int] = mapped_column(Integer, default=0)  # of them, at its post with a fresh position
+
+
+class WorkerOnlineDay(Base):
+    """One grid worker on one local day, sampled with the cameras: how many samples were taken and in how many
+    the worker's /grid heartbeat (``names.grid_online``) was alive. Periods are whole local days, so a day row
+    is exact for every period, and a month at 2,500 workers is 77,500 rows (docs/assessment.md)."""
+
+    __tablename__ = "worker_online_day"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # local "YYYY-MM-DD" in city.timezone
+    worker_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    community_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    district_id: Mapped[str | None] = mapped_column(String(64))
+    samples: Mapped[int] = mapped_column(Integer, default=0)  # sampler ticks on this day
+    online: Mapped[int] = mapped_column(Integer, default=0)  # of them, with the heartbeat key alive
+    last_online_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # the last such sample
+
+
 # ---------------------------------------------------------------- key persons (issue 15): the file's history
 # Keyed by the plain person id (no foreign key): a registry import replaces ``watch_person`` wholesale, and a
 # person's level history and visits must outlive a re-import (and a person taken off the list).
@@ -494,7 +512,8 @@ class Case(Base):
     __tablename__ = "case_record"
     # The desk's queue reads open cases newest first; the wall counts open and overdue ones.
     __table_args__ = (Index("ix_case_record_open_reported", "open", "reported_at"),
-                      Index("ix_case_record_open_deadline", "open", "deadline"))
+                      Index("ix_case_record_open_deadline", "open", "deadline"),
+                      Index("ix_case_record_deadline", "deadline"))  # the assessment's overdue count
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_id: Mapped[str] = mapped_column(String(32), unique=True)  # E-20261205-000017
@@ -536,6 +555,7 @@ class CaseStep(Base):
     """Every step of a case: who, when, from where, what, and a note (工作痕迹). The audit trail of cases."""
 
     __tablename__ = "case_step"
+    __table_args__ = (Index("ix_case_step_action_at", "action", "at"),)  # the assessment: steps of a period
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_pk: Mapped[int] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"), index=True)
