@@ -126,8 +126,8 @@ def test_a_county_sized_wall_is_readable_honest_and_drills_down(browser, setting
         page = wall.page
         wall.wait_live(30_000)
         assert "南昌县综治中心" in page.locator(".wall-header").inner_text()
-        rate = page.locator("#wall-kpi-grid .kpi-camera-rate")
-        page.wait_for_function("document.querySelector('#wall-kpi-grid .kpi-camera-rate .kpi-value')"
+        rate = page.locator("#wall-kpi-grid .kpi-camera-online")
+        page.wait_for_function("document.querySelector('#wall-kpi-grid .kpi-camera-online .kpi-value')"
                                ".textContent.endsWith('%')", timeout=15_000)
         assert rate.locator(".kpi-value").inner_text() == "99.9%"
         assert "23,999 / 24,000" in rate.get_attribute("title")
