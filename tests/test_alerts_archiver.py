@@ -44,6 +44,21 @@ def archive_pending(client, settings) -> int:
     return total
 
 
+def archive_behind(client, settings) -> int:
+    """Entries the archivers have not acknowledged yet (not delivered + pending), over every stream."""
+    total = 0
+    for p in range(settings.redis.partitions):
+        for f in (*names.FAMILIES, names.WATCH):
+            stream = names.event_stream(f, p)
+            groups = {g["name"].decode(): g for g in client.xinfo_groups(stream)} if client.exists(stream) else {}
+            g = groups.get(names.ARCHIVE_GROUP)
+            if g is None:
+                total += client.xlen(stream) if client.exists(stream) else 0
+            else:
+                total += (g["lag"] if g["lag"] is not None else client.xlen(stream)) + g["pending"]
+    return total
+
+
 def archiver_process(s, instance: str, log_path) -> subprocess.Popen:
     env = ingest_env(s)
     env.update({"ONESCREEN_ALERTS_LEASE_S": "2", "ONESCREEN_ALERTS_ARCHIVE_BATCH_SIZE": "50"})
