@@ -61,7 +61,7 @@ class ArchiverWorker(Worker):
         self.owned: set[int] = set()
         self.read_pending = True
         self.counts = {"archived": 0, "batches": 0, "skipped": 0, "errors": 0}
-        self.lag: dict[str, Any] = {"max": 0, "total": 0, "unknown": 0, "lost_to_trim": 0}
+        self.lag: dict[str, int] = {}
         self._healthy = True
         self._warned: set[str] = set()
         self._next = {"lease": 0.0, "trim": 0.0, "lag": 0.0}
@@ -195,38 +195,73 @@ class ArchiverWorker(Worker):
     def _measure_lag(self) -> None:
         """Per owned stream: entries not yet read by the group, and whether trimming outran us."""
         streams = [s for p in sorted(self.owned) for s in self._streams(p)]
-        if not streams:
-            self.lag = {"max": 0, "total": 0, "unknown": 0, "lost_to_trim": 0}
-            return
-        pipe = self.redis.pipeline(transaction=False)
-        for s in streams:
-            pipe.xinfo_stream(s)
-            pipe.xinfo_groups(s)
-        replies = pipe.execute(raise_on_error=False)
-        lag = {"max": 0, "total": 0, "unknown": 0, "lost_to_trim": 0}
+        lag, per_stream = archive_lag(self.redis, streams)
         warn_at = self.settings.alerts.archive_lag_warn * self.settings.redis.stream_maxlen
-        for i, s in enumerate(streams):
-            info, groups = replies[2 * i], replies[2 * i + 1]
-            if isinstance(info, Exception) or isinstance(groups, Exception):
-                continue
-            group = next((g for g in groups if _s(g.get("name")) == names.ARCHIVE_GROUP), None)
-            if group is None:
-                continue
-            behind = group.get("lag")
-            if behind is None:
-                lag["unknown"] += 1  # Redis cannot count it (entries deleted in the unread range)
-            else:
-                lag["total"] += int(behind)
-                lag["max"] = max(lag["max"], int(behind))
-                if behind > warn_at and s not in self._warned:
+        for s, behind, lost in per_stream:
+            if behind is not None and behind > warn_at:
+                if s not in self._warned:
                     self._warned.add(s)
                     log.warning("archiver lags %d entries on %s: past %.0f%% of stream_maxlen, trimming will "
                                 "drop unarchived events next", behind, s, self.settings.alerts.archive_lag_warn * 100)
-                elif behind <= warn_at:
-                    self._warned.discard(s)
-            deleted = info.get("max-deleted-entry-id")
-            if deleted is not None and _id(deleted) > _id(group.get("last-delivered-id", "0-0")):
-                lag["lost_to_trim"] += 1
-                log.error("events on %s were trimmed before the archiver read them (up to %s): they are not in "
-                          "event_archive", s, _s(deleted))
+            else:
+                self._warned.discard(s)
+            if lost:
+                log.error("events on %s were trimmed before the archiver read them: they are not in event_archive",
+                          s)
         self.lag = lag
+
+
+def _trimmed_unread(info: dict[str, Any], group: dict[str, Any]) -> bool:
+    """Were entries removed (trimmed) before the group read them? XTRIM leaves ``max-deleted-entry-id`` alone,
+    so count instead: when every entry still in the stream is past the group's ``last-delivered-id``, the
+    entries the group never read are ``entries-added - entries-read``; more than the stream holds means some
+    went unread. A group created at 0 has read none; an unknown ``entries-read`` otherwise tells nothing."""
+    delivered = _id(group.get("last-delivered-id") or "0-0")
+    read = group.get("entries-read")
+    if read is None:
+        if delivered != (0, 0):
+            return False
+        read = 0
+    length = int(info.get("length") or 0)
+    first = info.get("first-entry")
+    if length and _id(first[0]) <= delivered:
+        return False  # the oldest entry kept was delivered: what was trimmed had been read
+    return int(info.get("entries-added") or 0) - int(read) > length
+
+
+def archive_lag(client: Any, streams: list[str]) -> tuple[dict[str, int], list[tuple[str, int | None, bool]]]:
+    """The archive group's lag over ``streams``: totals (``max``, ``total``, ``unknown``: streams whose lag Redis
+    cannot count, ``lost_to_trim``: streams trimmed past what the group had read, ``no_group``: streams no
+    archiver has taken yet, counted whole in ``total``) and per stream (name, lag or None, trimmed unread).
+
+    Read by the archivers (their health) and by ``/metrics`` at scrape time (so a stopped archiver still shows)."""
+    totals = {"max": 0, "total": 0, "unknown": 0, "lost_to_trim": 0, "no_group": 0}
+    if not streams:
+        return totals, []
+    pipe = client.pipeline(transaction=False)
+    for s in streams:
+        pipe.xinfo_stream(s)
+        pipe.xinfo_groups(s)
+    replies = pipe.execute(raise_on_error=False)
+    out = []
+    for i, s in enumerate(streams):
+        info, groups = replies[2 * i], replies[2 * i + 1]
+        if isinstance(info, Exception) or isinstance(groups, Exception):
+            continue  # no such stream yet: nothing to archive
+        group = next((g for g in groups if _s(g.get("name")) == names.ARCHIVE_GROUP), None)
+        if group is None:
+            totals["no_group"] += 1
+            behind: int | None = int(info.get("length") or 0)
+            lost = False
+        else:
+            behind = group.get("lag")
+            behind = None if behind is None else int(behind)
+            lost = _trimmed_unread(info, group)
+        if behind is None:
+            totals["unknown"] += 1
+        else:
+            totals["total"] += behind
+            totals["max"] = max(totals["max"], behind)
+        totals["lost_to_trim"] += int(lost)
+        out.append((s, behind, lost))
+    return totals, out

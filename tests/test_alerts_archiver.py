@@ -125,6 +125,10 @@ def test_two_archivers_share_partitions_and_report_lag(make_settings, small_city
             put(redis_client, s, {**doc, "event_id": uuid.uuid4().hex})
         idle._measure_lag()
         assert idle.health()["lag"]["total"] == 5 and idle.health()["lag"]["lost_to_trim"] == 0
+        stream = names.event_stream(names.ACCESS, names.partition_of(docs[0]["community_id"], s.redis.partitions))
+        redis_client.xtrim(stream, maxlen=2, approximate=False)  # trimmed before an archiver read them
+        idle._measure_lag()
+        assert idle.health()["lag"]["lost_to_trim"] == 1
     finally:
         idle.owned = set()
         idle.teardown()

@@ -318,6 +318,9 @@ def test_dead_letters_on_metrics_and_admin_page(settings, redis_client):
     app = create_app(settings)
     text = app.server.test_client().get("/metrics").get_data(as_text=True)
     assert 'onescreen_alerts_dead_lettered_total{error="KeyError"} 1.0' in text
+    # no archiver ran: the entry is archive lag (a stopped archiver shows on /metrics), nothing trimmed unread
+    assert 'onescreen_archive_lag_entries{scope="total"} 1.0' in text
+    assert "onescreen_archive_trimmed_unread_streams 0.0" in text
     with app.server.app_context():
         counts, table = admin._dead_letters(app_context(app.server))
     assert counts.children == "KeyError: 1"
