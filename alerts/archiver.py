@@ -165,8 +165,10 @@ class ArchiverWorker(Worker):
             for entry_id, fields in entries:
                 try:
                     doc = StreamRecord.decode(fields) if fields else None
-                except (KeyError, ValueError):
-                    doc = None  # not a record: nothing to archive (the engine dead-letters its bytes)
+                    if doc is not None:  # what a row needs: a bad entry must not hold its stream back
+                        int(doc["ts"]), str(doc["family"]), archive.event_id(doc)
+                except (KeyError, ValueError, TypeError):
+                    doc = None  # not an archivable record (the engine dead-letters it): acknowledged, counted
                 out.append((_s(stream), entry_id, doc))
         if self.read_pending and not out:
             self.read_pending = False

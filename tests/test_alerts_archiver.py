@@ -17,6 +17,7 @@ from alerts.replay import archived as replay_archived
 from onescreen import names
 from onescreen.db.models import EventArchive
 from onescreen.db.session import make_engine
+from onescreen.events import StreamRecord
 from tests import test_alerts_engine as base
 from tests.mqtt_helpers import ThreadWorker, ingest_env, wait_for
 from tests.redis_kinds import both_redis
@@ -132,3 +133,17 @@ def test_two_archivers_share_partitions_and_report_lag(make_settings, small_city
     finally:
         idle.owned = set()
         idle.teardown()
+
+
+def test_an_entry_that_is_no_record_is_skipped_not_blocking(make_settings, small_city, redis_client):
+    s = make_settings()
+    reg, door = small_city.registry, small_city.door
+    doc = access_doc(reg, door, "p-ok", now_ms(-30))
+    stream = names.event_stream(names.ACCESS, names.partition_of(doc["community_id"], s.redis.partitions))
+    redis_client.xadd(stream, {"junk": b"\xff"})  # not a record
+    redis_client.xadd(stream, {StreamRecord.FIELD: b'{"family": "access"}'})  # a record without ts
+    put(redis_client, s, doc)
+    worker = ArchiverWorker(s, "skip")
+    with ThreadWorker(worker):
+        assert wait_for(lambda: archived_count(s.database.url) == 1 and archive_behind(redis_client, s) == 0, 10)
+    assert worker.counts["skipped"] == 2 and worker.counts["errors"] == 0
