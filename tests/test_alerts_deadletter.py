@@ -329,3 +329,19 @@ def test_dead_letters_on_metrics_and_admin_page(settings, redis_client):
     assert cells[0][1:6] == [stream, entry_id.decode(), "KeyError: 'door_id'", cells[0][4], "3"]
     assert cells[0][4].startswith("tests/test_alerts_deadletter.py:")
     assert "p-7f****" in cells[0][6] and "p-7f3a9c" not in cells[0][6]  # person ids masked as elsewhere
+
+
+def test_replay_counts_an_archived_poison_event_and_goes_on(settings, small_city, indigestion):
+    """The archiver archives a poison event (it arrived); replaying it must not stop the replay."""
+    from alerts.config import parse_rules
+    from alerts.replay import Replayer
+
+    reg, door = small_city.registry, small_city.door
+    r = Replayer(reg, parse_rules({}), settings.city.timezone, settings.redis.partitions)
+    t = now_ms(-60)
+    r.start(t / 1000)
+    r.feed(access_doc(reg, door, POISON, t) | {"event_id": "poison"})
+    for k in range(4):  # a lingering person behind it is still replayed
+        r.feed(access_doc(reg, door, "p-behind", t + 1000 + k) | {"event_id": f"b{k}"})
+    assert r.report.failed == 1 and r.report.events == 5
+    assert [a.rule for a in r.report.alerts] == ["lingering"]
