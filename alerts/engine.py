@@ -2,13 +2,15 @@
 
 Read as a loop of small steps (``step``): keep the partition leases; read the owned partitions' streams with
 one XREADGROUP; run each event through the rules of its family; fire due timers; send the decisions through
-the stage chain (``alerts.stages``); then commit SQL (alerts, transitions, archived events) and only after
-that, in one Redis pipeline, write back rule state and timers, queue notifications and XACK the events. A
+the stage chain (``alerts.stages``); then commit SQL (alerts, transitions) and only after that, in one Redis pipeline, write back rule state and timers, queue notifications and XACK the events. A
 crash anywhere before that pipeline leaves the events pending: they are read again (by us after a restart, or
 by whoever takes the partition, via XAUTOCLAIM) and the alert's unique ``active_key`` turns a replayed raise
 into an update, so nothing is lost and no alert is doubled. A batch that fails for another reason than an
 outage is retried in halves until the failing entry stands alone; one that keeps failing goes to the
 partition's dead-letter stream (``alerts.deadletter``) so it cannot stop the events behind it.
+
+The engine does not archive events: the archivers (``alerts.archiver``, their own consumer group on the same
+streams) do, so the archive row is not on the engine's per-event path (docs/alerts.md, performance).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import orjson
 import redis
 from sqlalchemy import select
 
-from alerts import archive, deadletter, followup
+from alerts import deadletter, followup
 from alerts.config import RulesError, load_rules
 from alerts.leases import Leases
 from alerts.notify import OutboxNotifier
@@ -56,7 +58,7 @@ class AlertEngineWorker(Worker):
         self.isolating = False  # after a failed batch: its pending entries go through deadletter.bisect
         self.rules_error: str | None = None
         self._healthy = True
-        self._next = {"lease": 0.0, "rules": 0.0, "registry": 0.0, "silences": 0.0, "trim": 0.0}
+        self._next = {"lease": 0.0, "rules": 0.0, "registry": 0.0, "silences": 0.0}
 
     # ------------------------------------------------------------ set-up
     def setup(self) -> None:
@@ -183,12 +185,6 @@ class AlertEngineWorker(Worker):
                 self.silences = list(
                     session.execute(select(AlertSilence).where(AlertSilence.until > cutoff)).scalars()
                 )
-        if now >= self._next["trim"] and self.settings.alerts.archive:
-            self._next["trim"] = now + 3600
-            keep_ms = self.settings.alerts.archive_retention_days * 86_400_000
-            with self.sessions() as session:
-                archive.trim(session, int(time.time() * 1000) - keep_ms)
-                session.commit()
 
     # ------------------------------------------------------------ rules file
     def _mtime(self) -> float | None:
@@ -308,7 +304,7 @@ class AlertEngineWorker(Worker):
             if ev["family"] == names.VIDEO and ev.get("lat") is None:
                 self._place_camera(ev)
             if late_ms is not None and ev["ts"] < late_ms:
-                continue  # older than the late window: archived, but it cannot move live state any more
+                continue  # older than the late window: archived (by the archiver), but it cannot move live state
             for rule in rules_for(ev["family"]):
                 decisions += rule.on_event(self.owned[p][rule.name], ev, self.ctx)
                 if hasattr(rule, "derive"):
@@ -368,14 +364,14 @@ class AlertEngineWorker(Worker):
         self, entries: list, docs: list, decisions: list[Decision], derived: list, positions: dict, now: float
     ) -> None:
         pipe = self.redis.pipeline(transaction=False)
-        if decisions or docs or positions:
-            self._commit_sql(pipe, docs, decisions, positions)
+        if decisions or positions:
+            self._commit_sql(pipe, decisions, positions)
         self._flush(pipe, entries, derived)
         self.counts["events"] += len(docs)
         self.counts["decisions"] += len(decisions)
         self.counts["batches"] += 1
 
-    def _commit_sql(self, pipe: Any, docs: list, decisions: list[Decision], positions: dict) -> None:
+    def _commit_sql(self, pipe: Any, decisions: list[Decision], positions: dict) -> None:
         with self.sessions() as session:
             batch = Batch(
                 session,
@@ -390,8 +386,6 @@ class AlertEngineWorker(Worker):
             run_chain(decisions, batch)
             if positions:
                 followup.auto_on_scene(self.redis, session, pipe, positions, self.settings)
-            if self.settings.alerts.archive:
-                archive.archive(session, [e[3] for e in docs])
             session.commit()
 
     def _flush(self, pipe: Any, entries: list, derived: list) -> None:

@@ -10,6 +10,7 @@ take its partitions, its pending entries (XAUTOCLAIM) and its state (it is all i
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import redis
 
@@ -19,12 +20,13 @@ from onescreen.leases import LeaseKeys, live_members
 
 class Leases:
     def __init__(
-        self, client: redis.Redis, instance: str, partitions: int, lease_s: float, kind: str = "alerts"
+        self, client: redis.Redis, instance: str, partitions: int, lease_s: float, kind: str = "alerts",
+        key_of: Callable[[int], str] = names.partition_lease,
     ):
         self.redis, self.instance, self.partitions = client, instance, partitions
         self.lease_ms = int(lease_s * 1000)
         self.kind = kind
-        self.keys = LeaseKeys(client, instance, lease_s, names.partition_lease)
+        self.keys = LeaseKeys(client, instance, lease_s, key_of)
 
     def live_engines(self) -> int:
         """Engines with a fresh heartbeat (the Worker's process index), ourselves included."""

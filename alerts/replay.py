@@ -40,6 +40,7 @@ class ReplayAlert:
 class Report:
     events: int = 0
     alerts: list[ReplayAlert] = field(default_factory=list)
+    failed: int = 0  # events a rule raised on (the live engine dead-letters those; the archive keeps them)
 
     def counts(self, attr: str) -> dict[str, int]:
         return dict(Counter(getattr(a, attr) or "-" for a in self.alerts))
@@ -48,6 +49,7 @@ class Report:
         return {
             "events": self.events,
             "alerts": len(self.alerts),
+            "failed": self.failed,
             "by_rule": self.counts("rule"),
             "by_level": self.counts("level"),
             "by_community": self.counts("community_id"),
@@ -104,9 +106,12 @@ class Replayer:
         while queue:
             e = queue.pop()
             for rule in rules_for(e["family"]):
-                self._decide(rule.on_event(self.states[rule.name], e, self.ctx))
-                if hasattr(rule, "derive"):
-                    queue += [doc for _p, doc in rule.derive(e, self.ctx)]
+                try:
+                    self._decide(rule.on_event(self.states[rule.name], e, self.ctx))
+                    if hasattr(rule, "derive"):
+                        queue += [doc for _p, doc in rule.derive(e, self.ctx)]
+                except Exception:  # noqa: BLE001 - a poison event (archived, dead-lettered live): counted
+                    self.report.failed += 1
         self._sync_timers()
 
     def advance(self, now: float) -> None:

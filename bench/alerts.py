@@ -5,7 +5,10 @@ One run, own Redis and Mosquitto on free ports, a generated city in a temporary 
 - ``bare``: a plain XREADGROUP + XACK loop over the same partition streams (no rules, no SQL): the ceiling of
   consuming these streams from Python on this machine;
 - ``engine``: ``onescreen alerts`` as deployed (a subprocess): every rule on, rule state and timers written
-  back to Redis, every event archived to SQL, alerts persisted and queued for MQTT, XACK after all that.
+  back to Redis, alerts persisted and queued for MQTT, XACK after all that;
+- ``archiver``: ``onescreen archiver`` as deployed (a subprocess, after the engine's phase, so neither shares
+  the CPU with the other while measured): the same events into the SQL ``event_archive``, its own consumer
+  group, XACK after the commit. The engine no longer archives (docs/alerts.md, performance).
 
 Throughput: ``--count`` mixed events (access 70 %, count 15 %, patrol 10 %, status 5 %) are pre-loaded into
 the
@@ -17,8 +20,9 @@ person at a door → a lingering alert); latency = trigger's stream entry time �
 Also the CPU time per event of each (the engine process's user+system time over the throughput phase; the bare
 loop's own): on a loaded machine the wall-clock rates mostly measure the scheduler, CPU per event much less.
 
-Last line: ``RESULT events_per_s=… bare_per_s=… ratio=… p50_ms=… p99_ms=… cpu_us=… bare_cpu_us=… cpu_ratio=…``
-(``cpu_ratio`` = bare CPU per event / engine CPU per event, the same ratio counted in CPU time).
+Last line: ``RESULT events_per_s=… bare_per_s=… ratio=… p50_ms=… p99_ms=… cpu_us=… bare_cpu_us=… cpu_ratio=…
+archiver_per_s=… archiver_cpu_us=… archiver_ratio=…`` (``cpu_ratio`` = bare CPU per event / engine CPU per event,
+the same ratio counted in CPU time; ``archiver_ratio`` the archiver's events/s to the bare loop's).
 """
 
 from __future__ import annotations
@@ -78,7 +82,7 @@ def parse_args() -> argparse.Namespace:
     )
     ap.add_argument(
         "--no-archive", action="store_true",
-        help="engine with alerts.archive off (to split the cost of the SQL event archive from the rules')",
+        help="no archiver phase (the engine itself no longer archives: the flag only skips the archiver)",
     )
     ap.add_argument(
         "--profile", metavar="PATH",
@@ -238,6 +242,32 @@ def bare(r: redis.Redis, count: int) -> tuple[float, float]:
     return done / (time.perf_counter() - t0), (time.process_time() - c0) / max(done, 1) * 1e6
 
 
+def archiver_phase(r: redis.Redis, env: dict, work: Path, a: argparse.Namespace
+                   ) -> tuple[float, float, subprocess.Popen]:
+    """``onescreen archiver`` over the same pre-loaded events: (events/s, CPU µs per event, the process)."""
+    log = open(work / "archiver.log", "ab")
+    proc = subprocess.Popen([sys.executable, "-m", "onescreen.cli", "--instance", "bench-arch", "archiver"],
+                            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    t0 = time.perf_counter()
+    while not r.exists(names.archive_lease(PARTITIONS - 1)) and time.perf_counter() - t0 < 30:
+        time.sleep(0.05)
+    t_start, c_start = time.perf_counter(), cpu_s(proc.pid)
+    deadline = t_start + (30 if a.quick else 300)
+    last = streams()[-1]  # the groups are created as the partitions are taken: wait for the last one
+    while time.perf_counter() - t0 < 30 and not any(
+        g["name"].decode() == names.ARCHIVE_GROUP for g in r.xinfo_groups(last)
+    ):
+        time.sleep(0.05)
+    while unacked(r, names.ARCHIVE_GROUP) and time.perf_counter() < deadline:
+        time.sleep(0.05)
+    left = unacked(r, names.ARCHIVE_GROUP)
+    done = a.count - left
+    rate = done / (time.perf_counter() - t_start)
+    cpu = (cpu_s(proc.pid) - c_start) / max(done, 1) * 1e6
+    print(f"archiver: {rate:,.0f} events/s ({left} left), {cpu:.1f} CPU µs/event", flush=True)
+    return rate, cpu, proc
+
+
 def main() -> int:
     a = parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-alerts-"))
@@ -245,6 +275,7 @@ def main() -> int:
     rs.start()
     mq.start()
     proc = None
+    procs: list[subprocess.Popen] = []
     try:
         url = f"sqlite:///{work / 'city.db'}"
         upgrade(url)
@@ -276,8 +307,6 @@ def main() -> int:
             ONESCREEN_LOG_FORMAT="text",
             ONESCREEN_LOG_LEVEL="WARNING",
         )
-        if a.no_archive:
-            env["ONESCREEN_ALERTS_ARCHIVE"] = "false"
         log = open(work / "engine.log", "ab")
         t0 = time.perf_counter()
         cmd = [sys.executable, "-m", "onescreen.cli", "--instance", "bench", "alerts"]
@@ -304,6 +333,10 @@ def main() -> int:
         # under --profile the process is py-spy, not the engine, and the figure is left out
         cpu = (cpu_s(proc.pid) - c_start) / max(a.count - left, 1) * 1e6 if not a.profile else float("nan")
         print(f"engine, all rules: {rate:,.0f} events/s ({left} left), {cpu:.1f} CPU µs/event", flush=True)
+        arch_rate, arch_cpu = float("nan"), float("nan")
+        if not a.no_archive:
+            arch_rate, arch_cpu, archiver = archiver_phase(r, env, work, a)
+            procs.append(archiver)
 
         # latency at a fixed rate, triggers among the load
         sent: dict[str, int] = {}
@@ -345,10 +378,15 @@ def main() -> int:
             f"RESULT events_per_s={rate:.0f} bare_per_s={bare_rate:.0f} ratio={rate / bare_rate:.3f} "
             f"p50_ms={p50:.0f} p99_ms={p99:.0f} cpu_us={cpu:.1f} bare_cpu_us={bare_cpu:.1f} "
             f"cpu_ratio={bare_cpu / cpu:.3f} "
+            f"archiver_per_s={arch_rate:.0f} archiver_cpu_us={arch_cpu:.1f} "
+            f"archiver_ratio={arch_rate / bare_rate:.3f} "
             f"watchlist={a.watchlist} watch_share={a.watch_share:g}"
         )
         return 0
     finally:
+        for p in procs:
+            p.terminate()
+            p.wait(20)
         if proc is not None:
             proc.send_signal(signal.SIGINT if a.profile else signal.SIGTERM)  # py-spy writes on Ctrl-C
             proc.wait(20)

@@ -113,6 +113,14 @@ def alerts(ctx: click.Context) -> None:
     _run(c, s, ("redis", "mqtt", "database"), "alerts.engine:AlertEngineWorker")
 
 
+@main.command("archiver")
+@pass_ctx
+def archiver(c: Ctx) -> None:
+    """Every event stream → the SQL event archive (its own consumer group, off the alert engine's path)."""
+    s = c.start("archiver")
+    _run(c, s, ("redis", "database"), "alerts.archiver:ArchiverWorker")
+
+
 @alerts.command("replay")
 @click.option("--from", "start", required=True, help="Window start: ISO 8601 with offset or epoch ms.")
 @click.option("--to", "end", required=True, help="Window end (exclusive).")

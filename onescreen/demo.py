@@ -30,7 +30,8 @@ from onescreen.settings import Settings
 
 log = logging.getLogger("onescreen.demo")
 
-PROCESSES = ("dashboard", "ingest-mqtt", "ingest-video", "alerts", "assessment", "sim", "cases-worker")
+PROCESSES = ("dashboard", "ingest-mqtt", "ingest-video", "alerts", "archiver", "assessment", "sim",
+             "cases-worker")
 DEMO_USERS = (("admin", "admin"), ("operator", "operator"), ("supervisor", "supervisor"), ("duty", "duty"),
               ("grid", "grid"), ("department", "department"))
 

@@ -144,6 +144,7 @@ def camera_lease(camera_id: str) -> str:
 
 # ---------------------------------------------------------------- alert engine (issue #5)
 ALERT_GROUP = "alerts"                          # consumer group of the alert engines on every event stream
+ARCHIVE_GROUP = "archive"                       # consumer group of the archivers (event_archive) on every event stream
 ALERT_OUTBOX = f"{ROOT}:alerts:outbox"          # stream: alert changes still to be published over MQTT
 ALERT_OUTBOX_GROUP = "notify"                   # consumer group of the MQTT notifiers on the outbox
 ALERT_ESCALATIONS = f"{ROOT}:alerts:escalate"   # zset alert_id -> due epoch s (escalation / reminder)
@@ -156,6 +157,11 @@ WATCH = "watch"  # derived family: a watch-list person's sighting, re-routed to 
 def partition_lease(partition: int) -> str:
     """Which alert engine owns a partition (value = instance, PX = lease time); same slot as its streams."""
     return f"{ROOT}:{_tag(partition)}:lease:alerts"
+
+
+def archive_lease(partition: int) -> str:
+    """Which archiver owns a partition (same lease protocol as the engines'); same slot as its streams."""
+    return f"{ROOT}:{_tag(partition)}:lease:archive"
 
 
 def dead_letters(partition: int) -> str:

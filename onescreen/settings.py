@@ -235,7 +235,13 @@ class AlertSettings(Group):
     late_window_s: int = Field(300, ge=0, description="Out-of-order events older than the newest by up to this "
                                                      "still count; older ones are archived but do not move state")
     on_scene_radius_m: float = Field(100.0, gt=0, description="Dispatched unit this close to the alert = on scene")
-    archive: bool = Field(True, description="Copy every consumed event into the SQL event_archive table")
+    archive: bool = Field(True, description="The archiver (`onescreen archiver`, its own consumer group) copies "
+                                            "every event into the SQL event_archive table; the engine never does")
+    archive_batch_size: int = Field(2000, ge=1, le=50_000, description="Events the archiver reads and inserts "
+                                                                     "per batch (one commit, then XACK)")
+    archive_lag_warn: float = Field(0.5, gt=0, le=1, description="The archiver warns (log, health) when a stream's "
+                                                                "unarchived entries exceed this share of "
+                                                                "redis.stream_maxlen: trimming would lose them next")
     archive_retention_days: int = Field(30, ge=1, description="Archived events older than this are deleted")
     rules_reload_s: float = Field(5.0, gt=0, description="How often the rules file is checked for changes")
     max_attempts: int = Field(3, ge=1, le=100, description="A failed batch is retried in halves down to "

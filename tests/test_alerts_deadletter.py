@@ -21,6 +21,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, select
 
 from alerts import deadletter, rules
+from alerts.archiver import ArchiverWorker
 from alerts.engine import AlertEngineWorker
 from dashboard.app import create_app
 from dashboard.context import app_context
@@ -108,7 +109,7 @@ def test_poison_event_is_dead_lettered_and_its_partition_moves_on(
             poison_id = put(redis_client, s, access_doc(reg, door, POISON, t + i * 1000 + 5))
     raw = StreamRecord.raw(redis_client.xrange(stream, poison_id, poison_id)[0][1])
     worker = AlertEngineWorker(s, "dl")
-    with caplog.at_level(logging.INFO), ThreadWorker(worker):
+    with caplog.at_level(logging.INFO), ThreadWorker(worker), ThreadWorker(ArchiverWorker(s, "dl-archive")):
         assert wait_for(lambda: redis_client.xlen(names.dead_letters(p)) == 1 and pending(redis_client, s) == 0, 20)
         assert wait_for(lambda: len(alerts_in(s.database.url, "lingering")) == 3, 5)
         for i in range(4):  # later events of the same partition keep flowing
@@ -120,7 +121,8 @@ def test_poison_event_is_dead_lettered_and_its_partition_moves_on(
     rows = alerts_in(s.database.url, "lingering")
     assert sorted(r.subject_id for r in rows) == [f"{door}/{x}" for x in ("p-a1", "p-a2", "p-a3", "p-after")]
     assert transitions(s.database.url) == ["open"] * 4  # a batch processed twice would have added updates
-    assert archived(s.database.url, names.ACCESS) == 16  # every good event once; not the poison
+    # the archiver archives every record once, the poison too: it arrived (replay counts a rule failing on it)
+    assert wait_for(lambda: archived(s.database.url, names.ACCESS) == 17, 10)
     assert redis_client.xlen(names.dead_letters(p)) == 1
 
     rec = dead_letters(redis_client, p)[poison_id.decode()]
@@ -316,6 +318,9 @@ def test_dead_letters_on_metrics_and_admin_page(settings, redis_client):
     app = create_app(settings)
     text = app.server.test_client().get("/metrics").get_data(as_text=True)
     assert 'onescreen_alerts_dead_lettered_total{error="KeyError"} 1.0' in text
+    # no archiver ran: the entry is archive lag (a stopped archiver shows on /metrics), nothing trimmed unread
+    assert 'onescreen_archive_lag_entries{scope="total"} 1.0' in text
+    assert "onescreen_archive_trimmed_unread_streams 0.0" in text
     with app.server.app_context():
         counts, table = admin._dead_letters(app_context(app.server))
     assert counts.children == "KeyError: 1"
@@ -324,3 +329,19 @@ def test_dead_letters_on_metrics_and_admin_page(settings, redis_client):
     assert cells[0][1:6] == [stream, entry_id.decode(), "KeyError: 'door_id'", cells[0][4], "3"]
     assert cells[0][4].startswith("tests/test_alerts_deadletter.py:")
     assert "p-7f****" in cells[0][6] and "p-7f3a9c" not in cells[0][6]  # person ids masked as elsewhere
+
+
+def test_replay_counts_an_archived_poison_event_and_goes_on(settings, small_city, indigestion):
+    """The archiver archives a poison event (it arrived); replaying it must not stop the replay."""
+    from alerts.config import parse_rules
+    from alerts.replay import Replayer
+
+    reg, door = small_city.registry, small_city.door
+    r = Replayer(reg, parse_rules({}), settings.city.timezone, settings.redis.partitions)
+    t = now_ms(-60)
+    r.start(t / 1000)
+    r.feed(access_doc(reg, door, POISON, t) | {"event_id": "poison"})
+    for k in range(4):  # a lingering person behind it is still replayed
+        r.feed(access_doc(reg, door, "p-behind", t + 1000 + k) | {"event_id": f"b{k}"})
+    assert r.report.failed == 1 and r.report.events == 5
+    assert [a.rule for a in r.report.alerts] == ["lingering"]

@@ -9,12 +9,14 @@ import yaml
 from click.testing import CliRunner
 
 from alerts.config import parse_rules
+from alerts.archiver import ArchiverWorker
 from alerts.engine import AlertEngineWorker
 from alerts.replay import replay
 from onescreen.cli import main
 from onescreen.db.session import make_engine
 from tests import test_alerts_engine as base
 from tests.mqtt_helpers import ThreadWorker, wait_for
+from tests.test_alerts_archiver import archive_behind
 from tests.test_alerts_engine import access_doc, alerts_in, count_doc, now_ms, pending, put
 
 RULES = {"rules": {"gathering": {"hold_s": 1}}}
@@ -27,7 +29,7 @@ def record(s, city, redis_client) -> tuple[int, int]:
     """Play a small mixed window into the live engine; returns (start, end) in epoch ms."""
     reg = city.registry
     start = now_ms(-120)
-    with ThreadWorker(AlertEngineWorker(s, "rec")):
+    with ThreadWorker(AlertEngineWorker(s, "rec")), ThreadWorker(ArchiverWorker(s, "rec-archive")):
         for i in range(3):  # three lingering persons, one passer-by
             for k in range(4 if i < 3 else 2):
                 put(redis_client, s, access_doc(reg, city.door, f"p-rec-{i}", now_ms(-60 + k)))
@@ -38,6 +40,7 @@ def record(s, city, redis_client) -> tuple[int, int]:
             put(redis_client, s, count_doc(reg, city.camera, 15, now_ms(t)))
         assert wait_for(lambda: pending(redis_client, s) == 0 and alerts_in(s.database.url, "gathering"), 8)
         time.sleep(0.3)
+        assert wait_for(lambda: archive_behind(redis_client, s) == 0, 10)  # replay reads what the archiver wrote
     return start, now_ms(1)
 
 

@@ -22,7 +22,7 @@ from playwright.sync_api import sync_playwright
 from onescreen.services import free_port, port_open
 from tests.auth_helpers import login
 
-EXPECTED = {"dashboard", "ingest-mqtt", "ingest-video", "alerts", "assessment", "sim", "cases"}
+EXPECTED = {"dashboard", "ingest-mqtt", "ingest-video", "alerts", "archiver", "assessment", "sim", "cases"}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 

@@ -92,9 +92,11 @@ def test_hiding_through_the_engine_into_the_file(api, small_city, redis_client):
     """Door events of a red person away from home on three local days (put straight into the streams, with
     the engine's late window off so back-dated events move state): the real engine raises key_person_hiding
     (疑似隐匿) once, and the person's file lists it with the sightings."""
+    from alerts.archiver import ArchiverWorker
     from alerts.engine import AlertEngineWorker
     from onescreen.db.models import Door
     from tests.mqtt_helpers import ThreadWorker, wait_for
+    from tests.test_alerts_archiver import archive_behind
     from tests.test_alerts_engine import access_doc, alerts_in, now_ms, put
 
     s, client, tok = api
@@ -106,12 +108,13 @@ def test_hiding_through_the_engine_into_the_file(api, small_city, redis_client):
         doors = db.execute(select(Door.id)).scalars().all()
     engine.dispose()
     away = next(d for d in doors if reg.place_of_device(d).community_id != red.home_community_id)
-    with ThreadWorker(AlertEngineWorker(s, "hiding")):
+    with ThreadWorker(AlertEngineWorker(s, "hiding")), ThreadWorker(ArchiverWorker(s, "hiding-archive")):
         for hours in (50, 26, 1):
             put(redis_client, s, access_doc(reg, away, red.person_id, now_ms(-hours * 3600), "in", "granted"))
         assert wait_for(lambda: alerts_in(s.database.url, "key_person_hiding"), 10)
         put(redis_client, s, access_doc(reg, away, red.person_id, now_ms(-1800), "in", "granted"))  # same day
         time.sleep(1.0)
+        assert wait_for(lambda: archive_behind(redis_client, s) == 0, 10)  # the sightings are the archive's
     (alert,) = alerts_in(s.database.url, "key_person_hiding")
     assert (alert.subject_kind, alert.subject_id, alert.level) == ("person", red.person_id, "orange")
     assert alert.evidence["days_away"] == 3 and alert.evidence["home_community_id"] == red.home_community_id
