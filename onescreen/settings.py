@@ -156,6 +156,11 @@ class VideoSettings(Group):
     motion_still_every: int = Field(
         2, ge=1, le=25, description="While nothing has moved for motion_tail_s, the motion gate looks at every "
                                     "n-th analysed frame only (new motion is noticed up to n-1 frames later)")
+    motion_still_diff: int = Field(
+        10, ge=0, le=255,
+        description="While nothing has moved for motion_tail_s, a frame differing from the one MOG2 last saw by "
+                    "more than this many grey levels on less than a quarter of motion_min_area is still without "
+                    "running MOG2 (0 = MOG2 on every frame the gate looks at)")
     motion_tail_s: float = Field(2.0, ge=0, le=60, description="Keep detecting this long after motion stops")
     idle_detect_s: float = Field(2.0, gt=0, le=600,
                                  description="With people in view, detect at least this often even without motion")

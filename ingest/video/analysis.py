@@ -60,7 +60,7 @@ class Analyser:
         self.detector = detector
         self.slots = slots or FairSlots(1)   # shared by a worker's cameras: bounds and shares its detector CPU
         self.key = key
-        self.gate = MotionGate(cfg.motion_width, cfg.motion_min_area)
+        self.gate = MotionGate(cfg.motion_width, cfg.motion_min_area, still_diff=cfg.motion_still_diff)
         self.tracker = Tracker(cfg.track_iou, cfg.track_gap_s, cfg.track_reassoc, cfg.track_hold_s, id_base)
         self.zones = ZoneCounter(zone_polygons(zones), cfg.track_gap_s, cfg.track_reassoc)
         self.lines = CrossingCounter(lines_of(lines), cfg.line_band)  # entrance lines (issue #18)
@@ -81,7 +81,7 @@ class Analyser:
         still = ts - self.last_motion > self.cfg.motion_tail_s
         self._skipped = self._skipped + 1 if still and self._skipped + 1 < self.cfg.motion_still_every else 0
         if not self._skipped:
-            if self.gate.moving_grey(frame.grey):
+            if self.gate.moving_grey(frame.grey, still):
                 self.last_motion = ts
             self.image.update(self.gate.small, ts)
         if self._should_detect(ts):
