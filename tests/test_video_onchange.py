@@ -29,10 +29,7 @@ def frames(t0: float, t1: float, *tracks: tuple[int, float]) -> list[dict]:
 def published(seq: list[dict], heartbeat_s: float = 5, step_s: float = 10, mark_s: float = 120,
               flush: bool = False) -> list[tuple[float, str]]:
     oc = OnChange(heartbeat_s, step_s, mark_s)
-    out = []
-    for d in seq:
-        for p in oc.offer(d):
-            out.append(p)
+    out = [p for d in seq for p in oc.offer(d)]
     if flush:
         out += oc.flush()
     return [round(p["ts"] / 1000, 1) for p in out]

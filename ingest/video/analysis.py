@@ -2,7 +2,8 @@
 
 Pure computation over (frame, wall-clock ts): no threads, no Redis, so it runs the same in the worker,
 the tests and the benchmark. While the scene has been still for longer than ``motion_tail_s`` the gate looks
-at every ``motion_still_every``-th frame only (new motion is noticed up to n-1 frames later). The detector
+at every ``motion_still_every``-th frame only (new motion is noticed up to n-1 frames later), and settles a frame
+close to the one MOG2 last saw without MOG2 (``motion_still_diff``, gate.py). The detector
 runs when the gate sees motion, for ``motion_tail_s`` after it stops (so the last detections before a still
 scene are settled), every ``idle_detect_s`` while tracks are
 alive (so a person the detector missed once is found again within the tracker's gap) and every
