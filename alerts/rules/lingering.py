@@ -189,7 +189,6 @@ class Lingering:
             [self._door_decision("clear", Subject.from_key(key), s, now, cfg, ctx)] if s.get("active") else []
         )
 
-
     def _video_quiet(self, state: RuleState, key: str, s: dict[str, Any], now: float,
                      ctx: RuleContext) -> list[Decision]:
         cfg = ctx.cfg(NAME, s["loc"].get("community_id"))
