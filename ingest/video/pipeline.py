@@ -4,8 +4,8 @@ The analyser thread runs at ``analysis_fps`` whatever the stream's rate: FFmpeg 
 frames a second (capture.py); the analyser takes the newest, analyses it (analysis.py) and publishes the
 zone figures when they change, with a heartbeat (onchange.py), plus the snapshot (annotated, evidence.py)
 and the latest figures for screens about once a second. If analysis is slower than the period the newest
-frame is taken next (no burst, no queue). It also runs the reader's watchdog (read deadlines, hangs), since it wakes at least once a second whatever the
-camera does. A worker runs one pipeline per claimed camera.
+frame is taken next (no burst, no queue). It also runs the reader's watchdog (read deadlines, hangs), since
+it wakes at least once a second whatever the camera does. A worker runs one pipeline per claimed camera.
 
 While the motion gate sees nothing move, the snapshot's JPEG is not encoded again: the key's expiry is
 refreshed and the same picture kept, re-encoded at least every ``snapshot_still_s`` for what changes too
