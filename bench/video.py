@@ -19,9 +19,14 @@ and ``busy`` (a 640x360 crop of OpenCV's vtest.avi from opencv-doc, people walki
 every analysed frame and dominates). Reports CPU seconds per camera-minute, ratios to the floor, the
 detector's CPU ms per analysed frame, and how many such busy streams one core keeps up with in real time.
 
-    python bench/video.py [--quick] [--seconds 60] [--fps 5]
+Also counts the entries each camera writes to its video stream per second (``quiet_entries_s``,
+``busy_entries_s``): on change plus a heartbeat (ingest/video/onchange.py); ``--every-frame`` measures the
+former design (one entry per analysed frame, ``video.publish_every_frame``) for comparison.
 
-The last line is ``RESULT quiet_ratio=… busy_ratio=… detector=… detector_ms=… streams_per_core=…``.
+    python bench/video.py [--quick] [--seconds 60] [--fps 5] [--every-frame]
+
+The last line is ``RESULT quiet_ratio=… busy_ratio=… detector=… detector_ms=… streams_per_core=…
+quiet_entries_s=… busy_entries_s=…``.
 """
 
 from __future__ import annotations
@@ -93,14 +98,14 @@ class Scene:
                                    instance="bench").start()
         self.ffmpeg = floor(ffmpeg, url)
 
-    def sample(self) -> tuple[float, float, int, float, int]:
+    def sample(self) -> tuple[float, float, int, float, int, int]:
         stats = self.pipe.analyser.stats
         if self.ffmpeg.poll() is not None:
             raise SystemExit(f"ffmpeg floor exited: {self.ffmpeg.stderr.read().decode(errors='replace')[-500:]}")
         decoder = self.pipe.capture.decoder_pid()
         own = threads_cpu(self.pipe.threads()) + (process_cpu(decoder) if decoder else 0.0)
         return (own, process_cpu(self.ffmpeg.pid), stats.detections_run,
-                stats.detect_cpu_s, stats.frames)
+                stats.detect_cpu_s, stats.frames, sum(self.pipe.onchange.reasons.values()))
 
     def close(self) -> None:
         self.ffmpeg.kill()
@@ -117,12 +122,12 @@ def measure(scenes: list[Scene], warmup: float, seconds: float) -> list[dict]:
     after = [sc.sample() for sc in scenes]
     wall = time.monotonic() - wall0
     rows = []
-    for sc, (cpu0, fl0, runs0, det0, fr0), (cpu1, fl1, runs1, det1, fr1) in zip(scenes, before, after):
+    for sc, (cpu0, fl0, runs0, det0, fr0, en0), (cpu1, fl1, runs1, det1, fr1, en1) in zip(scenes, before, after):
         runs = runs1 - runs0
         health = sc.pipe.health()
         rows.append({"name": sc.name, "cpu": cpu1 - cpu0, "floor": fl1 - fl0, "wall": wall, "runs": runs,
                      "frames": fr1 - fr0, "det_ms": 1000 * (det1 - det0) / runs if runs else 0.0,
-                     "fps": health["fps"], "state": health["state"]})
+                     "fps": health["fps"], "state": health["state"], "entries_s": (en1 - en0) / wall})
     return rows
 
 
@@ -133,13 +138,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fps", type=float, default=5.0, help="analysis rate")
     parser.add_argument("--detector", default="ssd", help="video.detector (onnx needs --model)")
     parser.add_argument("--model", help="ONNX model file for --detector onnx")
+    parser.add_argument("--every-frame", action="store_true",
+                        help="publish every analysed frame (the design before on-change publishing)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     seconds, warmup = (30.0, 5.0) if args.quick else (args.seconds, 5.0)
     ffmpeg = find_binary("ffmpeg", "ffmpeg")
     t_start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bench-video-") as tmp, RedisServer() as redis_server:
-        video = {"analysis_fps": args.fps, "detector": args.detector}
+        video = {"analysis_fps": args.fps, "detector": args.detector, "publish_every_frame": args.every_frame}
         if args.model:
             video["onnx_model"] = args.model
         settings = load_settings(redis={"url": redis_server.url}, video=video)
@@ -156,17 +163,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\ningest-video, one 640x360 25 fps camera per scene, analysis {args.fps:g} fps, detector "
           f"{args.detector}, {os.cpu_count()} cores, steady state over {seconds:.0f} s (scenes side by side)")
     print(f"{'scene':6} {'CPU s/cam-min':>14} {'floor s/cam-min':>16} {'ratio':>6} {'analysed':>9} {'detected':>9} "
-          f"{'det ms':>7} {'stream fps':>10}")
+          f"{'det ms':>7} {'stream fps':>10} {'entries/s':>9}")
     for r in rows:
         per_min, floor_min = r["cpu"] / r["wall"] * 60, r["floor"] / r["wall"] * 60
         print(f"{r['name']:6} {per_min:14.2f} {floor_min:16.2f} {r['cpu'] / r['floor']:6.2f} {r['frames']:9d} "
-              f"{r['runs']:9d} {r['det_ms']:7.1f} {r['fps']:10.1f}")
+              f"{r['runs']:9d} {r['det_ms']:7.1f} {r['fps']:10.1f} {r['entries_s']:9.2f}")
     quiet, busy = rows
     per_core = 1.0 / (busy["cpu"] / busy["wall"])
     print(f"busy: {busy['cpu'] / busy['wall'] * 100:.1f}% of a core per camera -> {per_core:.1f} streams per core "
           f"in real time; total run {time.monotonic() - t_start:.0f} s", flush=True)
     print(f"RESULT quiet_ratio={quiet['cpu'] / quiet['floor']:.2f} busy_ratio={busy['cpu'] / busy['floor']:.2f} "
-          f"detector={args.detector} detector_ms={busy['det_ms']:.1f} streams_per_core={per_core:.1f}")
+          f"detector={args.detector} detector_ms={busy['det_ms']:.1f} streams_per_core={per_core:.1f} "
+          f"quiet_entries_s={quiet['entries_s']:.2f} busy_entries_s={busy['entries_s']:.2f}")
     return 0
 
 

@@ -156,6 +156,11 @@ class VideoSettings(Group):
     motion_still_every: int = Field(
         2, ge=1, le=25, description="While nothing has moved for motion_tail_s, the motion gate looks at every "
                                     "n-th analysed frame only (new motion is noticed up to n-1 frames later)")
+    motion_still_diff: int = Field(
+        10, ge=0, le=255,
+        description="While nothing has moved for motion_tail_s, a frame differing from the one MOG2 last saw by "
+                    "more than this many grey levels on less than a quarter of motion_min_area is still without "
+                    "running MOG2 (0 = MOG2 on every frame the gate looks at)")
     motion_tail_s: float = Field(2.0, ge=0, le=60, description="Keep detecting this long after motion stops")
     idle_detect_s: float = Field(2.0, gt=0, le=600,
                                  description="With people in view, detect at least this often even without motion")
@@ -216,6 +221,18 @@ class VideoSettings(Group):
                                             "the lingering rule's dwell_s)")
     snapshot_width: int = Field(640, ge=0, le=7680, description="Snapshots wider are scaled down (0 = never)")
     jpeg_quality: int = Field(75, ge=10, le=100, description="Snapshot JPEG quality")
+    publish_every_frame: bool = Field(
+        False, description="Publish the zone state on every analysed frame (the design before on-change "
+                           "publishing: for comparison only, it multiplies the video stream's entries ~25x)")
+    publish_heartbeat_s: float = Field(
+        5.0, gt=0, le=30,
+        description="A camera whose zone state has not changed publishes it again this often (the alert engine "
+                    "sees the camera alive and its counts fresh: keep it well under device_offline's "
+                    "camera_silent_s and gathering's stale_s)")
+    publish_dwell_step_s: float = Field(
+        10.0, gt=0, le=3600,
+        description="A visit's dwell crossing a multiple of this (or mark_dwell_s) is published: a lingering "
+                    "dwell_s that is a multiple of it, or equal to mark_dwell_s, raises on the exact frame")
     health_interval_s: float = Field(1.0, gt=0, le=60, description="Camera health records are written this often")
     registry_refresh_s: float = Field(30.0, gt=0, le=3600, description="Check the registry for changes this often")
     # entrance lines (ingest/video/crossing.py, issue #18)

@@ -331,6 +331,15 @@ LG = "camera_zone:C1/gate"
             [video(0, "square", [[7, 130]]), video(10, "square", []), video(40, "square", [])],
             [("raise", LZ, "yellow"), ("clear", LZ, "yellow")],
         ),
+        # cameras publish on change: after the last entry, the engine's timer clears at quiet + clear_hold_s
+        (
+            [video(0, "square", [[7, 130]]), video(10, "square", []), ("tick", 39.9), ("tick", 40)],
+            [("raise", LZ, "yellow"), ("clear", LZ, "yellow")],
+        ),
+        (
+            [video(0, "square", [[7, 130]]), video(10, "square", []), video(20, "square", [[7, 150]]), ("tick", 60)],
+            [("raise", LZ, "yellow")],
+        ),  # back within the hold: no clear
         # fusion: a zone watching door D1
         ([access(-100, "y"), access(-50, "y"), video(0, "gate", [[7, 130]])], [("raise", LG, "yellow")]),
         ([access(-100, "y"), access(-50, "y", "in", "granted"), video(0, "gate", [[7, 130]])], []),

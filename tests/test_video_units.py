@@ -255,3 +255,25 @@ def test_gate_decides_as_the_full_computation(min_area):
     assert got == want
     if min_area == 0.005:                              # the default: quiet while still, open while walking
         assert not any(got[20:60]) and all(got[62:90]) and not any(got[110:])
+
+
+def test_the_still_gate_skips_mog2_only_for_frames_close_to_the_last_one_it_saw():
+    """``still_diff``: on a still scene a frame close to the one MOG2 last saw is settled without MOG2; any frame
+    with more change goes to MOG2, so the answers are those of MOG2 on every frame."""
+    fast, full = MotionGate(160, 0.005, still_diff=10), MotionGate(160, 0.005)
+    greys = [cv2.cvtColor(f, cv2.COLOR_BGR2GRAY) for f in gate_frames()]
+    assert [fast.moving_grey(g, still=True) for g in greys] == [full.moving_grey(g) for g in greys]
+    assert fast.mog_runs == len(greys)              # moving specks on every frame: MOG2 decided each one
+    # a still street with sensor noise only (σ 2.5 grey levels), then someone walks in
+    rng = np.random.default_rng(3)
+    street = np.full((360, 640), 90, np.uint8)
+    gate = MotionGate(160, 0.005, still_diff=10)
+    answers = []
+    for i in range(40):
+        g = np.clip(street + rng.normal(0, 2.5, street.shape), 0, 255).astype(np.uint8)
+        if i >= 30:
+            x = 100 + 12 * (i - 30)
+            g[200:300, x:x + 40] = 20
+        answers.append(gate.moving_grey(g, still=i >= 5))
+    assert not any(answers[1:30]) and all(answers[30:]), answers   # (the first frame: MOG2 knows nothing yet)
+    assert gate.mog_runs <= 5 + 11, gate.mog_runs   # the first 5 (not still yet), then only the walker's frames

@@ -84,7 +84,8 @@ def test_worker_publishes_counts_snapshots_and_health(redis_client, redis_server
     caplog.set_level(logging.DEBUG)
     db_url, registry = video_city
     cams = [c.id for c in registry.cameras(streamed_only=True)]
-    s = worker_settings(redis_server.url, db_url)
+    # a quiet street changes nothing: entries are the first frame and heartbeats (1 s here, so two come quickly)
+    s = worker_settings(redis_server.url, db_url, publish_heartbeat_s=1.0)
     with ThreadWorker(VideoIngestWorker(s, "vw-solo")) as worker:
         ok = wait_for(lambda: all(health(redis_client, c).get("state") == "online" for c in cams), 30)
         assert ok, {c: health(redis_client, c) for c in cams}

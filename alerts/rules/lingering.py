@@ -107,6 +107,8 @@ class Lingering:
                 if door_id and d and d.get("granted_in", 0) >= ts - longest[1]:
                     continue  # the person went in through the door: passing, not lingering
                 s = s or {}
+                if s.get("quiet") is not None:
+                    state.disarm(subject.key)  # back before the hold ended: no clear
                 s.update(ts=ts, loc=location(event), track=longest, door_id=door_id, quiet=None)
                 if door_id:
                     s["door_events"] = [r for r in (d or {}).get("recent", []) if r[0] >= ts - longest[1]]
@@ -125,6 +127,9 @@ class Lingering:
                     out.append(self._video_decision("clear", subject, s, camera_id, zone, cfg, ctx))
                 else:
                     state.put(subject.key, s)
+                    # Cameras publish on change (ingest/video/onchange.py): the next entry may be a heartbeat
+                    # seconds after the hold ends, so a timer clears on time.
+                    state.arm(subject.key, quiet + cfg.clear_hold_s)
         return out
 
     def _video_decision(
@@ -168,8 +173,11 @@ class Lingering:
 
     # ------------------------------------------------------------ timers
     def on_timer(self, state: RuleState, key: str, now: float, ctx: RuleContext) -> list[Decision]:
-        """A door_person window ran out without new attempts: the person left; clear and forget."""
+        """A door_person window ran out without new attempts: the person left; clear and forget. A camera
+        zone quiet for ``clear_hold_s`` (no newer entry said otherwise): clear."""
         s = state.get(key)
+        if s is not None and key.startswith("camera_zone:"):
+            return self._video_quiet(state, key, s, now, ctx)
         if s is None or not key.startswith("door_person:"):
             return []
         cfg = ctx.cfg(NAME, s["loc"].get("community_id"))
@@ -180,6 +188,21 @@ class Lingering:
         return (
             [self._door_decision("clear", Subject.from_key(key), s, now, cfg, ctx)] if s.get("active") else []
         )
+
+    def _video_quiet(self, state: RuleState, key: str, s: dict[str, Any], now: float,
+                     ctx: RuleContext) -> list[Decision]:
+        cfg = ctx.cfg(NAME, s["loc"].get("community_id"))
+        quiet = s.get("quiet")
+        if not s.get("active") or quiet is None:
+            return []
+        if now < quiet + cfg.clear_hold_s:
+            state.arm(key, quiet + cfg.clear_hold_s)
+            return []
+        state.drop(key)
+        subject = Subject.from_key(key)
+        camera_id, _, zone = subject.id.partition("/")
+        s["ts"] = quiet + cfg.clear_hold_s
+        return [self._video_decision("clear", subject, s, camera_id, zone, cfg, ctx)]
 
 
 RULE = Lingering()

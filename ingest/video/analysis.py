@@ -2,7 +2,8 @@
 
 Pure computation over (frame, wall-clock ts): no threads, no Redis, so it runs the same in the worker,
 the tests and the benchmark. While the scene has been still for longer than ``motion_tail_s`` the gate looks
-at every ``motion_still_every``-th frame only (new motion is noticed up to n-1 frames later). The detector
+at every ``motion_still_every``-th frame only (new motion is noticed up to n-1 frames later), and settles a frame
+close to the one MOG2 last saw without MOG2 (``motion_still_diff``, gate.py). The detector
 runs when the gate sees motion, for ``motion_tail_s`` after it stops (so the last detections before a still
 scene are settled), every ``idle_detect_s`` while tracks are
 alive (so a person the detector missed once is found again within the tracker's gap) and every
@@ -60,7 +61,7 @@ class Analyser:
         self.detector = detector
         self.slots = slots or FairSlots(1)   # shared by a worker's cameras: bounds and shares its detector CPU
         self.key = key
-        self.gate = MotionGate(cfg.motion_width, cfg.motion_min_area)
+        self.gate = MotionGate(cfg.motion_width, cfg.motion_min_area, still_diff=cfg.motion_still_diff)
         self.tracker = Tracker(cfg.track_iou, cfg.track_gap_s, cfg.track_reassoc, cfg.track_hold_s, id_base)
         self.zones = ZoneCounter(zone_polygons(zones), cfg.track_gap_s, cfg.track_reassoc)
         self.lines = CrossingCounter(lines_of(lines), cfg.line_band)  # entrance lines (issue #18)
@@ -81,7 +82,7 @@ class Analyser:
         still = ts - self.last_motion > self.cfg.motion_tail_s
         self._skipped = self._skipped + 1 if still and self._skipped + 1 < self.cfg.motion_still_every else 0
         if not self._skipped:
-            if self.gate.moving_grey(frame.grey):
+            if self.gate.moving_grey(frame.grey, still):
                 self.last_motion = ts
             self.image.update(self.gate.small, ts)
         if self._should_detect(ts):

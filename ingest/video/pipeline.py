@@ -2,10 +2,10 @@
 
 The analyser thread runs at ``analysis_fps`` whatever the stream's rate: FFmpeg hands over only that many
 frames a second (capture.py); the analyser takes the newest, analyses it (analysis.py) and publishes the
-zone figures, plus the snapshot (annotated, evidence.py) and the latest figures for screens about once a
-second. If analysis is slower than the period the newest frame is taken next (no burst, no queue). It also
-runs the reader's watchdog (read deadlines, hangs), since it wakes at least once a second whatever the
-camera does. A worker runs one pipeline per claimed camera.
+zone figures when they change, with a heartbeat (onchange.py), plus the snapshot (annotated, evidence.py)
+and the latest figures for screens about once a second. If analysis is slower than the period the newest
+frame is taken next (no burst, no queue). It also runs the reader's watchdog (read deadlines, hangs), since
+it wakes at least once a second whatever the camera does. A worker runs one pipeline per claimed camera.
 
 While the motion gate sees nothing move, the snapshot's JPEG is not encoded again: the key's expiry is
 refreshed and the same picture kept, re-encoded at least every ``snapshot_still_s`` for what changes too
@@ -31,6 +31,7 @@ from ingest.video.evidence import annotate, marked
 from ingest.video.fairness import FairSlots
 from ingest.video.frame import Frame, as_frame
 from ingest.video.health import health_record
+from ingest.video.onchange import OnChange
 from ingest.video.publish import Publisher
 from onescreen import names
 from onescreen.events import Place
@@ -90,6 +91,8 @@ class CameraPipeline:
         self.stream = publisher.stream_of(place.community_id if place else camera.id) if publisher else ""
         self.appender = publisher.appender(camera.id) if publisher else None
         self.last_doc: dict[str, Any] | None = None
+        self.onchange = OnChange(cfg.publish_heartbeat_s, cfg.publish_dwell_step_s, cfg.mark_dwell_s,
+                                 cfg.publish_every_frame)
         self.last_jpeg: bytes | None = None
         self._jpeg_ts = 0.0               # wall-clock time of the frame last_jpeg shows
         self._next_snapshot = 0.0
@@ -130,6 +133,7 @@ class CameraPipeline:
             got = self.slot.take(seq, timeout=1.0)
             self.capture.check_hung()
             if got is None:
+                self._publish(self.onchange.flush())   # the engine's "last frame" is the real last one
                 continue
             frame, ts, seq = got
             if ts - last_ts < half_period:
@@ -139,11 +143,13 @@ class CameraPipeline:
                 self.on_frame(frame, ts)
             except Exception:   # one bad frame or a detector bug must not end the camera's analysis
                 log.exception("camera %s: analysis failed on a frame", self.camera.id)
+        self._publish(self.onchange.flush())
         if self.appender is not None:
             self.appender.close()
 
     def on_frame(self, frame: Frame | np.ndarray, ts: float) -> None:
-        """Analyse one frame received at wall-clock ``ts``; publish its figures, and the snapshot when due.
+        """Analyse one frame received at wall-clock ``ts``; publish its figures when they changed (onchange.py),
+        and the snapshot when due.
 
         When someone starts or stops being marked as lingering, the snapshot showing it is written before
         the figures that can raise the alert, so the frame the alert engine keeps as evidence shows the mark.
@@ -162,8 +168,12 @@ class CameraPipeline:
             self._next_snapshot = ts + self.cfg.snapshot_interval_s
             self._latest(frame, ts, force=marks != self._marks)
             self._marks = marks
+        self._publish(self.onchange.offer(doc))
+
+    def _publish(self, docs: list[dict[str, Any]]) -> None:
         if self.appender is not None:
-            self.appender.append(self.stream, doc)
+            for doc in docs:
+                self.appender.append(self.stream, doc)
 
     def _latest(self, frame: Frame, ts: float, force: bool = False) -> None:
         """The snapshot and the latest figures; a still scene's JPEG is reused (expiry refreshed) a while."""

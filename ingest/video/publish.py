@@ -1,14 +1,14 @@
 """Everything ingest-video writes to Redis, in one place (key names from onescreen.names).
 
-- each analysed frame: one entry on the partition's VIDEO stream, an ``onescreen.events.StreamRecord``
-  (consumer: the alert engine); one command, because at 5 fps per camera this is the hot path, sent by the
-  camera's ``Appender`` on a connection of its own;
+- the zone state, when it changes plus a heartbeat (onchange.py decides which analysed frames): one entry on
+  the partition's VIDEO stream, an ``onescreen.events.StreamRecord`` (consumer: the alert engine); one
+  command, sent by the camera's ``Appender`` on a connection of its own;
 - about once a second: the latest JPEG (``camera_snapshot``) and the latest zone document
   (``camera_zones``, for screens), both with expiry so a dead camera's picture and figures disappear
   instead of freezing on the wall (a still scene's unchanged JPEG only has its expiry refreshed);
 - the health hash of every camera a worker holds (``camera_health``), including the worker's instance.
 
-A Redis outage must not stop the analysis: a failed write is dropped (the next frame carries the current
+A Redis outage must not stop the analysis: a failed write is dropped (the next entry carries the current
 state anyway), logged once when it starts and once when writes work again.
 """
 
