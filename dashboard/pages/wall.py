@@ -27,7 +27,7 @@ from dash import ctx as dash_ctx
 from dash.exceptions import PreventUpdate
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard import ids
+from dashboard import ids, outage
 from dashboard.auth.sessions import current_user
 from dashboard.components import citymap, wall_cases, wall_entrances, wall_persons
 from dashboard.components.alert_detail import detail_body, detail_shell
@@ -276,8 +276,11 @@ def register_callbacks(app: Dash, ctx: AppContext) -> None:
         data = reader(ctx).read(scope, home)
         try:
             data["entrances"] = entrance_reader(ctx).read(scope)  # issue 18
-        except (redis.RedisError, SQLAlchemyError) as exc:
-            log.warning("wall: entrance counts unavailable: %s", exc.__class__.__name__)
+        except redis.RedisError as exc:
+            outage.report("redis", exc)  # one WARNING per outage, not one per refresh
+            data["ok"] = False
+        except SQLAlchemyError as exc:  # the registry snapshot could not be read
+            outage.report("database", exc)
             data["ok"] = False
         sections = live_sections(ctx, data, scope, mode or "alert")
         shown = dict(shown or {})

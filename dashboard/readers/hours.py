@@ -16,6 +16,7 @@ The builders at the bottom are pure: counts in, chart data out.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +26,8 @@ from typing import Any
 import redis
 
 from onescreen import names
+
+log = logging.getLogger(__name__)
 
 EVENT_FAMILIES = frozenset((names.ACCESS,))  # "events": door events (patrol fixes and heartbeats are telemetry)
 DAYS_KEPT = 8
@@ -195,12 +198,14 @@ class CaseHours:
     def __init__(self, tz: Any):
         self.tz = tz
         self._at = -CASE_HOURS_TTL_S
-        self._hours: Hours = {}
+        self._hours: Hours | None = {}
         self._lock = threading.Lock()
 
-    def read(self, engine: Any) -> Hours:
-        """Raises ``SQLAlchemyError`` when the database cannot answer (the caller shows events alone)."""
+    def read(self, engine: Any) -> Hours | None:
+        """None while the database cannot answer (the heat map shows events alone); tried again, and logged,
+        once per ``CASE_HOURS_TTL_S``, not on every refresh."""
         from sqlalchemy import select
+        from sqlalchemy.exc import SQLAlchemyError
         from sqlalchemy.orm import Session
 
         from onescreen.db.models import Case
@@ -208,9 +213,15 @@ class CaseHours:
         with self._lock:
             if time.monotonic() - self._at < CASE_HOURS_TTL_S:
                 return self._hours
+            self._at = time.monotonic()
             since = datetime.now(self.tz) - timedelta(days=DAYS_KEPT)
-            with Session(engine) as s:
-                rows = s.execute(select(Case.district_id, Case.community_id, Case.cell_id, Case.reported_at)
-                                 .where(Case.reported_at >= since, Case.merged_into.is_(None))).all()
-            self._hours, self._at = case_hours([tuple(r) for r in rows], self.tz), time.monotonic()
+            try:
+                with Session(engine) as s:
+                    rows = s.execute(select(Case.district_id, Case.community_id, Case.cell_id, Case.reported_at)
+                                     .where(Case.reported_at >= since, Case.merged_into.is_(None))).all()
+            except SQLAlchemyError as exc:
+                log.warning("wall: case hours unavailable: %s", exc.__class__.__name__)
+                self._hours = None
+                return None
+            self._hours = case_hours([tuple(r) for r in rows], self.tz)
             return self._hours

@@ -136,11 +136,7 @@ class WallReader:
               city_view: bool) -> dict[str, Any]:
         """数据导巡: door events hour × district (city) or hour × day (drilled), with the cases reported in the
         same cells beside them (issue 14); a failed case read leaves the events alone."""
-        try:
-            cases = self.case_hours.read(self.ctx.engine)
-        except SQLAlchemyError as exc:
-            log.warning("wall: case hours unavailable: %s", exc.__class__.__name__)
-            cases = None
+        cases = self.case_hours.read(self.ctx.engine)
         if city_view:
             districts = ix.district_ids()
             return with_cases(heat_by_district(self._slow["hours"], districts, now),
