@@ -86,6 +86,7 @@ class EntranceReader:
         self.ctx = ctx
         self._lock = threading.Lock()
         self._gates: tuple[Any, tuple[Gate, ...]] = (None, ())
+        self._scoped: dict[tuple[Any, str | None], tuple[list[Gate], set[str]]] = {}  # (version, scope)
         self._hours: dict[tuple[str, str], tuple[float, EntranceHour]] = {}
 
     def all_gates(self) -> tuple[Gate, ...]:
@@ -93,17 +94,30 @@ class EntranceReader:
         if self._gates[0] != version or version is None:
             cache = self.ctx.registry.cache
             self._gates = (version, gates_of(cache.cameras(), cache.community_of))
+            self._scoped = {}
         return self._gates[1]
+
+    def scoped(self, scope: str | None) -> tuple[list[Gate], set[str]]:
+        """The scope's gates and the communities wholly inside it, memoised per registry version (a county
+        has thousands of gates; the refresh asks every second)."""
+        gates = self.all_gates()
+        key = (self._gates[0], scope)  # a thread still on the old version never fills the new one's entry
+        hit = self._scoped.get(key)
+        if hit is None:
+            ix = self.ctx.registry.index
+            mine = [g for g in gates if ix.inside(g[2], scope)]
+            if len(self._scoped) > 256:
+                self._scoped = {}
+            hit = self._scoped[key] = (mine, {g[1] for g in mine if ix.inside(g[1], scope)})
+        return hit
 
     def read(self, scope: str | None) -> dict[str, Any] | None:
         """The scope's figures (None: no counted gate in it); a Redis failure raises ``redis.RedisError``."""
-        ix = self.ctx.registry.index
-        gates = [g for g in self.all_gates() if ix.inside(g[2], scope)]
+        gates, whole = self.scoped(scope)
         if not gates:
             return None
         now = datetime.now(self.ctx.tz)
         hours = self._today(sorted({g[1] for g in gates}), now)
-        whole = {g[1] for g in gates if ix.inside(g[1], scope)}
         return scope_figures(gates, hours, self.ctx.settings.dashboard.entrance_sites, whole)
 
     def _today(self, communities: list[str], now: datetime) -> dict[str, list[EntranceHour]]:
