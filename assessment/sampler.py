@@ -30,6 +30,9 @@ from onescreen.worker import Worker
 
 log = logging.getLogger(__name__)
 
+ROLLUP_FIRST_HOURS = 48  # entrance counts copied to SQL by the first rollup after a start
+ROLLUP_HOURS = 2         # then, once an hour: the hour just ended and the current one
+
 
 def sample_once(client: Any, registry: RegistryCache, sessions: Any, now: float, tz: str = "Asia/Shanghai") -> int:
     """Take one sample of every camera, every patrol unit and every grid worker (online or not) and add it to
@@ -72,6 +75,7 @@ class AssessmentWorker(Worker):
         self.samples = 0
         self.last_tick = -1
         self.errors = 0
+        self.rollup_hour = -1  # the epoch hour of the last entrance rollup (issue 18)
 
     def setup(self) -> None:
         self.redis = connect(self.settings.redis, decode=True)
@@ -97,11 +101,27 @@ class AssessmentWorker(Worker):
                     log.debug("camera health sampled: %d communities", n)
                     if self.samples % 12 == 1:
                         self._trim()
+                    self._entrance_rollup(now)  # after the sample: a failure here never re-takes the tick
                 self.last_tick = tick
             except (redis.RedisError, SQLAlchemyError, OSError) as exc:
                 self.errors += 1
                 log.warning("camera health sample failed (%s); retried next step", exc.__class__.__name__)
         self.stop_event.wait(1.0)
+
+    def _entrance_rollup(self, now: float) -> None:
+        """Keep the entrance counts' SQL history without cron (issue 18): on the first tick this worker takes in
+        a new hour, copy the last hours from Redis (``ingest.video.entrance_history.rollup``, idempotent). The
+        first run after a start copies ``ROLLUP_FIRST_HOURS`` to fill a gap; then ``ROLLUP_HOURS`` (the hour
+        just ended, with its late crossings, and the current one so far)."""
+        hour = int(now // 3600)
+        if hour == self.rollup_hour:
+            return
+        from ingest.video.entrance_history import rollup
+
+        hours = ROLLUP_FIRST_HOURS if self.rollup_hour < 0 else ROLLUP_HOURS
+        n = rollup(self.redis, self.engine, ZoneInfo(self.settings.city.timezone), hours)
+        self.rollup_hour = hour
+        log.debug("entrance counts rolled up: %d hourly rows", n)
 
     def _trim(self) -> None:
         cutoff = datetime.now(UTC) - timedelta(days=self.settings.assessment.retention_days)

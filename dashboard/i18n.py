@@ -8,18 +8,19 @@ from __future__ import annotations
 
 from typing import Literal
 
+from dashboard.components.wall_entrances_texts import HEAT_TEXTS, WALL_ENTRANCE_TEXTS
 from dashboard.components.wall_feed_texts import FEED_TEXTS
 from dashboard.components.wall_texts import WALL_TEXTS
 from dashboard.desk.admin_texts import ADMIN_DESK_TEXTS
 from dashboard.desk.alerts_texts import ALERTS_DESK_TEXTS
-from dashboard.desk.command_texts import COMMAND_TEXTS
 from dashboard.desk.assessment_texts import ASSESSMENT_DESK_TEXTS
-from dashboard.desk.entrance_texts import ENTRANCE_TEXTS
 from dashboard.desk.cases_texts import CASES_TEXTS
+from dashboard.desk.command_texts import COMMAND_TEXTS
+from dashboard.desk.entrance_texts import ENTRANCE_TEXTS
 from dashboard.desk.patrol_texts import PATROL_DESK_TEXTS
+from dashboard.desk.persons_texts import PERSONS_TEXTS
 from dashboard.desk.rejection_texts import REJECTION_TEXTS
 from dashboard.desk.texts import DESK_TEXTS
-from dashboard.desk.persons_texts import PERSONS_TEXTS
 from dashboard.desk.videopatrol_texts import VIDEOPATROL_TEXTS
 
 Language = Literal["zh", "en"]
@@ -112,6 +113,8 @@ AREA_TEXTS: dict[str, dict[str, dict[str, str]]] = {
     "cases": CASES_TEXTS,
 }
 AREA_TEXTS["persons desk"] = PERSONS_TEXTS  # issue 15
+AREA_TEXTS["wall entrances"] = WALL_ENTRANCE_TEXTS  # issue 18
+AREA_TEXTS["wall heat"] = HEAT_TEXTS  # issue 14: cases in the heat map
 
 for _area, _by_language in AREA_TEXTS.items():
     for _lang, _texts in _by_language.items():

@@ -93,6 +93,11 @@ class DashboardSettings(Group):
         4, description="Tiles per page of the wall's camera wall, 4 or 9 (pages cycle every 8 s): 4 = a 1×4 strip "
                        "under the map; 9 = a 3×3 block that takes about half of the map's column, for a wall that "
                        "is mostly video")
+    entrance_sites: dict[str, int] = Field(
+        default_factory=dict,
+        description="Communities whose every entrance has a counting line (issue 18), id -> people inside at local "
+                    "midnight (0 for a site empty at night: a market, a school). The wall's entrances panel shows "
+                    "for them an estimate of the people inside: that base + in - out since midnight")
     secret_key: SecretStr | None = Field(None, description="Session signing key (environment only)")
     threads: int = Field(8, ge=1, le=64, description="HTTP worker threads")
     session_idle_minutes: int = Field(60, ge=1, le=24 * 60,

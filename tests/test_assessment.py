@@ -388,8 +388,11 @@ def test_sampler_adds_samples_to_the_hour(city, redis_client):
 
 
 def test_two_workers_take_each_tick_once(city, redis_server, redis_client):
-    """Two assessment workers (the process `onescreen assessment`): one sample per tick city-wide."""
+    """Two assessment workers (the process `onescreen assessment`): one sample per tick city-wide; the one that
+    took it also copies the entrance counts into SQL (issue 18: their history without cron)."""
     from assessment.sampler import AssessmentWorker
+    from ingest.video.entrances import add_crossings
+    from onescreen.db.models import EntranceCountHour
     from onescreen.settings import load_settings
     from tests.mqtt_helpers import ThreadWorker, wait_for
 
@@ -399,9 +402,16 @@ def test_two_workers_take_each_tick_once(city, redis_server, redis_client):
         db.commit()
     s = load_settings(redis={"url": redis_server.url}, database={"url": engine.url.render_as_string(False)},
                       log={"format": "text"}, assessment={"sample_every_s": 3600})
+    hour = datetime.now(ZoneInfo(s.city.timezone)).strftime("%Y%m%d%H")
+    pipe = redis_client.pipeline(transaction=False)
+    add_crossings(pipe, "C0102", "C-0102-01", hour, {"gate": {"in": 3, "out": 2}}, 3600)
+    pipe.execute()
     with ThreadWorker(AssessmentWorker(s, "a1")) as w1, ThreadWorker(AssessmentWorker(s, "a2")) as w2:
         assert wait_for(lambda: w1.last_tick >= 0 and w2.last_tick >= 0, 10)
     assert w1.samples + w2.samples == 1 and w1.errors == w2.errors == 0
+    with Session(engine) as db:
+        ent = [(r.camera_id, r.line, r.hour, r.n_in, r.n_out) for r in db.query(EntranceCountHour)]
+    assert ent == [("C-0102-01", "gate", hour, 3, 2)]
     with Session(engine) as db:
         rows = db.query(CameraHealthHour).all()
     assert len(rows) == len(reg.nodes_at("community")) and all(r.samples == 1 for r in rows)

@@ -135,19 +135,35 @@ def hourly_chart(ctx: AppContext, h: dict[str, Any] | None) -> html.Div:
 
 
 def heat_map(ctx: AppContext, heat: dict[str, Any] | None) -> html.Div:
-    """Hour-of-day × district (or × day inside a district) over 7 days, cell opacity ~ events."""
+    """Hour-of-day × district (or × day inside a district) over 7 days: the colour is door events, a dot marks
+    an hour with cases reported (issue 14: events run to hundreds an hour, cases to a few a day, so a sum would
+    hide the cases; the dot grows with their number); each cell's tooltip gives both figures."""
+    t = ctx.t
     rows = (heat or {}).get("rows", [])
+    cases = (heat or {}).get("cases") or [[0] * 24 for _r in rows]
     top = max([1, *(v for _r, vals in rows for v in vals)])
     nodes = ctx.city.nodes
     out = []
-    for key, vals in rows:
+    for (key, vals), case_vals in zip(rows, cases):
         label = nodes[key].name if key in nodes else f"{key[4:6]}-{key[6:8]}" if len(key) == 8 else key
-        cells = [html.Div(className="heat-cell", title=f"{label} {h:02d}:00  {v}",
-                          style={"opacity": f"{0.08 + 0.92 * v / top:.2f}"}) for h, v in enumerate(vals)]
+        cells = [html.Div(className="heat-cell", title=t("heat.cell.tip", where=label, hour=f"{h:02d}", events=v,
+                                                           cases=c),
+                          style={"backgroundColor": f"rgba(255, 122, 61, {0.08 + 0.92 * v / top:.2f})"},
+                          children=None if not c else html.Span(className=f"heat-case heat-case-{min(c, 3)}",
+                                                                **{"data-cases": c}))
+                 for h, (v, c) in enumerate(zip(vals, case_vals))]
         out.append(html.Div([html.Div(label, className="heat-label"), *cells], className="heat-row"))
     axis = [html.Div("", className="heat-label")] + [
         html.Div(f"{h:02d}" if h % 6 == 0 else "", className="heat-axis") for h in range(24)]
     return html.Div([*out, html.Div(axis, className="heat-row heat-axis-row")], className="heat")
+
+
+def heat_legend(ctx: AppContext) -> html.Div:
+    """The heat map's key in its panel head: the dot is cases (the tooltip says what colour and dot count)."""
+    t = ctx.t
+    return html.Div(className="heat-legend", title=t("heat.legend.tip"), children=[
+        html.Span(className="heat-case heat-case-2"), html.Span(t("heat.cases")),
+    ])
 
 
 def _camera_tile(ctx: AppContext, cam: dict[str, Any], page: int) -> html.Div:

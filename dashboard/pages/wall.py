@@ -21,14 +21,15 @@ import logging
 from typing import Any
 
 import orjson
+import redis
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
 from dash import ctx as dash_ctx
 from dash.exceptions import PreventUpdate
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard import ids
+from dashboard import ids, outage
 from dashboard.auth.sessions import current_user
-from dashboard.components import citymap, wall_cases, wall_persons
+from dashboard.components import citymap, wall_cases, wall_entrances, wall_persons
 from dashboard.components.alert_detail import detail_body, detail_shell
 from dashboard.components.panels import (
     KPI_GRID,
@@ -37,6 +38,7 @@ from dashboard.components.panels import (
     camera_tiles,
     camera_wall,
     feed_items,
+    heat_legend,
     heat_map,
     hourly_chart,
     kpi_block,
@@ -50,6 +52,7 @@ from dashboard.context import AppContext
 from dashboard.i18n import LOCALES
 from dashboard.pages.base import Page, register
 from dashboard.readers.alerts import alert_detail
+from dashboard.readers.entrances import entrance_reader
 from dashboard.readers.wall import reader
 
 log = logging.getLogger(__name__)
@@ -140,8 +143,10 @@ def layout(ctx: AppContext) -> html.Div:
             ]),
             html.Div(className="wall-col wall-right", children=[
                 panel(t("panel.hourly"), html.Div(hourly_chart(ctx, None), id=ids.CHART_HOURLY), "panel-hourly"),
+                wall_entrances.entrance_panel(ctx),  # issue 18: entrance counts of the scope
                 wall_persons.persons_panel(ctx),  # issue 15
-                panel(t("panel.heat"), html.Div(heat_map(ctx, None), id=ids.CHART_HEAT), "panel-heat"),
+                panel(t("panel.heat"), html.Div(heat_map(ctx, None), id=ids.CHART_HEAT), "panel-heat",
+                      extra=heat_legend(ctx)),  # issue 14: door events and cases
                 wall_cases.case_panel(ctx),  # cases (issue #14): its own panel and refresh
             ]),
         ]),
@@ -173,6 +178,7 @@ LIVE_OUTPUTS = (
     ("devices", Output(ids.MAP_DEVICES, "data")),
     ("hourly", Output(ids.CHART_HOURLY, "children")), ("heat", Output(ids.CHART_HEAT, "children")),
     ("cams", Output(ids.CAMERA_WALL, "children")), ("cam_status", Output(ids.CAMERA_STATUS, "data")),
+    ("entrances", Output(wall_entrances.BODY, "children")),  # issue 18
     # a city import: new geometry without a reload (the hash is the registry version)
     ("geo", Output(ids.MAP_COMMUNITIES, "data")), ("geo_districts", Output(ids.MAP_DISTRICTS, "data")),
 )
@@ -216,6 +222,10 @@ def live_sections(ctx: AppContext, data: dict[str, Any], scope: str | None, mode
         sec["cams"] = ([c["id"] for c in tiles] or registered, lambda: camera_tiles(ctx, tiles, registered))
         status = {c["id"]: c["online"] for c in tiles}
         sec["cam_status"] = (status, lambda: status)
+    if "entrances" in data:  # issue 18; absent: the read failed, keep what is shown
+        ent = data["entrances"]
+        now = ctx.now()
+        sec["entrances"] = ((ent, now.hour), lambda: wall_entrances.entrance_body(ctx, ent, now))
     view = ctx.city
     version = ctx.registry.current().version
     sec["geo"] = (version, lambda: view.communities)
@@ -264,6 +274,14 @@ def register_callbacks(app: Dash, ctx: AppContext) -> None:
             raise PreventUpdate  # the layout said so; never fall back to the whole city
         scope = citymap.clamp_scope(ctx.city, home, scope or None)
         data = reader(ctx).read(scope, home)
+        try:
+            data["entrances"] = entrance_reader(ctx).read(scope)  # issue 18
+        except redis.RedisError as exc:
+            outage.report("redis", exc)  # one WARNING per outage, not one per refresh
+            data["ok"] = False
+        except SQLAlchemyError as exc:  # the registry snapshot could not be read
+            outage.report("database", exc)
+            data["ok"] = False
         sections = live_sections(ctx, data, scope, mode or "alert")
         shown = dict(shown or {})
         out: list[Any] = []

@@ -16,15 +16,18 @@ The builders at the bottom are pure: counts in, chart data out.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import redis
 
 from onescreen import names
+
+log = logging.getLogger(__name__)
 
 EVENT_FAMILIES = frozenset((names.ACCESS,))  # "events": door events (patrol fixes and heartbeats are telemetry)
 DAYS_KEPT = 8
@@ -154,3 +157,71 @@ def heat_by_district(hours: Hours, districts: list[str], now: datetime) -> dict[
                 if district in grid:
                     grid[district][h] += n
     return {"kind": "district", "rows": [[d, grid[d]] for d in districts]}
+
+
+# ---------------------------------------------------------------------- cases in the heat map (issue 14)
+CASE_HOURS_TTL_S = 30.0  # cases arrive by the dozen a day: read again at most this often, shared by every wall
+
+
+def case_hours(rows: list[tuple[Any, ...]], tz: Any) -> Hours:
+    """Cases per local hour key and node from ``(district, community, cell, reported_at)`` rows: each case counts
+    once for each of its district, community and cell, so one ``Hours`` answers every level of the heat map
+    (``heat_by_district`` reads the district keys, ``scope_hours`` one node)."""
+    out: Hours = {}
+    for *nodes, at in rows:
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)  # SQLite gives naive UTC
+        by = out.setdefault(at.astimezone(tz).strftime("%Y%m%d%H"), {})
+        for node in nodes:
+            if node:
+                by[node] = by.get(node, 0) + 1
+    return out
+
+
+def scope_hours(hours: Hours, node: str) -> dict[str, int]:
+    """One node's figure per hour key (the drilled heat map's input)."""
+    return {h: by[node] for h, by in hours.items() if node in by}
+
+
+def with_cases(heat: dict[str, Any], cases: dict[str, Any] | None) -> dict[str, Any]:
+    """The events heat map with the cases of the same rows × hours beside it (``cases``: the same builder's
+    output on the case hours); None keeps the events alone (the case read failed)."""
+    if cases is None:
+        return heat
+    by_row = {key: vals for key, vals in cases["rows"]}
+    return {**heat, "cases": [by_row.get(key, [0] * 24) for key, _vals in heat["rows"]]}
+
+
+class CaseHours:
+    """Cases reported in the last DAYS_KEPT days by local hour and node (merged reports left out, as in
+    ``cases.queries.hot_spots``), cached ``CASE_HOURS_TTL_S``; thread-safe."""
+
+    def __init__(self, tz: Any):
+        self.tz = tz
+        self._at = -CASE_HOURS_TTL_S
+        self._hours: Hours | None = {}
+        self._lock = threading.Lock()
+
+    def read(self, engine: Any) -> Hours | None:
+        """None while the database cannot answer (the heat map shows events alone); tried again, and logged,
+        once per ``CASE_HOURS_TTL_S``, not on every refresh."""
+        from sqlalchemy import select
+        from sqlalchemy.exc import SQLAlchemyError
+        from sqlalchemy.orm import Session
+
+        from onescreen.db.models import Case
+
+        with self._lock:
+            if time.monotonic() - self._at < CASE_HOURS_TTL_S:
+                return self._hours
+            self._at = time.monotonic()
+            since = datetime.now(self.tz) - timedelta(days=DAYS_KEPT)
+            try:
+                with Session(engine) as s:
+                    rows = s.execute(select(Case.district_id, Case.community_id, Case.cell_id, Case.reported_at)
+                                     .where(Case.reported_at >= since, Case.merged_into.is_(None))).all()
+            except SQLAlchemyError as exc:
+                log.warning("wall: case hours unavailable: %s", exc.__class__.__name__)
+                self._hours = None
+                return None
+            self._hours = case_hours([tuple(r) for r in rows], self.tz)
+            return self._hours

@@ -37,7 +37,16 @@ from assessment import figures
 from dashboard import outage
 from dashboard.components import wall_feed
 from dashboard.readers import camera_rates
-from dashboard.readers.hours import HourlyCounts, heat_by_day, heat_by_district, hourly, per_hour
+from dashboard.readers.hours import (
+    CaseHours,
+    HourlyCounts,
+    heat_by_day,
+    heat_by_district,
+    hourly,
+    per_hour,
+    scope_hours,
+    with_cases,
+)
 from dashboard.readers.wall_index import WallIndex
 from onescreen import names
 from onescreen.db.models import Alert
@@ -70,6 +79,7 @@ class WallReader:
         self._slow: dict[str, Any] = {}
         self._slow_ok = True
         self.hours = HourlyCounts(ctx.tz, ctx.settings.redis.partitions)
+        self.case_hours = CaseHours(ctx.tz)  # issue 14: case hot spots in the heat map
 
     @property
     def index(self) -> WallIndex:
@@ -114,14 +124,25 @@ class WallReader:
         out["cameras"] = self._camera_tiles(ix, scope) if self._slow else None
         out["hourly"] = None if counts is None else hourly(counts, now)
         city_view = ix.level.get(scope or "") in (None, "city")
-        out["heat"] = None if counts is None else (
-            heat_by_district(self._slow["hours"], ix.district_ids(), now) if city_view else heat_by_day(counts, now))
+        out["heat"] = None if counts is None else self._heat(ix, scope, counts, now, city_view)
         out["kpi"] = self._kpis(ix, scope, in_scope, zcard, out["patrol"], out["devices"], out["hourly"])
         density = self._slow.get("density")
         if home is not None and density is not None:
             density = {n: v for n, v in density.items() if ix.inside(n, home)}
         out["density"] = density
         return out
+
+    def _heat(self, ix: WallIndex, scope: str | None, counts: dict[str, int], now: datetime,
+              city_view: bool) -> dict[str, Any]:
+        """数据导巡: door events hour × district (city) or hour × day (drilled), with the cases reported in the
+        same cells beside them (issue 14); a failed case read leaves the events alone."""
+        cases = self.case_hours.read(self.ctx.engine)
+        if city_view:
+            districts = ix.district_ids()
+            return with_cases(heat_by_district(self._slow["hours"], districts, now),
+                              None if cases is None else heat_by_district(cases, districts, now))
+        return with_cases(heat_by_day(counts, now),
+                          None if cases is None or scope is None else heat_by_day(scope_hours(cases, scope), now))
 
     # ------------------------------------------------------------------ alerts (SQL)
     def _alerts(self, scope: str | None) -> tuple[list[dict[str, Any]], list[Any]]:
