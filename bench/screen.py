@@ -412,11 +412,12 @@ def walls(n_walls: int, trials: int, redis_srv, broker, workdir: Path) -> dict:
                         cam = next(cams)
                         sent[cam.id] = _open_alert(pub, prefix, cam)
                     time.sleep(max(0.0, t0 + window_s - time.monotonic()))
-                    rate = (len(sql) - n0) / (time.monotonic() - t0)
+                    n_sql = len(sql) - n0
+                    rate = n_sql / (time.monotonic() - t0)
                     lat = _seen_on_all(pages, sent, url)
                     res[n] = {"sql_s": rate, "p50": statistics.median(lat),
                               "p95": lat[min(len(lat) - 1, int(0.95 * len(lat)))]}
-                    log(f"[walls] {n} wall(s): {len(sql) - n0} SQL statements in {window_s:.0f} s = {rate:.1f}/s; "
+                    log(f"[walls] {n} wall(s): {n_sql} SQL statements in {window_s:.0f} s = {rate:.1f}/s; "
                         f"event → pixel over {len(pages)} walls × {trials} alerts p50 {res[n]['p50']:.0f} ms "
                         f"p95 {res[n]['p95']:.0f} ms")
                 browser.close()
