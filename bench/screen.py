@@ -351,6 +351,8 @@ def _trials(page, pub, prefix: str, bundle, trials: int) -> list[float]:
 
 
 GAP_S = 2.0  # one new alert every GAP_S in the walls' measuring window
+ANSWER_MS = """() => performance.getEntriesByType('resource').filter(e => e.name.includes('_dash-update-component')
+  && e.startTime > performance.now() - 20000).map(e => e.responseEnd - e.startTime)"""
 WALL_VIEWPORT = {"width": 1280, "height": 720}  # 20 pages drawn at 1920×1080 by two shared cores: the browser
 # would measure itself; the server's work per refresh does not depend on the size
 
@@ -415,6 +417,11 @@ def walls(n_walls: int, trials: int, redis_srv, broker, workdir: Path) -> dict:
                     n_sql = len(sql) - n0
                     rate = n_sql / (time.monotonic() - t0)
                     lat = _seen_on_all(pages, sent, url)
+                    answers = sorted(ms for p in pages for ms in p.evaluate(ANSWER_MS))
+                    if answers:
+                        log(f"[walls] {n} wall(s): {len(answers)} callback answers in the last 20 s, request → "
+                            f"response end p50 {statistics.median(answers):.0f} ms "
+                            f"p95 {answers[int(0.95 * (len(answers) - 1))]:.0f} ms")
                     res[n] = {"sql_s": rate, "p50": statistics.median(lat),
                               "p95": lat[min(len(lat) - 1, int(0.95 * len(lat)))]}
                     log(f"[walls] {n} wall(s): {n_sql} SQL statements in {window_s:.0f} s = {rate:.1f}/s; "
