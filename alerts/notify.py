@@ -1,7 +1,8 @@
 """Telling the world an alert changed: Redis side (screens, indexes, outbox) and the MQTT notifier.
 
 ``announce`` queues, on a Redis pipeline, everything a committed alert change implies: an outbox entry for
-MQTT (on a change of status or level, CONTRACT §3), a message on the screens' pub/sub channel, the open-alert
+MQTT (on a change of status or level, CONTRACT §3), a message on the screens' pub/sub channel and a bump of their
+change counter (``names.CHANGES_VERSION``, what the dashboards' open-alert cache compares), the open-alert
 index, the per-unit "dispatched, awaiting on_scene" index and the escalation timer. The engine runs it in the
 same MULTI as its rule state and XACK; the API runs it after its own commit.
 
@@ -56,6 +57,7 @@ def announce(
             }
         ),
     )
+    pipe.incr(names.CHANGES_VERSION)  # the screens' cache re-reads on a new version (survives a lost message)
     if status in CLOSED:
         pipe.zrem(names.OPEN_ALERTS, alert_id)
     else:

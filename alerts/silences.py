@@ -173,6 +173,7 @@ def _audit(session: Session, actor: Actor, action: str, s: AlertSilence, detail:
 def _signal(out: Effects, s: AlertSilence, what: str) -> None:
     """Tell the screens (their change channel) that silences changed: alert marks may change."""
     out.pipe.publish(names.CHANGES, orjson.dumps({"type": "silence", "id": s.id, "what": what}))
+    out.pipe.incr(names.CHANGES_VERSION)  # the wall's open-alert cache holds the silences too
 
 
 def create(session: Session, actor: Actor, inp: SilenceInput, now: datetime, out: Effects) -> AlertSilence:

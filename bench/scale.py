@@ -18,7 +18,11 @@ Own Redis Cluster, Mosquitto and a generated city (1,900 cameras: a tenth of Nan
 Two cores are shared by every process here (publisher, broker, six Redis nodes, the measured processes), so a
 second process can only show how much of one core's work was waiting rather than computing: the ratios say
 whether the design scales (no shared lock, no hot key), not what a many-core deployment reaches. Ratios are to
-one process in the same run. ``walls20_db_ratio`` is ``na``: the screens' Redis index is not part of this round.
+one process in the same run. ``walls20_db_ratio`` (full run only: SQL statements per second of one dashboard with
+20 open walls / with 1, same alerts per second) and ``walls20_p95_ms`` (event → pixel over the 20 walls) come from
+``bench/screen.py --walls`` run as a child process after the cluster is down (single Redis: the walls' read path
+is the same code on both; headless Chromium); ``--quick`` leaves them ``na`` (that bench alone takes ~45 s: run
+``bench/screen.py --walls --quick`` for 5 walls).
 
 Last line: ``RESULT ingest_x2=… engine_x2=… engine_ratio=… video_entries_per_quiet_cam_s=… failover_lost=…
 walls20_db_ratio=…``.
@@ -380,6 +384,23 @@ def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}" if b else "na"
 
 
+def walls() -> dict[str, str]:
+    """``walls20_db_ratio`` and ``walls20_p95_ms`` from ``bench/screen.py --walls`` (20 walls), its lines shown."""
+    phase("walls (bench/screen.py --walls)")
+    try:
+        out = subprocess.run([sys.executable, str(ROOT / "bench" / "screen.py"), "--walls"], capture_output=True,
+                             text=True, timeout=900, check=False).stdout
+    except subprocess.TimeoutExpired:
+        return {"walls20_db_ratio": "na"}
+    got = {}
+    for line in out.splitlines():
+        if line.startswith("[walls]"):
+            print(line, flush=True)
+        if line.startswith("RESULT "):
+            got = dict(kv.split("=", 1) for kv in line.split()[1:])
+    return {"walls20_db_ratio": got.get("walls20_db_ratio", "na"), "walls20_p95_ms": got.get("walls20_p95_ms", "na")}
+
+
 def main() -> int:
     a = parse_args()
     t_start = time.monotonic()
@@ -463,6 +484,8 @@ def main() -> int:
             print(f"work folder kept: {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+    if not a.quick:
+        res.update(walls())
     print(f"(run took {time.monotonic() - t_start:.0f} s)")
     first = ["ingest_x2", "engine_x2", "engine_ratio", "video_entries_per_quiet_cam_s", "failover_lost",
              "walls20_db_ratio"]

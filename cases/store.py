@@ -82,6 +82,7 @@ def announce(pipe: Any, doc: dict[str, Any]) -> None:
     enqueue(pipe, f"cases/{doc['case_id']}", doc)
     pipe.publish(names.CHANGES, orjson.dumps({"type": "case", "case_id": doc["case_id"], "status": doc["status"],
                                               "level": doc["level"]}))
+    pipe.incr(names.CHANGES_VERSION)  # the wall's case cache re-reads on a new version
 
 
 def announce_changed(session: Session, redis: Any, tz: str, now: datetime) -> int:

@@ -120,6 +120,7 @@ EDGE_COUNT_LATEST = f"{ROOT}:hot:count"       # hash "camera_id/zone" -> latest 
 REJECTED = f"{ROOT}:rejected"                 # stream of rejected messages (bounded)
 REJECTED_COUNTS = f"{ROOT}:rejected:counts"   # hash reason -> count
 CHANGES = f"{ROOT}:changes"                   # pub/sub channel: "something the screens show changed"
+CHANGES_VERSION = f"{ROOT}:changes:v"         # counter INCR'd with every CHANGES message: screens compare it per refresh
 OPEN_ALERTS = f"{ROOT}:alerts:open"           # zset alert_id -> opened epoch s
 PROCESSES = f"{ROOT}:procs"                   # zset "kind:instance" -> last heartbeat epoch s
 SIM_CONTROL = f"{ROOT}:sim:control"           # list: scenario commands for a running simulator

@@ -4,29 +4,26 @@ cases layer of the city map (toggle 事件, one marker per open case coloured by
 Its own panel, map layer and one-second refresh, so the wall's map/KPI code stays untouched (one-line hooks in
 ``pages/wall.py``; the marker style is ``onescreen.cases.point`` in ``assets/wall_cases.js``). Scoped like everything on the wall: the signed-in user's scope (``cases.scope``), cut
 further to the drill-down node (``MAP_SCOPE``: a district, community or cell). A new case shows within about
-a second of its report (one indexed count and one small query per wall and second).
+a second of its report: the data comes from ``readers.cases`` (SQL once per change for every wall of one user and
+node, ``readers.changes``), a refresh costs one GET of the change counter.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 import dash_leaflet as dl
 from dash import Dash, Input, Output, State, dcc, html, no_update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
-from cases import queries, store
 from cases.places import places_for
-from cases.scope import actor_of
 from dashboard import ids
 from dashboard.auth.sessions import current_user
 from dashboard.components.panels import panel
 from dashboard.context import AppContext
+from dashboard.readers import cases as case_reader
 from dashboard.registry import feature_collection
-from onescreen.db.models import User
 
 log = logging.getLogger(__name__)
 
@@ -108,22 +105,17 @@ def register(app: Dash, ctx: AppContext) -> None:
                   Input(CASE_TICK, "n_intervals"), State(ids.MAP_SCOPE, "data"))
     def refresh_cases(_n: int, scope: str | None) -> tuple[Any, ...]:
         who = current_user()
-        now = datetime.now(UTC)
+        if who is None:
+            return "—", "—", "kpi-value", [], no_update
         try:
             places = places_for(ctx.engine)
-            with Session(ctx.engine) as s:
-                user = s.get(User, who.id) if who else None
-                if user is None:
-                    return "—", "—", "kpi-value", [], no_update
-                actor = actor_of(s, user, places)
-                comms, cell = _where(scope, places)
-                n = queries.counts(s, actor, now, comms, cell)
-                docs = [store.to_contract(c, ctx.settings.city.timezone, now)
-                        for c in queries.feed(s, actor, now, 10, comms, cell)]
-                marks = _features(queries.points(s, actor, now, comms, cell))
+            got = case_reader.wall_cases(ctx, who.id, scope, places, _where)
         except SQLAlchemyError as exc:
             log.warning("wall: cases unavailable: %s", exc.__class__.__name__)
             return "—", "—", "kpi-value", [], no_update
+        if got is None:
+            return "—", "—", "kpi-value", [], no_update
+        n, docs, marks = got["counts"], got["docs"], _features(got["points"])
         hot = "kpi-value hot" if n["overdue"] else "kpi-value"
         items = [feed_item(ctx, d, places) for d in docs]
         if not items:

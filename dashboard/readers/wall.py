@@ -4,8 +4,10 @@
 (None = whole city). Sources and cost per refresh:
 
 - open alerts: the rows of alerts not yet resolved (SQL, index on ``status``), so the cost follows the number
-  of *open* alerts, never the number of events; the feed is the most urgent of them in the scope
-  (``wall_feed.select``), marked where a silence in force covers them;
+  of *open* alerts, never the number of events; read once per change for every wall of this server
+  (``readers.changes``: a refresh costs one GET of the change counter, SQL only when it moved or every
+  ``changes.SAFETY_S``); the feed is the most urgent of them in the scope (``wall_feed.select``), marked where a
+  silence in force covers them;
 - ``kpi-open-alerts`` at city scope: ZCARD of the engine's open-alert index (CONTRACT §4);
 - patrol: HGETALL of the latest-position hash (one entry per unit);
 - every ``SLOW_S`` seconds, shared by every wall on this server: devices seen in the last 5 min (one ZRANGEBYSCORE),
@@ -36,7 +38,7 @@ from alerts import silences
 from assessment import figures
 from dashboard import outage
 from dashboard.components import wall_feed
-from dashboard.readers import camera_rates
+from dashboard.readers import camera_rates, changes
 from dashboard.readers.hours import (
     CaseHours,
     HourlyCounts,
@@ -80,6 +82,7 @@ class WallReader:
         self._slow_ok = True
         self.hours = HourlyCounts(ctx.tz, ctx.settings.redis.partitions)
         self.case_hours = CaseHours(ctx.tz)  # issue 14: case hot spots in the heat map
+        self.open_cache = changes.ChangeCache()
 
     @property
     def index(self) -> WallIndex:
@@ -146,7 +149,11 @@ class WallReader:
 
     # ------------------------------------------------------------------ alerts (SQL)
     def _alerts(self, scope: str | None) -> tuple[list[dict[str, Any]], list[Any]]:
-        """The alerts not yet resolved (all scopes: the map and KPIs cut them) and the silences in force."""
+        """The alerts not yet resolved (all scopes: the map and KPIs cut them) and the silences in force, from
+        the process-wide cache (re-read once per change, ``readers.changes``); the rows are shared: read only."""
+        return self.open_cache.get("open", changes.version(self.ctx.redis), self._read_alerts)
+
+    def _read_alerts(self) -> tuple[list[dict[str, Any]], list[Any]]:
         cols = (Alert.alert_id, Alert.rule, Alert.level, Alert.status, Alert.district_id, Alert.community_id,
                 Alert.cell_id, Alert.lat, Alert.lon, Alert.opened_at, Alert.subject_id, Alert.escalated_at)
         with Session(self.ctx.engine) as s:

@@ -1,0 +1,132 @@
+"""The wall reads the open alerts from SQL once per change, not per screen per second (``readers.changes``).
+
+Real Redis (single and Cluster: ``both_redis``) and the city's SQLite copy; the SQL statements are counted with
+an SQLAlchemy event listener on the dashboard's own engine. A burst of refreshes from many sessions after one
+change makes one read; a committed alert announced as the engine does (``alerts.notify.announce``) is in the
+very next refresh; a change whose signal was lost is caught by the safety re-read. The 2 s event → pixel path in
+a browser is ``test_wall_live.py``'s.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from alerts import notify, store
+from dashboard.app import build_context
+from dashboard.readers import changes
+from dashboard.readers.wall import WallReader
+from onescreen.db.models import Alert
+from onescreen.db.session import make_engine
+from tests import test_alerts_engine as base
+from tests.redis_kinds import both_redis
+
+pytestmark = pytest.mark.services
+make_settings = base.make_settings  # the shared fixture
+
+SESSIONS, REFRESHES = 12, 5
+
+
+def _count_statements(engine) -> list[str]:
+    seen: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda conn, cur, sql, *a: seen.append(sql))
+    return seen
+
+
+def _burst(reader: WallReader) -> set[str]:
+    """SESSIONS threads refreshing REFRESHES times each at once; the open alert ids they saw (all the same)."""
+    got: list[frozenset[str]] = []
+    start = threading.Barrier(SESSIONS)
+
+    def one() -> None:
+        start.wait()
+        for _ in range(REFRESHES):
+            rows, _current = reader._alerts(None)
+            got.append(frozenset(r["id"] for r in rows))
+
+    threads = [threading.Thread(target=one) for _ in range(SESSIONS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(got) == SESSIONS * REFRESHES and len(set(got)) == 1
+    return set(got[0])
+
+
+def _add_alert(ctx, n: int, *, signal: bool) -> str:
+    """Commit an open alert through an engine of its own (the wall's engine counts only the wall's reads)."""
+    alert_id = f"A-20261205-9{n:05d}"
+    writer = make_engine(ctx.settings.database.url)
+    with Session(writer) as db:
+        alert = Alert(alert_id=alert_id, rule="gathering", level="orange", status="open", subject_kind="camera_zone",
+                      subject_id=f"C-{n}/gate", evidence={}, opened_at=datetime.now(UTC))
+        db.add(alert)
+        db.commit()
+        doc = store.to_contract(alert, ctx.settings.city.timezone)
+    writer.dispose()
+    if signal:  # the engine's Redis side of a committed change, on a non-transactional pipeline as it runs it
+        pipe = ctx.redis.pipeline(transaction=False)
+        notify.announce(pipe, doc, publish=False)
+        pipe.execute()
+    return alert_id
+
+
+@both_redis
+def test_refresh_burst_reads_sql_once_per_change_and_safety_reread_catches_a_lost_signal(make_settings,
+                                                                                             redis_client):
+    ctx = build_context(make_settings())
+    reader = WallReader(ctx)
+    statements = _count_statements(ctx.engine)
+    try:
+        before = _burst(reader)
+        assert reader.open_cache.loads == 1
+        reads = len(statements)
+        assert 1 <= reads <= 2  # the open alerts and the silences, once for 60 refreshes
+
+        first = _add_alert(ctx, 1, signal=True)
+        assert _burst(reader) == before | {first}  # the very next refresh after the signal has it
+        assert reader.open_cache.loads == 2 and len(statements) == 2 * reads
+
+        for _ in range(3):  # no change: refreshes cost no SQL at all
+            _burst(reader)
+        assert reader.open_cache.loads == 2 and len(statements) == 2 * reads
+
+        reader.open_cache.safety_s = 0.5
+        lost = _add_alert(ctx, 2, signal=False)  # committed, but its signal never came
+        assert lost not in _burst(reader)
+        time.sleep(0.6)
+        assert _burst(reader) == before | {first, lost}  # the safety re-read
+        assert reader.open_cache.loads == 3
+    finally:
+        ctx.engine.dispose()
+
+
+@pytest.mark.parametrize("ver_then,ver_now,age,expect_load", [
+    (b"5", b"5", 1.0, False),    # same counter, young entry: the cache answers
+    (b"5", b"6", 0.0, True),     # the counter moved: re-read
+    (b"5", b"5", 31.0, True),    # older than SAFETY_S: re-read (a lost bump)
+    (b"5", None, 1.0, False),    # Redis unreadable, entry younger than UNKNOWN_S
+    (b"5", None, 2.5, True),     # Redis unreadable, older: re-read at UNKNOWN_S pace
+    (None, b"5", 0.0, True),     # cached while Redis was down, now readable: re-read
+])
+def test_change_cache_freshness(ver_then, ver_now, age, expect_load):
+    cache = changes.ChangeCache()
+    cache.get("k", ver_then, lambda: "old")
+    cache._entries["k"].at -= age
+    assert (cache.get("k", ver_now, lambda: "new") == "new") is expect_load
+
+
+def test_change_cache_keeps_nothing_from_a_failed_load():
+    cache = changes.ChangeCache()
+
+    def boom():
+        raise RuntimeError("database down")
+
+    with pytest.raises(RuntimeError):
+        cache.get("k", b"1", boom)
+    assert cache.get("k", b"1", lambda: "read") == "read" and cache.loads == 1
