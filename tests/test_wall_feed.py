@@ -73,6 +73,10 @@ def test_the_feed_never_hides_an_overflow(browser, city_wall, settings):  # noqa
         page.wait_for_selector("#alert-feed .alert-more", state="attached", timeout=10_000)
         page.wait_for_function("!document.querySelector('#alert-feed .alert-more').classList.contains('hidden')",
                                timeout=4_000)
+        # the panels around the feed fill in after it (KPI grid, cases, key persons): the fit settles within 1 s
+        page.wait_for_function("document.querySelector('#alert-feed .alert-more').getBoundingClientRect().bottom"
+                               " <= document.getElementById('alert-feed').getBoundingClientRect().bottom + 1",
+                               timeout=4_000)
         shown = page.evaluate("Array.from(document.querySelectorAll('#alert-feed [data-alert-id]'))"
                               ".filter(e => e.offsetParent !== null).map(e => e.dataset.alertId)")
         more = page.locator("#alert-feed .alert-more").inner_text()

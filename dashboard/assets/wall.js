@@ -182,6 +182,7 @@
       if (el) { el.textContent = age(now - Number(items[i].getAttribute("data-ts")), zh); }
     }
     watchFeed();
+    fitFeed();  // once a second too: the panel moves or its items grow (a font, a panel above) without a mutation
   }
   /* The feed shows what fits the panel; the items that do not are hidden and counted, with the ones the server
    * left out (data-more), on the "还有 N 条" line (dashboard/components/wall_feed.py): never a silent overflow. */
