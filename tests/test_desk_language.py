@@ -61,6 +61,21 @@ def page_layout(client, path: str) -> str:
     return "\n".join(strings(resp.get_json()))
 
 
+def workers_and_departments(url: str) -> list[str]:
+    """The grid workers' and departments' names of the city's bundle (data, like the grid's names)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from onescreen.db.models import Department, GridWorker
+    from onescreen.db.session import make_engine
+
+    engine = make_engine(url)
+    with Session(engine) as s:
+        names = list(s.scalars(select(GridWorker.name))) + list(s.scalars(select(Department.name)))
+    engine.dispose()
+    return names
+
+
 @pytest.fixture(params=["zh", "en"])
 def desks(request, make_settings, small_city):
     """An app in one language (zh: the default, nothing set), one signed-in client per role."""
@@ -74,6 +89,7 @@ def desks(request, make_settings, small_city):
     app = create_app(settings)
     clients = {role: logged_in_client(app, u.username, u.password) for role, u in users.items()}
     data = registry_names(reg) + [settings.dashboard.center_name]  # the centre's name is configuration
+    data += workers_and_departments(settings.database.url)  # /admin's pickers name them: registry data too
     return {"lang": request.param, "app": app, "clients": clients, "data": data}
 
 
