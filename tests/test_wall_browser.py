@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from onescreen import names
 from onescreen.db.models import Alert
 from onescreen.db.session import make_engine
+from onescreen.redisconn import connect
 from tests.auth_helpers import create_users
 from tests.dashboard_helpers import RunningWorker, insert_small_city, insert_streamed_cameras, with_dashboard
 from tests.wall_browser_helpers import WallPage, feed_frames
@@ -31,11 +32,12 @@ FEED_IDS = "Array.from(document.querySelectorAll('#alert-feed [data-alert-id]'))
 
 
 
-def add_alert(url: str, alert_id: str, rule: str, level: str, district: str, community: str, cell: str | None,
+def add_alert(settings, alert_id: str, rule: str, level: str, district: str, community: str, cell: str | None,
               lat: float | None, lon: float | None, subject_id: str | None = None,
               evidence: dict | None = None) -> None:
-    """An open alert row as the engine writes it (the wall reads SQL for the feed and the colours)."""
-    engine = make_engine(url)
+    """An open alert row as the engine writes it, and the change signal the engine gives with it (the walls
+    re-read the open alerts from SQL when the counter moves: ``dashboard/readers/changes.py``)."""
+    engine = make_engine(settings.database.url)
     try:
         with Session(engine) as s:
             s.add(Alert(alert_id=alert_id, rule=rule, level=level, status="open", subject_kind="device",
@@ -45,6 +47,9 @@ def add_alert(url: str, alert_id: str, rule: str, level: str, district: str, com
             s.commit()
     finally:
         engine.dispose()
+    client = connect(settings.redis)
+    client.incr(names.CHANGES_VERSION)
+    client.close()
 
 
 @pytest.fixture
@@ -106,8 +111,8 @@ def test_a_scoped_users_wall_opens_on_and_stays_within_its_area(browser, city_wa
     """A community-level user sees only that community (issue 7): the wall opens on it, the levels above are
     not clickable, the feed, colours and KPIs leave the rest of the city out, and the reset comes back here."""
     url = settings.database.url
-    add_alert(url, "A-20261122-000001", "gathering", "orange", "D1", "D1-01", "D1-01-A", 26.70, 118.12)
-    add_alert(url, "A-20261122-000002", "off_post", "red", "D2", "D2-02", None, 26.60, 118.25)
+    add_alert(settings, "A-20261122-000001", "gathering", "orange", "D1", "D1-01", "D1-01-A", 26.70, 118.12)
+    add_alert(settings, "A-20261122-000002", "off_post", "red", "D2", "D2-02", None, 26.60, 118.25)
     scoped = create_users(url, scope_node_id="D1-01", prefix="c")["operator"]
     wall = WallPage(browser, city_wall.url, 1920, 1080, scoped)
     try:
@@ -136,10 +141,9 @@ def test_a_scoped_users_wall_opens_on_and_stays_within_its_area(browser, city_wa
 
 @pytest.mark.parametrize("width,height", [(1920, 1080), (3840, 2160)])  # clicks through the 2x scale too
 def test_wall_is_live_and_drills_down(browser, city_wall, settings, redis_client, width, height):
-    url = settings.database.url
-    add_alert(url, "A-20261122-000001", "gathering", "orange", "D1", "D1-01", "D1-01-A", 26.70, 118.12,
+    add_alert(settings, "A-20261122-000001", "gathering", "orange", "D1", "D1-01", "D1-01-A", 26.70, 118.12,
               subject_id="D-1/p-7f3a9c", evidence={"persons": 14, "peak": 16, "source": "video"})
-    add_alert(url, "A-20261122-000002", "off_post", "yellow", "D2", "D2-02", None, 26.60, 118.25)
+    add_alert(settings, "A-20261122-000002", "off_post", "yellow", "D2", "D2-02", None, 26.60, 118.25)
     wall = WallPage(browser, city_wall.url, width, height, city_wall.creds)
     try:
         page = wall.page
@@ -190,9 +194,8 @@ def test_wall_is_live_and_drills_down(browser, city_wall, settings, redis_client
 
 
 def test_an_alert_without_coordinates_has_a_marker_on_its_community(browser, city_wall, settings):
-    url = settings.database.url
-    add_alert(url, "A-20261128-000001", "gathering", "yellow", "D1", "D1-02", None, 26.58, 118.12)
-    add_alert(url, "A-20261128-000002", "key_person_missing", "orange", "D2", "D2-01", None, None, None)
+    add_alert(settings, "A-20261128-000001", "gathering", "yellow", "D1", "D1-02", None, 26.58, 118.12)
+    add_alert(settings, "A-20261128-000002", "key_person_missing", "orange", "D2", "D2-01", None, None, None)
     wall = WallPage(browser, city_wall.url, 1920, 1080, city_wall.creds)
     try:
         page = wall.page
@@ -208,8 +211,8 @@ def test_an_alert_without_coordinates_has_a_marker_on_its_community(browser, cit
         assert m["y"] + m["height"] / 2 == pytest.approx(area["y"] + area["height"] / 2, abs=2)
         wall.screenshot("wall-alert-at-community-1920x1080.png")
         # a second and a third alert on the same label point: still one marker there, with their number
-        add_alert(url, "A-20261128-000003", "key_person_missing", "red", "D2", "D2-01", None, None, None)
-        add_alert(url, "A-20261128-000004", "key_person_missing", "yellow", "D2", "D2-01", None, None, None)
+        add_alert(settings, "A-20261128-000003", "key_person_missing", "red", "D2", "D2-01", None, None, None)
+        add_alert(settings, "A-20261128-000004", "key_person_missing", "yellow", "D2", "D2-01", None, None, None)
         page.wait_for_selector("#city-map .leaflet-tooltip.os-count:text-is('3')", timeout=6_000)
         assert page.locator(placed).count() == 1 and page.locator(placed).get_attribute("fill") == "#ff4d4f"
         wall.screenshot("wall-alerts-sharing-a-point-1920x1080.png")
