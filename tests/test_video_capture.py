@@ -251,4 +251,8 @@ def test_a_redis_outage_drops_output_but_not_the_analysis(rtsp_server, pipelines
         written = publisher.written
         assert wait_for(lambda: publisher.written > written + 2, 20)
         # Checked while Redis is up: leaving the block stops it, and the running pipeline rightly reports that.
-        assert caplog.text.count("dropping video output") == 1 and "resumed" in caplog.text
+        # One line per outage and one per recovery, never one per dropped write. A write that a stopping Redis
+        # still accepted ends an outage truthfully, so the stop may read as two short outages: each is reported
+        # once, and each once resumed.
+        drops = caplog.text.count("dropping video output")
+        assert 1 <= drops <= 2 and caplog.text.count("video output resumed") == drops, caplog.text

@@ -108,8 +108,10 @@ def test_worker_publishes_counts_snapshots_and_health(redis_client, redis_server
             assert orjson.loads(redis_client.get(names.camera_zones(cam_id)))["camera_id"] == cam_id
             jpeg = redis_client.get(names.camera_snapshot(cam_id))
             assert jpeg[:2] == b"\xff\xd8" and 0 < redis_client.pttl(names.camera_snapshot(cam_id)) <= 30_000
+            # the stream's rate is measured from FFmpeg's progress reports: give it a few reports to settle
+            assert wait_for(lambda: float(health(redis_client, cam_id).get("fps") or 0) > 5, 10)
             h = health(redis_client, cam_id)
-            assert h["worker"] == "vw-solo" and float(h["fps"]) > 5 and h["url"] == cam.rtsp_url
+            assert h["worker"] == "vw-solo" and h["url"] == cam.rtsp_url
             assert SECRET not in str(h)
         detail = orjson.loads(redis_client.hget(names.process_health("ingest-video", "vw-solo"), "detail"))
         assert detail["cameras"] == sorted(cams)

@@ -283,7 +283,8 @@ def test_wall_with_empty_registry_says_how_to_load_a_city(browser, empty_wall):
         assert notice.is_visible()
         assert "未加载城市数据" in notice.inner_text()
         assert "onescreen city import" in notice.inner_text()
-        assert "未接入视频" in page.locator("#camera-wall").inner_text()
+        page.wait_for_function("document.getElementById('camera-wall').innerText.includes('未接入视频')",
+                               timeout=10_000)  # filled by the first live refresh
         wall.assert_no_scrollbars()
         wall.screenshot("wall-empty-1920x1080.png")
         wall.assert_clean()
