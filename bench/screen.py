@@ -16,15 +16,8 @@ One run, own Redis and Mosquitto on free ports, for the default generated city a
 - **drilled**: the wall's scope set to the community with the most doors for 5 s (the hourly chart then
   reads that community's own aggregates): median server time of those refreshes and of the first one.
 
-``--walls`` (issue #13, screens at scale) measures instead: the default city with the real workers, one signed-in
-account opening 1 wall, then 20 (at 1280×720, one after the other) (``--quick``: 5, on two cores 20 Chromium pages alone saturate the machine), each
-phase a fixed window (2 s per alert + 2 s) in which the same number of ``gathering`` alerts opens (one every 2 s:
-the same changes per second in both phases, the re-reads they cause included); the SQL statements
-the dashboard's engine runs in the window (an SQLAlchemy ``before_cursor_execute`` listener on its own engine:
-the ingest and alert engine in the same process are not counted) per second, their ratio N walls / 1 wall, and
-event → pixel on EVERY open wall (p50/p95 over walls × alerts, an alert not seen within 6 s counts 6 s; stamped in
-the pages and collected after the window, so measuring does not load the walls).
-Last line then: ``RESULT walls=N walls1_sql_s=… wallsN_sql_s=… walls20_db_ratio=… wallsN_p50_ms=… wallsN_p95_ms=…``.
+``--walls`` (issue #13, screens at scale) runs ``bench/walls.py`` instead (1 wall, then 20: the dashboard's SQL
+load ratio and event → pixel; real Chromium walls plus walls replayed over HTTP, see there).
 
 Last line: ``RESULT cold_load_ms=… refresh_bytes=… refresh_ms=… p50_ms=… p95_ms=… drilled_refresh_ms=…
 drilled_first_ms=… nanchang_…``.
@@ -350,161 +343,6 @@ def _trials(page, pub, prefix: str, bundle, trials: int) -> list[float]:
     return out
 
 
-GAP_S = 2.0  # one new alert every GAP_S in the walls' measuring window
-ANSWER_MS = """() => performance.getEntriesByType('resource').filter(e => e.name.includes('_dash-update-component')
-  && e.startTime > performance.now() - 20000).map(e => e.responseEnd - e.startTime)"""
-WALL_VIEWPORT = {"width": 1280, "height": 720}  # 20 pages drawn at 1920×1080 by two shared cores: the browser
-# would measure itself; the server's work per refresh does not depend on the size
-
-
-def walls(n_walls: int, trials: int, redis_srv, broker, workdir: Path) -> dict:
-    """SQL statements per second of the dashboard with 1 and ``n_walls`` open walls, event → pixel on all."""
-    import redis
-    from playwright.sync_api import sync_playwright
-    from sqlalchemy import event
-
-    from alerts.engine import AlertEngineWorker
-    from dashboard.context import app_context
-    from ingest.mqtt.worker import MqttIngestWorker
-    from tests.auth_helpers import create_users, login
-    from tests.dashboard_helpers import RunningWorker
-    from tests.mqtt_helpers import Publisher, ThreadWorker, wait_for
-    from tests.wall_browser_helpers import launch
-
-    redis.Redis.from_url(redis_srv.url).flushall()
-    url, bundle = city_db("default", workdir)
-    rules = workdir / "rules-walls.yaml"
-    rules.write_text(yaml.safe_dump(FAST_RULES), encoding="utf-8")
-    prefix = "w" + uuid.uuid4().hex[:6]
-    s = load_settings(redis={"url": redis_srv.url}, database={"url": url}, log={"format": "text", "level": "WARNING"},
-                      mqtt={"host": broker.host, "port": broker.port, "prefix": prefix, "metrics_port": 0},
-                      alerts={"rules_file": str(rules), "escalate_after_s": 3600},
-                      dashboard={"port": free_port()})
-    creds = create_users(url, prefix="bench")["operator"]
-    pub = Publisher(broker.host, broker.port)
-    dash = RunningWorker(s).start()
-    sql: list[int] = []
-    event.listen(app_context(dash.worker.app.server).engine, "before_cursor_execute", lambda *a: sql.append(1))
-    cams = iter([c for c in bundle.cameras if not c.streamed and c.zones])
-    window_s = GAP_S * trials + 2.0
-    res: dict = {}
-    try:
-        with ThreadWorker(MqttIngestWorker(s, "bench-walls")) as ingest, ThreadWorker(AlertEngineWorker(s, "walls")):
-            assert wait_for(lambda: ingest.subscribed, 10)
-            seed(pub, prefix, bundle, s.city.timezone, 300, 500)
-            with sync_playwright() as pw:
-                browser = launch(pw)
-                ctx = browser.new_context(viewport=WALL_VIEWPORT)
-                login(ctx.new_page(), dash.url, creds.username, creds.password, next_path="/api/health")
-                pages: list = []
-                started = time.monotonic()
-                for n in (1, n_walls):
-                    while len(pages) < n:  # one after the other: 20 cold loads at once starve two cores
-                        page = ctx.new_page()
-                        page.goto(dash.url + "/", wait_until="commit")
-                        page.wait_for_function("window.onescreen && window.onescreen.live.everOk", timeout=120_000)
-                        page.evaluate(OBSERVER)
-                        pages.append(page)
-                    log(f"[walls] {n} wall(s) live after {time.monotonic() - started:.0f} s")
-                    time.sleep(2.0)  # the first refreshes of the new walls are over
-                    n0, t0 = len(sql), time.monotonic()
-                    sent: dict[str, float] = {}
-                    committed = _Committed(url, sent)
-                    committed.start()
-                    for i in range(trials):  # the same changes per second in both phases
-                        time.sleep(max(0.0, t0 + GAP_S * i - time.monotonic()))
-                        cam = next(cams)
-                        sent[cam.id] = _open_alert(pub, prefix, cam)
-                    time.sleep(max(0.0, t0 + window_s - time.monotonic()))
-                    n_sql = len(sql) - n0
-                    rate = n_sql / (time.monotonic() - t0)
-                    lat = _seen_on_all(pages, sent, url)
-                    committed.stop.set()
-                    stored = sorted(committed.ms.values())
-                    if stored:
-                        log(f"[walls] {n} wall(s): publish → alert committed in SQL (ingest + engine, polled every 50 ms)"
-                            f" p50 {statistics.median(stored):.0f} ms max {stored[-1]:.0f} ms")
-                    answers = sorted(ms for p in pages for ms in p.evaluate(ANSWER_MS))
-                    if answers:
-                        log(f"[walls] {n} wall(s): {len(answers)} callback answers in the last 20 s, request → "
-                            f"response end p50 {statistics.median(answers):.0f} ms "
-                            f"p95 {answers[int(0.95 * (len(answers) - 1))]:.0f} ms")
-                    res[n] = {"sql_s": rate, "p50": statistics.median(lat),
-                              "p95": lat[min(len(lat) - 1, int(0.95 * len(lat)))]}
-                    log(f"[walls] {n} wall(s): {n_sql} SQL statements in {window_s:.0f} s = {rate:.1f}/s; "
-                        f"event → pixel over {len(pages)} walls × {trials} alerts p50 {res[n]['p50']:.0f} ms "
-                        f"p95 {res[n]['p95']:.0f} ms")
-                browser.close()
-    finally:
-        dash.stop()
-        pub.close()
-    one, many = res[1], res[n_walls]
-    return {"walls": n_walls, "walls1_sql_s": f"{one['sql_s']:.1f}", f"walls{n_walls}_sql_s": f"{many['sql_s']:.1f}",
-            "walls20_db_ratio": f"{many['sql_s'] / one['sql_s']:.2f}" if one["sql_s"] else "na",
-            f"walls{n_walls}_p50_ms": round(many["p50"]), f"walls{n_walls}_p95_ms": round(many["p95"]),
-            "walls1_p95_ms": round(one["p95"])}
-
-
-class _Committed(threading.Thread):
-    """Polls SQL (an engine of its own, not counted) for the alerts of ``sent``'s cameras: ms publish → commit,
-    to tell the pipeline's part of event → pixel from the screens' part."""
-
-    def __init__(self, db_url: str, sent: dict[str, float]):
-        super().__init__(daemon=True)
-        self.db_url, self.sent, self.ms = db_url, sent, {}
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        from sqlalchemy import select
-
-        from onescreen.db.models import Alert
-
-        engine = make_engine(self.db_url)
-        while not self.stop.wait(0.05):
-            with engine.connect() as c:
-                for (subj,) in c.execute(select(Alert.subject_id).where(Alert.status == "open")):
-                    cam = (subj or "").split("/")[0]
-                    if cam in self.sent and cam not in self.ms:
-                        self.ms[cam] = time.time() * 1000 - self.sent[cam]
-        engine.dispose()
-
-
-def _open_alert(pub, prefix: str, cam) -> float:
-    """Complete a gathering condition on ``cam``; the epoch ms of the completing publish."""
-    zone = min(cam.zones)
-    topic = f"{prefix}/video/{cam.id}/count"
-    pub.publish(topic, {"event_id": str(uuid.uuid4()), "ts": int((time.time() - 1.2) * 1000), "zone": zone,
-                        "persons": 12})
-    pub.flush()
-    t_pub = time.time() * 1000
-    pub.publish(topic, {"event_id": str(uuid.uuid4()), "ts": int(t_pub), "zone": zone, "persons": 13})
-    pub.flush()
-    return t_pub
-
-
-def _seen_on_all(pages: list, sent: dict[str, float], db_url: str, miss_ms: float = 6000.0) -> list[float]:
-    """Sorted ms from each completing publish to its alert's item on each page (stamped in the page by its
-    MutationObserver, collected afterwards so the measuring does not load the walls); ``miss_ms`` for an alert a
-    page has not shown ``miss_ms`` after its publish. The alert ids come from SQL through an engine of our own."""
-    from sqlalchemy import select
-
-    from onescreen.db.models import Alert
-
-    time.sleep(max(0.0, (max(sent.values()) + miss_ms) / 1000 - time.time()))
-    engine = make_engine(db_url)
-    with engine.connect() as c:
-        ids = {aid: sent[subj.split("/")[0]] for aid, subj in c.execute(select(Alert.alert_id, Alert.subject_id))
-               if aid and subj and subj.split("/")[0] in sent}
-    engine.dispose()
-    out = []
-    for page in pages:
-        seen = page.evaluate("window.__seen")
-        for cam_t in sent.values():
-            stamps = [seen[aid] - t for aid, t in ids.items() if t == cam_t and aid in seen]
-            out.append(min([miss_ms, *stamps]))
-    return sorted(out)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer trials (≤ 45 s with a cached nanchang database)")
@@ -512,10 +350,14 @@ def main() -> None:
     ap.add_argument("--screenshot", type=Path, default=None, help="save the default city's wall here at the end")
     ap.add_argument("--soak", type=float, default=0.0, help="seconds of busy wall after the trials (heap log)")
     ap.add_argument("--walls", type=int, nargs="?", const=0, default=None,
-                    help="measure 1 and N open walls instead (default N: 20, quick 5): SQL load ratio, event→pixel")
+                    help="measure 1 and N open walls instead (bench/walls.py; default N: 20, quick 5)")
+    ap.add_argument("--real", type=int, default=None,
+                    help="with --walls: how many of the N walls are Chromium pages (default 2; N: all)")
     args = ap.parse_args()
     if args.walls is not None:
-        return main_walls(args.walls or (5 if args.quick else 20), args.trials or (3 if args.quick else 8))
+        from bench.walls import main_walls
+
+        return main_walls(args.walls or (5 if args.quick else 20), args.trials, args.real, args.quick)
     trials = args.trials or (8 if args.quick else 30)
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="bench-screen-"))
@@ -532,22 +374,6 @@ def main() -> None:
     log(f"total {time.monotonic() - started:.1f} s")
     fields = [f"{k}={v}" for k, v in d.items()] + [f"nanchang_{k}={v}" for k, v in n.items()]
     print("RESULT " + " ".join(fields), flush=True)
-
-
-def main_walls(n_walls: int, trials: int) -> None:
-    started = time.monotonic()
-    work = Path(tempfile.mkdtemp(prefix="bench-walls-"))
-    redis_srv, broker = RedisServer(), MosquittoServer()
-    redis_srv.start()
-    broker.start()
-    try:
-        res = walls(n_walls, trials, redis_srv, broker, work)
-    finally:
-        redis_srv.close()
-        broker.close()
-        shutil.rmtree(work, ignore_errors=True)
-    log(f"total {time.monotonic() - started:.1f} s")
-    print("RESULT " + " ".join(f"{k}={v}" for k, v in res.items()), flush=True)
 
 
 if __name__ == "__main__":

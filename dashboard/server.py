@@ -46,6 +46,7 @@ class DashboardWorker(Worker):
         self.app = create_app(self.settings)
         self._server = waitress.create_server(
             self.app.server, map=self._socket_map, host=cfg.host, port=cfg.port, threads=cfg.threads,
+            connection_limit=cfg.connection_limit,
             ident="onescreen", clear_untrusted_proxy_headers=True,
         )
         self.port = int(self._server.effective_port)

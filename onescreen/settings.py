@@ -100,6 +100,10 @@ class DashboardSettings(Group):
                     "for them an estimate of the people inside: that base + in - out since midnight")
     secret_key: SecretStr | None = Field(None, description="Session signing key (environment only)")
     threads: int = Field(8, ge=1, le=64, description="HTTP worker threads")
+    connection_limit: int = Field(1000, ge=10, le=100_000,
+                                  description="Open HTTP connections accepted at once (waitress refuses more; its "
+                                              "own default, 100, is reached by 20 walls: a browser keeps up to 6 "
+                                              "connections to the server, for the refreshes and camera frames)")
     session_idle_minutes: int = Field(60, ge=1, le=24 * 60,
                                       description="A session unused this long expires (the wall's polling keeps "
                                                   "a kiosk's session alive)")

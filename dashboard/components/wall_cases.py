@@ -10,11 +10,14 @@ node, ``readers.changes``), a refresh costs one GET of the change counter.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
 import dash_leaflet as dl
+import orjson
 from dash import Dash, Input, Output, State, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 from sqlalchemy.exc import SQLAlchemyError
 
 from cases.places import places_for
@@ -32,6 +35,7 @@ KPI_OVERDUE_CASES = "kpi-overdue-cases"
 CASE_FEED = "case-feed"
 CASE_TICK = "wall-case-tick"
 MAP_CASES = "city-map-cases"
+CASE_SHOWN = "wall-case-shown"  # digest of what the panel shows: an unchanged second sends nothing
 POINT_FN = {"variable": "onescreen.cases.point"}
 
 
@@ -66,6 +70,7 @@ def case_panel(ctx: AppContext) -> html.Section:
         ]),
         html.Ul(id=CASE_FEED, className="alert-feed case-feed"),
         dcc.Interval(id=CASE_TICK, interval=1000),
+        dcc.Store(id=CASE_SHOWN),
     ])
     return panel(t("panel.cases"), body, "panel-cases")
 
@@ -102,22 +107,39 @@ def register(app: Dash, ctx: AppContext) -> None:
 
     @app.callback(Output(KPI_OPEN_CASES, "children"), Output(KPI_OVERDUE_CASES, "children"),
                   Output(KPI_OVERDUE_CASES, "className"), Output(CASE_FEED, "children"), Output(MAP_CASES, "data"),
-                  Input(CASE_TICK, "n_intervals"), State(ids.MAP_SCOPE, "data"))
-    def refresh_cases(_n: int, scope: str | None) -> tuple[Any, ...]:
+                  Output(CASE_SHOWN, "data"),
+                  Input(CASE_TICK, "n_intervals"), State(ids.MAP_SCOPE, "data"), State(CASE_SHOWN, "data"))
+    def refresh_cases(_n: int, scope: str | None, shown: str | None) -> tuple[Any, ...]:
+        """Counts, feed and markers; nothing at all (HTTP 204) when they are what the page already shows, so
+        a wall does not re-draw the panel and the map's case layer every second (issue #13)."""
         who = current_user()
         if who is None:
-            return "—", "—", "kpi-value", [], no_update
+            return _unless_shown(shown, "none", ("—", "—", "kpi-value", [], no_update))
         try:
             places = places_for(ctx.engine)
             got = case_reader.wall_cases(ctx, who.id, scope, places, _where)
         except SQLAlchemyError as exc:
             log.warning("wall: cases unavailable: %s", exc.__class__.__name__)
-            return "—", "—", "kpi-value", [], no_update
+            return _unless_shown(shown, "none", ("—", "—", "kpi-value", [], no_update))
         if got is None:
-            return "—", "—", "kpi-value", [], no_update
+            return _unless_shown(shown, "none", ("—", "—", "kpi-value", [], no_update))
+        digest = _digest(got)
+        if digest == shown:
+            raise PreventUpdate
         n, docs, marks = got["counts"], got["docs"], _features(got["points"])
         hot = "kpi-value hot" if n["overdue"] else "kpi-value"
         items = [feed_item(ctx, d, places) for d in docs]
         if not items:
             items = [html.Li(ctx.t("cases.none"), className="feed-empty")]
-        return n["open"], n["overdue"], hot, items, marks
+        return n["open"], n["overdue"], hot, items, marks, digest
+
+
+def _digest(value: Any) -> str:
+    return hashlib.blake2b(orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS,
+                                        default=str), digest_size=8).hexdigest()
+
+
+def _unless_shown(shown: str | None, digest: str, out: tuple[Any, ...]) -> tuple[Any, ...]:
+    if shown == digest:
+        raise PreventUpdate
+    return (*out, digest)
