@@ -496,7 +496,7 @@ def main() -> int:
         # waiting for the killed node to come back as a replica (the cluster is closed right after)
         fo = None if a.quick else failover()
 
-        from bench.alerts import Load  # here: its imports (the engine, SQL migrations) overlap nothing before
+        from bench.alerts import Load  # imported here, not at the top: the rig does not wait for its imports
 
         load = Load(rig.registry, rig.bundle)
 

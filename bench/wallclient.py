@@ -126,7 +126,7 @@ def _key(comp_id: object, prop: str) -> str:
 class ProtocolWall:
     """One wall's session and the values its page holds; every call on a thread of its own."""
 
-    def __init__(self, base: str, username: str, password: str, spec: Spec):
+    def __init__(self, base: str, spec: Spec):
         self.base = urllib.parse.urlsplit(base)
         self.spec, self.cookie = spec, ""
         self.origin = f"{self.base.scheme}://{self.base.netloc}"  # a POST without it is refused (CSRF gate)
@@ -137,7 +137,6 @@ class ProtocolWall:
         self.bytes: dict[str, list[int]] = {c.name: [] for c in spec.calls}
         self.sent: dict[str, int] = {}  # component prop -> answers that set it (what the page re-renders)
         self.first_seen: dict[str, float] = {}  # alert id -> epoch s of the first answer that carried it
-        self.login(username, password)
 
     def _conn(self) -> http.client.HTTPConnection:
         return http.client.HTTPConnection(self.base.hostname, self.base.port, timeout=30)
@@ -147,7 +146,7 @@ class ProtocolWall:
             if name.lower() == "set-cookie":
                 self.cookie = value.split(";", 1)[0]
 
-    def login(self, username: str, password: str) -> None:
+    def login(self, username: str, password: str) -> ProtocolWall:
         """The login form as a browser submits it; then the page's first requests."""
         c = self._conn()
         c.request("GET", "/login?next=/")
@@ -173,6 +172,7 @@ class ProtocolWall:
             if resp.status != 200:
                 raise RuntimeError(f"GET {path}: HTTP {resp.status}")
         c.close()
+        return self
 
     def _payload(self, call: Call, n: int) -> bytes:
         body = copy.deepcopy(call.body)
@@ -248,7 +248,7 @@ def main() -> int:
     ap.add_argument("--spec", required=True, help="JSON file written by spec_from_recording")
     a = ap.parse_args()
     spec = Spec.from_json(open(a.spec, encoding="utf-8").read())
-    walls = [ProtocolWall(a.base, a.user, a.password, spec) for _ in range(a.walls)]
+    walls = [ProtocolWall(a.base, spec).login(a.user, a.password) for _ in range(a.walls)]
     stop = threading.Event()
     threads = []
     for i, w in enumerate(walls):

@@ -29,7 +29,9 @@ same changes per second in both, the re-reads they cause included. Per phase:
 spend their time (the functions on their stacks).
 
 Last line: ``RESULT walls=N real=… walls1_sql_s=… wallsN_sql_s=… walls20_db_ratio=… wallsN_p50_ms=…
-wallsN_p95_ms=… walls1_p95_ms=… wallsN_server_p95_ms=… wallsN_answer_p95_ms=…``.
+wallsN_p95_ms=… walls1_p95_ms=… wallsN_server_p95_ms=… wallsN_answer_p95_ms=… wallsN_wire_p95_ms=…``
+(``wire``: event → the first answer carrying the alert at the protocol walls; ``answer``: their request → answer
+time; both ``na`` when every wall is a browser).
 """
 
 from __future__ import annotations
@@ -350,8 +352,8 @@ def main_walls(n_walls: int, trials: int | None, real: int | None, quick: bool, 
     redis_srv.start()
     broker.start()
     try:
-        res = walls(n_walls, trials or (3 if quick else 10), n_walls if real is None and n_walls <= 2 else
-                    (2 if real is None else real), redis_srv, broker, work, profile)
+        res = walls(n_walls, trials or (3 if quick else 10), min(n_walls, real or 2), redis_srv, broker, work,
+                    profile)
     finally:
         redis_srv.close()
         broker.close()

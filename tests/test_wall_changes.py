@@ -18,12 +18,13 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from alerts import notify, store
-from dashboard.app import build_context
+from dashboard.app import build_context, create_app
 from dashboard.readers import changes
 from dashboard.readers.wall import WallReader
 from onescreen.db.models import Alert
 from onescreen.db.session import make_engine
 from tests import test_alerts_engine as base
+from tests.auth_helpers import create_users, logged_in_client
 from tests.redis_kinds import both_redis
 
 pytestmark = pytest.mark.services
@@ -130,3 +131,37 @@ def test_change_cache_keeps_nothing_from_a_failed_load():
     with pytest.raises(RuntimeError):
         cache.get("k", b"1", boom)
     assert cache.get("k", b"1", lambda: "read") == "read" and cache.loads == 1
+
+
+CASE_OUTPUTS = [("kpi-open-cases", "children"), ("kpi-overdue-cases", "children"),
+                ("kpi-overdue-cases", "className"), ("case-feed", "children"), ("city-map-cases", "data"),
+                ("wall-case-shown", "data")]
+
+
+def _case_refresh(client, shown: str | None):
+    """The wall's case-panel callback as the page posts it once a second (``components/wall_cases.py``)."""
+    body = {"output": ".." + "...".join(f"{i}.{p}" for i, p in CASE_OUTPUTS) + "..",
+            "outputs": [{"id": i, "property": p} for i, p in CASE_OUTPUTS],
+            "inputs": [{"id": "wall-case-tick", "property": "n_intervals", "value": 3}],
+            "state": [{"id": "city-map-scope", "property": "data", "value": None},
+                      {"id": "wall-case-shown", "property": "data", "value": shown}],
+            "changedPropIds": ["wall-case-tick.n_intervals"]}
+    return client.post("/_dash-update-component", json=body, headers={"Origin": "http://localhost"})
+
+
+def test_case_panel_sends_nothing_while_what_it_shows_is_unchanged(make_settings):
+    """Issue 13: a wall re-drew its case feed and the map's case layer every second, changed or not (the biggest
+    steady cost of a browser wall with 20 open); now an unchanged second is an empty 204."""
+    s = make_settings()
+    users = create_users(s.database.url)
+    op = logged_in_client(create_app(s), users["operator"].username, users["operator"].password)
+
+    first = _case_refresh(op, None)  # a fresh page: everything
+    assert first.status_code == 200
+    shown = first.get_json()["response"]
+    assert set(shown) == {i for i, _p in CASE_OUTPUTS} and shown["wall-case-shown"]["data"]
+    digest = shown["wall-case-shown"]["data"]
+
+    assert _case_refresh(op, digest).status_code == 204  # the page shows exactly this: nothing to send
+    again = _case_refresh(op, "0123456789abcdef")  # the page shows something else (an older state)
+    assert again.status_code == 200 and again.get_json()["response"]["wall-case-shown"]["data"] == digest
