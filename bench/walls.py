@@ -4,7 +4,7 @@ In a command center each wall is a browser on a PC of its own; the dashboard pro
 On this machine (2 cores shared by everything) 10-20 headless Chromium renderers starve each other before the
 server is busy, and a bench that opens 20 of them measures the browsers. So by default (``--real 2``) the 20
 walls are **2 real Chromium walls** that stamp event → pixel, plus **18 protocol walls**
-(``bench/wallclient.py``, one process of its own): they sign in with their own sessions and send exactly the
+(``bench/wallbench/client.py``, one process of its own): they sign in with their own sessions and send exactly the
 requests a real wall sends, recorded from the first real wall with Playwright (every ``_dash-update-component``
 callback with its payload and cadence, the camera tiles' frame GETs), keeping the page's state between answers
 (the refresh's section hashes) and one refresh in flight, as ``wall.js``'s gate does. ``--real N`` with N = the
@@ -53,8 +53,8 @@ sys.path.insert(0, str(ROOT))
 import yaml  # noqa: E402
 
 from bench.screen import FAST_RULES, OBSERVER, FrameFeeder, city_db, log, seed  # noqa: E402
-from bench.wallclient import DASH_PATH, spec_from_recording  # noqa: E402
-from bench.wallprofile import Sampler  # noqa: E402
+from bench.wallbench.client import DASH_PATH, spec_from_recording  # noqa: E402
+from bench.wallbench.profile import Sampler  # noqa: E402
 from onescreen.db.session import make_engine  # noqa: E402
 from onescreen.services import MosquittoServer, RedisServer, free_port  # noqa: E402
 from onescreen.settings import load_settings  # noqa: E402
@@ -95,12 +95,12 @@ class _Timed:
 
 
 class Protocol:
-    """The protocol walls' process (``bench/wallclient.py``): started signed in, stopped for its figures."""
+    """The protocol walls' process (``bench/wallbench/client.py``): started signed in, stopped for its figures."""
 
     def __init__(self, base: str, creds, n: int, spec_file: Path):
         self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "wallclient.py"), "--base", base, "--user", creds.username,
-             "--password", creds.password, "--walls", str(n), "--spec", str(spec_file)],
+            [sys.executable, str(ROOT / "bench" / "wallbench" / "client.py"), "--base", base,
+             "--user", creds.username, "--password", creds.password, "--walls", str(n), "--spec", str(spec_file)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
         line = self.proc.stdout.readline()
         if not line.startswith('{"ready"'):
@@ -309,17 +309,23 @@ def _seen_on_all(pages: list, sent: dict[str, float], db_url: str,
                  miss_ms: float = MISS_MS) -> tuple[list[float], dict[str, float]]:
     """Sorted ms from each completing publish to its alert's item on each page (stamped in the page by its
     MutationObserver, collected afterwards so the measuring does not load the walls); ``miss_ms`` for an alert a
-    page has not shown ``miss_ms`` after its publish. The alert ids come from SQL through an engine of our own
-    (returned too: alert id → publish epoch ms)."""
+    page has not shown ``miss_ms`` after its publish (waits until all are shown, or that long). The alert ids come
+    from SQL through an engine of our own (returned too: alert id → publish epoch ms)."""
     from sqlalchemy import select
 
     from onescreen.db.models import Alert
 
-    time.sleep(max(0.0, (max(sent.values()) + miss_ms) / 1000 - time.time()))
+    deadline = (max(sent.values()) + miss_ms) / 1000
     engine = make_engine(db_url)
-    with engine.connect() as c:
-        ids = {aid: sent[subj.split("/")[0]] for aid, subj in c.execute(select(Alert.alert_id, Alert.subject_id))
-               if aid and subj and subj.split("/")[0] in sent}
+    while True:  # until every page shows every alert, or the last one's ``miss_ms`` is over
+        with engine.connect() as c:
+            ids = {aid: sent[subj.split("/")[0]] for aid, subj in c.execute(select(Alert.alert_id, Alert.subject_id))
+                   if aid and subj and subj.split("/")[0] in sent}
+        if time.time() >= deadline or (len(set(ids.values())) == len(sent) and all(
+                any(aid in seen for aid, t in ids.items() if t == cam_t)
+                for seen in (p.evaluate("window.__seen") for p in pages) for cam_t in sent.values())):
+            break
+        time.sleep(0.25)
     engine.dispose()
     out, answered, drawn = [], [], []
     for i, page in enumerate(pages):

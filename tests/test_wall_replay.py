@@ -1,4 +1,4 @@
-"""The protocol walls of ``bench/walls.py`` replay what a real wall asks (``bench/wallclient.py``): pure parts.
+"""The protocol walls of ``bench/walls.py`` replay what a real wall asks (``bench/wallbench/client.py``): pure parts.
 
 From a recorded wall: which requests repeat and how often (a ``dcc.Interval``'s own interval, else the mean gap),
 what is left out (one-off requests, other hosts); and the payload a protocol wall sends next: ``n_intervals``
@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from bench.wallclient import Call, ProtocolWall, Spec, spec_from_recording
+from bench.wallbench.client import Call, ProtocolWall, Spec, spec_from_recording
 
 BASE = "http://127.0.0.1:8050"
 LAYOUT = {"type": "Div", "props": {"children": [

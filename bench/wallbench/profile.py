@@ -13,7 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
-ROOT = str(Path(__file__).resolve().parent.parent) + "/"
+ROOT = str(Path(__file__).resolve().parents[2]) + "/"
 
 
 class Sampler(threading.Thread):
