@@ -16,17 +16,13 @@ import orjson
 from flask import Blueprint, Response, g, request
 
 from assessment import people, report
-from dashboard.api.alerts import authed
+from dashboard.api.common import authed, error as _error
 from dashboard.auth import audit
 from dashboard.context import app_context
 from dashboard.desk import data
 
 bp = Blueprint("assessment", __name__)
 ROLES = frozenset({"supervisor", "admin"})
-
-
-def _error(status: int, message: str) -> Response:
-    return Response(orjson.dumps({"error": message}), status=status, mimetype="application/json")
 
 
 def build(user: Any, args: Any) -> report.Report:
