@@ -97,9 +97,10 @@ class Analyser:
             self.stats.last_detect_ms = 1000 * spent
             self._last_detect = ts
         self.tracks = self.tracker.update(self.boxes, ts)
-        t0 = time.thread_time()
-        self.crossed = self.lines.update({t.id: t.box.foot for t in self.tracks}, ts)
-        self.stats.crossing_cpu_s += time.thread_time() - t0
+        if self.lines.lines:  # a camera without entrance lines skips this (and its clock) entirely
+            t0 = time.thread_time()
+            self.crossed = self.lines.update({t.id: t.box.foot for t in self.tracks}, ts)
+            self.stats.crossing_cpu_s += time.thread_time() - t0
         self.stats.frames += 1
         self.stats.recent.append(ts)
         return self.zones.update(self.tracks, ts)
