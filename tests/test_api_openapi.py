@@ -162,3 +162,20 @@ def test_every_operation_answers_within_its_schema(world, tag, operations):
     app, reals, tokens = world
     assert run_area(app, reals, tokens, tag) == operations  # every documented operation of the area ran
 
+
+def test_the_desk_downloads_take_a_bearer_token_too(case_world, small_city, redis_client):
+    """CONTRACT §3: the API takes ``Authorization: Bearer``; the desk's two /api/patrol downloads took only the
+    web session (a token got 401). Found documenting them; now 200 for a supervisor's token, 403 for an
+    operator's, 401 for a bad one or none."""
+    client = create_app(case_world.settings).server.test_client()
+    sup, op = auth(case_world.tokens["supervisor"]), auth(case_world.tokens["operator"])
+    redis_client.set(names.camera_snapshot(small_city.camera), jpeg())
+    frame = f"/api/patrol/cameras/{small_city.camera}/snapshot.jpg"
+    for url, media in (("/api/patrol/report.csv?by=district&days=2", "text/csv"), (frame, "image/jpeg")):
+        r = client.get(url, headers=sup)
+        assert (r.status_code, r.mimetype) == (200, media), url
+        assert client.get(url, headers=op).status_code == 403
+        assert client.get(url, headers=auth("wrong")).status_code == 401
+        assert client.get(url).status_code == 401
+    assert client.get("/api/patrol/report.csv?days=0", headers=sup).status_code == 400
+    assert client.get("/api/patrol/cameras/C-nowhere/snapshot.jpg", headers=sup).status_code == 404

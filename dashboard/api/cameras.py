@@ -25,7 +25,7 @@ bp = Blueprint("cameras", __name__)
 CAMERA_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
 
 
-def _user() -> Any:
+def request_user() -> Any:
     """The bearer token's account or the signed-in session's user; None: not authenticated."""
     header = request.headers.get("Authorization")
     if header:
@@ -59,7 +59,7 @@ def _error(status: int, message: str) -> Response:
 
 @bp.get("/api/cameras/<camera_id>/snapshot.jpg")
 def snapshot(camera_id: str) -> Response:
-    user = _user()
+    user = request_user()
     if user is None:
         return _error(401, "missing or invalid credentials")
     if not CAMERA_ID.match(camera_id) or not _in_scope(camera_id, user):
