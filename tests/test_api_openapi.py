@@ -179,3 +179,25 @@ def test_the_desk_downloads_take_a_bearer_token_too(case_world, small_city, redi
         assert client.get(url).status_code == 401
     assert client.get("/api/patrol/report.csv?days=0", headers=sup).status_code == 400
     assert client.get("/api/patrol/cameras/C-nowhere/snapshot.jpg", headers=sup).status_code == 404
+
+
+def test_every_error_answer_names_its_reason(case_world, small_city):
+    """``{"error", "reason"}`` everywhere: the errors without a reason of their own (assessment, persons, case
+    photos, camera frames, the desk, the sign-in gate) answered ``{"error"}`` alone; now the status' name."""
+    client = create_app(case_world.settings).server.test_client()
+    tok = {name: auth(t) for name, t in case_world.tokens.items()}
+    table = [
+        ("/api/assessment?period=day&by=district", tok["operator"], 403, "forbidden"),
+        ("/api/assessment?period=year&by=district", tok["supervisor"], 400, "bad_request"),
+        ("/api/persons?level=blue", tok["operator"], 400, "bad_request"),
+        ("/api/cases?limit=many", tok["operator"], 400, "bad_request"),
+        (f"/api/cameras/{small_city.camera}/snapshot.jpg", {}, 401, "unauthorized"),
+        ("/api/cameras/C-nowhere/snapshot.jpg", tok["supervisor"], 404, "not_found"),
+        ("/api/patrol/report.csv", tok["operator"], 403, "forbidden"),
+        ("/api/cases", {}, 401, "unauthorized"),  # the sign-in gate, before any view
+        ("/api/nothing-here", tok["operator"], 404, "not_found"),
+    ]
+    for url, headers, status, reason in table:
+        r = client.get(url, headers=headers)
+        assert (r.status_code, r.get_json()["reason"]) == (status, reason), url
+        assert r.get_json()["error"]

@@ -16,6 +16,7 @@ from typing import Any
 import redis
 from flask import Blueprint, Response, request
 
+from dashboard.api.common import error as _error
 from dashboard.context import app_context
 from onescreen import names
 
@@ -50,11 +51,6 @@ def _in_scope(camera_id: str, user: Any) -> bool:
     reg = registry(app_context())
     cam = reg.camera(camera_id)
     return cam is not None and reg.community_of(cam.cell_id) in visible
-
-
-def _error(status: int, message: str) -> Response:
-    headers = {"WWW-Authenticate": 'Bearer realm="onescreen"'} if status == 401 else None
-    return Response(f'{{"error": "{message}"}}', status=status, mimetype="application/json", headers=headers)
 
 
 @bp.get("/api/cameras/<camera_id>/snapshot.jpg")

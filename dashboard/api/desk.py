@@ -9,9 +9,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, g, request
 
 from dashboard.api.cameras import request_user
+from dashboard.api.common import error as _error
 from dashboard.auth import audit
 from dashboard.context import app_context
 from dashboard.desk import data, reports
@@ -34,12 +35,6 @@ def roles(allowed: frozenset[str]) -> Callable:
             return view(*args, **kwargs)
         return inner
     return wrap
-
-
-def _error(status: int, message: str) -> Response:
-    resp = jsonify({"error": message})
-    resp.status_code = status
-    return resp
 
 
 @bp.get("/api/patrol/report.csv")

@@ -65,7 +65,7 @@ def array(items: Schema) -> Schema:
 ERROR = obj({"error": {"type": "string", "description": "English message naming what is wrong"},
              "reason": {"type": "string", "description": "machine-readable name of the refusal "
                         "(e.g. unauthorized, not_found, bad_level, illegal_transition)"}},
-            required=("error",))
+            required=("error", "reason"))
 
 LOCATION = obj({"district_id": nullable(STR), "community_id": nullable(STR), "cell_id": nullable(STR),
                 "lat": nullable(NUM), "lon": nullable(NUM)})
