@@ -201,3 +201,17 @@ def test_every_error_answer_names_its_reason(case_world, small_city):
         r = client.get(url, headers=headers)
         assert (r.status_code, r.get_json()["reason"]) == (status, reason), url
         assert r.get_json()["error"]
+
+
+@pytest.mark.parametrize("date, status", [("0963-08-15", 400), ("0001-01-01", 400), ("1969-12-31", 400),
+                                          ("1970-01-01", 200), ("2026-12-01", 200), ("2126-12-01", 400)])
+def test_found_by_schemathesis_an_assessment_date_before_1970_is_400(case_world, date, status):
+    """``date=0963-08-15`` answered 200 with ``from`` "0963-08-15T00:00:00+08:05:43" (Asia/Shanghai's local mean
+    time): not an ISO 8601 date-time. A date before 1970 is now a bad request, like one in the future."""
+    client = create_app(case_world.settings).server.test_client()
+    r = client.get(f"/api/assessment?period=week&by=district&date={date}",
+                   headers=auth(case_world.tokens["supervisor"]))
+    assert r.status_code == status, r.get_json()
+    if status == 200:
+        assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", row[k]) for row in r.get_json()
+                   for k in ("from", "to"))

@@ -31,7 +31,8 @@ PARAMS = [
     query("by", {"enum": list(GROUPINGS)}, "the grouping of the rows (400 otherwise)", required=True),
     query("sort", {"enum": [name for name, _ in FIGURES]}, "extension: best first by this figure"),
     query("within", STR, "extension: drill-down, the rows inside this district or community (400 if unknown)"),
-    query("date", {**STR, "format": "date"}, "extension: the period containing this local date (not in the future)"),
+    query("date", {**STR, "format": "date"},
+          "extension: the period containing this local date (1970-01-01 to today; 400 otherwise)"),
 ]
 ERRORS = errors(400, 401, 403, e400="bad period, grouping, sort, within or date",
                 e403="only supervisors and admins read the assessment")
