@@ -244,3 +244,20 @@ def test_found_documenting_a_time_out_of_range_is_400_not_500(case_world, at):
     for field in ("starts_at", "until"):
         r = client.post("/api/silences", json={"reason": "演练", field: at}, headers=sup)
         assert r.status_code == 400 and r.get_json()["reason"] == "silence_value", r.get_json()
+
+
+def test_found_documenting_the_desk_frame_is_cut_to_the_accounts_area(case_world, small_city, redis_client):
+    """``/api/patrol/cameras/{id}/snapshot.jpg`` gave a district-scoped supervisor the frame of any camera in the
+    city, where ``/api/cameras/{id}/snapshot.jpg`` answers 404 outside its area. Now both answer the same."""
+    client = create_app(case_world.settings).server.test_client()
+    reg = small_city.registry
+    inside = [c.id for c in reg.cameras() if reg.district_of(c.cell_id) == case_world.district]
+    outside = [c.id for c in reg.cameras() if reg.district_of(c.cell_id) != case_world.district]
+    assert inside and outside
+    district = auth(case_world.tokens["district"])
+    for cam, status in ((inside[0], 200), (outside[0], 404)):
+        redis_client.set(names.camera_snapshot(cam), jpeg())
+        for url in (f"/api/patrol/cameras/{cam}/snapshot.jpg", f"/api/cameras/{cam}/snapshot.jpg"):
+            assert client.get(url, headers=district).status_code == status, url
+        assert client.get(f"/api/patrol/cameras/{cam}/snapshot.jpg",
+                          headers=auth(case_world.tokens["supervisor"])).status_code == 200

@@ -63,8 +63,10 @@ def report_csv() -> Response:
 @roles(SUPERVISION)
 def camera_snapshot(camera_id: str) -> Response:
     ctx = app_context()
-    if data.registry(ctx).camera(camera_id) is None:
-        return _error(404, f"no camera {camera_id}")
+    reg = data.registry(ctx)
+    cam = reg.camera(camera_id)
+    if cam is None or not data.in_scope(ctx, g.desk_user, reg.community_of(cam.cell_id)):
+        return _error(404, f"no camera {camera_id}")  # outside the account's area: as if it did not exist
     raw = ctx.redis_bytes.get(names.camera_snapshot(camera_id))
     if not raw:
         return _error(404, f"no frame from {camera_id} yet")
