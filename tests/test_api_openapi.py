@@ -3,11 +3,12 @@
 1. Every ``/api/...`` route of the Flask url_map is documented with its methods, and nothing else is: a route
    added without documentation fails here.
 2. schemathesis generates requests from the document for every operation, one test per API area, and sends
-   them to the real dashboard app (in process, WSGI) with valid tokens of several roles; each answer must be no
-   5xx (but a documented one: health's strict 503), of a documented status code, and match the documented schema and content type. Path ids and the ids in
-   bodies are drawn from real rows (seeded alerts, cases reported and moved through the API, the city's key
-   persons, a camera with a frame), so the answers are real rows, not only 404s. Bounded: EXAMPLES per
-   operation.
+   them to the real dashboard app (in process, WSGI) with valid tokens of several roles; each answer must be
+   no 5xx (but a documented one: health's strict 503), of a documented status code, and match the documented
+   schema and content type. Path ids and the ids in bodies are drawn from real rows (seeded alerts, cases
+   reported and moved through the API, the city's key persons, a camera with a frame), so many answers are
+   real rows, not only 404s. Bounded: EXAMPLES per operation.
+3. The bugs found while building it, one test each (``test_found_*`` and the two before them).
 """
 
 from __future__ import annotations

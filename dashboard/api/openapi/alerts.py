@@ -50,7 +50,8 @@ SILENCE = obj({
     "scope": {**nullable(array(STR)), "description": "community ids it may reach (the creator's area); null: the "
               "whole city"},
     "reason": nullable(STR), "starts_at": TIME, "until": TIME, "created_by": STR, "created_at": nullable(TIME),
-    "lifted_at": nullable(TIME), "lifted_by": nullable(STR), "state": {"enum": ["pending", "active", "lifted", "expired"]},
+    "lifted_at": nullable(TIME), "lifted_by": nullable(STR),
+    "state": {"enum": ["pending", "active", "lifted", "expired"]},
 }, closed=True)
 
 SILENCE_INPUT = {

@@ -111,8 +111,8 @@ SCHEMAS = {"Case": CASE, "CaseWithHistory": CASE_WITH_HISTORY, "CaseDetail": CAS
 PATHS = {
     "/api/cases": {
         "post": op(TAG, "Report a case (grid worker, operator, supervisor, admin)", {
-            "201": answer("the case with its history", ref("CaseWithHistory")), **errors(400, 401, 403, 404,
-                                                                                        e404="alert_id: no such alert")},
+            "201": answer("the case with its history", ref("CaseWithHistory")),
+            **errors(400, 401, 403, 404, e404="alert_id: no such alert")},
             body=ref("CaseReport"), body_required=True),
         "get": op(TAG, "Cases the caller may see, overdue first then newest", {
             "200": answer("list", array(ref("Case"))), **errors(400, 401, e400="bad overdue or limit")},

@@ -13,7 +13,8 @@ STATE = {"enum": ["ok", "degraded", "down"]}
 COMPONENT = {"type": "object", "required": ["status"], "properties": {
     "status": {"enum": ["ok", "error", "degraded", "unknown"]}, "error": STR, "latency_ms": NUM}}
 PROCESS = obj({"kind": STR, "instance": STR, "pid": nullable(INT), "started_at": nullable(TIME),
-               "heartbeat_at": nullable(TIME), "age_s": nullable(NUM), "alive": nullable(BOOL), "detail": nullable(OBJ)},
+               "heartbeat_at": nullable(TIME), "age_s": nullable(NUM), "alive": nullable(BOOL),
+               "detail": nullable(OBJ)},
               required=("kind", "instance", "alive"))
 HEALTH = obj({"status": STATE, "checked_at": TIME,
               "components": obj({"redis": COMPONENT, "database": COMPONENT, "processes": COMPONENT}),
