@@ -29,10 +29,16 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(orjson.dumps(data), status=status, mimetype="application/json", headers=headers)
 
 
+# the machine-readable reason of an error that names none of its own (every error body carries one)
+REASONS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict",
+           503: "unavailable"}
+
+
 def error(status: int, message: str, reason: str | None = None) -> Response:
-    """``{"error": message, "reason": reason}`` with ``status`` (401 with the Bearer challenge)."""
+    """``{"error": message, "reason": reason}`` with ``status`` (401 with the Bearer challenge); ``reason``
+    defaults to the status' name (REASONS)."""
     headers = {"WWW-Authenticate": 'Bearer realm="onescreen"'} if status == 401 else None
-    return json_response({"error": message, **({"reason": reason} if reason else {})}, status, headers)
+    return json_response({"error": message, "reason": reason or REASONS.get(status, "error")}, status, headers)
 
 
 def _session() -> Session:
