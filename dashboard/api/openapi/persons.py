@@ -27,7 +27,9 @@ FILE_PARTS = {
                             "cell_id": nullable(STR), "direction": nullable(STR), "result": nullable(STR)})),
     "alerts": array(obj({"alert_id": STR, "rule": STR, "level": STR, "status": STR, "opened_at": TIME,
                          "community_id": nullable(STR)})),
-    "cases": array({"type": "object"}),
+    "cases": array(obj({"case_id": STR, "category": STR, "level": STR, "status": STR, "reported_at": TIME,
+                        "alert_id": STR, "community_id": nullable(STR)},
+                       description="cases made of an alert about the person")),
     "visits": array(VISIT),
 }
 SUMMARY = obj(SUMMARY_PROPS, closed=True)
