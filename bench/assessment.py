@@ -63,6 +63,8 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--rounds", type=int, default=None, help="timed rounds per grouping (default 5; quick 3)")
     ap.add_argument("--cases", type=int, default=None, help="cases per month (default 50,000; quick 15,000)")
     ap.add_argument("--workers", type=int, default=2_500, help="grid workers (default 2,500)")
+    ap.add_argument("--keep", metavar="DIR", default=None,
+                    help="keep the PostgreSQL cluster's files in DIR (under /tmp) to EXPLAIN the queries afterwards")
     return ap.parse_args()
 
 
@@ -253,7 +255,7 @@ def main() -> int:
     rng = random.Random(16)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-assess-") as tmp:
-        pg = PostgresCluster()
+        pg = PostgresCluster(workdir=args.keep)
         rds = RedisServer()
         pg.start()
         rds.start()
