@@ -21,7 +21,7 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from assessment import figures
-from assessment.sources import Provider, Span, _secs, check_spans, in_spans, register, span_of
+from assessment.sources import Provider, Span, _secs, check_spans, in_spans, register, rows_of, span_of
 from onescreen.db.models import (
     Case,
     CaseStep,
@@ -66,7 +66,7 @@ def rows(session: Session, by: str, communities: set[str] | None) -> list[tuple[
         q = select(wp.c.worker_id, wp.c.name, wp.c.community_id).order_by(wp.c.worker_id)
         if communities is not None:
             q = q.where(wp.c.community_id.in_(sorted(communities)))
-        return [(k, n, c) for k, n, c in session.execute(q)]
+        return [(k, n, c) for k, n, c in rows_of(session, q)]
     if by == "department":
         return [(k, n, None) for k, n in session.execute(select(Department.id, Department.name).order_by(Department.id))]
     return []
@@ -98,24 +98,30 @@ def _cases(session: Session, spans: list[Span], by: str, communities: set[str] |
     i = span_of(Case.reported_at, starts)
     q = (select(i, key, func.count(), func.sum(case((in_time, 1), else_=0)))
          .where(in_spans(Case.reported_at, spans)).group_by(i, key))
-    for n, k, reported, ok in session.execute(_scoped(q, communities)):
+    for n, k, reported, ok in rows_of(session, _scoped(q, communities)):
         out[n][k].update(cases_reported=int(reported), cases_accepted_in_time=int(ok or 0))
     # the spans' steps in one pass (index action + at): handled on time — cases with a handle step that was
     # on time (the step's on_time, which cases.handle judged against the deadline in force then; on the spot =
     # on time), each case once per span; returned — return steps (for a department / unit: the assignee that
     # returned it, since a return clears the case's assignee); satisfaction — the evaluate steps' mean
+    # By district, community or worker the step's own copies of its case's place and reporter are the key (no
+    # join); by department or unit the case's current assignee is, read from case_record
     s = CaseStep
     on_time = and_(s.action == "handle", s.on_time.is_(True))
-    skey = key
     if by in ("department", "unit"):
         skey = case((s.action == "return", case((s.previous_kind == by, s.previous_id))), else_=key)
+    else:
+        skey = {"district": s.district_id, "community": s.community_id, "worker": s.grid_worker_id}[by]
     sat = case((s.action == "evaluate", s.satisfaction))
     i = span_of(s.at, starts)
     q = (select(i, skey, func.count(func.distinct(case((on_time, s.case_pk)))),
                 func.sum(case((s.action == "return", 1), else_=0)), func.count(sat), func.sum(sat))
-         .select_from(s).join(Case, s.case_pk == Case.id)
          .where(s.action.in_(("handle", "return", "evaluate")), in_spans(s.at, spans)).group_by(i, skey))
-    for n, k, handled, returned, rated, total in session.execute(_scoped(q, communities)):
+    if by in ("department", "unit"):
+        q = q.join_from(s, Case, s.case_pk == Case.id)
+    if communities is not None:
+        q = q.where(s.community_id.in_(sorted(communities)))
+    for n, k, handled, returned, rated, total in rows_of(session, q):
         out[n][k].update(cases_handled_on_time=int(handled or 0), cases_returned=int(returned or 0),
                          satisfaction_mean=round(int(total) / int(rated), 2) if rated else None)
     # overdue: the deadline in force now passed within the span while not handled by it
@@ -123,7 +129,7 @@ def _cases(session: Session, spans: list[Span], by: str, communities: set[str] |
     i = span_of(Case.deadline, starts)
     q = (select(i, key, func.count()).where(in_spans(Case.deadline, spans), Case.merged_into.is_(None), late)
          .group_by(i, key))
-    for n, k, overdue in session.execute(_scoped(q, communities)):
+    for n, k, overdue in rows_of(session, _scoped(q, communities)):
         out[n][k]["cases_overdue"] = int(overdue)
     for o in out:
         o.pop(None, None)
@@ -164,7 +170,7 @@ def _visits(session: Session, spans: list[Span], by: str, communities: set[str] 
              .where(_due_before(end, last.c.at, p.level)).group_by(key))
         if communities is not None:
             q = q.where(p.home_community_id.in_(sorted(communities)))
-        for k, due in session.execute(q):
+        for k, due in rows_of(session, q):
             out[n][k]["visits_due"] = int(due)
     # done: visits recorded in the span (at = when it took place), by the home community at the time
     community = func.coalesce(v.community_id, p.home_community_id)
@@ -174,7 +180,7 @@ def _visits(session: Session, spans: list[Span], by: str, communities: set[str] 
          .outerjoin(home, home.id == community).where(in_spans(v.at, spans)).group_by(i, key))
     if communities is not None:
         q = q.where(community.in_(sorted(communities)))
-    for n, k, done in session.execute(q):
+    for n, k, done in rows_of(session, q):
         out[n][k]["visits_done"] = int(done)
     for o in out:
         o.pop(None, None)
@@ -189,7 +195,7 @@ def _workers(session: Session, spans: list[Span], by: str, communities: set[str]
     q = select(key, func.count()).select_from(wp).group_by(key)
     if communities is not None:
         q = q.where(wp.c.community_id.in_(sorted(communities)))
-    for k, n in session.execute(q):
+    for k, n in rows_of(session, q):
         if k is not None:
             registered[k] = int(n)
     out = [{k: {"workers": n, "workers_online": 0, "workers_online_rate": None} for k, n in registered.items()}
@@ -210,7 +216,7 @@ def _workers(session: Session, spans: list[Span], by: str, communities: set[str]
          .select_from(wp).join(per_worker, pw.worker_id == wp.c.worker_id).group_by(pw.span, key))
     if communities is not None:
         q = q.where(wp.c.community_id.in_(sorted(communities)))
-    for n, k, online_once, samples, online in session.execute(q):
+    for n, k, online_once, samples, online in rows_of(session, q):
         if k in registered:
             out[int(n)][k].update(workers_online=int(online_once or 0),
                                   workers_online_rate=figures.rate(int(online or 0), int(samples or 0)))

@@ -221,8 +221,10 @@ def people(dsn: str, engine, reg: RegistryCache, periods_: list, cases_n: int, w
                 seq.append(("handle", handled, f'{{"on_time": {on_time}}}', on_time, None, None, None))
                 seq.append(("evaluate", handled + timedelta(hours=2), f'{{"satisfaction": {sat}}}', None, sat, None,
                             None))
+            reporter = cases[-1][13] if grid else None
             for action, t, detail, ok, sat, pkind, pid in seq:
-                steps.append((pk, t, action, "x", "red", "bench", detail, ok, sat, pkind, pid))
+                steps.append((pk, t, action, "x", "red", "bench", detail, ok, sat, pkind, pid, district, community,
+                              reporter))
             n_steps += len(seq)
     copy_rows(dsn, "case_record", ("id", "case_id", "source", "category", "level", "graded", "status", "open",
                                    "handling_level", "district_id", "community_id", "cell_id", "description",
@@ -230,7 +232,8 @@ def people(dsn: str, engine, reg: RegistryCache, periods_: list, cases_n: int, w
                                    "photos", "reported_at", "updated_at", "accepted_at", "first_accepted_at",
                                    "deadline", "handled_at", "reminders"), cases)
     copy_rows(dsn, "case_step", ("case_pk", "at", "action", "to_status", "level", "actor", "detail", "on_time",
-                                 "satisfaction", "previous_kind", "previous_id"), steps)
+                                 "satisfaction", "previous_kind", "previous_id", "district_id", "community_id",
+                                 "grid_worker_id"), steps)
     communities = list(reg.nodes_at("community"))
     persons = [(f"P-B{i:05d}", rng.choice(("red", "orange", "yellow", "green")), rng.choice(communities),
                 rng.choice(workers)) for i in range(5000)]

@@ -80,7 +80,7 @@ def _step(session: Session, case: Case, actor: Actor, action: str, before: str |
     session.add(CaseStep(case_pk=case.id, at=now, action=action, from_status=before, to_status=case.status,
                          level=case.level, actor=actor.username, role=actor.role, user_id=actor.user_id,
                          remote_addr=actor.remote_addr, note=note, detail=detail,
-                         **CaseStep.facts(action, detail)))  # the detail keys the assessment counts, as columns
+                         **CaseStep.facts(action, detail), **CaseStep.place(case)))  # columns the assessment counts
     case.updated_at = now
     changed(session).add(case.case_id)
 

@@ -579,6 +579,17 @@ class CaseStep(Base):
     satisfaction: Mapped[int | None] = mapped_column(Integer)  # evaluate: 1..5
     previous_kind: Mapped[str | None] = mapped_column(String(16))  # return: the assignee that returned it
     previous_id: Mapped[str | None] = mapped_column(String(128))
+    # the case's place and reporting grid worker (fixed at the report): a month's steps are counted by district,
+    # community or worker without a join with case_record (``CaseStep.place``)
+    district_id: Mapped[str | None] = mapped_column(String(64))
+    community_id: Mapped[str | None] = mapped_column(String(64))
+    grid_worker_id: Mapped[str | None] = mapped_column(String(64))
+
+    @staticmethod
+    def place(case: Case) -> dict[str, Any]:
+        """The column copies of the case's place and its reporting grid worker (a ``grid`` case's reporter)."""
+        return {"district_id": case.district_id, "community_id": case.community_id,
+                "grid_worker_id": case.reporter if case.source == "grid" else None}
 
     @staticmethod
     def facts(action: str, detail: dict[str, Any]) -> dict[str, Any]:

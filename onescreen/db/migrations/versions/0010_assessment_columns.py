@@ -5,7 +5,10 @@ counts on time; an evaluate step: the evaluator's verdict), ``satisfaction`` (ev
 ``previous_kind`` / ``previous_id`` (return: the assignee that returned it), copied from ``detail``, which
 stays the full record. ``case_record`` gains ``first_accepted_at`` (the acceptance, which ``accepted_at``
 forgets when an escalation or a reopening restarts the clock), so "accepted in time" is one comparison of two
-columns instead of a join with the accept steps. Existing rows are filled from the steps.
+columns instead of a join with the accept steps. ``case_step`` also gains copies of its case's place and
+reporting grid worker (``district_id``, ``community_id``, ``grid_worker_id``: fixed at the report), so the
+steps of a month are counted by district, community or worker without a join with ``case_record``. Existing
+rows are filled from the steps and the cases.
 
 Revision ID: 0010_assessment_columns
 Revises: 0009_worker_online
@@ -47,6 +50,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('satisfaction', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('previous_kind', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('previous_id', sa.String(length=128), nullable=True))
+        batch_op.add_column(sa.Column('district_id', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('community_id', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('grid_worker_id', sa.String(length=64), nullable=True))
     with op.batch_alter_table('case_record', schema=None) as batch_op:
         batch_op.add_column(sa.Column('first_accepted_at', sa.DateTime(timezone=True), nullable=True))
     bind = op.get_bind()
@@ -54,6 +60,9 @@ def upgrade() -> None:
     if fill is None:
         raise NotImplementedError(f"0010: no JSON fill for dialect {bind.dialect.name}")
     op.execute(fill)
+    op.execute("UPDATE case_step SET district_id = c.district_id, community_id = c.community_id, "
+               "grid_worker_id = CASE WHEN c.source = 'grid' THEN c.reporter END "
+               "FROM case_record c WHERE c.id = case_step.case_pk")  # UPDATE … FROM: PostgreSQL, SQLite >= 3.33
     op.execute("UPDATE case_record SET first_accepted_at = (SELECT min(s.at) FROM case_step s "
                "WHERE s.case_pk = case_record.id AND s.action = 'accept')")
 
@@ -62,6 +71,9 @@ def downgrade() -> None:
     with op.batch_alter_table('case_record', schema=None) as batch_op:
         batch_op.drop_column('first_accepted_at')
     with op.batch_alter_table('case_step', schema=None) as batch_op:
+        batch_op.drop_column('grid_worker_id')
+        batch_op.drop_column('community_id')
+        batch_op.drop_column('district_id')
         batch_op.drop_column('previous_id')
         batch_op.drop_column('previous_kind')
         batch_op.drop_column('satisfaction')
