@@ -7,10 +7,12 @@ One run, its own throwaway PostgreSQL cluster (``initdb``) and Redis on free por
 2. one real camera-health sample of all 19,000 cameras (Redis health hashes and heartbeats → the hourly
    aggregates): the sampler's cost per tick (every 5 min by default);
 3. two months of history (the month assessed and the one before, for the change): hourly camera-health
-   aggregates per community (141 × 24 × 61 ≈ 206,000 rows, which stand for 334 million raw samples), sampled
-   patrol on-post hours per unit (12-hour shifts), alerts (``--alerts`` per month, with 1-3-5 clocks) and spot checks (3,000 per month), loaded with COPY;
-4. timed: the whole month's ranking by district, by community and by patrol unit (``assessment.report``,
-   what ``GET /api/assessment?period=month`` runs), median of ``--rounds``.
+   aggregates per community (141 × 24 × 61 ≈ 206,000 rows, which stand for 334 million raw samples) and
+   sampled patrol on-post hours per unit (12-hour shifts), both generated in PostgreSQL (``generate_series``);
+   alerts (``--alerts`` per month, with 1-3-5 clocks) and spot checks (3,000 per month), loaded with COPY;
+4. timed: the whole month's ranking by district, community, patrol unit, grid worker and department
+   (``assessment.report``, what ``GET /api/assessment?period=month`` runs), median of ``--rounds``, with the
+   CPU it cost here and in PostgreSQL (``bench/cpumeter.py``: steadier than the wall clock on a loaded machine).
 
 Also 2,500 grid workers (registry rows, when the city has fewer), 50,000 cases a month (``--cases``) with
 their steps (report, accept, assign, handle, evaluate; some returned), 5,000 watch-list persons with 20,000
@@ -20,7 +22,10 @@ visits a month, and the workers' sampled online days (2,500 × 61 rows, generate
 Baseline in the same run: the bare reading of the same rows (``SELECT count(*)`` of the month's alerts, spot
 checks and camera hours, each a scan of what the assessment reads) — ``ratio`` = assessment / baseline.
 
-Last line: ``RESULT month_s=… by_district_s=… by_community_s=… by_unit_s=… baseline_s=… ratio=… sample_s=… …``.
+Last line: ``RESULT month_s=… by_district_s=… … baseline_s=… ratio=… month_cpu_s=… month_db_cpu_s=…
+baseline_cpu_s=… cpu_ratio=… sample_s=… …`` (``month_cpu_s``: the worst grouping's CPU per assessment, this
+process and PostgreSQL together; ``cpu_ratio`` = that / the baseline's CPU). ``--keep DIR`` keeps the cluster's
+files to EXPLAIN the queries afterwards (``PostgresCluster(workdir=DIR)`` starts it again on them).
 """
 
 from __future__ import annotations
