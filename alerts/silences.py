@@ -237,7 +237,8 @@ def lift(session: Session, actor: Actor, silence_id: Any, now: datetime, out: Ef
     """End a silence now (supervisor, admin, over a silence wholly inside their scope); audited."""
     if actor.role not in SILENCE_ROLES:
         raise Forbidden("desk.error.silence_role", f"role {actor.role} may not lift silences")
-    s = session.get(AlertSilence, silence_id) if isinstance(silence_id, int) else None
+    in_range = isinstance(silence_id, int) and 0 < silence_id < 2**63  # an id no database column holds
+    s = session.get(AlertSilence, silence_id) if in_range else None
     if s is None or not visible(s, actor):
         raise NotFound("desk.error.silence_unknown", f"no silence {silence_id}", silence=silence_id)
     if actor.communities is not None and (s.scope is None or not set(s.scope) <= actor.communities):

@@ -21,7 +21,7 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from assessment import figures
-from assessment.sources import Provider, _secs, register
+from assessment.sources import Provider, Span, _secs, check_spans, in_spans, register, rows_of, span_of
 from onescreen.db.models import (
     Case,
     CaseStep,
@@ -66,7 +66,7 @@ def rows(session: Session, by: str, communities: set[str] | None) -> list[tuple[
         q = select(wp.c.worker_id, wp.c.name, wp.c.community_id).order_by(wp.c.worker_id)
         if communities is not None:
             q = q.where(wp.c.community_id.in_(sorted(communities)))
-        return [(k, n, c) for k, n, c in session.execute(q)]
+        return [(k, n, c) for k, n, c in rows_of(session, q)]
     if by == "department":
         return [(k, n, None) for k, n in session.execute(select(Department.id, Department.name).order_by(Department.id))]
     return []
@@ -85,47 +85,76 @@ def _scoped(q: Any, communities: set[str] | None) -> Any:
     return q if communities is None else q.where(Case.community_id.in_(sorted(communities)))
 
 
-def _cases(session: Session, start: datetime, end: datetime, by: str, communities: set[str] | None) -> dict:
+def _cases(session: Session, spans: list[Span], by: str, communities: set[str] | None) -> list[dict]:
+    """A few grouped scans for all the spans at once (GROUP BY span, key), reading plain columns only."""
     key = _case_key(by)
-    out: dict[str, dict[str, Any]] = defaultdict(_case_empty)
-    # reported, and of them accepted in time (the first accept step within the limit of the report)
+    starts = [a for a, _ in spans]
+    out: list[dict[str, dict[str, Any]]] = [defaultdict(_case_empty) for _ in spans]
+    # reported, and of them accepted in time: the acceptance (first_accepted_at; a case is accepted once, from
+    # "reported") within the limit of the report, limit included
     limit = LIMITS["accept_within_min"] * 60 + EPS
-    # a first acceptance in time lies between the report (>= start) and end + the limit: only those steps
-    first = (select(CaseStep.case_pk, func.min(CaseStep.at).label("at"))
-             .where(CaseStep.action == "accept", CaseStep.at >= start, CaseStep.at <= end + timedelta(seconds=limit))
-             .group_by(CaseStep.case_pk).subquery())
-    in_time = and_(first.c.at.is_not(None), _secs(session, Case.reported_at, first.c.at) <= limit)
-    q = (select(key, func.count(), func.sum(case((in_time, 1), else_=0))).select_from(Case).outerjoin(first, first.c.case_pk == Case.id)
-         .where(Case.reported_at >= start, Case.reported_at < end).group_by(key))
-    for k, n, ok in session.execute(_scoped(q, communities)):
-        out[k].update(cases_reported=int(n), cases_accepted_in_time=int(ok or 0))
-    # the period's steps in one pass (index action + at): handled on time — cases with a handle step that
-    # was on time (the step's on_time, which cases.handle judged against the deadline in force then; on the
-    # spot = on time), each case once; returned — return steps (for a department / unit: the assignee that
-    # returned it, since a return clears the case's assignee); satisfaction — the evaluate steps' mean
-    s = CaseStep
-    on_time = and_(s.action == "handle", or_(s.detail["on_time"].as_boolean().is_(True),
-                                              s.detail["on_site"].as_boolean().is_(True)))
-    skey = key
-    if by in ("department", "unit"):
-        returned_by = case((s.detail[("previous", "kind")].as_string() == by, s.detail[("previous", "id")].as_string()))
-        skey = case((s.action == "return", returned_by), else_=key)
-    sat = case((s.action == "evaluate", s.detail["satisfaction"].as_integer()))
-    q = (select(skey, func.count(func.distinct(case((on_time, Case.id)))),
-                func.sum(case((s.action == "return", 1), else_=0)), func.count(sat), func.sum(sat))
-         .select_from(s).join(Case, s.case_pk == Case.id)
-         .where(s.action.in_(("handle", "return", "evaluate")), s.at >= start, s.at < end).group_by(skey))
-    for k, handled, returned, n, total in session.execute(_scoped(q, communities)):
-        out[k].update(cases_handled_on_time=int(handled or 0), cases_returned=int(returned or 0),
-                      satisfaction_mean=round(int(total) / int(n), 2) if n else None)
-    # overdue: the deadline in force now passed within the period while not handled by it
+    in_time = and_(Case.first_accepted_at.is_not(None),
+                   _secs(session, Case.reported_at, Case.first_accepted_at) <= limit)
+    i = span_of(Case.reported_at, starts)
+    q = (select(i, key, func.count(), func.sum(case((in_time, 1), else_=0)))
+         .where(in_spans(Case.reported_at, spans)).group_by(i, key))
+    for n, k, reported, ok in rows_of(session, _scoped(q, communities)):
+        out[n][k].update(cases_reported=int(reported), cases_accepted_in_time=int(ok or 0))
+    # the spans' steps (index action + at): returned — return steps (for a department / unit: the assignee
+    # that returned it, since a return clears the case's assignee); satisfaction — the evaluate steps' mean;
+    # handled on time — cases with a handle step that was on time (the step's on_time, which cases.handle judged
+    # against the deadline in force then; on the spot = on time), each case once per span
+    for n, k, figs in _steps(session, spans, by, key, communities):
+        out[n][k].update(figs)
+    # overdue: the deadline in force now passed within the span while not handled by it
     late = or_(and_(Case.handled_at.is_(None), Case.status.in_(OPEN)), Case.handled_at > Case.deadline)
-    q = (select(key, func.count()).where(Case.deadline >= start, Case.deadline < end, Case.merged_into.is_(None),
-                                         late).group_by(key))
-    for k, n in session.execute(_scoped(q, communities)):
-        out[k]["cases_overdue"] = int(n)
-    out.pop(None, None)
-    return dict(out)
+    i = span_of(Case.deadline, starts)
+    q = (select(i, key, func.count()).where(in_spans(Case.deadline, spans), Case.merged_into.is_(None), late)
+         .group_by(i, key))
+    for n, k, overdue in rows_of(session, _scoped(q, communities)):
+        out[n][k]["cases_overdue"] = int(overdue)
+    for o in out:
+        o.pop(None, None)
+    return [dict(o) for o in out]
+
+
+def _steps(session: Session, spans: list[Span], by: str, key: Any, communities: set[str] | None) -> list:
+    """(span, key, {returned, satisfaction, handled on time}) of the spans' handle, return and evaluate steps.
+
+    By district, community or worker the step's own copies of its case's place and reporter are the key: no
+    join, and "each case once" is a DISTINCT over the on-time handle steps alone (one ``count(DISTINCT)`` over
+    all the steps sorted them all, about twice the CPU). By department or unit the key is the case's current
+    assignee, so the steps are joined with case_record, once, and counted in one query."""
+    s = CaseStep
+    place = {"district": s.district_id, "community": s.community_id, "worker": s.grid_worker_id}.get(by)
+    i = span_of(s.at, [a for a, _ in spans])
+    sat = case((s.action == "evaluate", s.satisfaction))
+    returned = func.sum(case((s.action == "return", 1), else_=0))
+
+    def steps(q: Any) -> Any:
+        q = q.where(in_spans(s.at, spans))
+        if place is None:
+            q = q.join_from(s, Case, s.case_pk == Case.id)
+        return q if communities is None else q.where(s.community_id.in_(sorted(communities)))
+
+    def figs(returned: Any, rated: Any, total: Any) -> dict[str, Any]:
+        return {"cases_returned": int(returned or 0),
+                "satisfaction_mean": round(int(total) / int(rated), 2) if rated else None}
+
+    if place is None:
+        skey = case((s.action == "return", case((s.previous_kind == by, s.previous_id))), else_=key)
+        on_time = and_(s.action == "handle", s.on_time.is_(True))
+        q = steps(select(i, skey, func.count(func.distinct(case((on_time, s.case_pk)))), returned, func.count(sat),
+                         func.sum(sat)).where(s.action.in_(("handle", "return", "evaluate"))).group_by(i, skey))
+        return [(n, k, {"cases_handled_on_time": int(ok or 0), **figs(r, rated, total)})
+                for n, k, ok, r, rated, total in rows_of(session, q)]
+    q = steps(select(i, place, returned, func.count(sat), func.sum(sat))
+              .where(s.action.in_(("return", "evaluate"))).group_by(i, place))
+    got = [(n, k, figs(r, rated, total)) for n, k, r, rated, total in rows_of(session, q)]
+    handled = steps(select(i.label("span"), place.label("key"), s.case_pk)
+                    .where(s.action == "handle", s.on_time.is_(True)).distinct()).subquery()
+    q = select(handled.c.span, handled.c.key, func.count()).group_by(handled.c.span, handled.c.key)
+    return got + [(n, k, {"cases_handled_on_time": int(ok)}) for n, k, ok in rows_of(session, q)]
 
 
 def _case_empty() -> dict[str, Any]:
@@ -146,68 +175,79 @@ def _by_place(by: str, community: Any, district: Any, worker: Any) -> Any:
     return {"district": district, "community": community, "worker": worker}[by]
 
 
-def _visits(session: Session, start: datetime, end: datetime, by: str, communities: set[str] | None) -> dict:
-    out: dict[str, dict[str, Any]] = defaultdict(lambda: {"visits_due": 0, "visits_done": 0})
+def _visits(session: Session, spans: list[Span], by: str, communities: set[str] | None) -> list[dict]:
+    out: list[dict[str, dict[str, Any]]] = [defaultdict(lambda: {"visits_due": 0, "visits_done": 0}) for _ in spans]
     p, v = WatchPerson, PersonVisit
     home = aliased(GridNode)
-    # due: watch-list persons with a visit due at some time in the period (never visited before it, or the
-    # last visit before it + the level's cadence < its end): each person once
-    last = (select(v.person_id, func.max(v.at).label("at")).where(v.at < start).group_by(v.person_id).subquery())
-    key = _by_place(by, p.home_community_id, home.parent_id, p.grid_worker_id)
-    q = (select(key, func.count()).select_from(p).outerjoin(last, last.c.person_id == p.person_id)
-         .outerjoin(home, home.id == p.home_community_id)
-         .where(_due_before(end, last.c.at, p.level)).group_by(key))
-    if communities is not None:
-        q = q.where(p.home_community_id.in_(sorted(communities)))
-    for k, n in session.execute(q):
-        out[k]["visits_due"] = int(n)
-    # done: visits recorded in the period (at = when it took place), by the home community at the time
+    # due: watch-list persons with a visit due at some time in the span (never visited before it, or the
+    # last visit before it + the level's cadence < its end): each person once. A small table (the watch
+    # list), one query per span: "the last visit before the span" differs per span
+    for n, (start, end) in enumerate(spans):
+        last = (select(v.person_id, func.max(v.at).label("at")).where(v.at < start).group_by(v.person_id)
+                .subquery())
+        key = _by_place(by, p.home_community_id, home.parent_id, p.grid_worker_id)
+        q = (select(key, func.count()).select_from(p).outerjoin(last, last.c.person_id == p.person_id)
+             .outerjoin(home, home.id == p.home_community_id)
+             .where(_due_before(end, last.c.at, p.level)).group_by(key))
+        if communities is not None:
+            q = q.where(p.home_community_id.in_(sorted(communities)))
+        for k, due in rows_of(session, q):
+            out[n][k]["visits_due"] = int(due)
+    # done: visits recorded in the span (at = when it took place), by the home community at the time
     community = func.coalesce(v.community_id, p.home_community_id)
     key = _by_place(by, community, home.parent_id, p.grid_worker_id)
-    q = (select(key, func.count()).select_from(v).outerjoin(p, p.person_id == v.person_id)
-         .outerjoin(home, home.id == community).where(v.at >= start, v.at < end).group_by(key))
+    i = span_of(v.at, [a for a, _ in spans])
+    q = (select(i, key, func.count()).select_from(v).outerjoin(p, p.person_id == v.person_id)
+         .outerjoin(home, home.id == community).where(in_spans(v.at, spans)).group_by(i, key))
     if communities is not None:
         q = q.where(community.in_(sorted(communities)))
-    for k, n in session.execute(q):
-        out[k]["visits_done"] = int(n)
-    out.pop(None, None)
-    return dict(out)
+    for n, k, done in rows_of(session, q):
+        out[n][k]["visits_done"] = int(done)
+    for o in out:
+        o.pop(None, None)
+    return [dict(o) for o in out]
 
 
 # ---------------------------------------------------------------- grid workers online
-def _workers(session: Session, start: datetime, end: datetime, by: str, communities: set[str] | None) -> dict:
-    out: dict[str, dict[str, Any]] = {}
+def _workers(session: Session, spans: list[Span], by: str, communities: set[str] | None) -> list[dict]:
+    registered: dict[str, int] = {}
     wp = worker_places()
     key = _by_place(by, wp.c.community_id, wp.c.district_id, wp.c.worker_id)
     q = select(key, func.count()).select_from(wp).group_by(key)
     if communities is not None:
         q = q.where(wp.c.community_id.in_(sorted(communities)))
-    for k, n in session.execute(q):
+    for k, n in rows_of(session, q):
         if k is not None:
-            out[k] = {"workers": int(n), "workers_online": 0, "workers_online_rate": None}
-    # the sampled days of the registered workers: online at least once, and the time-weighted rate. The
-    # period is whole local days (the current one to date: its last day so far)
+            registered[k] = int(n)
+    out = [{k: {"workers": n, "workers_online": 0, "workers_online_rate": None} for k, n in registered.items()}
+           for _ in spans]
+    # the sampled days of the registered workers per span: online at least once, and the time-weighted rate.
+    # A span is whole local days (the current one to date: its last day so far); days are ISO strings
     h = WorkerOnlineDay
     zone = ZoneInfo(LIMITS["tz"])
-    first = start.astimezone(zone).date().isoformat()
-    last = (end - timedelta(microseconds=1)).astimezone(zone).date().isoformat()
-    per_worker = (select(h.worker_id, func.sum(h.samples).label("samples"), func.sum(h.online).label("online"))
-                  .where(h.day >= first, h.day <= last).group_by(h.worker_id).subquery())
-    q = (select(key, func.sum(case((per_worker.c.online > 0, 1), else_=0)), func.sum(per_worker.c.samples),
-                func.sum(per_worker.c.online)).select_from(wp).join(per_worker, per_worker.c.worker_id == wp.c.worker_id).group_by(key))
+    check_spans(spans)
+    firsts = [a.astimezone(zone).date().isoformat() for a, _ in spans]
+    last = (spans[-1][1] - timedelta(microseconds=1)).astimezone(zone).date().isoformat()
+    i = span_of(h.day, firsts)
+    per_worker = (select(i.label("span"), h.worker_id, func.sum(h.samples).label("samples"),
+                         func.sum(h.online).label("online"))
+                  .where(h.day >= firsts[0], h.day <= last).group_by(i, h.worker_id).subquery())
+    pw = per_worker.c
+    q = (select(pw.span, key, func.sum(case((pw.online > 0, 1), else_=0)), func.sum(pw.samples), func.sum(pw.online))
+         .select_from(wp).join(per_worker, pw.worker_id == wp.c.worker_id).group_by(pw.span, key))
     if communities is not None:
         q = q.where(wp.c.community_id.in_(sorted(communities)))
-    for k, n, samples, online in session.execute(q):
-        if k in out:
-            out[k].update(workers_online=int(n or 0), workers_online_rate=figures.rate(int(online or 0),
-                                                                                       int(samples or 0)))
+    for n, k, online_once, samples, online in rows_of(session, q):
+        if k in registered:
+            out[int(n)][k].update(workers_online=int(online_once or 0),
+                                  workers_online_rate=figures.rate(int(online or 0), int(samples or 0)))
     return out
 
 
 register(Provider("cases", tuple(_case_empty()), frozenset({"district", "community", "worker", "department", "unit"}),
-                  _cases, _case_empty, rows))
-register(Provider("visits", ("visits_due", "visits_done"), frozenset({"district", "community", "worker"}), _visits,
-                  lambda: {"visits_due": 0, "visits_done": 0}))
+                  None, _case_empty, rows, spans=_cases))
+register(Provider("visits", ("visits_due", "visits_done"), frozenset({"district", "community", "worker"}), None,
+                  lambda: {"visits_due": 0, "visits_done": 0}, spans=_visits))
 register(Provider("workers", ("workers", "workers_online", "workers_online_rate"),
-                  frozenset({"district", "community", "worker"}), _workers,
-                  lambda: {"workers": 0, "workers_online": 0, "workers_online_rate": None}, None))
+                  frozenset({"district", "community", "worker"}), None,
+                  lambda: {"workers": 0, "workers_online": 0, "workers_online_rate": None}, None, spans=_workers))

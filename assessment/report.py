@@ -45,16 +45,18 @@ def check(period: str | None, by: str | None) -> tuple[str, str]:
     return period, by
 
 
-def _figures(session: Session, period: periods.Period, by: str, communities: set[str] | None,
-             keys: list[str]) -> dict[str, dict[str, Any]]:
-    start, end = period.utc()
-    out = {k: dict.fromkeys(figures.COLUMNS) for k in keys}
+def _figures(session: Session, spans: list[periods.Period], by: str, communities: set[str] | None,
+             keys: list[str]) -> list[dict[str, dict[str, Any]]]:
+    """Every provider's figures of each period (back to back, oldest first), one pass per provider."""
+    utc = [p.utc() for p in spans]
+    out = [{k: dict.fromkeys(figures.COLUMNS) for k in keys} for _ in spans]
     for p in sources.PROVIDERS.values():
         if not p.available or by not in p.groupings:
             continue
-        got = p.compute(session, start, end, by, communities) if communities != set() else {}
-        for k in keys:
-            out[k].update(got.get(k) or p.empty())
+        got = p.compute_spans(session, utc, by, communities) if communities != set() else [{} for _ in spans]
+        for figs, seen in zip(out, got, strict=True):
+            for k in keys:
+                figs[k].update(seen.get(k) or p.empty())
     return out
 
 
@@ -72,13 +74,13 @@ def assess(engine: Engine, registry: Any, kind: str, by: str, now: datetime, tz:
             if p.available and p.rows is not None and by in p.groupings:
                 rows += p.rows(session, by, communities)
         keys = [k for k, _, _ in rows]
-        now_figs = _figures(session, current, by, communities, keys)
-        prev_figs = _figures(session, before, by, communities, keys)
+        prev_figs, now_figs = _figures(session, [before, current], by, communities, keys)
     out = []
+    label, start, end, before_label = (whole.label, current.start.isoformat(),
+                                       current.end.replace(microsecond=0).isoformat(), before.label)
     for key, name, parent in rows:
-        out.append({"by": by, "key": key, "name": name, "parent": parent, "period": whole.label,
-                    "from": current.start.isoformat(), "to": current.end.replace(microsecond=0).isoformat(), **now_figs[key],
-                    "previous": {"period": before.label, **prev_figs[key]}})
+        out.append({"by": by, "key": key, "name": name, "parent": parent, "period": label, "from": start, "to": end,
+                    **now_figs[key], "previous": {"period": before_label, **prev_figs[key]}})
     pending = [p.name for p in sources.PROVIDERS.values() if not p.available]
     return Report(whole, before, by, out, pending)
 

@@ -7,8 +7,9 @@ Both sides are measured on the same frames of the generated entrance scene (``si
   scene's ground-truth boxes, i.e. the analysis minus the detector, the cheapest it gets);
 - the counter: ``CrossingCounter.update`` on the same tracks, with ``--lines`` lines on the camera.
 
-The detector (HOG: ~30-100 ms per frame, see docs/video.md) is left out of the baseline on purpose, so the
-ratio printed is an upper bound of the counter's share. Last line:
+The detector (ssd: ~21 ms per frame, see docs/video.md) is left out of the baseline on purpose, so the
+ratio printed is an upper bound of the counter's share. Its cost inside the whole camera pipeline is in
+``bench/video.py`` (``crossing_us``, ``crossing_share``); this one stresses the counter with many walkers and lines. Last line:
 ``RESULT counter_us_per_frame=… baseline_us_per_frame=… ratio=…``.
 
     python bench/crossing.py [--quick] [--lines 2] [--people 20]

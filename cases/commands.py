@@ -79,7 +79,8 @@ def _step(session: Session, case: Case, actor: Actor, action: str, before: str |
           note: str | None = None, **detail: Any) -> None:
     session.add(CaseStep(case_pk=case.id, at=now, action=action, from_status=before, to_status=case.status,
                          level=case.level, actor=actor.username, role=actor.role, user_id=actor.user_id,
-                         remote_addr=actor.remote_addr, note=note, detail=detail))
+                         remote_addr=actor.remote_addr, note=note, detail=detail,
+                         **CaseStep.facts(action, detail), **CaseStep.place(case)))  # columns the assessment counts
     case.updated_at = now
     changed(session).add(case.case_id)
 
@@ -238,6 +239,8 @@ def accept(session: Session, actor: Actor, case_id: str, data: dict[str, Any], n
         case.level = _level(data["level"])
     before, case.status, case.graded = case.status, a.to, True
     _restart_clock(case, env, now)
+    if case.first_accepted_at is None:
+        case.first_accepted_at = now
     _step(session, case, actor, "accept", before, now, _text(data, "note"), deadline=case.deadline.isoformat())
     return case
 

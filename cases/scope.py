@@ -11,12 +11,13 @@ not act on a case its district took over; it still sees it).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import and_, false, or_
-from sqlalchemy.orm import Session
 
 from cases.places import Places
+from onescreen import scope
 from onescreen.commands import Actor
 from onescreen.db.models import Case, User
 
@@ -24,30 +25,13 @@ LEVEL_RANK = {None: 0, "city": 0, "district": 1, "community": 2, "cell": 3}
 HANDLING_RANK = {"city": 0, "district": 1, "community": 2}
 
 
-def actor_of(session: Session, user: User, places: Places, remote_addr: str | None = None) -> Actor:
-    """The Actor of an account, its scope resolved against the registry."""
-    reg = places.reg
-    communities: frozenset[str] | None = None
-    cells: frozenset[str] | None = None
-    level = None
-    if user.scope_node_id is not None:
-        node = reg.node(user.scope_node_id)
-        level = node.level if node is not None else "cell"
-        if node is None:
-            communities = frozenset()
-        elif node.level == "community":
-            communities = frozenset({node.id})
-        elif node.level == "cell":
-            communities = frozenset(c for c in [reg.community_of(node.id)] if c)
-        elif node.level == "district":
-            communities = frozenset(reg.descendants(node.id, "community"))
-    if user.role == "grid":
-        worker = places.workers.get(user.worker_id or "")
-        cells = frozenset(worker[1]) if worker else frozenset()
-    return Actor(username=user.username, role=user.role, user_id=user.id, scope_node_id=user.scope_node_id,
-                 communities=communities, cells=cells, unit_id=user.unit_id, worker_id=user.worker_id,
-                 department_id=user.department_id, remote_addr=remote_addr,
-                 extra={"scope_level": level or "city"})
+def actor_of(user: User, places: Places, remote_addr: str | None = None) -> Actor:
+    """The Actor of an account (``onescreen.scope.actor_of``), a grid worker narrowed to its own cells."""
+    actor = scope.actor_of(user, places.reg, remote_addr)
+    if user.role != "grid":
+        return actor
+    worker = places.workers.get(user.worker_id or "")
+    return replace(actor, cells=frozenset(worker[1]) if worker else frozenset())
 
 
 def sees(actor: Actor, case: Case) -> bool:

@@ -54,7 +54,8 @@ def remind_overdue(session: Session, now: datetime, every: timedelta, limit: int
         session.add(CaseStep(case_pk=case.id, at=now, action="remind", from_status=case.status,
                              to_status=case.status, level=case.level, actor="system", role=None,
                              note=None, detail={"to": to, "n": case.reminders + 1,
-                                                "deadline": store.aware(case.deadline).isoformat()}))
+                                                "deadline": store.aware(case.deadline).isoformat()},
+                             **CaseStep.place(case)))
         session.info.setdefault("cases_changed", set()).add(case.case_id)
         done.append(case.case_id)
     return done

@@ -102,7 +102,7 @@ def grid_page() -> Response:
 def desk_page() -> Response:
     """The dispatcher's desk: queue, detail, every action, hotline intake, the daily huddle."""
     user, places = _account()
-    actor = actor_of(None, user, places)
+    actor = actor_of(user, places)
     ctx = app_context()
     with Session(ctx.engine) as s:
         units = [u for (u,) in s.query(PatrolUnit.id).order_by(PatrolUnit.id)]

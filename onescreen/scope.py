@@ -37,11 +37,21 @@ def cells_of(registry: Any, scope_node_id: str | None) -> frozenset[str] | None:
     return frozenset({node.id}) if node is not None and node.level == "cell" else None
 
 
+def level_of(registry: Any, scope_node_id: str | None) -> str:
+    """The grid level of a scope node: ``city`` for the whole city, ``cell`` (the narrowest) for a node the
+    registry no longer holds."""
+    if scope_node_id is None:
+        return "city"
+    node = registry.node(scope_node_id)
+    return node.level if node is not None else "cell"
+
+
 def actor_of(user: Any, registry: Any, remote_addr: str | None = None) -> Actor:
-    """The Actor of an account row (``onescreen.db.models.User``) or a desk's ``SessionUser``."""
+    """The Actor of an account row (``onescreen.db.models.User``) or a desk's ``SessionUser``; ``extra``
+    carries the scope's grid level (``scope_level``: which handling levels a desk may steer)."""
     scope = getattr(user, "scope_node_id", None)
     return Actor(username=user.username, role=user.role, user_id=getattr(user, "id", None),
                  scope_node_id=scope, communities=communities_of(registry, scope),
                  cells=cells_of(registry, scope), unit_id=getattr(user, "unit_id", None),
                  worker_id=getattr(user, "worker_id", None), department_id=getattr(user, "department_id", None),
-                 remote_addr=remote_addr)
+                 remote_addr=remote_addr, extra={"scope_level": level_of(registry, scope)})

@@ -245,9 +245,11 @@ class VideoSettings(Group):
     health_interval_s: float = Field(1.0, gt=0, le=60, description="Camera health records are written this often")
     registry_refresh_s: float = Field(30.0, gt=0, le=3600, description="Check the registry for changes this often")
     # entrance lines (ingest/video/crossing.py, issue #18)
-    line_band: float = Field(0.02, gt=0, le=0.2,
+    line_band: float = Field(0.04, gt=0, le=0.2,
                              description="Half-width of the band around an entrance line (normalised image units) "
-                                         "in which a person has no side yet: standing on the line never counts")
+                                         "in which a person has no side yet: standing on the line never counts. "
+                                         "Above the detector's foot-point jitter (ssd: up to 0.035 on the "
+                                         "generated scene, docs/video.md)")
     entrance_days_kept: int = Field(8, ge=1, le=400,
                                     description="Hourly entrance in/out counts stay in Redis this many days")
 

@@ -26,7 +26,10 @@ def parse_ts(value: object) -> datetime:
             raise BadTime("not ISO 8601") from None
         if dt.tzinfo is None:
             raise BadTime("ISO 8601 timestamp without offset")
-        return dt.astimezone(UTC)
+        try:
+            return dt.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00+01:00: a valid ISO string whose UTC instant is before year 1
+            raise BadTime("ISO 8601 timestamp out of range") from None
     raise BadTime(f"{type(value).__name__} is not a timestamp")
 
 

@@ -3,8 +3,8 @@
 The file gathers what OneScreen already keeps about a person, found by the pseudonymous id: the level
 history (``person_grade``), the visits (``person_visit``), the alerts about the person (subject
 ``person:<id>`` or ``door_person`` ``<door>/<id>``), the sightings (door events by the person's credential in
-``event_archive``, which the alert engine fills and trims by retention) and the cases (``cases_of``: empty
-until the cases package is there, see ``CASES_HOOK``).
+``event_archive``, which the alert engine fills and trims by retention) and the cases made of those alerts
+(``cases_of``: an operator turning 疑似脱管 or 重点人员聚集 into a case, CONTRACT §6 ``alert_id``).
 
 Sightings query: ``event_archive`` has no column for the person, so the id is read from the JSON document,
 bounded by the ``ts`` index (``SIGHTINGS_DAYS``). On PostgreSQL an expression index on
@@ -13,7 +13,6 @@ bounded by the ``ts`` index (``SIGHTINGS_DAYS``). On PostgreSQL an expression in
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from onescreen import names
 from onescreen.commands import Actor
-from onescreen.db.models import Alert, EventArchive, PersonGrade, PersonVisit, WatchPerson
+from onescreen.db.models import Alert, Case, EventArchive, PersonGrade, PersonVisit, WatchPerson
 from onescreen.timeutil import epoch_ms, iso
 from persons.cadence import LEVEL_RANK, Cadence, visit_due
 from persons.commands import find, may, sees
@@ -31,9 +30,6 @@ from onescreen.commands import Forbidden
 SIGHTINGS_DAYS = 7
 SIGHTINGS_MAX = 100
 PERSON_RULES = ("key_person_missing", "key_person_hiding", "lingering", "key_person_gathering")
-
-# The cases branch wires this at integration: (session, person_id) -> list of case JSON documents.
-CASES_HOOK: Callable[[Session, str], list[dict[str, Any]]] | None = None
 
 
 def _aware(dt: datetime | None) -> datetime | None:
@@ -133,34 +129,32 @@ def sightings(session: Session, person_id: str, now: datetime, tz: str,
     return out
 
 
-def alerts(session: Session, person_id: str, tz: str, limit: int = 50) -> list[dict[str, Any]]:
-    """Alerts whose subject is the person (missing, hiding), the person at a door (lingering), or a gathering
+def _about(person_id: str) -> Any:
+    """The alerts about a person: its subject (missing, hiding), the person at a door (lingering), or a gathering
     whose evidence lists the person (the JSON read as text: portable, fine for one person's file)."""
     named = f'%"person_id": "{person_id}"%'  # key_person_gathering lists its persons in the evidence
-    rows = session.execute(
-        select(Alert).where(Alert.rule.in_(PERSON_RULES),
-                            or_(Alert.subject_id == person_id, Alert.subject_id.like(f"%/{person_id}"),
-                                (Alert.rule == "key_person_gathering")
-                                & or_(cast(Alert.evidence, String).like(named),
-                                      cast(Alert.evidence, String).like(named.replace(": ", ":")))))
-        .order_by(Alert.opened_at.desc()).limit(limit)
-    ).scalars()
+    return Alert.rule.in_(PERSON_RULES) & or_(
+        Alert.subject_id == person_id, Alert.subject_id.like(f"%/{person_id}"),
+        (Alert.rule == "key_person_gathering") & or_(cast(Alert.evidence, String).like(named),
+                                                     cast(Alert.evidence, String).like(named.replace(": ", ":"))))
+
+
+def alerts(session: Session, person_id: str, tz: str, limit: int = 50) -> list[dict[str, Any]]:
+    """The alerts about the person, newest first."""
+    rows = session.execute(select(Alert).where(_about(person_id)).order_by(Alert.opened_at.desc()).limit(limit)
+                           ).scalars()
     return [{"alert_id": a.alert_id, "rule": a.rule, "level": a.level, "status": a.status,
              "opened_at": iso(_aware(a.opened_at), tz), "community_id": a.community_id} for a in rows]
 
 
-def cases_of(session: Session, person_id: str) -> list[dict[str, Any]]:
-    """The person's cases: through ``CASES_HOOK``, else ``cases.queries.for_person`` if that exists, else []."""
-    fn = CASES_HOOK
-    if fn is None:
-        try:
-            from cases import queries as case_queries  # type: ignore[import-not-found]
-        except ImportError:
-            return []
-        fn = getattr(case_queries, "for_person", None)
-        if fn is None:
-            return []
-    return list(fn(session, person_id))
+def cases_of(session: Session, person_id: str, tz: str, limit: int = 50) -> list[dict[str, Any]]:
+    """The cases made of an alert about the person (the desk's 转为事件 on 疑似脱管 or 重点人员聚集), newest first."""
+    about = select(Alert.alert_id).where(_about(person_id))
+    rows = session.execute(select(Case).where(Case.alert_id.in_(about), Case.merged_into.is_(None))
+                           .order_by(Case.reported_at.desc()).limit(limit)).scalars()
+    return [{"case_id": c.case_id, "category": c.category, "level": c.level, "status": c.status,
+             "reported_at": iso(_aware(c.reported_at), tz), "alert_id": c.alert_id,
+             "community_id": c.community_id} for c in rows]
 
 
 def person_file(session: Session, actor: Actor, person_id: str, now: datetime, cadence: Cadence,
@@ -174,7 +168,7 @@ def person_file(session: Session, actor: Actor, person_id: str, now: datetime, c
         level_history=history(session, person.person_id, tz),
         sightings=sightings(session, person.person_id, now, tz),
         alerts=alerts(session, person.person_id, tz),
-        cases=cases_of(session, person.person_id),
+        cases=cases_of(session, person.person_id, tz),
         visits=visits(session, person.person_id, tz),
     )
     return doc

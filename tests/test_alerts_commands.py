@@ -110,6 +110,7 @@ def test_finding_1_a_community_supervisors_silence_stays_in_its_community(city, 
     assert r.status_code == 200 and r.get_json()["state"] == "lifted" and r.get_json()["lifted_by"] == "sup-home"
     assert client.get("/api/silences", headers=sup).get_json() == []
     assert client.delete(f"/api/silences/{created['id']}", headers=sup).status_code == 409
+    assert client.delete(f"/api/silences/{2**64}", headers=sup).status_code == 404  # no column holds it: not 500
     assert audit_actions(s.database.url) == ["silence_create", "silence_lift"]
 
     # the desk: the same command, the same scope (an alert of another community is as if absent)

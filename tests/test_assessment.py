@@ -462,10 +462,15 @@ def test_alert_counts_on_postgres(postgres_url):
                          subject_kind="camera_zone", subject_id=f"pga{i}", community_id="C-PGA", opened_at=T0,
                          acknowledged_at=s(ack), dispatched_at=s(disp), on_scene_at=s(scene)))
         db.commit()
-        got = sources._alerts(db, T0 - timedelta(hours=1), T0 + timedelta(hours=1), "community", {"C-PGA"})
+        alerts = sources.PROVIDERS["alerts"]
+        got = alerts.compute(db, T0 - timedelta(hours=1), T0 + timedelta(hours=1), "community", {"C-PGA"})
+        # back-to-back spans in one pass: the alerts opened at T0 fall in the second, which starts at T0
+        before, at = alerts.compute_spans(db, [(T0 - timedelta(hours=1), T0), (T0, T0 + timedelta(hours=1))],
+                                          "community", {"C-PGA"})
     engine.dispose()
     assert got == {"C-PGA": figures.alert_figures([(T0, s(a), s(d), s(o), st) for a, d, o, st in rows])}
     assert got["C-PGA"]["alerts_135"] == 2 and got["C-PGA"]["attainment_135_rate"] == 66.7
+    assert (before, at) == ({}, got)
 
 
 @pytest.mark.parametrize("by", ["district", "community", "unit", "worker", "department"])

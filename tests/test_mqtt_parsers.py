@@ -177,3 +177,11 @@ def test_parser_never_raises(city, topic, payload):
     if isinstance(res, Rejected):
         assert res.reason.split(":")[0] in {"invalid_json", "missing_field", "bad_value", "unknown_device",
                                             "unknown_topic", "too_large", "clock_skew", "topic_mismatch"}
+
+
+@pytest.mark.parametrize("ts", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_an_iso_time_whose_instant_is_out_of_range_is_rejected_not_raised(city, ts):
+    """A valid ISO 8601 string whose UTC instant falls before year 1 or after 9999 raised OverflowError out of
+    the parser (found reading ``parse_ts`` while documenting the visit API, which shares it); it is a bad ``ts``."""
+    res = run(city, f"city/access/{city.door}", access(city.door, ts=ts))
+    assert isinstance(res, Rejected) and res.reason == "bad_value:ts"

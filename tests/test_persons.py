@@ -195,3 +195,21 @@ def test_an_import_that_changes_a_level_is_in_the_level_history(city, tmp_path):
         (row,) = s.execute(select(PersonGrade)).scalars().all()
     assert (row.person_id, row.to_level, row.actor) == (bundle.watchlist[0].person_id, bundle.watchlist[0].level,
                                                         "import")
+
+
+def test_a_persons_row_ref_resolves_on_every_dashboard_process_sharing_the_secret():
+    """/persons puts a keyed hash of the person id in the page, never the id; behind a load balancer the next
+    request may reach another dashboard process, so the ref depends on the shared secret, not the process."""
+    from flask import Flask
+
+    from dashboard.pages.persons import ref_of
+
+    def ref(secret: str) -> str:
+        app = Flask(__name__)
+        app.secret_key = secret
+        with app.app_context():
+            return ref_of("P-7f3a9c")
+
+    assert ref("shared") == ref("shared")  # two processes, one secret
+    assert ref("shared") != ref("other")
+    assert "7f3a9c" not in ref("shared") and len(ref("shared")) == 16

@@ -147,3 +147,30 @@ def test_a_grid_worker_reads_and_visits_only_its_own_persons(api, small_city):
         rows = db.execute(select(AuditLog.action, AuditLog.target).where(AuditLog.actor == "grid-kp")).all()
     engine.dispose()
     assert ("person_visit", f"person:{own[0]}") in rows and all(t != f"person:{stranger}" for _a, t in rows)
+
+
+def test_the_file_lists_the_cases_made_of_the_persons_alerts(api, small_city):
+    """CONTRACT §7: the file holds the person's cases: an operator turning 疑似脱管 about the person into a case
+    (CONTRACT §6 ``alert_id``) puts that case in the file; a case about nobody in particular does not."""
+    from onescreen.db.models import Alert
+
+    s, client, tok = api
+    engine = make_engine(s.database.url)
+    with session_factory(engine)() as db:
+        red = next(p for p in db.execute(select(WatchPerson)).scalars() if p.level == "red")
+        db.add(Alert(alert_id="A-20261205-000901", rule="key_person_missing", level="orange", status="open",
+                     subject_kind="person", subject_id=red.person_id, community_id=red.home_community_id,
+                     evidence={}, opened_at=datetime.now(UTC)))
+        db.commit()
+        person_id, community = red.person_id, red.home_community_id
+    cell = small_city.registry.descendants(community, "cell")[0]
+    op = auth(tok["operator"])
+    made = client.post("/api/cases", headers=op, json={"category": "key_person", "description": "连续三天未见",
+                                                       "cell_id": cell, "alert_id": "A-20261205-000901"})
+    assert made.status_code == 201, made.get_json()
+    other = client.post("/api/cases", headers=op, json={"category": "hazard", "description": "井盖缺失",
+                                                        "cell_id": cell})
+    assert other.status_code == 201, other.get_json()
+    cases = client.get(f"/api/persons/{person_id}", headers=op).get_json()["cases"]
+    assert [c["case_id"] for c in cases] == [made.get_json()["case_id"]]
+    assert cases[0]["alert_id"] == "A-20261205-000901" and cases[0]["category"] == "key_person"

@@ -34,9 +34,19 @@ def _wait(fn, timeout=10.0):
 
 
 def test_persons_desk(make_settings, small_city, redis_client, browser):
-    from dashboard.pages.persons import ref_of
+    from flask import Flask
+    from pydantic import SecretStr
 
-    s = with_dashboard(make_settings())
+    from dashboard.pages import persons as persons_page
+
+    s = with_dashboard(make_settings(), secret_key=SecretStr("persons-test-secret"))
+
+    def ref_of(person_id: str) -> str:  # what any dashboard process with this secret puts in the page
+        app = Flask(__name__)
+        app.secret_key = "persons-test-secret"
+        with app.app_context():
+            return persons_page.ref_of(person_id)
+
     users = create_users(s.database.url)
     engine = make_engine(s.database.url)
     sessions = session_factory(engine)

@@ -14,6 +14,7 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+import redis
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -165,3 +166,29 @@ def test_case_panel_sends_nothing_while_what_it_shows_is_unchanged(make_settings
     assert _case_refresh(op, digest).status_code == 204  # the page shows exactly this: nothing to send
     again = _case_refresh(op, "0123456789abcdef")  # the page shows something else (an older state)
     assert again.status_code == 200 and again.get_json()["response"]["wall-case-shown"]["data"] == digest
+class _Counter:
+    """A stand-in Redis holding the change counter (``None``: unreadable, as ``changes.version`` reports it)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def get(self, _key):
+        if self.value is None:
+            raise redis.ConnectionError("down")
+        return self.value
+
+
+@pytest.mark.parametrize("seen,now_ver,key,age,again", [
+    (None, b"5", ("A-1",), 0.0, True),           # the first poll of a session reads
+    (["5", 0.0, "A-1"], b"5", ("A-1",), 1.0, False),  # nothing changed: no SQL
+    (["5", 0.0, "A-1"], b"6", ("A-1",), 1.0, True),   # the counter moved
+    (["5", 0.0, "A-1"], b"5", ("A-2",), 1.0, True),   # another row selected
+    (["5", 0.0, "A-1"], b"5", ("A-1",), 31.0, True),  # older than SAFETY_S: a lost bump is caught
+    (["5", 0.0], None, (), 1.0, True),           # Redis unreadable: every poll reads, as before
+])
+def test_desk_poll_reads_sql_only_after_a_change(seen, now_ver, key, age, again):
+    if seen:
+        seen = [seen[0], time.time() - age, *seen[2:]]
+    got, new_seen = changes.poll(_Counter(now_ver), seen, *key)
+    assert got is again
+    assert new_seen[2:] == list(key) and (new_seen is seen) is (not again)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from dashboard.api import (alerts, assessment, assessment_review, cameras, cases, desk, health, metrics,
+from dashboard.api import (alerts, assessment, assessment_review, cameras, cases, desk, health, metrics, openapi,
                            persons)
 
-BLUEPRINTS = (health.bp, metrics.bp, alerts.bp, cameras.bp, desk.bp, assessment.bp,
+BLUEPRINTS = (health.bp, metrics.bp, openapi.bp, alerts.bp, cameras.bp, desk.bp, assessment.bp,
               assessment_review.bp, persons.bp, cases.bp)
 
 

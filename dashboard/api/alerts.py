@@ -12,90 +12,25 @@ into inputs and answers back:
 - an unknown ``/api/...`` path: 404 as JSON;
 - every time in the configured zone (``city.timezone``).
 
-``/api/openapi.json`` is ``alerts/openapi.json``, kept true by tests that compare it with these routes and
-run schemathesis over it (tests/test_alerts_openapi.py).
+``/api/openapi.json`` documents these routes (``dashboard.api.openapi.alerts``), kept true by
+tests/test_api_openapi.py (every route documented; schemathesis over the document).
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import orjson
 from flask import Blueprint, Response, g, request
 from sqlalchemy.orm import Session
 
 from alerts import commands, queries, silences, store
-from dashboard.commands import actor, run
+from dashboard.api.common import authed, body as _body, error as _error, json_response as _json
+from dashboard.commands import run
 from dashboard.context import app_context
-from onescreen.accounts.tokens import authenticate
-from onescreen.commands import CommandError, Invalid
-from onescreen.db.models import User
-from onescreen.db.session import session_factory
+from onescreen.commands import Invalid
 
 bp = Blueprint("alerts", __name__)
-OPENAPI = Path(__file__).resolve().parents[2] / "alerts" / "openapi.json"
-
-
-def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(data), status=status, mimetype="application/json", headers=headers)
-
-
-def _error(status: int, message: str, reason: str | None = None) -> Response:
-    headers = {"WWW-Authenticate": 'Bearer realm="onescreen"'} if status == 401 else None
-    return _json({"error": message, **({"reason": reason} if reason else {})}, status, headers)
-
-
-def _session() -> Session:
-    ctx = app_context()
-    factory = ctx.__dict__.get("_alert_sessions")
-    if factory is None:
-        factory = ctx.__dict__["_alert_sessions"] = session_factory(ctx.engine)
-    return factory()
-
-
-def authed(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Resolve the bearer token (or the web session) to an Actor (g.actor) and a read session (g.db), or 401;
-    a refused command becomes its HTTP answer."""
-
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Response:
-        with _session() as session:
-            header = request.headers.get("Authorization")
-            user = authenticate(session, header)
-            if user is None and not header:  # the web pages: the signed-in user (dashboard.auth)
-                from dashboard.auth.sessions import current_user
-
-                signed_in = current_user()
-                user = session.get(User, signed_in.id) if signed_in is not None else None
-                user = user if user is not None and user.active else None
-            if user is None:
-                return _error(401, "missing or invalid credential (Authorization: Bearer <token>)",
-                              "unauthorized")
-            g.actor, g.db = actor(app_context(), user), session
-            try:
-                return view(*args, **kwargs)
-            except CommandError as exc:
-                return _json(exc.to_json(), exc.status)
-
-    return wrapper
-
-
-def _body() -> dict[str, Any]:
-    """The request's JSON object ({} for an empty body); Invalid for anything else."""
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        return {}
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise Invalid("desk.error.bad_json", f"body is not valid JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise Invalid("desk.error.bad_json", "body must be a JSON object")
-    return body
 
 
 def _tz() -> str:
@@ -110,11 +45,6 @@ def _alert_json(alert: Any, silenced: set[str], history: list[dict[str, Any]] | 
 def _csv(name: str) -> tuple[str, ...]:
     value = request.args.get(name) or ""
     return tuple(v for v in value.split(",") if v)
-
-
-@bp.get("/api/openapi.json")
-def openapi() -> Response:
-    return Response(OPENAPI.read_bytes(), mimetype="application/json")
 
 
 @bp.get("/api/alerts")

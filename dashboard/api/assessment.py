@@ -16,17 +16,14 @@ import orjson
 from flask import Blueprint, Response, g, request
 
 from assessment import people, report
-from dashboard.api.alerts import authed
+from dashboard.api.common import authed, error as _error
 from dashboard.auth import audit
 from dashboard.context import app_context
 from dashboard.desk import data
 
 bp = Blueprint("assessment", __name__)
 ROLES = frozenset({"supervisor", "admin"})
-
-
-def _error(status: int, message: str) -> Response:
-    return Response(orjson.dumps({"error": message}), status=status, mimetype="application/json")
+EARLIEST_YEAR = 1970
 
 
 def build(user: Any, args: Any) -> report.Report:
@@ -41,6 +38,8 @@ def build(user: Any, args: Any) -> report.Report:
             raise report.BadRequest("date must be YYYY-MM-DD") from None
         if at.date() > now.date():
             raise report.BadRequest("date must not be in the future")
+        if at.year < EARLIEST_YEAR:  # before the zone's modern offsets (+08:05:43 in 963: not an ISO offset)
+            raise report.BadRequest(f"date must not be before {EARLIEST_YEAR}-01-01")
     within = args.get("within") or None
     reg = data.registry(ctx)
     if within is not None and reg.node(within) is None:

@@ -14,8 +14,8 @@ from flask import Blueprint, Response, g, request
 from markupsafe import escape
 
 from assessment import figures, people, report
-from dashboard.api.alerts import authed
-from dashboard.api.assessment import ROLES, _error
+from dashboard.api.assessment import ROLES
+from dashboard.api.common import authed, error as _error
 from dashboard.context import app_context
 from dashboard.desk import data
 

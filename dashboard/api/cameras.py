@@ -16,6 +16,7 @@ from typing import Any
 import redis
 from flask import Blueprint, Response, request
 
+from dashboard.api.common import error as _error
 from dashboard.context import app_context
 from onescreen import names
 
@@ -25,7 +26,7 @@ bp = Blueprint("cameras", __name__)
 CAMERA_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
 
 
-def _user() -> Any:
+def request_user() -> Any:
     """The bearer token's account or the signed-in session's user; None: not authenticated."""
     header = request.headers.get("Authorization")
     if header:
@@ -52,14 +53,9 @@ def _in_scope(camera_id: str, user: Any) -> bool:
     return cam is not None and reg.community_of(cam.cell_id) in visible
 
 
-def _error(status: int, message: str) -> Response:
-    headers = {"WWW-Authenticate": 'Bearer realm="onescreen"'} if status == 401 else None
-    return Response(f'{{"error": "{message}"}}', status=status, mimetype="application/json", headers=headers)
-
-
 @bp.get("/api/cameras/<camera_id>/snapshot.jpg")
 def snapshot(camera_id: str) -> Response:
-    user = _user()
+    user = request_user()
     if user is None:
         return _error(401, "missing or invalid credentials")
     if not CAMERA_ID.match(camera_id) or not _in_scope(camera_id, user):

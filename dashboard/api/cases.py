@@ -1,8 +1,8 @@
 """Cases HTTP API (CONTRACT §6): report, photos, list, detail with history, every lifecycle action.
 
 A thin adapter over ``cases.commands`` and ``cases.queries``: it builds the ``Actor`` from the bearer token
-or the web session (``dashboard.api.alerts.authed``: 401), calls one command, commits, announces (MQTT outbox
-and the screens' change signal), and turns a ``CommandError`` into its status (400/403/404/409) with the
+or the web session (``dashboard.api.common.authed``: 401), calls one command, commits and announces (MQTT outbox
+and the screens' change signal); ``authed`` turns a ``CommandError`` into its status (400/403/404/409) with the
 English message and a machine-readable ``reason``. Plus two extensions for the pages: possible duplicates of
 a case, and the grid page's heartbeat.
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime
-from typing import Any
 
 from flask import Blueprint, Response, g, request
 
@@ -20,10 +19,10 @@ from cases import commands, queries, store
 from cases.commands import CaseEnv
 from cases.places import places_for
 from cases.scope import actor_of
-from dashboard.api.alerts import _error, _json, authed
+from dashboard.api.common import authed, body as _body, error as _error, json_response as _json
 from dashboard.context import app_context
 from onescreen import names
-from onescreen.commands import Actor, CommandError
+from onescreen.commands import Actor
 from onescreen.db.models import User
 
 bp = Blueprint("cases", __name__)
@@ -37,19 +36,7 @@ def _env() -> CaseEnv:
 def _actor(env: CaseEnv) -> Actor:
     """The cases rule of scope (cases.scope: a grid worker's cells, a department's assignments) for the
     account that ``authed`` resolved."""
-    return actor_of(g.db, g.db.get(User, g.actor.user_id), env.places, request.remote_addr)
-
-
-def _refused(exc: CommandError) -> Response:
-    g.db.rollback()
-    return _json(exc.to_json(), exc.status)
-
-
-def _body() -> dict[str, Any] | Response:
-    body = request.get_json(silent=True) if request.content_length else {}
-    if not isinstance(body, dict):
-        return _error(400, "body must be a JSON object")
-    return body
+    return actor_of(g.db.get(User, g.actor.user_id), env.places, request.remote_addr)
 
 
 def _done(env: CaseEnv, case, now: datetime, status: int = 200) -> Response:
@@ -63,13 +50,8 @@ def _done(env: CaseEnv, case, now: datetime, status: int = 200) -> Response:
 @authed
 def report() -> Response:
     body = _body()
-    if isinstance(body, Response):
-        return body
     env, now = _env(), datetime.now(UTC)
-    try:
-        case = commands.report(g.db, _actor(env), body, now, env)
-    except CommandError as exc:
-        return _refused(exc)
+    case = commands.report(g.db, _actor(env), body, now, env)
     return _done(env, case, now, 201)
 
 
@@ -85,13 +67,10 @@ def list_cases() -> Response:
     overdue = args.get("overdue", "").lower()
     if overdue not in ("", "true", "false", "1", "0"):
         return _error(400, "overdue must be true or false")
-    try:
-        rows = queries.listing(g.db, _actor(env), now, status=args.get("status") or None,
-                               level=args.get("level") or None, category=args.get("category") or None,
-                               community_id=args.get("community_id") or None, overdue=overdue in ("true", "1"),
-                               open_only=args.get("open") in ("true", "1"), limit=limit)
-    except CommandError as exc:
-        return _refused(exc)
+    rows = queries.listing(g.db, _actor(env), now, status=args.get("status") or None,
+                           level=args.get("level") or None, category=args.get("category") or None,
+                           community_id=args.get("community_id") or None, overdue=overdue in ("true", "1"),
+                           open_only=args.get("open") in ("true", "1"), limit=limit)
     return _json([store.to_contract(c, env.tz, now) for c in rows])
 
 
@@ -99,10 +78,7 @@ def list_cases() -> Response:
 @authed
 def get_case(case_id: str) -> Response:
     env, now = _env(), datetime.now(UTC)
-    try:
-        case = commands.find(g.db, _actor(env), case_id)
-    except CommandError as exc:
-        return _refused(exc)
+    case = commands.find(g.db, _actor(env), case_id)
     node = env.places.reg.node(case.cell_id) if case.cell_id else None
     place = {"district": env.places.name(case.district_id), "community": env.places.name(case.community_id),
              "cell": env.places.name(case.cell_id), "geometry": node.geometry if node is not None else None,
@@ -115,11 +91,8 @@ def get_case(case_id: str) -> Response:
 @authed
 def duplicates(case_id: str) -> Response:
     env, now = _env(), datetime.now(UTC)
-    try:
-        actor = _actor(env)
-        case = commands.find(g.db, actor, case_id)
-    except CommandError as exc:
-        return _refused(exc)
+    actor = _actor(env)
+    case = commands.find(g.db, actor, case_id)
     s = env.settings
     rows = queries.duplicates(g.db, actor, case, s.merge_radius_m, s.merge_window_h)
     return _json([store.to_contract(c, env.tz, now) for c in rows])
@@ -134,11 +107,8 @@ def add_photo(case_id: str) -> Response:
         return _json({"error": f"the photo is larger than {limit} bytes", "reason": "photo_too_large"}, 400)
     upload = request.files.get("photo") or request.files.get("file")
     data = upload.read(limit + 1) if upload is not None else request.get_data(cache=False)[: limit + 1]
-    try:
-        n = commands.add_photo(g.db, _actor(env), case_id, data, now, env)
-        case = commands.find(g.db, _actor(env), case_id)
-    except CommandError as exc:
-        return _refused(exc)
+    n = commands.add_photo(g.db, _actor(env), case_id, data, now, env)
+    case = commands.find(g.db, _actor(env), case_id)
     g.db.commit()
     store.announce_changed(g.db, app_context().redis, env.tz, now)
     return _json({"n": n, "url": f"/api/cases/{case_id}/photos/{n}.jpg",
@@ -149,10 +119,7 @@ def add_photo(case_id: str) -> Response:
 @authed
 def get_photo(case_id: str, n: int) -> Response:
     env = _env()
-    try:
-        case = commands.find(g.db, _actor(env), case_id)
-    except CommandError as exc:
-        return _refused(exc)
+    case = commands.find(g.db, _actor(env), case_id)
     jpeg = queries.photo(g.db, case, n, thumb=request.args.get("thumb") == "1")
     if jpeg is None:
         return _error(404, f"no photo {n} of {case_id}")
@@ -163,13 +130,8 @@ def get_photo(case_id: str, n: int) -> Response:
 @authed
 def act(case_id: str, action: str) -> Response:
     body = _body()
-    if isinstance(body, Response):
-        return body
     env, now = _env(), datetime.now(UTC)
-    try:
-        case = commands.act(g.db, _actor(env), case_id, action, body, now, env)
-    except CommandError as exc:
-        return _refused(exc)
+    case = commands.act(g.db, _actor(env), case_id, action, body, now, env)
     return _done(env, case, now)
 
 

@@ -1,5 +1,6 @@
-"""Desk endpoints for the web session (``dashboard.auth``): the 1-3-5 report as CSV, and the latest camera
-frame for a spot check. Supervisor and admin only (403 otherwise; 401 without a session: the gate)."""
+"""Desk endpoints: the 1-3-5 report as CSV, and the latest camera frame for a spot check. Opened from the
+supervision desk with its web session, and, being under ``/api`` (CONTRACT §3), with a bearer token too.
+Supervisor and admin only (403 otherwise; 401 without a credential or with a bad one)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, g, request
 
+from dashboard.api.cameras import request_user
+from dashboard.api.common import error as _error
 from dashboard.auth import audit
-from dashboard.auth.sessions import current_user
 from dashboard.context import app_context
 from dashboard.desk import data, reports
 from onescreen import names
@@ -24,20 +26,15 @@ def roles(allowed: frozenset[str]) -> Callable:
     def wrap(view: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(view)
         def inner(*args: Any, **kwargs: Any) -> Response:
-            user = current_user()
+            user = request_user()  # the bearer token's account, else the signed-in session's user
             if user is None:
-                return _error(401, "not signed in")
+                return _error(401, "missing or invalid credential (Authorization: Bearer <token>)")
             if user.role not in allowed:
                 return _error(403, f"role {user.role} may not use this")
+            g.desk_user = user
             return view(*args, **kwargs)
         return inner
     return wrap
-
-
-def _error(status: int, message: str) -> Response:
-    resp = jsonify({"error": message})
-    resp.status_code = status
-    return resp
 
 
 @bp.get("/api/patrol/report.csv")
@@ -52,7 +49,7 @@ def report_csv() -> Response:
         return _error(400, "days must be a number in (0, 366]")
     if by not in ("unit", "district"):
         return _error(400, "by must be unit or district")
-    ctx, user = app_context(), current_user()
+    ctx, user = app_context(), g.desk_user
     body = reports.to_csv(reports.response_report(ctx, user, by, days))
     audit.record(ctx.engine, user.username, "export_csv", user_id=user.id, role=user.role,
                  target=f"report by {by}", detail={"days": days}, remote_addr=request.remote_addr)
@@ -66,8 +63,10 @@ def report_csv() -> Response:
 @roles(SUPERVISION)
 def camera_snapshot(camera_id: str) -> Response:
     ctx = app_context()
-    if data.registry(ctx).camera(camera_id) is None:
-        return _error(404, f"no camera {camera_id}")
+    reg = data.registry(ctx)
+    cam = reg.camera(camera_id)
+    if cam is None or not data.in_scope(ctx, g.desk_user, reg.community_of(cam.cell_id)):
+        return _error(404, f"no camera {camera_id}")  # outside the account's area: as if it did not exist
     raw = ctx.redis_bytes.get(names.camera_snapshot(camera_id))
     if not raw:
         return _error(404, f"no frame from {camera_id} yet")

@@ -2,7 +2,8 @@
 
 A thin adapter over ``persons.queries`` and ``persons.commands``: the account (bearer token or web session,
 as for the alerts API: 401 without one) becomes an ``Actor`` whose scope is resolved once
-(``visible_communities``); a ``CommandError`` becomes its status (400/403/404/409) and an English message.
+(``visible_communities``); ``authed`` turns a ``CommandError`` into its status (400/403/404/409) and an
+English message.
 
 Person ids: the API is the machine interface and, like the alerts API (whose evidence carries ``person_id``),
 returns the pseudonymous ids in full to every role allowed to read key persons (operator, supervisor, admin;
@@ -14,13 +15,11 @@ on the desk, because the file is the one place that ties an id to its sightings.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from flask import Blueprint, Response, g, request
 
-from dashboard.api.alerts import _error, _json, authed
+from dashboard.api.common import authed, body as _body, error as _error, json_response as _json
 from dashboard.context import app_context
-from onescreen.commands import CommandError
 from onescreen.db.models import AuditLog
 from onescreen.timeutil import iso, parse_ts
 from persons import commands, queries
@@ -34,10 +33,6 @@ def settings_view() -> tuple[Cadence, str]:
     return Cadence.from_settings(s.persons), s.city.timezone
 
 
-def _fail(exc: CommandError) -> Response:
-    return _json(exc.to_json(), exc.status)
-
-
 @bp.get("/api/persons")
 @authed
 def list_persons() -> Response:
@@ -48,12 +43,9 @@ def list_persons() -> Response:
     if overdue_arg not in ("", "true", "false"):
         return _error(400, "visit_overdue must be true or false")
     cadence, tz = settings_view()
-    try:
-        rows = queries.listing(g.db, g.actor, datetime.now(UTC), cadence, tz,
-                               level=level, community_id=request.args.get("community_id") or None,
-                               visit_overdue=None if not overdue_arg else overdue_arg == "true")
-    except CommandError as exc:
-        return _fail(exc)
+    rows = queries.listing(g.db, g.actor, datetime.now(UTC), cadence, tz,
+                           level=level, community_id=request.args.get("community_id") or None,
+                           visit_overdue=None if not overdue_arg else overdue_arg == "true")
     return _json(rows)
 
 
@@ -62,40 +54,24 @@ def list_persons() -> Response:
 def get_person(person_id: str) -> Response:
     cadence, tz = settings_view()
     actor = g.actor
-    try:
-        doc = queries.person_file(g.db, actor, person_id, datetime.now(UTC), cadence, tz)
-    except CommandError as exc:
-        return _fail(exc)
+    doc = queries.person_file(g.db, actor, person_id, datetime.now(UTC), cadence, tz)
     g.db.add(AuditLog(actor=actor.username[:64], user_id=actor.user_id, role=actor.role, action="person_read",
                       target=f"person:{person_id}", detail={"via": "api"}, remote_addr=actor.remote_addr))
     g.db.commit()
     return _json(doc)
 
 
-def _body() -> dict[str, Any] | None:
-    body = request.get_json(silent=True)
-    if body is None and not request.get_data():
-        body = {}
-    return body if isinstance(body, dict) else None
-
-
 @bp.post("/api/persons/<person_id>/visits")
 @authed
 def add_visit(person_id: str) -> Response:
     body = _body()
-    if body is None:
-        return _error(400, "body must be a JSON object")
     try:
         at = parse_ts(body["at"]) if body.get("at") is not None else None
     except (ValueError, TypeError) as exc:
         return _error(400, f"at: {exc}")
     now = datetime.now(UTC)
-    try:
-        row = commands.record_visit(g.db, g.actor, person_id,
-                                    commands.VisitInput(at, body.get("method"), body.get("note")), now)
-    except CommandError as exc:
-        g.db.rollback()
-        return _fail(exc)
+    row = commands.record_visit(g.db, g.actor, person_id,
+                                commands.VisitInput(at, body.get("method"), body.get("note")), now)
     g.db.commit()
     commands.announce(app_context().redis, person_id)
     _c, tz = settings_view()
@@ -107,16 +83,10 @@ def add_visit(person_id: str) -> Response:
 @authed
 def grade(person_id: str) -> Response:
     body = _body()
-    if body is None:
-        return _error(400, "body must be a JSON object")
     reason = body.get("reason", body.get("note"))  # "note" as in the alert and case actions
     actor = g.actor
     now = datetime.now(UTC)
-    try:
-        commands.grade(g.db, actor, person_id, commands.GradeInput(body.get("level"), reason), now)
-    except CommandError as exc:
-        g.db.rollback()
-        return _fail(exc)
+    commands.grade(g.db, actor, person_id, commands.GradeInput(body.get("level"), reason), now)
     g.db.commit()
     commands.announce(app_context().redis, person_id)
     cadence, tz = settings_view()

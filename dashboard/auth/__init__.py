@@ -42,8 +42,8 @@ def _secret(ctx: AppContext) -> str:
     return secrets.token_hex(32)
 
 
-def _json_error(status: int, message: str) -> Response:
-    resp = jsonify({"error": message})
+def _json_error(status: int, message: str, reason: str) -> Response:
+    resp = jsonify({"error": message, "reason": reason})
     resp.status_code = status
     return resp
 
@@ -69,19 +69,20 @@ def _gate() -> Response | None:
     if path.startswith("/api/") and request.headers.get("Authorization"):
         return None  # token API: the blueprint authenticates (401) and authorises (403)
     if path.startswith("/api/") and sessions.current_user() is None:
-        return _json_error(401, "missing or invalid credential: a bearer token or a signed-in session")
+        return _json_error(401, "missing or invalid credential: a bearer token or a signed-in session",
+                           "unauthorized")
     if request.method not in SAFE_METHODS and not access.same_origin(
             request.headers.get("Origin"), request.headers.get("Referer"), request.host_url):
-        return _json_error(403, "cross-site request refused (Origin/Referer is not this server)")
+        return _json_error(403, "cross-site request refused (Origin/Referer is not this server)", "cross_site")
     if path == "/logout":
         return None
     user = sessions.current_user()
     if path.startswith("/api/") or path.startswith("/_dash-") or path.startswith("/_reload-hash"):
         if user is None:
-            return _json_error(401, "not signed in or session expired")
+            return _json_error(401, "not signed in or session expired", "unauthorized")
         if path == "/_dash-update-component" and not access.callback_allowed(
                 user.role, request.get_json(silent=True)):
-            return _json_error(403, f"role {user.role} may not use this desk")
+            return _json_error(403, f"role {user.role} may not use this desk", "forbidden")
         return None
     if user is None:
         return redirect(f"/login?next={quote(path)}", 302)

@@ -85,6 +85,6 @@ PERSONS_TEXTS: dict[str, dict[str, str]] = {
         "category.community_correction": "Community correction", "category.drug": "Drugs",
         "category.released_prisoner": "Released prisoner", "category.other": "Other",
         "wall.persons.title": "Key persons", "wall.persons.in_control": "In control",
-        "wall.persons.overdue": "Visits overdue", "wall.persons.layer": "Key persons (highest level per community)",
+        "wall.persons.overdue": "Visits overdue", "wall.persons.layer": "Map: highest level",
     },
 }

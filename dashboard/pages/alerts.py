@@ -35,6 +35,7 @@ from dashboard.desk.widgets import (
     timeline,
 )
 from dashboard.pages.base import Page, register
+from dashboard.readers import changes
 from onescreen.commands import CommandError
 from onescreen.db.models import Alert, AlertSnapshot
 
@@ -115,6 +116,7 @@ def layout(ctx: AppContext):
     ])
     return desk_page(ctx, PATH, TITLE_KEY,
                      dcc.Store(id=P + "selected"), dcc.Interval(id=P + "tick", interval=3000),
+                     dcc.Store(id=P + "seen"), dcc.Store(id=P + "seen-detail"), dcc.Store(id=P + "seen-silences"),
                      html.Div(className="desk-grid", children=[queue, detail]), class_name="desk-wide")
 
 
@@ -247,14 +249,17 @@ def _silences(ctx: AppContext) -> html.Table | html.P:
 
 
 def register_callbacks(app, ctx: AppContext) -> None:
-    @app.callback(Output(P + "table", "children"),
+    @app.callback(Output(P + "table", "children"), Output(P + "seen", "data"),
                   Input(P + "tick", "n_intervals"), Input(P + "level", "value"), Input(P + "rule", "value"),
                   Input(P + "status", "value"), Input(P + "area", "value"), Input(P + "hours", "value"),
-                  Input(P + "msg", "children"), State(P + "selected", "data"))
-    def refresh(_tick, levels, rules, statuses, area, hours, _msg, selected):
-        """The queue, newest first (at most 200), cut to the user's scope."""
+                  Input(P + "msg", "children"), State(P + "selected", "data"), State(P + "seen", "data"))
+    def refresh(_tick, levels, rules, statuses, area, hours, _msg, selected, seen):
+        """The queue, newest first (at most 200), cut to the user's scope; on a tick only after a change."""
+        again, seen = changes.poll(ctx.redis, seen, selected)
+        if not again and callback_context.triggered_id == P + "tick":
+            return no_update, no_update
         rows, marked = _query(ctx, levels, rules, statuses, area, hours)
-        return _table(ctx, rows, selected, marked)
+        return _table(ctx, rows, selected, marked), seen
 
     @app.callback(Output(P + "selected", "data"), Input({"type": P + "row", "alert": ALL}, "n_clicks"),
                   prevent_initial_call=True)
@@ -265,13 +270,15 @@ def register_callbacks(app, ctx: AppContext) -> None:
         value = callback_context.triggered[0].get("value") if callback_context.triggered else None
         return trig["alert"] if value else no_update
 
-    @app.callback(Output(P + "detail", "children"), Output(P + "unit", "options"),
-                  Input(P + "selected", "data"), Input(P + "msg", "children"), Input(P + "tick", "n_intervals"))
-    def detail(alert_id, _msg, _tick):
+    @app.callback(Output(P + "detail", "children"), Output(P + "unit", "options"), Output(P + "seen-detail", "data"),
+                  Input(P + "selected", "data"), Input(P + "msg", "children"), Input(P + "tick", "n_intervals"),
+                  State(P + "seen-detail", "data"))
+    def detail(alert_id, _msg, _tick, seen):
         trig = callback_context.triggered_id
+        again, seen = changes.poll(ctx.redis, seen, alert_id)
+        if trig == P + "tick" and (not alert_id or not again):
+            return no_update, no_update, no_update
         body = _detail(ctx, alert_id)
-        if trig == P + "tick" and not alert_id:
-            return no_update, no_update
         options: Any = no_update
         if trig != P + "tick" and alert_id:
             with Session(ctx.engine) as db:
@@ -279,7 +286,7 @@ def register_callbacks(app, ctx: AppContext) -> None:
                 lat, lon = (a.lat, a.lon) if a else (None, None)
             options = [{"label": f"{u.unit_id} {u.name} · {fmt_m(d)}", "value": u.unit_id}
                        for u, d in data.nearest_units(ctx, lat, lon, current_user(), n=5)]
-        return body, options
+        return body, options, seen
 
     @app.callback(Output(P + "msg", "children"), Output(P + "msg", "className"), Output(P + "note", "value"),
                   *[Input(P + "btn-" + name, "n_clicks") for name in ACTIONS],
@@ -304,10 +311,15 @@ def register_callbacks(app, ctx: AppContext) -> None:
             return error_text(ctx, exc), "desk-msg error", no_update
         return ctx.t("desk.done", alert=alert_id, status=status_name(ctx, doc["status"])), "desk-msg ok", ""
 
-    @app.callback(Output(P + "silences", "children"), Input(P + "tick", "n_intervals"),
-                  Input(P + "msg", "children"), Input(P + "silence-msg", "children"))
-    def silence_list(_tick, _msg, _lift_msg):
-        return _silences(ctx)
+    @app.callback(Output(P + "silences", "children"), Output(P + "seen-silences", "data"),
+                  Input(P + "tick", "n_intervals"), Input(P + "msg", "children"), Input(P + "silence-msg", "children"),
+                  State(P + "seen-silences", "data"))
+    def silence_list(_tick, _msg, _lift_msg, seen):
+        """Active silences; on a tick only after a change (one that ends by itself goes within SAFETY_S)."""
+        again, seen = changes.poll(ctx.redis, seen)
+        if not again and callback_context.triggered_id == P + "tick":
+            return no_update, no_update
+        return _silences(ctx), seen
 
     @app.callback(Output(P + "silence-msg", "children"), Output(P + "silence-msg", "className"),
                   Input({"type": P + "lift", "silence": ALL}, "n_clicks"), prevent_initial_call=True)

@@ -18,6 +18,7 @@ from dashboard.desk import actions, data, evidence
 from dashboard.desk.layout import desk_page
 from dashboard.desk.widgets import fmt_time, level_badge, name_of, status_badge, status_name, timeline
 from dashboard.pages.base import Page, register
+from dashboard.readers import changes
 from onescreen.commands import CommandError
 from onescreen.db.models import Alert
 
@@ -33,7 +34,7 @@ def layout(ctx: AppContext):
     head = html.P(ctx.t("desk.duty.my_unit", unit=unit) if unit else ctx.t("desk.duty.no_unit"),
                   className="desk-muted", id=P + "unit")
     return desk_page(ctx, PATH, TITLE_KEY, head, dcc.Interval(id=P + "tick", interval=3000),
-                     dcc.Store(id=P + "sig"), html.Div(id=P + "msg", className="desk-msg"),
+                     dcc.Store(id=P + "sig"), dcc.Store(id=P + "seen"), html.Div(id=P + "msg", className="desk-msg"),
                      html.Div(id=P + "list"), class_name="desk-duty")
 
 
@@ -79,10 +80,15 @@ def _card(ctx: AppContext, a: Alert, history: list[dict[str, Any]]) -> html.Div:
 
 
 def register_callbacks(app, ctx: AppContext) -> None:
-    @app.callback(Output(P + "list", "children"), Output(P + "sig", "data"),
-                  Input(P + "tick", "n_intervals"), Input(P + "msg", "children"), State(P + "sig", "data"))
-    def refresh(_tick, _msg, sig):
-        """Re-drawn only when an alert changed, so a feedback being typed is not wiped by the poll."""
+    @app.callback(Output(P + "list", "children"), Output(P + "sig", "data"), Output(P + "seen", "data"),
+                  Input(P + "tick", "n_intervals"), Input(P + "msg", "children"), State(P + "sig", "data"),
+                  State(P + "seen", "data"))
+    def refresh(_tick, _msg, sig, seen):
+        """Re-drawn only when an alert changed, so a feedback being typed is not wiped by the poll; on a tick
+        SQL is read only after the change counter moved (``changes.poll``)."""
+        again, seen = changes.poll(ctx.redis, seen)
+        if not again and callback_context.triggered_id == P + "tick":
+            return no_update, no_update, no_update
         user = current_user()
         alerts = _mine(ctx, user.unit_id if user else None)
         with Session(ctx.engine) as db:
@@ -90,10 +96,10 @@ def register_callbacks(app, ctx: AppContext) -> None:
                          for a in alerts}
         new_sig = [[a.alert_id, a.status, len(histories[a.alert_id])] for a in alerts]
         if new_sig == sig and callback_context.triggered_id == P + "tick":
-            return no_update, no_update
+            return no_update, no_update, seen
         if not alerts:
-            return html.P(ctx.t("desk.duty.empty"), className="desk-muted"), new_sig
-        return [_card(ctx, a, histories[a.alert_id]) for a in alerts], new_sig
+            return html.P(ctx.t("desk.duty.empty"), className="desk-muted"), new_sig, seen
+        return [_card(ctx, a, histories[a.alert_id]) for a in alerts], new_sig, seen
 
     @app.callback(Output(P + "msg", "children"), Output(P + "msg", "className"),
                   Input({"type": P + "act", "alert": ALL, "do": ALL}, "n_clicks"),

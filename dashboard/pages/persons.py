@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from datetime import UTC, datetime
 from typing import Any
 
 from dash import ALL, Input, Output, State, callback_context, dcc, html, no_update
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from dashboard.auth.sessions import current_user
@@ -33,11 +33,16 @@ from persons.cadence import LEVELS, METHODS, Cadence
 PATH = "/persons"
 TITLE_KEY = "nav.persons"
 P = "desk-persons-"
-_KEY = secrets.token_bytes(16)  # per process: a ref cannot be turned back into an id outside this server
 
 
 def ref_of(person_id: str) -> str:
-    return hmac.new(_KEY, person_id.encode(), hashlib.sha256).hexdigest()[:16]
+    """The page's handle of a person: a keyed hash, never the id itself. The key is derived from the app's secret
+    (``dashboard.secret_key``, which the dashboard processes behind a load balancer share), so a ref one process
+    put in the page resolves on the next one; without the secret it cannot be turned back into an id."""
+    secret = current_app.secret_key
+    secret = secret.encode() if isinstance(secret, str) else bytes(secret or b"")
+    key = hashlib.sha256(b"onescreen/persons-ref\0" + secret).digest()
+    return hmac.new(key, person_id.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def _actor():

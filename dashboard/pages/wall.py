@@ -135,6 +135,7 @@ def layout(ctx: AppContext) -> html.Div:
             html.Div(className="wall-col wall-left", children=[
                 panel(t("panel.overview"), kpi_block(ctx, None), "panel-kpis"),
                 panel(t("panel.alerts"), alert_feed(ctx), "panel-alerts"),
+                wall_cases.case_panel(ctx),  # cases (issue #14): its own panel and refresh
             ]),
             html.Div(className="wall-col wall-main", children=[
                 panel(ctx.city.name, map_body, "panel-map", extra=map_extra),
@@ -147,7 +148,6 @@ def layout(ctx: AppContext) -> html.Div:
                 wall_persons.persons_panel(ctx),  # issue 15
                 panel(t("panel.heat"), html.Div(heat_map(ctx, None), id=ids.CHART_HEAT), "panel-heat",
                       extra=heat_legend(ctx)),  # issue 14: door events and cases
-                wall_cases.case_panel(ctx),  # cases (issue #14): its own panel and refresh
             ]),
         ]),
         detail_shell(ctx),

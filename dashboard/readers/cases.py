@@ -40,7 +40,7 @@ def wall_cases(ctx: Any, user_id: int, scope: str | None, places: Any,
             user = s.get(User, user_id)
             if user is None:
                 return None
-            actor = actor_of(s, user, places)
+            actor = actor_of(user, places)
             comms, cell = where(scope, places)
             return {"counts": queries.counts(s, actor, now, comms, cell),
                     "docs": [store.to_contract(c, ctx.settings.city.timezone, now)

@@ -13,6 +13,9 @@ Besides, an entry older than ``SAFETY_S`` is re-read anyway (a writer that forgo
 lost with a Redis restarted empty that happens to come back to the same value) and, while Redis cannot be read,
 an entry older than ``UNKNOWN_S`` (the screens then behave as before: SQL every couple of seconds, per process).
 
+The desks (``/alerts``, ``/duty``) poll every 3 s per session with per-user filters: ``poll`` gates each
+session's SQL on the same counter, so a desk costs one GET a tick and its queries run once per change.
+
 Single flight: a burst of refreshes from many sessions after one change makes ONE SQL read; the others wait
 for it on the entry's lock and take its result. Scoping per user stays in memory (``WallReader.read``'s
 ``home``, the case panel's key).
@@ -40,6 +43,18 @@ def version(client: Any) -> bytes | str | None:
         return client.get(names.CHANGES_VERSION) or b"0"
     except redis.RedisError:
         return None
+
+
+def poll(client: Any, seen: list[Any] | None, *key: Any, safety_s: float = SAFETY_S) -> tuple[bool, list[Any]]:
+    """For one screen's poll (a desk's tick): must it re-read SQL? ``seen`` is what the last re-read returned
+    (kept in the page's ``dcc.Store``): the counter, when, and ``key`` (what else the screen's content depends
+    on, e.g. the selected row). Yes when the counter or the key moved, after ``safety_s``, and while Redis
+    cannot be read (the desks then poll SQL as before). Returns (re-read?, the new ``seen``)."""
+    ver, now = version(client), time.time()
+    v = ver.decode() if isinstance(ver, bytes) else ver
+    if seen and v is not None and seen[0] == v and seen[2:] == list(key) and now - seen[1] < safety_s:
+        return False, seen
+    return True, [v, now, *key]
 
 
 class _Entry:

@@ -99,7 +99,7 @@ class CrossingCounter:
     """Counts crossings of a camera's lines; ``update(feet, ts)`` per frame returns the new crossings."""
 
     lines: list[Line]
-    band: float = 0.02
+    band: float = 0.04
     forget_s: float = 30.0
     totals: dict[str, dict[str, int]] = field(default_factory=dict)
     _sides: dict[tuple[str, int], _Side] = field(default_factory=dict)

@@ -544,6 +544,9 @@ class Case(Base):
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the acceptance itself (accept happens once, from "reported"); accepted_at restarts with an escalation or
+    # a reopening. The assessment's "accepted in time" compares it with reported_at (migration 0010)
+    first_accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # accept-by, then handle-by
     handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -570,6 +573,35 @@ class CaseStep(Base):
     remote_addr: Mapped[str | None] = mapped_column(String(64))
     note: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Copies of the detail keys the assessment counts, as plain columns so a month of steps is counted without
+    # parsing JSON per row (migration 0010; ``CaseStep.facts`` derives them, ``cases.commands._step`` writes them)
+    on_time: Mapped[bool | None] = mapped_column(Boolean)  # handle (on the spot = on time), evaluate
+    satisfaction: Mapped[int | None] = mapped_column(Integer)  # evaluate: 1..5
+    previous_kind: Mapped[str | None] = mapped_column(String(16))  # return: the assignee that returned it
+    previous_id: Mapped[str | None] = mapped_column(String(128))
+    # the case's place and reporting grid worker (fixed at the report): a month's steps are counted by district,
+    # community or worker without a join with case_record (``CaseStep.place``)
+    district_id: Mapped[str | None] = mapped_column(String(64))
+    community_id: Mapped[str | None] = mapped_column(String(64))
+    grid_worker_id: Mapped[str | None] = mapped_column(String(64))
+
+    @staticmethod
+    def place(case: Case) -> dict[str, Any]:
+        """The column copies of the case's place and its reporting grid worker (a ``grid`` case's reporter)."""
+        return {"district_id": case.district_id, "community_id": case.community_id,
+                "grid_worker_id": case.reporter if case.source == "grid" else None}
+
+    @staticmethod
+    def facts(action: str, detail: dict[str, Any]) -> dict[str, Any]:
+        """The column copies of a step's ``detail``: on_time (on_site counts on time), satisfaction, and for a
+        return the previous assignee. Anything not of the expected type stays None."""
+        on_time = True if detail.get("on_site") is True else detail.get("on_time")
+        sat = detail.get("satisfaction")
+        prev = detail.get("previous") if action == "return" else None
+        prev = prev if isinstance(prev, dict) else {}
+        return {"on_time": on_time if isinstance(on_time, bool) else None,
+                "satisfaction": sat if isinstance(sat, int) and not isinstance(sat, bool) else None,
+                "previous_kind": prev.get("kind"), "previous_id": prev.get("id")}
 
 
 class CasePhoto(Base):
