@@ -166,6 +166,8 @@ def test_case_panel_sends_nothing_while_what_it_shows_is_unchanged(make_settings
     assert _case_refresh(op, digest).status_code == 204  # the page shows exactly this: nothing to send
     again = _case_refresh(op, "0123456789abcdef")  # the page shows something else (an older state)
     assert again.status_code == 200 and again.get_json()["response"]["wall-case-shown"]["data"] == digest
+
+
 class _Counter:
     """A stand-in Redis holding the change counter (``None``: unreadable, as ``changes.version`` reports it)."""
 
