@@ -14,6 +14,9 @@
 - **No credentials in any log**: FFmpeg runs with ``-loglevel quiet``; its stderr carries only the
   ``-progress`` counters, parsed and never printed. Logs and health show the registry's credential-free URL.
   (FFmpeg's argv holds the URL: it is never logged, but local users can read it in /proc; see docs/video.md.)
+- **Idle cameras** (idle.py): while ``idle_period`` is set (by the pipeline, for a still and empty view)
+  the reader hands over one frame per period and drops the others in the kernel (``splice`` into
+  /dev/null: never copied to user space); every frame still counts as arrived, for the stall watchdog.
 - **Latest frame only**: the reader puts each frame into a one-frame slot (three reused buffers, never the
   one the analyser holds); a frame the analyser had no time for is replaced by the next. Frame time is the
   wall clock when the frame arrived.
@@ -173,6 +176,8 @@ class Capture:
         self.opens = 0
         self.attempts = 0
         self.frames = 0                       # frames handed to the analyser
+        self.dropped = 0                      # frames dropped unread while idle
+        self.idle_period = 0.0                # set by the pipeline: hand over one frame per this many s (0 = all)
         self.reason = "connecting"
         self.abandoned = 0
 
@@ -391,27 +396,44 @@ class Capture:
         enter, leave, fill, drain, on_progress = self._enter, self._leave, reader.fill_stdout, \
             reader.drain_progress, self._progress
         views = [memoryview(b) for b in pool]
+        planes = [v[len(FRAME_MARK):] for v in views]
+        mark = bytearray(len(FRAME_MARK))
+        mark_view, discard, frame_bytes = memoryview(mark), reader.discard, header.frame_bytes
+        slack = 0.5 / self.cfg.analysis_fps   # an idle frame due within half a full period is taken
+        handed = 0.0                          # wall time of the latest frame handed over
         wall, current = time.time, self._current
         # Per frame: a few operations on locals (this loop runs five times a second for every camera).
         while current(gen):
             seq, taken = slot.seq, slot.taken      # the newest frame and the one being analysed stay untouched
             i = 0 if owner[0] != seq and owner[0] != taken else 1 if owner[1] != seq and owner[1] != taken else 2
+            idle, hand = self.idle_period, True
             enter(gen, timeout, lost)
-            ok = fill(views[i])
+            if not idle:
+                ok = fill(views[i])
+                marked = ok and pool[i][:6] == FRAME_MARK
+            else:
+                # Idle: the frame's mark first (its arrival decides), then its planes read or dropped unread.
+                ok = fill(mark_view)
+                marked = ok and mark == FRAME_MARK
+                if marked:
+                    hand = wall() - handed >= idle - slack
+                    ok = fill(planes[i]) if hand else discard(frame_bytes)
             leave(gen)
             if not ok:
                 if not current(gen):
                     break
                 raise SessionEnd(self._expired.get(gen) or "stream lost (decoder ended)")
-            buf = pool[i]
-            if buf[:6] != FRAME_MARK:
+            if not marked:
                 raise SessionEnd("unexpected output from ffmpeg")
             now = self.last_frame_at = last = wall()
             if self.reason:
                 self.reason = ""
-            slot.put(Frame(w, h, np.frombuffer(buf, np.uint8, rows * w, 6).reshape(rows, w)), now)
-            owner[i] = slot.seq
-            self.frames += 1
+            if hand:
+                slot.put(Frame(w, h, np.frombuffer(pool[i], np.uint8, rows * w, 6).reshape(rows, w)), now)
+                owner[i], handed = slot.seq, now
+                self.frames += 1
+            else:
+                self.dropped += 1
             if now >= next_drain:              # FFmpeg reports twice a second: no need to look every frame
                 next_drain = now + 0.4
                 drain(on_progress)

@@ -11,6 +11,7 @@ URL, and ours may carry credentials) off stderr. Pure functions, tested directly
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import subprocess
@@ -149,6 +150,8 @@ class Pipes:
         self.out = proc.stdout
         self.err = proc.stderr.fileno() if proc.stderr is not None else -1
         self.progress = Progress()
+        self._null = -1                   # /dev/null, opened on the first discard
+        self._scratch: memoryview | None = None   # where splice is not available: read and overwritten
         grow_pipe(self.out.fileno())
         if self.err >= 0:
             os.set_blocking(self.err, False)
@@ -173,6 +176,35 @@ class Pipes:
             return False
         return True
 
+    def discard(self, n: int) -> bool:
+        """Drop the next ``n`` bytes of stdout (blocking) without copying them to user space: ``splice`` moves
+        the pipe's pages to /dev/null, which frees them (Linux); elsewhere they are read into one reused
+        scratch buffer. False at the end of the stream."""
+        fd = self.out.fileno()
+        try:
+            if self._null < 0 and self._scratch is None:
+                self._null = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC) if hasattr(os, "splice") else -1
+                if self._null < 0:
+                    self._scratch = memoryview(bytearray(1 << 20))
+            while n > 0:
+                if self._null >= 0:
+                    try:
+                        got = os.splice(fd, self._null, n)
+                    except OSError as exc:
+                        if exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+                            raise
+                        os.close(self._null)           # not supported here: read instead, from now on
+                        self._null, self._scratch = -1, memoryview(bytearray(1 << 20))
+                        continue
+                else:
+                    got = self.out.readinto(self._scratch[:min(n, len(self._scratch))])
+                if not got:
+                    return False
+                n -= got
+        except (OSError, ValueError):
+            return False
+        return True
+
     def drain_progress(self, on_progress: Callable[[Progress], None]) -> None:
         """Read whatever progress FFmpeg wrote; ``on_progress`` for each completed report."""
         while self.err >= 0:
@@ -192,6 +224,9 @@ class Pipes:
         for stream in (self.proc.stdout, self.proc.stderr):
             if stream is not None:
                 stream.close()
+        if self._null >= 0:
+            os.close(self._null)
+            self._null = -1
 
 
 def kill(proc: subprocess.Popen, wait: bool = True) -> None:
