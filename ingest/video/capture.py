@@ -17,6 +17,9 @@
 - **Idle cameras** (idle.py): while ``idle_period`` is set (by the pipeline, for a still and empty view)
   the reader hands over one frame per period and drops the others in the kernel (``splice`` into
   /dev/null: never copied to user space); every frame still counts as arrived, for the stall watchdog.
+  Where the pipe holds several frames (640x360: three) it does not even wake for each: until the next
+  frame is due it naps, never longer than the pipe takes to fill, then drops the whole frames waiting;
+  the due frame is then awaited in a blocking read as usual, so its time is its arrival.
 - **Latest frame only**: the reader puts each frame into a one-frame slot (three reused buffers, never the
   one the analyser holds); a frame the analyser had no time for is replaced by the next. Frame time is the
   wall clock when the frame arrived.
@@ -27,6 +30,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import random
 import shutil
@@ -177,7 +181,8 @@ class Capture:
         self.attempts = 0
         self.frames = 0                       # frames handed to the analyser
         self.dropped = 0                      # frames dropped unread while idle
-        self.idle_period = 0.0                # set by the pipeline: hand over one frame per this many s (0 = all)
+        self.idle_period = 0.0                # hand over one frame per this many s (0 = all): set_idle()
+        self._wake = threading.Event()        # ends an idle reader's nap (idle mode ended, or stopping)
         self.reason = "connecting"
         self.abandoned = 0
 
@@ -191,8 +196,15 @@ class Capture:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def set_idle(self, period: float) -> None:
+        """Hand over one frame every ``period`` s (idle.py), or every frame again (0: at once, from the next)."""
+        self.idle_period = period
+        if not period:
+            self._wake.set()
+
     def request_stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         with self._lock:
             self._gen += 1
             procs = list(self._procs.values())
@@ -399,14 +411,25 @@ class Capture:
         planes = [v[len(FRAME_MARK):] for v in views]
         mark = bytearray(len(FRAME_MARK))
         mark_view, discard, frame_bytes = memoryview(mark), reader.discard, header.frame_bytes
-        slack = 0.5 / self.cfg.analysis_fps   # an idle frame due within half a full period is taken
+        period = 1.0 / self.cfg.analysis_fps
+        slack = period / 2                    # an idle frame due within half a full period is taken
         handed = 0.0                          # wall time of the latest frame handed over
+        fit = reader.capacity() // size       # whole frames the pipe holds: an idle reader naps while
+        nap = (fit - 0.75) * period if fit >= 2 else 0.0   # they arrive, with a margin (FFmpeg never blocks)
         wall, current = time.time, self._current
         # Per frame: a few operations on locals (this loop runs five times a second for every camera).
         while current(gen):
             seq, taken = slot.seq, slot.taken      # the newest frame and the one being analysed stay untouched
             i = 0 if owner[0] != seq and owner[0] != taken else 1 if owner[1] != seq and owner[1] != taken else 2
             idle, hand = self.idle_period, True
+            if idle and nap and wall() < handed + idle - slack:
+                left = handed + idle - slack - wall()      # naps of equal length up to the due time
+                self._nap(reader, left / math.ceil(left / nap), size, gen)
+                now, last = wall(), self.last_frame_at
+                if now >= next_drain:
+                    next_drain = now + 0.9               # idle: the stream's rate is measured over 5 s anyway
+                    drain(on_progress)
+                continue
             enter(gen, timeout, lost)
             if not idle:
                 ok = fill(views[i])
@@ -438,3 +461,16 @@ class Capture:
                 next_drain = now + 0.4
                 drain(on_progress)
         return last
+
+    def _nap(self, reader: Pipes, seconds: float, size: int, gen: int) -> None:
+        """Idle: sleep ``seconds``, then drop the whole frames waiting in the pipe, unread."""
+        self._wake.wait(seconds)
+        self._wake.clear()
+        frames = reader.available() // size if self._current(gen) else 0
+        if frames:
+            if not reader.discard(frames * size):
+                raise SessionEnd(self._expired.get(gen) or "stream lost (decoder ended)")
+            self.last_frame_at = time.time()
+            self.dropped += frames
+            if self.reason:
+                self.reason = ""

@@ -15,6 +15,11 @@ import errno
 import logging
 import os
 import subprocess
+try:
+    import fcntl
+    import termios
+except ImportError:              # not Unix: no pipe sizes, no FIONREAD (an idle reader then reads every frame)
+    fcntl = termios = None
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -127,6 +132,7 @@ class Progress:
 
 
 F_SETPIPE_SZ = 1031              # Linux fcntl
+F_GETPIPE_SZ = 1032
 PIPE_BYTES = 1 << 20             # the default maximum for unprivileged processes (/proc/sys/fs/pipe-max-size)
 
 
@@ -134,10 +140,8 @@ def grow_pipe(fd: int) -> None:
     """Make the frame pipe hold a whole frame (64 KB by default: a 640x360 frame took six writes and six
     wake-ups on each side; measured, that was a fifth of the reader's and a tenth of FFmpeg's CPU)."""
     try:
-        import fcntl
-
         fcntl.fcntl(fd, F_SETPIPE_SZ, PIPE_BYTES)
-    except OSError:                  # not Linux, or a lower limit: the default size works, a bit slower
+    except (OSError, AttributeError):                  # not Linux, or a lower limit: the default size works, a bit slower
         pass
 
 
@@ -175,6 +179,20 @@ class Pipes:
         except (OSError, ValueError):
             return False
         return True
+
+    def capacity(self) -> int:
+        """Bytes the frame pipe holds (0 when unknown: not Linux)."""
+        try:
+            return fcntl.fcntl(self.out.fileno(), F_GETPIPE_SZ) if fcntl else 0
+        except (OSError, ValueError):
+            return 0
+
+    def available(self) -> int:
+        """Bytes waiting in the frame pipe now (0 when unknown)."""
+        try:
+            return int.from_bytes(fcntl.ioctl(self.out.fileno(), termios.FIONREAD, b"\0\0\0\0"), "little")
+        except (OSError, ValueError):
+            return 0
 
     def discard(self, n: int) -> bool:
         """Drop the next ``n`` bytes of stdout (blocking) without copying them to user space: ``splice`` moves

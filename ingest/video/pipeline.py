@@ -137,13 +137,15 @@ class CameraPipeline:
         seq, last_ts, got_at = 0, 0.0, time.monotonic()
         while not self._stop.is_set():
             # FFmpeg paces the frames at analysis_fps: one wake-up per frame. The wait is bounded so the hang
-            # watchdog runs at least once a second, frames or not. A frame that came while the previous one
-            # was being analysed is replaced by the next: the newest is taken, nothing queues.
-            got = self.slot.take(seq, timeout=1.0)
+            # watchdog runs at least once a second (an idle camera's period more: its frames come that far
+            # apart, and waking in between for nothing costs as much as a frame), frames or not. A frame that
+            # came while the previous one was being analysed is replaced by the next: the newest is taken.
+            idle = self.capture.idle_period
+            got = self.slot.take(seq, timeout=1.0 + idle)
             self.capture.check_hung()
             if got is None:
                 # No frame for a second (an idle camera's period more): the engine's "last frame" is the real last one
-                if time.monotonic() - got_at >= 1.0 + self.capture.idle_period:
+                if time.monotonic() - got_at >= 1.0 + idle:
                     self._publish(self.onchange.flush())
                 continue
             got_at = time.monotonic()
@@ -157,7 +159,7 @@ class CameraPipeline:
                 log.exception("camera %s: analysis failed on a frame", self.camera.id)
             idle = self._idle_period if self.analyser.idle.idle else 0.0
             if idle != self.capture.idle_period:   # the reader picks it up from its next frame
-                self.capture.idle_period = idle
+                self.capture.set_idle(idle)
                 log.debug("camera %s: %s", self.camera.id, "idle" if idle else "full analysis rate")
         self._publish(self.onchange.flush())
         if self.appender is not None:
