@@ -25,7 +25,8 @@ Pure functions and a small state record, tested table-driven; the analyser and t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 
 from onescreen.settings import VideoSettings
 
@@ -58,12 +59,14 @@ class IdleState:
     since: float = 0.0          # the frame that made it idle
     woke: float = 0.0           # the frame that ended its latest idle spell
     spells: int = 0             # idle spells so far
+    changes: deque[tuple[float, bool]] = field(default_factory=lambda: deque(maxlen=64))   # (ts, idle) lately
 
     def update(self, idle: bool, ts: float) -> bool:
         """Record the decision for the frame at ``ts``; True when it changed."""
         if idle == self.idle:
             return False
         self.idle = idle
+        self.changes.append((ts, idle))
         if idle:
             self.since, self.spells = ts, self.spells + 1
         else:
