@@ -177,9 +177,10 @@ class VideoSettings(Group):
                     "entrance line, goes idle: it is analysed at idle_fps and the other frames are dropped unread; "
                     "the first frame with motion brings it back to analysis_fps (0 = never idle)")
     idle_fps: float = Field(
-        1.0, gt=0, le=30,
+        1.0, ge=0.5, le=30,
         description="Analysis rate of an idle camera: new motion in its view is seen up to 1/idle_fps s later "
-                    "(idle mode is off when this is not below analysis_fps)")
+                    "(idle mode is off when this is not below analysis_fps; at least 0.5, so that an idle "
+                    "camera's frames come well within stall_s)")
     image_dark_level: float = Field(30.0, ge=0, le=255,
                                     description="Mean grey level (0-255) under which the picture is 'dark'")
     image_covered_std: float = Field(6.0, ge=0, le=128,

@@ -14,7 +14,7 @@ import pytest
 from ingest.video.analysis import Analyser
 from ingest.video.capture import CaptureStatus
 from ingest.video.detectors import make_detector
-from ingest.video.ffmpeg import Pipes
+from ingest.video.ffmpeg import Pipes, Progress, command, idle_command
 from ingest.video.health import classify
 from ingest.video.idle import IdleState, enabled, period, should_idle
 from ingest.video.publish import Publisher
@@ -99,7 +99,6 @@ def test_the_reader_drops_bytes_unread_and_keeps_its_place(splice):
     try:
         if not splice:
             pipes._scratch = memoryview(bytearray(4096))
-        assert pipes.capacity() >= 65536
         assert pipes.discard(700000)
         assert pipes.read_stdout(6) == b"FRAME\n" and pipes.read_stdout(10) == b"b" * 10
         assert not pipes.discard(1)                      # the writer is done: end of stream
@@ -110,6 +109,26 @@ def test_the_reader_drops_bytes_unread_and_keeps_its_place(splice):
 
 
 @pytest.mark.services
+def test_ffmpeg_drops_an_idle_cameras_frames_itself():
+    """With idle mode on, FFmpeg reads filter commands on stdin and holds the idle filter (disabled: every frame
+    passes); the command line of going idle passes one decoded frame in K, waking passes all again. Frames
+    output while idle count K decoded frames each, so the stream's rate in health stays the camera's."""
+    argv = command("ffmpeg", "rtsp://cam/1", CFG, idle=True)
+    assert "-nostdin" not in argv and argv[argv.index("-vf") + 1] == "framestep@idle=step=1000000000:enable=0"
+    assert argv.index("-vf") > argv.index("-i") and argv[-3:] == ["-f", "yuv4mpegpipe", "pipe:1"]
+    plain = command("ffmpeg", "rtsp://cam/1", CFG)
+    assert "-nostdin" in plain and "-vf" not in plain
+    assert idle_command(25) == b"cframestep@idle -1 enable mod(n,25)\n"
+    assert idle_command(1) == idle_command(0) == b"cframestep@idle -1 enable 0\n"
+    p = Progress()
+    assert p.feed(b"frame=10\ndrop_frames=40\ndup_frames=0\nprogress=continue\n") and p.input_frames == 50
+    p.scale = 25                                         # idle: one decoded frame in 25 reaches -r
+    assert p.feed(b"frame=11\ndrop_frames=40\ndup_frames=0\nprogress=continue\n") and p.input_frames == 75
+    p.scale = 1
+    assert p.feed(b"frame=16\ndrop_frames=60\ndup_frames=0\nprogress=continue\n") and p.input_frames == 100
+    assert p.output_frames == 16
+
+
 def test_a_still_empty_street_goes_idle_and_the_man_walking_in_brings_the_full_rate_back(
         redis_client, redis_server, pipelines):  # noqa: F811 (fixture)
     """The figure walks in over 2 s, stands 6 s, walks out, and the street is empty for 8 s: idle after 2 s of
@@ -139,7 +158,7 @@ def test_a_still_empty_street_goes_idle_and_the_man_walking_in_brings_the_full_r
         changes = list(idle.changes)
     assert got, (changes, seen[-1:])
     assert abs(got[0] - expected) <= 1.0, (got, expected)
-    assert pipe.capture.dropped > 0
+    assert pipe.capture.frames > 0 and pipe.capture.dropped <= 3 * idle.spells   # FFmpeg dropped them
     # the first idle spell that ended: ~1 s between its frames (the reader may already be reading the frame
     # after the one that made the camera idle: that one comes at the full rate), then 5 fps from the frame
     # that woke it
@@ -151,6 +170,7 @@ def test_a_still_empty_street_goes_idle_and_the_man_walking_in_brings_the_full_r
     assert (after[-1] - end) / 6 <= 0.35, (end, after)
     idle_health = [h for h in seen if h.get("analysis") == "idle"]
     assert idle_health and all(h["state"] == "online" for h in idle_health), idle_health
+    assert max(h["fps"] for h in idle_health) >= 20, idle_health      # the stream's own rate, 25 fps
     assert all(h["state"] == "online" for h in seen[seen.index(idle_health[0]):]), seen
 
 

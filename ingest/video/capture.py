@@ -14,12 +14,11 @@
 - **No credentials in any log**: FFmpeg runs with ``-loglevel quiet``; its stderr carries only the
   ``-progress`` counters, parsed and never printed. Logs and health show the registry's credential-free URL.
   (FFmpeg's argv holds the URL: it is never logged, but local users can read it in /proc; see docs/video.md.)
-- **Idle cameras** (idle.py): while ``idle_period`` is set (by the pipeline, for a still and empty view)
-  the reader hands over one frame per period and drops the others in the kernel (``splice`` into
-  /dev/null: never copied to user space); every frame still counts as arrived, for the stall watchdog.
-  Where the pipe holds several frames (640x360: three) it does not even wake for each: until the next
-  frame is due it naps, never longer than the pipe takes to fill, then drops the whole frames waiting;
-  the due frame is then awaited in a blocking read as usual, so its time is its arrival.
+- **Idle cameras** (idle.py): ``set_idle`` (by the pipeline, for a still and empty view) tells FFmpeg, on
+  its stdin, to pass one decoded frame in K (ffmpeg.py), so it writes one frame per idle period and the
+  reader wakes once; the stream's decoded rate stays exact (each frame then counts K). Should frames
+  still come faster (FFmpeg has not applied the command yet, or ignored it), the reader hands over one
+  per period and drops the others in the kernel (``splice`` into /dev/null, never copied to user space).
 - **Latest frame only**: the reader puts each frame into a one-frame slot (three reused buffers, never the
   one the analyser holds); a frame the analyser had no time for is replaced by the next. Frame time is the
   wall clock when the frame arrived.
@@ -30,7 +29,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import os
 import random
 import shutil
@@ -43,7 +41,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ingest.video.ffmpeg import FRAME_MARK, Pipes, Progress, Y4mError, Y4mHeader, command, kill, parse_header
+from ingest.video.ffmpeg import (FRAME_MARK, Pipes, Progress, Y4mError, Y4mHeader, command, idle_command, kill,
+                                 parse_header)
+from ingest.video.idle import enabled as idle_enabled
 from ingest.video.frame import Frame
 from ingest.video.probe import open_failure_reason
 from onescreen.log import redact_url
@@ -182,7 +182,8 @@ class Capture:
         self.frames = 0                       # frames handed to the analyser
         self.dropped = 0                      # frames dropped unread while idle
         self.idle_period = 0.0                # hand over one frame per this many s (0 = all): set_idle()
-        self._wake = threading.Event()        # ends an idle reader's nap (idle mode ended, or stopping)
+        self.idle_every = 1                   # FFmpeg passes one decoded frame in this many (1 = all)
+        self._pipes: Pipes | None = None      # the current session's pipes (set_idle sends FFmpeg commands)
         self.reason = "connecting"
         self.abandoned = 0
 
@@ -197,14 +198,21 @@ class Capture:
             self._thread.join(timeout)
 
     def set_idle(self, period: float) -> None:
-        """Hand over one frame every ``period`` s (idle.py), or every frame again (0: at once, from the next)."""
+        """Hand over one frame every ``period`` s (idle.py), or every frame again (0); FFmpeg applies it from
+        its next frame (it reads stdin every 100 ms)."""
         self.idle_period = period
-        if not period:
-            self._wake.set()
+        rate = self._fps(time.time()) or self.nominal_fps or self.cfg.analysis_fps
+        self.idle_every = max(1, round(rate * period)) if period else 1
+        self._command()
+
+    def _command(self) -> None:
+        """Send FFmpeg the idle filter's setting for ``idle_every`` (and count its frames accordingly)."""
+        pipes = self._pipes
+        if pipes is not None and pipes.send(idle_command(self.idle_every)):
+            pipes.progress.scale = self.idle_every
 
     def request_stop(self) -> None:
         self._stop.set()
-        self._wake.set()
         with self._lock:
             self._gen += 1
             procs = list(self._procs.values())
@@ -311,8 +319,10 @@ class Capture:
         """One FFmpeg process from start to end; returns seconds of delivered frames."""
         self.attempts += 1
         try:
-            argv = command(ffmpeg_binary(), self._url, self.cfg, self._to_yuv420)
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            control = idle_enabled(self.cfg)
+            argv = command(ffmpeg_binary(), self._url, self.cfg, self._to_yuv420, idle=control)
+            proc = subprocess.Popen(argv, stdin=subprocess.PIPE if control else subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, bufsize=0, close_fds=True)
         except OSError as exc:
             self._fail(f"cannot start ffmpeg: {exc.strerror or exc}")
@@ -331,6 +341,9 @@ class Capture:
             finally:
                 self._leave(gen)
             self._opened(header)
+            self._pipes = reader          # its filter graph exists now (the header follows the first frame)
+            if self.idle_every > 1:
+                self._command()           # a new FFmpeg starts at the full rate
             last = self._frames(reader, header, gen)
         except SessionEnd as end:
             if not self._current(gen):
@@ -345,6 +358,8 @@ class Capture:
                     reason = open_failure_reason(self._url, timeout=min(3.0, self.cfg.open_timeout_s))
                 self._fail(reason)
         finally:
+            if self._pipes is reader:
+                self._pipes = None
             kill(proc)
             with self._lock:
                 self._procs.pop(gen, None)
@@ -412,25 +427,14 @@ class Capture:
         mark = bytearray(len(FRAME_MARK))
         mark_view, discard, frame_bytes = memoryview(mark), reader.discard, header.frame_bytes
         period = 1.0 / self.cfg.analysis_fps
-        slack = period / 2                    # an idle frame due within half a full period is taken
         handed = 0.0                          # wall time of the latest frame handed over
-        fit = reader.capacity() // size       # whole frames the pipe holds: an idle reader naps while
-        nap = (fit - 0.75) * period if fit >= 2 else 0.0   # they arrive, with a margin (FFmpeg never blocks)
         wall, current = time.time, self._current
         # Per frame: a few operations on locals (this loop runs five times a second for every camera).
         while current(gen):
             seq, taken = slot.seq, slot.taken      # the newest frame and the one being analysed stay untouched
             i = 0 if owner[0] != seq and owner[0] != taken else 1 if owner[1] != seq and owner[1] != taken else 2
             idle, hand = self.idle_period, True
-            if idle and nap and wall() < handed + idle - slack:
-                left = handed + idle - slack - wall()      # naps of equal length up to the due time
-                self._nap(reader, left / math.ceil(left / nap), size, gen)
-                now, last = wall(), self.last_frame_at
-                if now >= next_drain:
-                    next_drain = now + 0.9               # idle: the stream's rate is measured over 5 s anyway
-                    drain(on_progress)
-                continue
-            enter(gen, timeout, lost)
+            enter(gen, timeout + idle, lost)
             if not idle:
                 ok = fill(views[i])
                 marked = ok and pool[i][:6] == FRAME_MARK
@@ -438,8 +442,8 @@ class Capture:
                 # Idle: the frame's mark first (its arrival decides), then its planes read or dropped unread.
                 ok = fill(mark_view)
                 marked = ok and mark == FRAME_MARK
-                if marked:
-                    hand = wall() - handed >= idle - slack
+                if marked:                    # FFmpeg's frames come about a period apart: take those
+                    hand = wall() - handed >= idle - 1.5 * period
                     ok = fill(planes[i]) if hand else discard(frame_bytes)
             leave(gen)
             if not ok:
@@ -461,16 +465,3 @@ class Capture:
                 next_drain = now + 0.4
                 drain(on_progress)
         return last
-
-    def _nap(self, reader: Pipes, seconds: float, size: int, gen: int) -> None:
-        """Idle: sleep ``seconds``, then drop the whole frames waiting in the pipe, unread."""
-        self._wake.wait(seconds)
-        self._wake.clear()
-        frames = reader.available() // size if self._current(gen) else 0
-        if frames:
-            if not reader.discard(frames * size):
-                raise SessionEnd(self._expired.get(gen) or "stream lost (decoder ended)")
-            self.last_frame_at = time.time()
-            self.dropped += frames
-            if self.reason:
-                self.reason = ""

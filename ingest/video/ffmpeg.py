@@ -7,6 +7,15 @@ the decoder's own 4:2:0 layout (no conversion in FFmpeg; the luma plane is the m
 ``-progress pipe:2`` reports twice a second how many frames were output and dropped, which gives the
 stream's real input rate for health; ``-loglevel quiet`` keeps anything else (FFmpeg's messages quote the
 URL, and ours may carry credentials) off stderr. Pure functions, tested directly.
+
+**Idle cameras** (idle.py): FFmpeg reduces the rate further in its own loop, so an idle camera's dropped
+frames are never written to the pipe at all. Its filter graph holds ``framestep@idle``, a filter that drops
+every frame while enabled (its step is never reached) and passes every frame while disabled; FFmpeg reads
+filter commands on stdin (its interactive ``c`` key: ``c<filter> -1 <command> <argument>\n``, applied to
+the next frame, stdin polled every 100 ms), and going idle sets its ``enable`` expression to ``mod(n,K)``:
+dropping, except every K-th decoded frame (K = the stream's rate / ``idle_fps``); waking sets it to 0.
+The frames it drops are not in ``-progress``'s counters (those count the ``-r`` drops only), but K is
+exact, so ``Progress`` counts each frame output while idle as K decoded ones (``scale``).
 """
 
 from __future__ import annotations
@@ -17,9 +26,8 @@ import os
 import subprocess
 try:
     import fcntl
-    import termios
-except ImportError:              # not Unix: no pipe sizes, no FIONREAD (an idle reader then reads every frame)
-    fcntl = termios = None
+except ImportError:              # not Unix: the pipe keeps its default size
+    fcntl = None
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,11 +36,14 @@ from onescreen.settings import VideoSettings
 log = logging.getLogger(__name__)
 
 FRAME_MARK = b"FRAME\n"
+IDLE_FILTER = "framestep@idle"
+NEVER = 1_000_000_000            # the idle filter's step: while enabled, it passes no frame (at 25 fps: 463 days)
 
 
-def command(ffmpeg: str, url: str, cfg: VideoSettings, to_yuv420: bool = False) -> list[str]:
-    """argv of the FFmpeg process reading ``url`` (credentials included: argv is never logged)."""
-    argv = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "quiet", "-nostats",
+def command(ffmpeg: str, url: str, cfg: VideoSettings, to_yuv420: bool = False, idle: bool = False) -> list[str]:
+    """argv of the FFmpeg process reading ``url`` (credentials included: argv is never logged); ``idle``: with
+    the idle filter (disabled) and commands read on stdin, else stdin is not read at all."""
+    argv = [ffmpeg, *(() if idle else ("-nostdin",)), "-hide_banner", "-loglevel", "quiet", "-nostats",
             "-progress", "pipe:2", "-stats_period", "0.5"]
     if url.startswith(("rtsp:", "rtsps:")):
         argv += ["-rtsp_transport", cfg.rtsp_transport]
@@ -44,9 +55,17 @@ def command(ffmpeg: str, url: str, cfg: VideoSettings, to_yuv420: bool = False) 
         argv += ["-threads", str(cfg.decode_threads)]
     argv += ["-i", url, "-map", "0:v:0", "-an", "-sn", "-dn",
              "-r", f"{cfg.analysis_fps:g}", "-vsync", "vfr"]
+    if idle:
+        argv += ["-vf", f"{IDLE_FILTER}=step={NEVER}:enable=0"]
     if to_yuv420:
         argv += ["-pix_fmt", "yuv420p"]
     return argv + ["-f", "yuv4mpegpipe", "pipe:1"]
+
+
+def idle_command(every: int) -> bytes:
+    """The stdin line that makes FFmpeg pass one decoded frame in ``every`` (idle), or all of them (<= 1)."""
+    expr = f"mod(n,{every})" if every > 1 else "0"
+    return f"c{IDLE_FILTER} -1 enable {expr}\n".encode()
 
 
 @dataclass(frozen=True)
@@ -101,9 +120,11 @@ class Progress:
     def __init__(self) -> None:
         self._block: dict[str, str] = {}
         self._partial = b""
-        self.input_frames = 0          # decoded frames: output + dropped - duplicated
+        self.input_frames = 0          # decoded frames: output + dropped - duplicated (x scale while idle)
         self.output_frames = 0
         self.ended = False
+        self.scale = 1                 # decoded frames per frame reaching -r (K while the idle filter runs)
+        self._counted = 0              # output + dropped - duplicated at the previous report
 
     def feed(self, data: bytes) -> bool:
         """Take more bytes; True when at least one block completed (the counters moved)."""
@@ -120,10 +141,11 @@ class Progress:
                 block, self._block = self._block, {}
                 try:
                     out = int(block.get("frame", "0"))
-                    self.input_frames = out + int(block.get("drop_frames", "0")) - int(block.get("dup_frames", "0"))
-                    self.output_frames = out
+                    counted = out + int(block.get("drop_frames", "0")) - int(block.get("dup_frames", "0"))
                 except ValueError:
                     continue
+                self.input_frames += max(0, counted - self._counted) * self.scale
+                self._counted, self.output_frames = counted, out
                 self.ended = value == "end"
                 done = True
             elif key in ("frame", "drop_frames", "dup_frames"):
@@ -132,7 +154,6 @@ class Progress:
 
 
 F_SETPIPE_SZ = 1031              # Linux fcntl
-F_GETPIPE_SZ = 1032
 PIPE_BYTES = 1 << 20             # the default maximum for unprivileged processes (/proc/sys/fs/pipe-max-size)
 
 
@@ -154,6 +175,9 @@ class Pipes:
         self.out = proc.stdout
         self.err = proc.stderr.fileno() if proc.stderr is not None else -1
         self.progress = Progress()
+        self.cmd = proc.stdin.fileno() if proc.stdin is not None else -1
+        if self.cmd >= 0:
+            os.set_blocking(self.cmd, False)   # a command must never block the analyser that sends it
         self._null = -1                   # /dev/null, opened on the first discard
         self._scratch: memoryview | None = None   # where splice is not available: read and overwritten
         grow_pipe(self.out.fileno())
@@ -180,19 +204,12 @@ class Pipes:
             return False
         return True
 
-    def capacity(self) -> int:
-        """Bytes the frame pipe holds (0 when unknown: not Linux)."""
+    def send(self, line: bytes) -> bool:
+        """Write one command line to FFmpeg's stdin (one write: FFmpeg reads it whole); False if it could not."""
         try:
-            return fcntl.fcntl(self.out.fileno(), F_GETPIPE_SZ) if fcntl else 0
-        except (OSError, ValueError):
-            return 0
-
-    def available(self) -> int:
-        """Bytes waiting in the frame pipe now (0 when unknown)."""
-        try:
-            return int.from_bytes(fcntl.ioctl(self.out.fileno(), termios.FIONREAD, b"\0\0\0\0"), "little")
-        except (OSError, ValueError):
-            return 0
+            return self.cmd >= 0 and os.write(self.cmd, line) == len(line)
+        except OSError:                  # FFmpeg has ended, or (never with a few bytes) its stdin is full
+            return False
 
     def discard(self, n: int) -> bool:
         """Drop the next ``n`` bytes of stdout (blocking) without copying them to user space: ``splice`` moves
@@ -239,7 +256,7 @@ class Pipes:
                 on_progress(self.progress)
 
     def close(self) -> None:
-        for stream in (self.proc.stdout, self.proc.stderr):
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             if stream is not None:
                 stream.close()
         if self._null >= 0:
