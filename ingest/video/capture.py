@@ -427,7 +427,7 @@ class Capture:
         mark = bytearray(len(FRAME_MARK))
         mark_view, discard, frame_bytes = memoryview(mark), reader.discard, header.frame_bytes
         period = 1.0 / self.cfg.analysis_fps
-        handed = 0.0                          # wall time of the latest frame handed over
+        handed = resent = 0.0                 # wall time of the latest frame handed over, idle command re-sent
         wall, current = time.time, self._current
         # Per frame: a few operations on locals (this loop runs five times a second for every camera).
         while current(gen):
@@ -459,8 +459,11 @@ class Capture:
                 slot.put(Frame(w, h, np.frombuffer(pool[i], np.uint8, rows * w, 6).reshape(rows, w)), now)
                 owner[i], handed = slot.seq, now
                 self.frames += 1
-            else:
-                self.dropped += 1
+            else:                              # FFmpeg does not drop them (yet, or lost its filter's setting
+                self.dropped += 1              # when its graph was rebuilt): tell it again, at most once a second
+                if now - resent >= 1.0:
+                    resent = now
+                    self._command()
             if now >= next_drain:              # FFmpeg reports twice a second: no need to look every frame
                 next_drain = now + 0.4
                 drain(on_progress)
