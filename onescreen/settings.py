@@ -174,8 +174,8 @@ class VideoSettings(Group):
     idle_after_s: float = Field(
         5.0, ge=0, le=3600,
         description="A camera whose view has been still this long, with nobody tracked, no open zone visit and no "
-                    "entrance line, goes idle: it is analysed at idle_fps and the other frames are dropped unread; "
-                    "the first frame with motion brings it back to analysis_fps (0 = never idle)")
+                    "entrance line, goes idle: it is analysed at idle_fps (FFmpeg drops the other frames "
+                    "before writing them); the first frame with motion brings it back to analysis_fps (0 = never idle)")
     idle_fps: float = Field(
         1.0, ge=0.5, le=30,
         description="Analysis rate of an idle camera: new motion in its view is seen up to 1/idle_fps s later "

@@ -2,9 +2,9 @@
 
 Why: on a quiet camera decoding is the floor and everything after it is per analysed frame (the reader
 copying 345 KB out of the pipe, the motion gate, the loop); most cameras show an empty, still view most of
-the time. While a camera is idle its reader hands over one frame every ``1 / idle_fps`` seconds and drops
-the others in the kernel, unread (capture.py); the first frame on which the gate sees motion ends idle
-mode, and the reader hands over every frame again from the next one.
+the time. While a camera is idle, FFmpeg passes one decoded frame every ``1 / idle_fps`` seconds and never
+writes the others (ffmpeg.py, capture.py); the first frame on which the gate sees motion ends idle mode,
+and FFmpeg hands over every analysis period's frame again from its next one.
 
 When a camera may go idle (all of it, else it stays at the full rate):
 - idle mode is on (``idle_after_s`` > 0 and ``idle_fps`` below ``analysis_fps``);

@@ -8,8 +8,8 @@ frame is taken next (no burst, no queue). It also runs the reader's watchdog (re
 it wakes at least once a second whatever the camera does. A worker runs one pipeline per claimed camera.
 
 A camera whose view is still and empty goes idle (idle.py): after each frame the analyser's decision is
-handed to the reader, which then hands over one frame per ``1 / idle_fps`` seconds and drops the others
-unread, until a frame with motion (or a person) brings it back to ``analysis_fps``. Health reports
+handed to the capture, whose FFmpeg then passes one frame per ``1 / idle_fps`` seconds, until a frame with
+motion (or a person) brings it back to ``analysis_fps``. Health reports
 ``analysis: idle`` and judges the analysis rate against ``idle_fps`` meanwhile.
 
 While the motion gate sees nothing move, the snapshot's JPEG is not encoded again: the key's expiry is
