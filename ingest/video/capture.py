@@ -7,7 +7,7 @@
 - **Timeouts and transport**: TCP by default, FFmpeg's socket I/O timeout, plus our own: no header within
   ``open_timeout_s + read_timeout_s`` or no frame for ``read_timeout_s`` (+ one analysis period) ends the
   session. Reads block (a ``select`` per read cost as much as the read); the watchdog (``check_hung``, run
-  by the analyser at least once a second) enforces their deadlines by killing FFmpeg, which a thread
+  by the analyser at least once a second, or once per idle period more) enforces their deadlines by killing FFmpeg, which a thread
   could not be.
 - **Isolation**: a reader thread per camera; the watchdog replaces a reader stuck in one call past
   ``hang_s`` and kills its FFmpeg. Health counts ``abandoned_reads``.
@@ -220,7 +220,7 @@ class Capture:
             kill(proc)
 
     def check_hung(self, now_mono: float | None = None) -> bool:
-        """Watchdog, run by the analyser at least once a second: the reader's reads block (no per-read
+        """Watchdog, run by the analyser at least once a second (an idle period more while idle): the reader's reads block (no per-read
         ``select``: that cost as much as the read), so their deadlines are enforced here. A read past its
         deadline (no header within ``open_timeout_s + read_timeout_s``, no frame for ``read_timeout_s`` plus
         a period) ends the session: FFmpeg is killed, the read returns, the reader reconnects. A reader

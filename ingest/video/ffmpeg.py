@@ -24,6 +24,7 @@ import errno
 import logging
 import os
 import subprocess
+import threading
 try:
     import fcntl
 except ImportError:              # not Unix: the pipe keeps its default size
@@ -162,7 +163,7 @@ def grow_pipe(fd: int) -> None:
     wake-ups on each side; measured, that was a fifth of the reader's and a tenth of FFmpeg's CPU)."""
     try:
         fcntl.fcntl(fd, F_SETPIPE_SZ, PIPE_BYTES)
-    except (OSError, AttributeError):                  # not Linux, or a lower limit: the default size works, a bit slower
+    except (OSError, AttributeError):    # not Linux, or a lower limit: the default size works, a bit slower
         pass
 
 
@@ -178,6 +179,7 @@ class Pipes:
         self.cmd = proc.stdin.fileno() if proc.stdin is not None else -1
         if self.cmd >= 0:
             os.set_blocking(self.cmd, False)   # a command must never block the analyser that sends it
+        self._cmd_lock = threading.Lock()      # the analyser sends, the reader closes: never write a closed fd
         self._null = -1                   # /dev/null, opened on the first discard
         self._scratch: memoryview | None = None   # where splice is not available: read and overwritten
         grow_pipe(self.out.fileno())
@@ -206,10 +208,11 @@ class Pipes:
 
     def send(self, line: bytes) -> bool:
         """Write one command line to FFmpeg's stdin (one write: FFmpeg reads it whole); False if it could not."""
-        try:
-            return self.cmd >= 0 and os.write(self.cmd, line) == len(line)
-        except OSError:                  # FFmpeg has ended, or (never with a few bytes) its stdin is full
-            return False
+        with self._cmd_lock:
+            try:
+                return self.cmd >= 0 and os.write(self.cmd, line) == len(line)
+            except OSError:              # FFmpeg has ended, or (never with a few bytes) its stdin is full
+                return False
 
     def discard(self, n: int) -> bool:
         """Drop the next ``n`` bytes of stdout (blocking) without copying them to user space: ``splice`` moves
@@ -256,6 +259,8 @@ class Pipes:
                 on_progress(self.progress)
 
     def close(self) -> None:
+        with self._cmd_lock:
+            self.cmd = -1
         for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             if stream is not None:
                 stream.close()
