@@ -7,8 +7,8 @@
 - **Timeouts and transport**: TCP by default, FFmpeg's socket I/O timeout, plus our own: no header within
   ``open_timeout_s + read_timeout_s`` or no frame for ``read_timeout_s`` (+ one analysis period) ends the
   session. Reads block (a ``select`` per read cost as much as the read); the watchdog (``check_hung``, run
-  by the analyser at least once a second, or once per idle period more) enforces their deadlines by killing FFmpeg, which a thread
-  could not be.
+  by the analyser at least once a second, an idle period more while idle) enforces their deadlines by
+  killing FFmpeg, which a thread could not be.
 - **Isolation**: a reader thread per camera; the watchdog replaces a reader stuck in one call past
   ``hang_s`` and kills its FFmpeg. Health counts ``abandoned_reads``.
 - **No credentials in any log**: FFmpeg runs with ``-loglevel quiet``; its stderr carries only the
@@ -220,11 +220,12 @@ class Capture:
             kill(proc)
 
     def check_hung(self, now_mono: float | None = None) -> bool:
-        """Watchdog, run by the analyser at least once a second (an idle period more while idle): the reader's reads block (no per-read
-        ``select``: that cost as much as the read), so their deadlines are enforced here. A read past its
-        deadline (no header within ``open_timeout_s + read_timeout_s``, no frame for ``read_timeout_s`` plus
-        a period) ends the session: FFmpeg is killed, the read returns, the reader reconnects. A reader
-        stuck past ``hang_s`` is abandoned and a fresh one started (True)."""
+        """Watchdog, run by the analyser at least once a second (an idle period more while idle): the
+        reader's reads block (no per-read ``select``: that cost as much as the read), so their deadlines are
+        enforced here. A read past its deadline (no header within ``open_timeout_s + read_timeout_s``, no
+        frame for ``read_timeout_s`` plus a period, plus the idle period while idle) ends the session:
+        FFmpeg is killed, the read returns, the reader reconnects. A reader stuck past ``hang_s`` is
+        abandoned and a fresh one started (True)."""
         now_mono = time.monotonic() if now_mono is None else now_mono
         gen, since, deadline, what = self._call
         if gen != self._gen or not since or self._stop.is_set():

@@ -5,7 +5,8 @@ frames a second (capture.py); the analyser takes the newest, analyses it (analys
 zone figures when they change, with a heartbeat (onchange.py), plus the snapshot (annotated, evidence.py)
 and the latest figures for screens about once a second. If analysis is slower than the period the newest
 frame is taken next (no burst, no queue). It also runs the reader's watchdog (read deadlines, hangs), since
-it wakes at least once a second (an idle period more while idle) whatever the camera does. A worker runs one pipeline per claimed camera.
+it wakes at least once a second (an idle period more while idle) whatever the camera does. A worker runs
+one pipeline per claimed camera.
 
 A camera whose view is still and empty goes idle (idle.py): after each frame the analyser's decision is
 handed to the capture, whose FFmpeg then passes one frame per ``1 / idle_fps`` seconds, until a frame with
