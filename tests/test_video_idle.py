@@ -121,12 +121,20 @@ def test_ffmpeg_drops_an_idle_cameras_frames_itself():
     assert idle_command(25) == b"cframestep@idle -1 enable mod(n,25)\n"
     assert idle_command(1) == idle_command(0) == b"cframestep@idle -1 enable 0\n"
     p = Progress()
-    assert p.feed(b"frame=10\ndrop_frames=40\ndup_frames=0\nprogress=continue\n") and p.input_frames == 50
-    p.scale = 25                                         # idle: one decoded frame in 25 reaches -r
-    assert p.feed(b"frame=11\ndrop_frames=40\ndup_frames=0\nprogress=continue\n") and p.input_frames == 75
-    p.scale = 1
-    assert p.feed(b"frame=16\ndrop_frames=60\ndup_frames=0\nprogress=continue\n") and p.input_frames == 100
-    assert p.output_frames == 16
+    reply = b"\nEnter command: <target>|all <time>|-1 <command>[ <argument>]\n\nCommand reply for stream 0: ret:0 res:\n"
+    block = b"frame=%d\ndrop_frames=%d\ndup_frames=0\nprogress=continue\n"
+    assert p.feed(block % (10, 40)) and p.input_frames == 50
+    p.expect(25)                                         # going idle: one decoded frame in 25 reaches -r
+    assert p.feed(block % (12, 44)) and p.input_frames == 56 and p.scale == 1     # not applied yet
+    assert not p.feed(reply) and p.scale == 25
+    assert p.feed(block % (13, 46)) and p.input_frames == 59   # the report spanning the change: scale 1
+    assert p.feed(block % (14, 46)) and p.input_frames == 84   # then 25 each
+    p.expect(1)                                          # waking
+    assert p.feed(reply + block % (16, 50)) and p.input_frames == 90 and p.scale == 1
+    assert p.feed(block % (17, 54)) and p.input_frames == 95
+    p.expect(25)
+    assert p.feed(reply.replace(b"ret:0", b"ret:-22") + block % (18, 58)) and p.scale == 1   # refused
+    assert p.input_frames == 100 and p.output_frames == 18
 
 
 def test_a_still_empty_street_goes_idle_and_the_man_walking_in_brings_the_full_rate_back(

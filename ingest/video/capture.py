@@ -208,8 +208,9 @@ class Capture:
     def _command(self) -> None:
         """Send FFmpeg the idle filter's setting for ``idle_every`` (and count its frames accordingly)."""
         pipes = self._pipes
-        if pipes is not None and pipes.send(idle_command(self.idle_every)):
-            pipes.progress.scale = self.idle_every
+        if pipes is not None:
+            pipes.progress.expect(self.idle_every)   # before sending: the reply may be read at once
+            pipes.send(idle_command(self.idle_every))
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -270,7 +271,8 @@ class Capture:
         """The stream's decoded frames a second over the last FPS_WINDOW_S, from FFmpeg's progress counters.
 
         FFmpeg reports twice a second, and not at all while nothing arrives: the rate is measured up to the
-        latest report, or up to now less a report period when that is later (so a stall decays to 0).
+        latest report, or up to now less a report period when that is later (so a stall decays to 0). An
+        idle reader reads the reports when a frame comes, once per idle period: that much later again.
         """
         with self._lock:                       # the reader appends; status() may run in two threads
             samples = list(self._samples)
@@ -282,7 +284,7 @@ class Capture:
             if t >= now - FPS_WINDOW_S:
                 break
             base_t, base_n = t, n
-        span = max(last_t - base_t, now - base_t - 1.0)
+        span = max(last_t - base_t, now - base_t - 1.0 - self.idle_period)
         return max(0.0, (last_n - base_n) / span) if span > 0 else 0.0
 
     # ------------------------------------------------------------ reader thread
@@ -408,7 +410,7 @@ class Capture:
             samples.append((now, progress.input_frames))
             while len(samples) > 2 and samples[1][0] < now - 2 * FPS_WINDOW_S:
                 samples.popleft()
-        if now - self.opened_at >= FPS_WINDOW_S + 1:
+        if now - self.opened_at >= FPS_WINDOW_S + 1 and not self.idle_period:   # idle: counted K at a time
             self._peak_fps = max(self._peak_fps, self._fps(now))
 
     def _frames(self, reader: Pipes, header: Y4mHeader, gen: int) -> float:

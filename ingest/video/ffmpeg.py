@@ -15,7 +15,9 @@ filter commands on stdin (its interactive ``c`` key: ``c<filter> -1 <command> <a
 the next frame, stdin polled every 100 ms), and going idle sets its ``enable`` expression to ``mod(n,K)``:
 dropping, except every K-th decoded frame (K = the stream's rate / ``idle_fps``); waking sets it to 0.
 The frames it drops are not in ``-progress``'s counters (those count the ``-r`` drops only), but K is
-exact, so ``Progress`` counts each frame output while idle as K decoded ones (``scale``).
+exact, so ``Progress`` counts each frame output while idle as K decoded ones (``scale``), from FFmpeg's
+reply to the command on (``Command reply … ret:0``, printed in order with the progress reports): the one
+report that spans the change counts at the lower scale (a short dip in the stream's rate, never a spike).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import logging
 import os
 import subprocess
 import threading
+from collections import deque
 try:
     import fcntl
 except ImportError:              # not Unix: the pipe keeps its default size
@@ -126,6 +129,12 @@ class Progress:
         self.ended = False
         self.scale = 1                 # decoded frames per frame reaching -r (K while the idle filter runs)
         self._counted = 0              # output + dropped - duplicated at the previous report
+        self._pending: deque[int] = deque()   # scales of the commands sent and not yet replied to
+        self._spanning = 0             # the scale of the report that spans a change (0 = none)
+
+    def expect(self, scale: int) -> None:
+        """A command was sent that makes the scale ``scale`` once FFmpeg replies to it."""
+        self._pending.append(scale)
 
     def feed(self, data: bytes) -> bool:
         """Take more bytes; True when at least one block completed (the counters moved)."""
@@ -135,6 +144,9 @@ class Progress:
             self._partial = b""
         done = False
         for raw in lines:
+            if raw.startswith(b"Command reply"):
+                self._replied(raw)
+                continue
             key, sep, value = raw.decode("ascii", "replace").strip().partition("=")
             if not sep:
                 continue
@@ -145,13 +157,21 @@ class Progress:
                     counted = out + int(block.get("drop_frames", "0")) - int(block.get("dup_frames", "0"))
                 except ValueError:
                     continue
-                self.input_frames += max(0, counted - self._counted) * self.scale
-                self._counted, self.output_frames = counted, out
+                self.input_frames += max(0, counted - self._counted) * (self._spanning or self.scale)
+                self._counted, self.output_frames, self._spanning = counted, out, 0
                 self.ended = value == "end"
                 done = True
             elif key in ("frame", "drop_frames", "dup_frames"):
                 self._block[key] = value
         return done
+
+    def _replied(self, line: bytes) -> None:
+        """FFmpeg applied (ret >= 0) or refused the oldest command sent."""
+        scale = self._pending.popleft() if self._pending else self.scale
+        ok = b"ret:" in line and not line.split(b"ret:", 1)[1].lstrip().startswith(b"-")
+        if ok and scale != self.scale:
+            self._spanning = min(self.scale, scale, self._spanning or scale)
+            self.scale = scale
 
 
 F_SETPIPE_SZ = 1031              # Linux fcntl
