@@ -121,7 +121,8 @@ def test_ffmpeg_drops_an_idle_cameras_frames_itself():
     assert idle_command(25) == b"cframestep@idle -1 enable mod(n,25)\n"
     assert idle_command(1) == idle_command(0) == b"cframestep@idle -1 enable 0\n"
     p = Progress()
-    reply = b"\nEnter command: <target>|all <time>|-1 <command>[ <argument>]\n\nCommand reply for stream 0: ret:0 res:\n"
+    reply = (b"\nEnter command: <target>|all <time>|-1 <command>[ <argument>]\n"
+             b"\nCommand reply for stream 0: ret:0 res:\n")
     block = b"frame=%d\ndrop_frames=%d\ndup_frames=0\nprogress=continue\n"
     assert p.feed(block % (10, 40)) and p.input_frames == 50
     p.expect(25)                                         # going idle: one decoded frame in 25 reaches -r
