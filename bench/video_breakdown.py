@@ -122,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         instrument(pipe, stages)
         reduce = command(ffmpeg, url, cfg)[:-1] + ["-y", "/dev/null"]
         procs = {"floor": floor(ffmpeg, url),
-                 "reduce": subprocess.Popen(reduce, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)}
+                 "reduce": subprocess.Popen(reduce, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL)}
         pipe.start()
         try:
             time.sleep(warmup)

@@ -175,6 +175,16 @@ class VideoSettings(Group):
                                  description="With people in view, detect at least this often even without motion")
     empty_detect_s: float = Field(30.0, gt=0, le=3600,
                                   description="With nobody in view and no motion, detect anyway this often")
+    idle_after_s: float = Field(
+        5.0, ge=0, le=3600,
+        description="A camera whose view has been still this long, with nobody tracked, no open zone visit and no "
+                    "entrance line, goes idle: it is analysed at idle_fps (FFmpeg drops the other frames "
+                    "before writing them); the first frame with motion brings it back to analysis_fps (0 = never idle)")
+    idle_fps: float = Field(
+        1.0, ge=0.5, le=30,
+        description="Analysis rate of an idle camera: new motion in its view is seen up to 1/idle_fps s later "
+                    "(idle mode is off when this is not below analysis_fps; at least 0.5, so that an idle "
+                    "camera's frames come well within stall_s)")
     image_dark_level: float = Field(30.0, ge=0, le=255,
                                     description="Mean grey level (0-255) under which the picture is 'dark'")
     image_covered_std: float = Field(6.0, ge=0, le=128,

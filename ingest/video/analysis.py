@@ -8,7 +8,8 @@ runs when the gate sees motion, for ``motion_tail_s`` after it stops (so the las
 scene are settled), every ``idle_detect_s`` while tracks are
 alive (so a person the detector missed once is found again within the tracker's gap) and every
 ``empty_detect_s`` otherwise (the first frame, and a safety net); in between, the previous detections are
-carried forward, which keeps standing people and their dwell.
+carried forward, which keeps standing people and their dwell. A still, empty view goes idle after
+``idle_after_s`` (idle.py): the gate then looks at every frame it is given, which come ``idle_fps`` a second.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ingest.video.frame import Frame, as_frame
 from ingest.video.gate import MotionGate
 from ingest.video.crossing import Crossing, CrossingCounter, lines_of
 from ingest.video.fairness import FairSlots
+from ingest.video.idle import IdleState, should_idle
 from ingest.video.tracker import Track, Tracker
 from ingest.video.usability import ImageCheck
 from ingest.video.zones import ZoneCounter, zone_polygons
@@ -74,6 +76,8 @@ class Analyser:
         self.last_motion = -1e18          # ts of the latest frame in which the gate saw motion
         self._last_detect = -1e18
         self._skipped = 0                 # frames the gate skipped since it last looked (still scene)
+        self.idle = IdleState()           # idle mode (idle.py): the pipeline hands over fewer frames meanwhile
+        self._first_ts: float | None = None   # a camera must have been watched idle_after_s before it goes idle
 
     def process(self, frame: Frame | np.ndarray, ts: float) -> dict[str, dict[str, Any]]:
         """Zone figures at ``ts`` for this frame: ``{zone: {"persons": n, "tracks": [[id, dwell_s], ...]}}``."""
@@ -81,7 +85,9 @@ class Analyser:
         # A scene still for longer than the tail is looked at on every ``motion_still_every``-th frame: new
         # motion is seen at most that many frames later (and the detector still runs on its schedule).
         still = ts - self.last_motion > self.cfg.motion_tail_s
-        self._skipped = self._skipped + 1 if still and self._skipped + 1 < self.cfg.motion_still_every else 0
+        # An idle camera's frames are already a second or so apart: the gate looks at every one of them.
+        self._skipped = (self._skipped + 1 if still and not self.idle.idle
+                         and self._skipped + 1 < self.cfg.motion_still_every else 0)
         if not self._skipped:
             if self.gate.moving_grey(frame.grey, still):
                 self.last_motion = ts
@@ -103,7 +109,12 @@ class Analyser:
             self.stats.crossing_cpu_s += time.thread_time() - t0
         self.stats.frames += 1
         self.stats.recent.append(ts)
-        return self.zones.update(self.tracks, ts)
+        figures = self.zones.update(self.tracks, ts)
+        if self._first_ts is None:
+            self._first_ts = ts
+        self.idle.update(should_idle(self.cfg, ts, max(self.last_motion, self._first_ts), len(self.tracker.tracks),
+                                     sum(map(len, self.zones.visits.values())), len(self.lines.lines)), ts)
+        return figures
 
     def _should_detect(self, ts: float) -> bool:
         if ts - self.last_motion <= self.cfg.motion_tail_s:

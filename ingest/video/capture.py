@@ -7,13 +7,18 @@
 - **Timeouts and transport**: TCP by default, FFmpeg's socket I/O timeout, plus our own: no header within
   ``open_timeout_s + read_timeout_s`` or no frame for ``read_timeout_s`` (+ one analysis period) ends the
   session. Reads block (a ``select`` per read cost as much as the read); the watchdog (``check_hung``, run
-  by the analyser at least once a second) enforces their deadlines by killing FFmpeg, which a thread
-  could not be.
+  by the analyser at least once a second, an idle period more while idle) enforces their deadlines by
+  killing FFmpeg, which a thread could not be.
 - **Isolation**: a reader thread per camera; the watchdog replaces a reader stuck in one call past
   ``hang_s`` and kills its FFmpeg. Health counts ``abandoned_reads``.
 - **No credentials in any log**: FFmpeg runs with ``-loglevel quiet``; its stderr carries only the
   ``-progress`` counters, parsed and never printed. Logs and health show the registry's credential-free URL.
   (FFmpeg's argv holds the URL: it is never logged, but local users can read it in /proc; see docs/video.md.)
+- **Idle cameras** (idle.py): ``set_idle`` (by the pipeline, for a still and empty view) tells FFmpeg, on
+  its stdin, to pass one decoded frame in K (ffmpeg.py), so it writes one frame per idle period and the
+  reader wakes once; the stream's decoded rate stays exact (each frame then counts K). Should frames
+  still come faster (FFmpeg has not applied the command yet, or ignored it), the reader hands over one
+  per period and drops the others in the kernel (``splice`` into /dev/null, never copied to user space).
 - **Latest frame only**: the reader puts each frame into a one-frame slot (three reused buffers, never the
   one the analyser holds); a frame the analyser had no time for is replaced by the next. Frame time is the
   wall clock when the frame arrived.
@@ -36,7 +41,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ingest.video.ffmpeg import FRAME_MARK, Pipes, Progress, Y4mError, Y4mHeader, command, kill, parse_header
+from ingest.video.ffmpeg import (FRAME_MARK, Pipes, Progress, Y4mError, Y4mHeader, command, idle_command, kill,
+                                 parse_header)
+from ingest.video.idle import enabled as idle_enabled
 from ingest.video.frame import Frame
 from ingest.video.probe import open_failure_reason
 from onescreen.log import redact_url
@@ -173,6 +180,10 @@ class Capture:
         self.opens = 0
         self.attempts = 0
         self.frames = 0                       # frames handed to the analyser
+        self.dropped = 0                      # frames dropped unread while idle
+        self.idle_period = 0.0                # hand over one frame per this many s (0 = all): set_idle()
+        self.idle_every = 1                   # FFmpeg passes one decoded frame in this many (1 = all)
+        self._pipes: Pipes | None = None      # the current session's pipes (set_idle sends FFmpeg commands)
         self.reason = "connecting"
         self.abandoned = 0
 
@@ -186,6 +197,21 @@ class Capture:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def set_idle(self, period: float) -> None:
+        """Hand over one frame every ``period`` s (idle.py), or every frame again (0); FFmpeg applies it from
+        its next frame (it reads stdin every 100 ms)."""
+        self.idle_period = period
+        rate = self._fps(time.time()) or self.nominal_fps or self.cfg.analysis_fps
+        self.idle_every = max(1, round(rate * period)) if period else 1
+        self._command()
+
+    def _command(self) -> None:
+        """Send FFmpeg the idle filter's setting for ``idle_every`` (and count its frames accordingly)."""
+        pipes = self._pipes
+        if pipes is not None:
+            pipes.progress.expect(self.idle_every)   # before sending: the reply may be read at once
+            pipes.send(idle_command(self.idle_every))
+
     def request_stop(self) -> None:
         self._stop.set()
         with self._lock:
@@ -195,11 +221,12 @@ class Capture:
             kill(proc)
 
     def check_hung(self, now_mono: float | None = None) -> bool:
-        """Watchdog, run by the analyser at least once a second: the reader's reads block (no per-read
-        ``select``: that cost as much as the read), so their deadlines are enforced here. A read past its
-        deadline (no header within ``open_timeout_s + read_timeout_s``, no frame for ``read_timeout_s`` plus
-        a period) ends the session: FFmpeg is killed, the read returns, the reader reconnects. A reader
-        stuck past ``hang_s`` is abandoned and a fresh one started (True)."""
+        """Watchdog, run by the analyser at least once a second (an idle period more while idle): the
+        reader's reads block (no per-read ``select``: that cost as much as the read), so their deadlines are
+        enforced here. A read past its deadline (no header within ``open_timeout_s + read_timeout_s``, no
+        frame for ``read_timeout_s`` plus a period, plus the idle period while idle) ends the session:
+        FFmpeg is killed, the read returns, the reader reconnects. A reader stuck past ``hang_s`` is
+        abandoned and a fresh one started (True)."""
         now_mono = time.monotonic() if now_mono is None else now_mono
         gen, since, deadline, what = self._call
         if gen != self._gen or not since or self._stop.is_set():
@@ -244,7 +271,8 @@ class Capture:
         """The stream's decoded frames a second over the last FPS_WINDOW_S, from FFmpeg's progress counters.
 
         FFmpeg reports twice a second, and not at all while nothing arrives: the rate is measured up to the
-        latest report, or up to now less a report period when that is later (so a stall decays to 0).
+        latest report, or up to now less a report period when that is later (so a stall decays to 0). An
+        idle reader reads the reports when a frame comes, once per idle period: that much later again.
         """
         with self._lock:                       # the reader appends; status() may run in two threads
             samples = list(self._samples)
@@ -256,7 +284,7 @@ class Capture:
             if t >= now - FPS_WINDOW_S:
                 break
             base_t, base_n = t, n
-        span = max(last_t - base_t, now - base_t - 1.0)
+        span = max(last_t - base_t, now - base_t - 1.0 - self.idle_period)
         return max(0.0, (last_n - base_n) / span) if span > 0 else 0.0
 
     # ------------------------------------------------------------ reader thread
@@ -294,8 +322,10 @@ class Capture:
         """One FFmpeg process from start to end; returns seconds of delivered frames."""
         self.attempts += 1
         try:
-            argv = command(ffmpeg_binary(), self._url, self.cfg, self._to_yuv420)
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            control = idle_enabled(self.cfg)
+            argv = command(ffmpeg_binary(), self._url, self.cfg, self._to_yuv420, idle=control)
+            proc = subprocess.Popen(argv, stdin=subprocess.PIPE if control else subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, bufsize=0, close_fds=True)
         except OSError as exc:
             self._fail(f"cannot start ffmpeg: {exc.strerror or exc}")
@@ -314,6 +344,9 @@ class Capture:
             finally:
                 self._leave(gen)
             self._opened(header)
+            self._pipes = reader          # its filter graph exists now (the header follows the first frame)
+            if self.idle_every > 1:
+                self._command()           # a new FFmpeg starts at the full rate
             last = self._frames(reader, header, gen)
         except SessionEnd as end:
             if not self._current(gen):
@@ -328,6 +361,8 @@ class Capture:
                     reason = open_failure_reason(self._url, timeout=min(3.0, self.cfg.open_timeout_s))
                 self._fail(reason)
         finally:
+            if self._pipes is reader:
+                self._pipes = None
             kill(proc)
             with self._lock:
                 self._procs.pop(gen, None)
@@ -375,7 +410,7 @@ class Capture:
             samples.append((now, progress.input_frames))
             while len(samples) > 2 and samples[1][0] < now - 2 * FPS_WINDOW_S:
                 samples.popleft()
-        if now - self.opened_at >= FPS_WINDOW_S + 1:
+        if now - self.opened_at >= FPS_WINDOW_S + 1 and not self.idle_period:   # idle: counted K at a time
             self._peak_fps = max(self._peak_fps, self._fps(now))
 
     def _frames(self, reader: Pipes, header: Y4mHeader, gen: int) -> float:
@@ -391,27 +426,47 @@ class Capture:
         enter, leave, fill, drain, on_progress = self._enter, self._leave, reader.fill_stdout, \
             reader.drain_progress, self._progress
         views = [memoryview(b) for b in pool]
+        planes = [v[len(FRAME_MARK):] for v in views]
+        mark = bytearray(len(FRAME_MARK))
+        mark_view, discard, frame_bytes = memoryview(mark), reader.discard, header.frame_bytes
+        period = 1.0 / self.cfg.analysis_fps
+        handed = resent = 0.0                 # wall time of the latest frame handed over, idle command re-sent
         wall, current = time.time, self._current
         # Per frame: a few operations on locals (this loop runs five times a second for every camera).
         while current(gen):
             seq, taken = slot.seq, slot.taken      # the newest frame and the one being analysed stay untouched
             i = 0 if owner[0] != seq and owner[0] != taken else 1 if owner[1] != seq and owner[1] != taken else 2
-            enter(gen, timeout, lost)
-            ok = fill(views[i])
+            idle, hand = self.idle_period, True
+            enter(gen, timeout + idle, lost)
+            if not idle:
+                ok = fill(views[i])
+                marked = ok and pool[i][:6] == FRAME_MARK
+            else:
+                # Idle: the frame's mark first (its arrival decides), then its planes read or dropped unread.
+                ok = fill(mark_view)
+                marked = ok and mark == FRAME_MARK
+                if marked:                    # FFmpeg's frames come about a period apart: take those
+                    hand = wall() - handed >= idle - 1.5 * period
+                    ok = fill(planes[i]) if hand else discard(frame_bytes)
             leave(gen)
             if not ok:
                 if not current(gen):
                     break
                 raise SessionEnd(self._expired.get(gen) or "stream lost (decoder ended)")
-            buf = pool[i]
-            if buf[:6] != FRAME_MARK:
+            if not marked:
                 raise SessionEnd("unexpected output from ffmpeg")
             now = self.last_frame_at = last = wall()
             if self.reason:
                 self.reason = ""
-            slot.put(Frame(w, h, np.frombuffer(buf, np.uint8, rows * w, 6).reshape(rows, w)), now)
-            owner[i] = slot.seq
-            self.frames += 1
+            if hand:
+                slot.put(Frame(w, h, np.frombuffer(pool[i], np.uint8, rows * w, 6).reshape(rows, w)), now)
+                owner[i], handed = slot.seq, now
+                self.frames += 1
+            else:                              # FFmpeg does not drop them (yet, or lost its filter's setting
+                self.dropped += 1              # when its graph was rebuilt): tell it again, at most once a second
+                if now - resent >= 1.0:
+                    resent = now
+                    self._command()
             if now >= next_drain:              # FFmpeg reports twice a second: no need to look every frame
                 next_drain = now + 0.4
                 drain(on_progress)

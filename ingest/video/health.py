@@ -8,6 +8,8 @@
   (a congested link, an overloaded encoder), or the camera is **analysed** at under ``degraded_ratio`` ×
   ``analysis_fps`` (the detector cannot keep up: a large frame, a slow detector, too many busy cameras on
   one worker); its counts and dwell are then updated less often than configured, which health must say;
+- an **idle** camera (idle.py: a still, empty view analysed at ``idle_fps``) is judged against ``idle_fps``,
+  also for one measuring window after it wakes (the window still holds its idle frames): idle is not starved;
 - ``online``: frames at about the nominal rate; ``connecting`` before the first attempt has finished.
 Pure over a CaptureStatus and the clock, so the rules are tested table-driven.
 """
@@ -22,9 +24,10 @@ from onescreen.settings import VideoSettings
 STATES = ("connecting", "online", "degraded", "stalled", "offline")
 
 
-def classify(st: CaptureStatus, now: float, cfg: VideoSettings,
-             analysis_fps: float | None = None) -> tuple[str, str]:
-    """(state, reason) of a camera at wall-clock ``now``; ``analysis_fps`` is the rate it is analysed at."""
+def classify(st: CaptureStatus, now: float, cfg: VideoSettings, analysis_fps: float | None = None,
+             analysis_target: float | None = None) -> tuple[str, str]:
+    """(state, reason) of a camera at wall-clock ``now``; ``analysis_fps`` is the rate it is analysed at,
+    ``analysis_target`` the rate it should be (``analysis_fps`` configured, ``idle_fps`` while idle)."""
     if not st.connected:
         if st.attempts == 0 or (st.reason == "connecting" and not st.opened_at):
             return "connecting", ""
@@ -38,17 +41,19 @@ def classify(st: CaptureStatus, now: float, cfg: VideoSettings,
     if warmed and st.nominal_fps and st.fps < cfg.degraded_ratio * st.nominal_fps:
         return "degraded", f"{st.fps:.1f} fps, nominal {st.nominal_fps:g}"
     # The analysis rate is measured over the same window; one more second for the first frame's latency.
-    target = min(cfg.analysis_fps, st.fps or cfg.analysis_fps)
+    wanted = cfg.analysis_fps if analysis_target is None else analysis_target
+    target = min(wanted, st.fps or wanted)
     if (analysis_fps is not None and now - st.opened_at >= FPS_WINDOW_S + 1
             and analysis_fps < cfg.degraded_ratio * target):
-        return "degraded", f"analysed at {analysis_fps:.1f} fps of {cfg.analysis_fps:g} configured (detection too slow)"
+        of = f"{cfg.analysis_fps:g} configured" if wanted == cfg.analysis_fps else f"{wanted:g} (idle)"
+        return "degraded", f"analysed at {analysis_fps:.1f} fps of {of} (detection too slow)"
     return "online", ""
 
 
 def health_record(st: CaptureStatus, now: float, cfg: VideoSettings, analysis_fps: float | None = None,
-                  **extra: Any) -> dict[str, Any]:
+                  analysis_target: float | None = None, **extra: Any) -> dict[str, Any]:
     """The camera's health hash fields (flat strings/numbers; times in epoch ms, 0 = never)."""
-    state, reason = classify(st, now, cfg, analysis_fps)
+    state, reason = classify(st, now, cfg, analysis_fps, analysis_target)
     return {
         "state": state,
         "reason": reason,

@@ -5,7 +5,13 @@ frames a second (capture.py); the analyser takes the newest, analyses it (analys
 zone figures when they change, with a heartbeat (onchange.py), plus the snapshot (annotated, evidence.py)
 and the latest figures for screens about once a second. If analysis is slower than the period the newest
 frame is taken next (no burst, no queue). It also runs the reader's watchdog (read deadlines, hangs), since
-it wakes at least once a second whatever the camera does. A worker runs one pipeline per claimed camera.
+it wakes at least once a second (an idle period more while idle) whatever the camera does. A worker runs
+one pipeline per claimed camera.
+
+A camera whose view is still and empty goes idle (idle.py): after each frame the analyser's decision is
+handed to the capture, whose FFmpeg then passes one frame per ``1 / idle_fps`` seconds, until a frame with
+motion (or a person) brings it back to ``analysis_fps``. Health reports
+``analysis: idle`` and judges the analysis rate against ``idle_fps`` meanwhile.
 
 While the motion gate sees nothing move, the snapshot's JPEG is not encoded again: the key's expiry is
 refreshed and the same picture kept, re-encoded at least every ``snapshot_still_s`` for what changes too
@@ -31,6 +37,7 @@ from ingest.video.evidence import annotate, marked
 from ingest.video.fairness import FairSlots
 from ingest.video.frame import Frame, as_frame
 from ingest.video.health import health_record
+from ingest.video.idle import period as idle_period
 from ingest.video.onchange import OnChange
 from ingest.video.publish import Publisher
 from onescreen import names
@@ -97,6 +104,7 @@ class CameraPipeline:
         self._jpeg_ts = 0.0               # wall-clock time of the frame last_jpeg shows
         self._next_snapshot = 0.0
         self._marks: frozenset[int] = frozenset()   # tracks marked as lingering in the latest snapshot
+        self._idle_period = idle_period(cfg)        # 0: idle mode off
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"analyse-{camera.id}", daemon=True)
 
@@ -116,25 +124,32 @@ class CameraPipeline:
     def health(self, now: float | None = None) -> dict[str, Any]:
         """The camera's health record (no URL with credentials: the shown URL is redacted)."""
         now = time.time() if now is None else now
-        st = self.analyser.stats
+        st, idle = self.analyser.stats, self.analyser.idle
         return health_record(self.capture.status(now), now, self.cfg, url=self.capture.shown,
                              worker=self.instance, analysis_fps=round(st.rate(now), 2),
+                             analysis_target=idle.analysis_target(self.cfg, now),
+                             analysis="idle" if idle.idle else "full",
                              detector_ms=round(st.detect_ms, 1), analysed_frames=st.frames,
                              image=self.analyser.image.state)
 
     # ------------------------------------------------------------ analyser thread
     def _loop(self) -> None:
         half_period = 0.5 / self.cfg.analysis_fps
-        seq, last_ts = 0, 0.0
+        seq, last_ts, got_at = 0, 0.0, time.monotonic()
         while not self._stop.is_set():
             # FFmpeg paces the frames at analysis_fps: one wake-up per frame. The wait is bounded so the hang
-            # watchdog runs at least once a second, frames or not. A frame that came while the previous one
-            # was being analysed is replaced by the next: the newest is taken, nothing queues.
-            got = self.slot.take(seq, timeout=1.0)
+            # watchdog runs at least once a second (an idle camera's period more: its frames come that far
+            # apart, and waking in between for nothing costs as much as a frame), frames or not. A frame that
+            # came while the previous one was being analysed is replaced by the next: the newest is taken.
+            idle = self.capture.idle_period
+            got = self.slot.take(seq, timeout=1.0 + idle)
             self.capture.check_hung()
             if got is None:
-                self._publish(self.onchange.flush())   # the engine's "last frame" is the real last one
+                # No frame for a second (an idle camera's period more): the engine's "last frame" is the real last one
+                if time.monotonic() - got_at >= 1.0 + idle:
+                    self._publish(self.onchange.flush())
                 continue
+            got_at = time.monotonic()
             frame, ts, seq = got
             if ts - last_ts < half_period:
                 continue          # a burst (FFmpeg catching up after a hiccup, or the first frames): keep the rate
@@ -143,6 +158,10 @@ class CameraPipeline:
                 self.on_frame(frame, ts)
             except Exception:   # one bad frame or a detector bug must not end the camera's analysis
                 log.exception("camera %s: analysis failed on a frame", self.camera.id)
+            idle = self._idle_period if self.analyser.idle.idle else 0.0
+            if idle != self.capture.idle_period:   # the reader picks it up from its next frame
+                self.capture.set_idle(idle)
+                log.debug("camera %s: %s", self.camera.id, "idle" if idle else "full analysis rate")
         self._publish(self.onchange.flush())
         if self.appender is not None:
             self.appender.close()
