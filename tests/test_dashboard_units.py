@@ -47,8 +47,10 @@ def _chinese_literals(path: Path) -> list[tuple[int, str]]:
 def test_screen_text_lives_in_the_texts_modules():
     """A Chinese literal in a page or component would show in Chinese on an English screen."""
     # i18n.py and the per-area texts modules it merges (``*texts.py``, registered in i18n.AREA_TEXTS)
+    # and the OpenAPI document (api/openapi/): developers' English with the field's Chinese terms as a glossary
+    # (转办, 就地解决), served as JSON, never shown on a screen
     def is_texts_module(rel: str) -> bool:
-        return rel == "i18n.py" or rel.endswith("texts.py")
+        return rel == "i18n.py" or rel.endswith("texts.py") or rel.startswith("api/openapi/")
 
     stored_data: set[tuple[str, str]] = set()  # (RECEIPT_NOTE, audit data shown translated, is in alerts/commands.py)
     found = [(rel, line, text) for path in sorted(DASHBOARD.rglob("*.py"))
