@@ -32,6 +32,7 @@ from videopatrol import commands as vp
 
 PATH = "/videopatrol"
 TITLE_KEY = "nav.videopatrol"
+LOG_REFRESH_MS = 10_000
 P = "desk-vp-"
 LOG_HOURS = 24
 
@@ -89,6 +90,7 @@ def layout(ctx: AppContext):
         html.Div(id=P + "plan-msg", className="desk-msg"),
     ])]
     return desk_page(ctx, PATH, TITLE_KEY, dcc.Interval(id=P + "tick", interval=1000),
+                     dcc.Interval(id=P + "log-tick", interval=LOG_REFRESH_MS),
                      html.Div(className="desk-grid", children=panels), class_name="desk-wide")
 
 
@@ -193,8 +195,10 @@ def register_callbacks(app, ctx: AppContext) -> None:
         return _current(ctx, rnd)
 
     @app.callback(Output(P + "log", "children"), Output(P + "missed", "children"), Input(P + "msg", "children"),
-                  Input(P + "plan-msg", "children"))
-    def log(_m, _p):
+                  Input(P + "plan-msg", "children"), Input(P + "log-tick", "n_intervals"))
+    def log(_m, _p, _tick):
+        """The log and the missed scheduled rounds: after every mark, and every LOG_REFRESH_MS (a scheduled round
+        falls due by the clock, and another operator's rounds show up)."""
         actor = actor_of(ctx, current_user())
         now = datetime.now(ctx.tz)
         with Session(ctx.engine) as s:
