@@ -83,6 +83,26 @@ def city_db(preset: str, workdir: Path) -> tuple[str, object]:
     return url, bundle
 
 
+
+def bench_city(preset: str, workdir: Path, redis_srv, broker):
+    """A clean Redis, the preset's city database, the fast rules, settings on free ports and an operator's
+    credentials: what every wall bench starts from. Returns (settings, bundle, operator credentials)."""
+    import redis
+
+    from tests.auth_helpers import create_users
+
+    redis.Redis.from_url(redis_srv.url).flushall()
+    url, bundle = city_db(preset, workdir)
+    rules = workdir / f"rules-{preset}.yaml"
+    rules.write_text(yaml.safe_dump(FAST_RULES), encoding="utf-8")
+    prefix = "b" + uuid.uuid4().hex[:6]
+    s = load_settings(redis={"url": redis_srv.url}, database={"url": url}, log={"format": "text", "level": "WARNING"},
+                      mqtt={"host": broker.host, "port": broker.port, "prefix": prefix, "metrics_port": 0},
+                      alerts={"rules_file": str(rules), "escalate_after_s": 3600},
+                      dashboard={"port": free_port()})
+    return s, bundle, create_users(url, prefix="bench")["operator"]
+
+
 def frames() -> list[bytes]:
     """A few JPEGs for the camera tiles: frames of the sample video if present, else generated scenes."""
     import cv2
@@ -156,27 +176,18 @@ def seed(pub, prefix: str, bundle, tz: str, events: int, heartbeats: int) -> Non
 
 def measure(preset: str, trials: int, redis_srv, broker, workdir: Path, screenshot: Path | None,
             soak_s: float = 0.0) -> dict:
-    import redis
     from playwright.sync_api import sync_playwright
 
     from alerts.engine import AlertEngineWorker
     from ingest.mqtt.worker import MqttIngestWorker
-    from tests.auth_helpers import create_users, login
+    from tests.auth_helpers import login
     from tests.dashboard_helpers import RunningWorker
     from tests.mqtt_helpers import Publisher, ThreadWorker, wait_for
     from tests.wall_browser_helpers import launch
 
-    redis.Redis.from_url(redis_srv.url).flushall()
     t0 = time.monotonic()
-    url, bundle = city_db(preset, workdir)
-    rules = workdir / f"rules-{preset}.yaml"
-    rules.write_text(yaml.safe_dump(FAST_RULES), encoding="utf-8")
-    prefix = "b" + uuid.uuid4().hex[:6]
-    s = load_settings(redis={"url": redis_srv.url}, database={"url": url}, log={"format": "text", "level": "WARNING"},
-                      mqtt={"host": broker.host, "port": broker.port, "prefix": prefix, "metrics_port": 0},
-                      alerts={"rules_file": str(rules), "escalate_after_s": 3600},
-                      dashboard={"port": free_port()})
-    creds = create_users(url, prefix="bench")["operator"]
+    s, bundle, creds = bench_city(preset, workdir, redis_srv, broker)
+    prefix = s.mqtt.prefix
     log(f"[{preset}] city ready in {time.monotonic() - t0:.1f} s")
     streamed = [c.id for c in bundle.cameras if c.streamed]
     feeder = FrameFeeder(redis_srv.url, streamed)
@@ -346,7 +357,7 @@ def _trials(page, pub, prefix: str, bundle, trials: int) -> list[float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer trials (≤ 45 s with a cached nanchang database)")
-    ap.add_argument("--trials", type=int, default=None, help="alerts per city (default 30, quick 8)")
+    ap.add_argument("--trials", type=int, default=None, help="alerts per city (default 30, quick 6)")
     ap.add_argument("--screenshot", type=Path, default=None, help="save the default city's wall here at the end")
     ap.add_argument("--soak", type=float, default=0.0, help="seconds of busy wall after the trials (heap log)")
     ap.add_argument("--walls", type=int, nargs="?", const=0, default=None,
@@ -358,7 +369,7 @@ def main() -> None:
         from bench.walls import main_walls
 
         return main_walls(args.walls or (5 if args.quick else 20), args.trials, args.real, args.quick)
-    trials = args.trials or (8 if args.quick else 30)
+    trials = args.trials or (6 if args.quick else 30)
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="bench-screen-"))
     redis_srv, broker = RedisServer(), MosquittoServer()

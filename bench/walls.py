@@ -50,14 +50,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import yaml  # noqa: E402
 
-from bench.screen import FAST_RULES, OBSERVER, FrameFeeder, city_db, log, seed  # noqa: E402
+from bench.screen import OBSERVER, FrameFeeder, bench_city, log, seed  # noqa: E402
 from bench.wallbench.client import DASH_PATH, spec_from_recording  # noqa: E402
 from bench.wallbench.profile import Sampler  # noqa: E402
 from onescreen.db.session import make_engine  # noqa: E402
-from onescreen.services import MosquittoServer, RedisServer, free_port  # noqa: E402
-from onescreen.settings import load_settings  # noqa: E402
+from onescreen.services import MosquittoServer, RedisServer  # noqa: E402
 
 GAP_S = 2.0  # one new alert every GAP_S in the walls' measuring window
 MISS_MS = 6000.0  # an alert not shown this long after its publish counts this much
@@ -114,28 +112,19 @@ class Protocol:
 
 def walls(n_walls: int, trials: int, real: int, redis_srv, broker, workdir: Path, profile: bool = False) -> dict:
     """SQL statements per second of the dashboard with 1 and ``n_walls`` open walls, event → pixel on the real."""
-    import redis
     from playwright.sync_api import sync_playwright
     from sqlalchemy import event
 
     from alerts.engine import AlertEngineWorker
     from dashboard.context import app_context
     from ingest.mqtt.worker import MqttIngestWorker
-    from tests.auth_helpers import create_users, login
+    from tests.auth_helpers import login
     from tests.dashboard_helpers import RunningWorker
     from tests.mqtt_helpers import Publisher, ThreadWorker, wait_for
     from tests.wall_browser_helpers import launch
 
-    redis.Redis.from_url(redis_srv.url).flushall()
-    url, bundle = city_db("default", workdir)
-    rules = workdir / "rules-walls.yaml"
-    rules.write_text(yaml.safe_dump(FAST_RULES), encoding="utf-8")
-    prefix = "w" + uuid.uuid4().hex[:6]
-    s = load_settings(redis={"url": redis_srv.url}, database={"url": url}, log={"format": "text", "level": "WARNING"},
-                      mqtt={"host": broker.host, "port": broker.port, "prefix": prefix, "metrics_port": 0},
-                      alerts={"rules_file": str(rules), "escalate_after_s": 3600},
-                      dashboard={"port": free_port()})
-    creds = create_users(url, prefix="bench")["operator"]
+    s, bundle, creds = bench_city("default", workdir, redis_srv, broker)
+    prefix, url = s.mqtt.prefix, s.database.url
     feeder = FrameFeeder(redis_srv.url, [c.id for c in bundle.cameras if c.streamed])  # the tiles' frames
     feeder.start()
     pub = Publisher(broker.host, broker.port)
